@@ -1,0 +1,93 @@
+"""The one database connection: SQLite (WAL, busy timeout) by default, PostgreSQL by URL.
+
+`write()` opens a write transaction. On SQLite writers are serialised inside the process with a lock
+(cheaper than SQLite's busy-wait) and take the write lock up front (BEGIN IMMEDIATE). Functions
+registered with `after_commit()` inside a transaction run once it has committed (the sender's wake-up).
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlparse
+
+from peewee import DatabaseProxy, PostgresqlDatabase, SqliteDatabase
+
+database = DatabaseProxy()
+_sqlite_lock = threading.RLock()
+_local = threading.local()
+
+
+def connect(url: str):
+    """Bind the models to the database named by url and return it (not yet opened: peewee connects lazily)."""
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        path = unquote(url[len("sqlite:///"):]) if url.startswith("sqlite:///") else parsed.path
+        if path != ":memory:" and not os.path.isabs(path):
+            path = str(Path(__file__).resolve().parent.parent / path)  # relative to the project root
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        db = SqliteDatabase(path, check_same_thread=False, timeout=30, pragmas={
+            "journal_mode": "wal", "busy_timeout": 30000, "synchronous": "normal", "foreign_keys": 1,
+            "cache_size": -16000})
+    elif parsed.scheme in ("postgres", "postgresql"):
+        options = dict(parse_qsl(parsed.query))
+        db = PostgresqlDatabase(
+            unquote(parsed.path.lstrip("/")) or "postgres",
+            user=unquote(parsed.username) if parsed.username else None,
+            password=unquote(parsed.password) if parsed.password else None,
+            host=parsed.hostname or None, port=parsed.port or None,
+            autorollback=True, **options)
+    else:
+        raise ValueError(f"database.url must start with sqlite:/// or postgresql:// (got {parsed.scheme!r})")
+    database.initialize(db)
+    return db
+
+
+def is_sqlite() -> bool:
+    return isinstance(database.obj, SqliteDatabase)
+
+
+def after_commit(fn):
+    """Run fn after the current write transaction commits (or at once outside one)."""
+    pending = getattr(_local, "after", None)
+    if pending is None:
+        fn()
+    elif fn not in pending:
+        pending.append(fn)
+
+
+@contextlib.contextmanager
+def write():
+    """A write transaction; nested calls join the outer one."""
+    if getattr(_local, "after", None) is not None:
+        with database.atomic():
+            yield
+        return
+    _local.after = []
+    try:
+        if is_sqlite():
+            with _sqlite_lock, database.atomic("IMMEDIATE"):
+                yield
+        else:
+            with database.atomic():
+                yield
+        callbacks = _local.after
+    finally:
+        _local.after = None
+    for fn in callbacks:
+        fn()
+
+
+def close():
+    if not database.is_closed():
+        database.close()
+
+
+def describe(url: str) -> str:
+    """The url without its password, for logs."""
+    parsed = urlparse(url)
+    if parsed.password:
+        return url.replace(f":{parsed.password}@", ":***@")
+    return url

@@ -1,0 +1,167 @@
+"""The tables. Every Telegram id is a 64-bit integer; times are UTC."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from peewee import (BigIntegerField, BooleanField, CharField, DateTimeField, FloatField, ForeignKeyField,
+                    IntegerField, Model, TextField)
+
+from db.connection import database
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class JSONField(TextField):
+    def db_value(self, value):
+        return None if value is None else json.dumps(value, ensure_ascii=False)
+
+    def python_value(self, value):
+        return None if value is None else json.loads(value)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class SchemaVersion(BaseModel):
+    version = IntegerField()
+    applied_at = DateTimeField(default=utcnow)
+
+
+class State(BaseModel):
+    """Small durable facts the bot learns at run time (the group's effective id, whether it has topics)."""
+    key = CharField(primary_key=True, max_length=64)
+    value = TextField()
+
+    @classmethod
+    def read(cls, key: str, default: str | None = None) -> str | None:
+        row = cls.get_or_none(cls.key == key)
+        return row.value if row else default
+
+    @classmethod
+    def put(cls, key: str, value: str) -> None:
+        cls.insert(key=key, value=value).on_conflict(conflict_target=[cls.key],
+                                                     update={cls.value: value}).execute()
+
+
+class InboundEvent(BaseModel):
+    """Every accepted webhook event, stored before we answer 200. (source, external_id) drops redeliveries."""
+    source = CharField(max_length=16)          # telegram / twilio
+    external_id = CharField(max_length=64)
+    received_at = DateTimeField(default=utcnow)
+    status = CharField(max_length=16, default="done")   # done / error
+    error = TextField(null=True)
+    payload = TextField(null=True)              # kept only for events that failed, to replay them
+
+    class Meta:
+        indexes = ((("source", "external_id"), True),)
+
+
+class Customer(BaseModel):
+    name = CharField(max_length=200, default="")
+    language = CharField(max_length=8, null=True)
+    phone = CharField(max_length=32, null=True, unique=True)    # E.164
+    telegram_user_id = BigIntegerField(null=True, unique=True)
+    username = CharField(max_length=64, null=True)
+    marketing_opt_out = BooleanField(default=False)
+    created_at = DateTimeField(default=utcnow)
+
+
+class Contact(BaseModel):
+    """One way to reach a customer: a channel and an address on it."""
+    customer = ForeignKeyField(Customer, backref="contacts", on_delete="CASCADE")
+    channel = CharField(max_length=16)          # telegram / whatsapp / sms
+    address = CharField(max_length=64)          # Telegram chat id, whatsapp:+…, +…
+    last_inbound_at = DateTimeField(null=True)
+    unreachable = CharField(max_length=32, null=True)   # blocked / unsubscribed / invalid …
+    unreachable_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("channel", "address"), True),)
+
+
+class Ticket(BaseModel):
+    customer = ForeignKeyField(Customer, backref="tickets", on_delete="CASCADE")
+    contact = ForeignKeyField(Contact, on_delete="CASCADE")   # where replies go: the channel last used
+    status = CharField(max_length=16, default="open", index=True)
+    subject = CharField(max_length=200, default="")
+    priority = CharField(max_length=16, default="normal")
+    assignee = CharField(max_length=100, null=True)
+    created_at = DateTimeField(default=utcnow)
+    closed_at = DateTimeField(null=True)
+    closed_by = CharField(max_length=100, null=True)
+    first_response_at = DateTimeField(null=True)
+    last_customer_at = DateTimeField(default=utcnow)
+    group_chat_id = BigIntegerField(null=True)
+    thread_id = BigIntegerField(null=True, index=True)        # forum topic in the agents' group
+    root_message_id = BigIntegerField(null=True)              # the ticket's first message in the group
+
+    @property
+    def number(self) -> int:
+        return 1000 + self.id
+
+
+class Message(BaseModel):
+    """The conversation of a ticket: customer messages, agent replies, internal notes."""
+    ticket = ForeignKeyField(Ticket, backref="messages", on_delete="CASCADE")
+    direction = CharField(max_length=8)         # in / out / note
+    channel = CharField(max_length=16)
+    text = TextField(default="")
+    media = JSONField(null=True)
+    author = CharField(max_length=100, null=True)
+    created_at = DateTimeField(default=utcnow)
+
+
+class GroupMessage(BaseModel):
+    """Which ticket a bot message in the agents' group belongs to: replies find their ticket here."""
+    chat_id = BigIntegerField()
+    message_id = BigIntegerField()
+    ticket = ForeignKeyField(Ticket, on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("chat_id", "message_id"), True),)
+
+
+class Outbox(BaseModel):
+    """A message to send. Written in the same transaction as the change that caused it."""
+    channel = CharField(max_length=16)          # telegram / whatsapp / sms
+    chat_id = CharField(max_length=64)          # address, or "group" for the agents' group
+    destination = CharField(max_length=90, index=True)   # channel:chat_id — one ordered lane
+    payload = JSONField()
+    purpose = CharField(max_length=32)          # ack / relay / reply / notice / agents …
+    ticket = ForeignKeyField(Ticket, null=True, on_delete="SET NULL")
+    priority = IntegerField(default=5)          # lower first: replies to customers 0, group 1, broadcasts 9
+    merge_key = CharField(max_length=64, null=True)
+    idempotency_key = CharField(max_length=128, null=True, unique=True)
+    status = CharField(max_length=16, default="pending")  # pending / sent / gone / failed / skipped
+    attempts = IntegerField(default=0)
+    parts_sent = IntegerField(default=0)
+    created_at = FloatField()
+    next_attempt_at = FloatField()
+    sent_at = FloatField(null=True)
+    message_ids = JSONField(null=True)
+    reason = CharField(max_length=64, null=True)
+    detail = TextField(null=True)
+    delivery = CharField(max_length=16, null=True)   # Twilio callbacks: sent / delivered / read / failed …
+
+    class Meta:
+        indexes = ((("status", "next_attempt_at"), False),)
+
+
+class SentMessage(BaseModel):
+    """Platform message id → outbox row, for delivery status callbacks."""
+    channel = CharField(max_length=16)
+    platform_id = CharField(max_length=64)
+    outbox = ForeignKeyField(Outbox, on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("channel", "platform_id"), True),)
+
+
+ALL = [SchemaVersion, State, InboundEvent, Customer, Contact, Ticket, Message, GroupMessage, Outbox,
+       SentMessage]

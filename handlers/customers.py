@@ -1,0 +1,101 @@
+"""Who is writing: find or create the customer and the contact (channel + address) they wrote from."""
+from __future__ import annotations
+
+import re
+
+from bots.base import SMS, TELEGRAM, WHATSAPP, Inbound
+from db.models import Contact, Customer, Ticket, utcnow
+from handlers import texts
+
+# SMS carriers opt a number out on all of these (Twilio then refuses sends with 21610); on WhatsApp and
+# Telegram only the unambiguous ones count, so "cancel" there stays a message about an order.
+SMS_OPT_OUT = {"stop", "stopall", "unsubscribe", "end", "quit", "revoke", "optout", "cancel", "بند"}
+SMS_OPT_IN = {"start", "unstop", "yes"}
+CHAT_OPT_OUT = {"stop", "unsubscribe", "بند", "/stop"}
+CHAT_OPT_IN = {"start"}
+
+
+def phone_of(inbound: Inbound) -> str | None:
+    if inbound.channel in (WHATSAPP, SMS):
+        number = inbound.chat_id.removeprefix("whatsapp:")
+        return number if re.fullmatch(r"\+\d{6,15}", number) else None
+    return None
+
+
+def identify(inbound: Inbound) -> tuple[Customer, Contact]:
+    """The customer and contact behind an inbound message, created on first contact.
+
+    WhatsApp and SMS from the same number are one customer; the language follows what they write.
+    Must run inside a write transaction.
+    """
+    contact = Contact.get_or_none(channel=inbound.channel, address=inbound.chat_id)
+    if contact is None:
+        customer = None
+        phone = phone_of(inbound)
+        if phone:
+            customer = Customer.get_or_none(phone=phone)
+        if customer is None and inbound.channel == TELEGRAM and inbound.user_id:
+            customer = Customer.get_or_none(telegram_user_id=int(inbound.user_id))
+        if customer is None:
+            customer = Customer.create(
+                name=inbound.user_name or "", phone=phone, username=inbound.username,
+                telegram_user_id=int(inbound.user_id) if inbound.channel == TELEGRAM and inbound.user_id else None)
+        contact = Contact.create(customer=customer, channel=inbound.channel, address=inbound.chat_id)
+    customer = contact.customer
+    changed = False
+    language = texts.detect_language(inbound.text, inbound.language_code, customer.language)
+    if language != customer.language:
+        customer.language, changed = language, True
+    if inbound.user_name and not customer.name:
+        customer.name, changed = inbound.user_name[:200], True
+    if inbound.username and inbound.username != customer.username:
+        customer.username, changed = inbound.username, True
+    if changed:
+        customer.save()
+    contact.last_inbound_at = utcnow()
+    if contact.unreachable:          # they wrote to us, so they can be reached again
+        contact.unreachable = None
+        contact.unreachable_at = None
+    contact.save()
+    return customer, contact
+
+
+def language_of(customer: Customer) -> str:
+    return customer.language or texts.detect_language("", None, None)
+
+
+def greeting_name(customer: Customer) -> str:
+    """How a message addresses the customer: their name, or "dear customer" in their language."""
+    return customer.name or texts.render(language_of(customer), "dear_customer")
+
+
+def display_name(customer: Customer) -> str:
+    return customer.name or (f"@{customer.username}" if customer.username else "") or texts.for_agents("no_name")
+
+
+def address_for_agents(contact: Contact) -> str:
+    """Phone number or @username, as agents need it to recognise the customer."""
+    if contact.channel == TELEGRAM:
+        customer = contact.customer
+        return f"@{customer.username}" if customer.username else f"id {contact.address}"
+    return contact.address.removeprefix("whatsapp:")
+
+
+def earlier_tickets(customer: Customer, ticket: Ticket) -> int:
+    return Ticket.select().where((Ticket.customer == customer) & (Ticket.id != ticket.id)).count()
+
+
+def opt_out_word(channel: str, text: str, opted_out: bool) -> str | None:
+    """'out' when the whole message is an opt-out keyword, 'in' for an opt-in keyword from an opted-out customer."""
+    word = text.strip().strip(".!").lower()
+    if word in (SMS_OPT_OUT if channel == SMS else CHAT_OPT_OUT):
+        return "out"
+    if opted_out and word in (SMS_OPT_IN if channel == SMS else CHAT_OPT_IN):
+        return "in"
+    return None
+
+
+def mask(address: str) -> str:
+    """An address safe for logs: the last four digits only."""
+    digits = re.sub(r"\D", "", address or "")
+    return f"…{digits[-4:]}" if len(digits) > 4 else "…"

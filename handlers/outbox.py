@@ -1,0 +1,66 @@
+"""Enqueue outbound messages. The row is written in the caller's transaction; the sender wakes when it commits."""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+
+from bots.base import TELEGRAM, Media
+from db.connection import after_commit, database, is_sqlite
+from db.models import Outbox
+
+GROUP = "group"              # chat_id of rows for the agents' group, resolved to its effective id at send time
+
+PRIORITY_CUSTOMER = 0        # replies and acknowledgements to customers go first
+PRIORITY_GROUP = 1
+PRIORITY_NOTICE = 5
+PRIORITY_BULK = 9            # broadcasts never hold up a reply
+
+_listeners = []
+
+
+def on_enqueue(fn):
+    """Call fn() (from any thread) after a transaction that enqueued something commits."""
+    _listeners.append(fn)
+
+
+def _wake():
+    for fn in list(_listeners):
+        fn()
+
+
+def enqueue(channel: str, chat_id: str, *, purpose: str, text: str = "", media: list[Media] | None = None,
+            ticket=None, priority: int = PRIORITY_NOTICE, merge_key: str | None = None,
+            idempotency_key: str | None = None, delay_s: float = 0, **extra) -> Outbox:
+    payload = {"text": text, **{k: v for k, v in extra.items() if v is not None}}
+    if media:
+        payload["media"] = [{k: v for k, v in asdict(m).items() if v is not None and k != "data"} for m in media]
+    now = time.time()
+    row = Outbox.create(channel=channel, chat_id=str(chat_id), destination=f"{channel}:{chat_id}",
+                        payload=payload, purpose=purpose, ticket=ticket, priority=priority,
+                        merge_key=merge_key, idempotency_key=idempotency_key,
+                        created_at=now, next_attempt_at=now + delay_s)
+    if not is_sqlite():
+        database.execute_sql("NOTIFY khidmat_outbox")   # delivered to other processes on commit
+    after_commit(_wake)
+    return row
+
+
+def to_group(text: str, *, purpose: str, ticket=None, media=None, merge: bool = False, header: str | None = None,
+             **extra) -> Outbox:
+    """A message for the agents' group, inside the ticket's thread when there is a ticket.
+
+    merge=True lets the sender join it with the ticket's other waiting messages (header shown once).
+    """
+    return enqueue(TELEGRAM, GROUP, purpose=purpose, text=text, media=media, ticket=ticket,
+                   priority=PRIORITY_GROUP, merge_key=f"t{ticket.id}" if (merge and ticket) else None,
+                   merge_header=header, in_thread=bool(ticket), **extra)
+
+
+def to_contact(contact, text: str, *, purpose: str, ticket=None, priority: int = PRIORITY_CUSTOMER,
+               **extra) -> Outbox:
+    return enqueue(contact.channel, contact.address, purpose=purpose, text=text, ticket=ticket,
+                   priority=priority, **extra)
+
+
+def media_from_payload(payload: dict) -> list[Media]:
+    return [Media(**m) for m in payload.get("media") or []]

@@ -1,0 +1,65 @@
+"""Words: render templates/<lang>/<name>.txt and decide which language a customer reads."""
+from __future__ import annotations
+
+import functools
+import re
+import string
+from pathlib import Path
+
+import config
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+LANGUAGES = ("ur", "en")
+_ARABIC_SCRIPT = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+class _Blank(dict):
+    def __missing__(self, key):
+        return ""
+
+
+@functools.lru_cache(maxsize=512)
+def _load(lang: str, name: str) -> str:
+    path = TEMPLATES / lang / f"{name}.txt"
+    return path.read_text(encoding="utf-8").rstrip("\n")
+
+
+def render(lang: str, name: str, /, **values) -> str:
+    """The template `name` in `lang` (falling back to English) with {placeholders} filled."""
+    lang = lang if lang in LANGUAGES else "en"
+    try:
+        text = _load(lang, name)
+    except FileNotFoundError:
+        text = _load("en", name)
+    return string.Formatter().vformat(text, (), _Blank(values))
+
+
+def exists(name: str) -> bool:
+    return (TEMPLATES / "en" / f"{name}.txt").exists()
+
+
+def for_agents(name: str, /, **values) -> str:
+    """A text for the agents' group, in the shop's agent_language."""
+    return render(config.current()["app"]["agent_language"], name, **values)
+
+
+def has_urdu_script(text: str) -> bool:
+    return bool(text and _ARABIC_SCRIPT.search(text))
+
+
+def detect_language(text: str, language_code: str | None, current: str | None) -> str:
+    """Urdu when the customer writes Arabic script or their Telegram language is ur; else the shop default.
+
+    A message without letters (emoji, digits, media), or in Latin letters from a customer who already
+    wrote Urdu (Roman Urdu is common), keeps the language we already had.
+    """
+    default = config.current()["app"]["default_language"]
+    if has_urdu_script(text):
+        return "ur"
+    code = (language_code or "").split("-")[0].lower()
+    if code == "ur":
+        return "ur"
+    if code == "en" and text and _LATIN.search(text):
+        return "en"
+    return current or (code if code in LANGUAGES else default)

@@ -1,0 +1,146 @@
+"""The life of a ticket: opened by a customer's message, relayed to the agents' group, answered, closed."""
+from __future__ import annotations
+
+import logging
+
+import config
+from bots.base import SMS, TELEGRAM, WHATSAPP, Inbound
+from db.connection import is_sqlite
+from db.models import Contact, Customer, Message, Ticket, utcnow
+from handlers import customers, outbox, texts
+
+log = logging.getLogger(__name__)
+
+CHANNEL_NAMES = {TELEGRAM: "Telegram", WHATSAPP: "WhatsApp", SMS: "SMS"}
+
+
+def open_ticket_of(customer: Customer) -> Ticket | None:
+    """The customer's open ticket, locked for this transaction on PostgreSQL so a burst opens only one."""
+    if not is_sqlite():   # SQLite transactions here already hold the write lock
+        Customer.select().where(Customer.id == customer.id).for_update().execute()
+    return (Ticket.select().where((Ticket.customer == customer) & (Ticket.status == "open"))
+            .order_by(Ticket.id.desc()).first())
+
+
+def _group_text(inbound: Inbound) -> str:
+    if inbound.kind == "unsupported":
+        return texts.for_agents("agents/unsupported", kind=inbound.unsupported_kind or "?")
+    if inbound.kind == "edited":
+        return texts.for_agents("agents/edited", text=inbound.text)
+    return inbound.text
+
+
+def card(ticket: Ticket) -> str:
+    customer, contact = ticket.customer, ticket.contact
+    return texts.for_agents(
+        "agents/card", ticket=ticket.number, name=customers.display_name(customer),
+        channel=CHANNEL_NAMES[contact.channel], address=customers.address_for_agents(contact),
+        earlier=customers.earlier_tickets(customer, ticket), language=customers.language_of(customer))
+
+
+def topic_name(ticket: Ticket) -> str:
+    return f"#{ticket.number} · {customers.display_name(ticket.customer)} · {CHANNEL_NAMES[ticket.contact.channel]}"[:128]
+
+
+def on_customer_message(inbound: Inbound, customer: Customer, contact: Contact) -> Ticket | None:
+    """A customer wrote: open a ticket (card to the group, acknowledgement to them) or add to the open one."""
+    if inbound.kind in ("message", "edited") and not inbound.text.strip() and not inbound.media:
+        log.info("empty message ignored channel=%s customer=%s", inbound.channel, customer.id)
+        return None
+    lang = customers.language_of(customer)
+    ticket = open_ticket_of(customer)
+    text = _group_text(inbound)
+    media = inbound.media if inbound.kind != "unsupported" else []
+    message_fields = dict(direction="in", channel=inbound.channel, text=inbound.text,
+                      media=[m.kind for m in media] or None)
+    if ticket is None:
+        first_line = (inbound.text.strip().splitlines() or [""])[0]
+        ticket = Ticket.create(customer=customer, contact=contact, subject=first_line[:200])
+        Message.create(ticket=ticket, **message_fields)
+        outbox.to_group(f"{card(ticket)}\n\n{text}".rstrip(), purpose="ticket_new", ticket=ticket, media=media,
+                        topic_name=topic_name(ticket))
+        first_contact = customers.earlier_tickets(customer, ticket) == 0 and inbound.channel != TELEGRAM
+        ack = texts.render(lang, "ack_welcome" if first_contact else "ack", name=customers.greeting_name(customer),
+                           ticket=ticket.number, minutes=config.current()["app"]["first_response_minutes"],
+                           shop=config.current()["app"]["shop_name"])
+        outbox.to_contact(contact, ack, purpose="ack", ticket=ticket)
+        log.info("ticket opened ticket=%s channel=%s customer=%s", ticket.number, inbound.channel, customer.id)
+    else:
+        if ticket.contact_id != contact.id:
+            ticket.contact = contact       # replies follow the channel the customer used last
+        ticket.last_customer_at = utcnow()
+        ticket.save()
+        Message.create(ticket=ticket, **message_fields)
+        header = texts.for_agents("agents/relay_header", ticket=ticket.number,
+                                  name=customers.display_name(customer))
+        outbox.to_group(text, purpose="relay", ticket=ticket, media=media, merge=not media, header=header,
+                        topic_name=topic_name(ticket))
+    if inbound.kind == "unsupported":
+        outbox.to_contact(contact, texts.render(lang, "unsupported"), purpose="unsupported", ticket=ticket)
+    return ticket
+
+
+def agent_reply(ticket: Ticket, agent_name: str, inbound: Inbound) -> None:
+    """An agent answered in the group: carry it to the customer on the channel they used."""
+    customer, contact = ticket.customer, ticket.contact
+    lang = customers.language_of(customer)
+    signed = config.current()["app"]["agent_signature"] and agent_name
+    Message.create(ticket=ticket, direction="out", channel=contact.channel, text=inbound.text,
+                   media=[m.kind for m in inbound.media] or None, author=agent_name)
+    if ticket.first_response_at is None:
+        ticket.first_response_at = utcnow()
+        ticket.save()
+    if inbound.media:
+        if contact.channel != TELEGRAM:
+            outbox.to_group(texts.for_agents("agents/media_not_supported", channel=CHANNEL_NAMES[contact.channel]),
+                            purpose="agents", ticket=ticket)
+            if not inbound.text.strip():
+                return
+        else:
+            caption = texts.render(lang, "agent_reply" if signed else "agent_reply_unsigned",
+                                   text=inbound.text, agent=agent_name) if inbound.text.strip() else ""
+            outbox.to_contact(contact, caption, purpose="reply", ticket=ticket, method="copy",
+                              copy_from_chat_id=inbound.chat_id, copy_message_id=inbound.message_id)
+            return
+    body = texts.render(lang, "agent_reply" if signed else "agent_reply_unsigned", text=inbound.text,
+                        agent=agent_name)
+    outbox.to_contact(contact, body, purpose="reply", ticket=ticket)
+    log.info("agent reply ticket=%s channel=%s", ticket.number, contact.channel)
+
+
+def add_note(ticket: Ticket, agent_name: str, text: str) -> None:
+    """An internal note: stored with the ticket, never sent to the customer."""
+    Message.create(ticket=ticket, direction="note", channel=TELEGRAM, text=text, author=agent_name)
+    outbox.to_group(texts.for_agents("agents/note_saved", ticket=ticket.number), purpose="agents", ticket=ticket)
+
+
+def close(ticket: Ticket, agent_name: str) -> None:
+    """Close the ticket, tell the customer and the group, close the topic."""
+    if ticket.status == "closed":
+        outbox.to_group(texts.for_agents("agents/already_closed", ticket=ticket.number), purpose="agents",
+                        ticket=ticket)
+        return
+    ticket.status, ticket.closed_at, ticket.closed_by = "closed", utcnow(), agent_name
+    ticket.save()
+    lang = customers.language_of(ticket.customer)
+    outbox.to_contact(ticket.contact, texts.render(lang, "closed", ticket=ticket.number,
+                                                   name=customers.greeting_name(ticket.customer)),
+                      purpose="closed", ticket=ticket)
+    outbox.to_group(texts.for_agents("agents/closed", ticket=ticket.number, agent=agent_name),
+                    purpose="agents", ticket=ticket)
+    outbox.to_group("", purpose="close_topic", ticket=ticket, method="close_topic")
+    log.info("ticket closed ticket=%s by agent", ticket.number)
+
+
+def ticket_for_group_message(chat_id: int, thread_id: int | None, reply_to: int | None) -> Ticket | None:
+    """The ticket an agent's message belongs to: its forum topic, or the bot message it replies to."""
+    from db.models import GroupMessage
+    if thread_id:
+        ticket = Ticket.select().where(Ticket.thread_id == thread_id).order_by(Ticket.id.desc()).first()
+        if ticket:
+            return ticket
+    if reply_to:
+        row = GroupMessage.get_or_none(chat_id=chat_id, message_id=reply_to)
+        if row:
+            return row.ticket
+    return None

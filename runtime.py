@@ -1,0 +1,58 @@
+"""Starting the background parts — the outbox sender and the scheduler — for webhook.py and worker.py."""
+from __future__ import annotations
+
+import logging
+
+log = logging.getLogger(__name__)
+
+
+def describe_channels(settings) -> list[str]:
+    """Say in the log what is and is not configured; return the channels that can send."""
+    tg, tw = settings["telegram"], settings["twilio"]
+    ready = []
+    if tg["token"]:
+        ready.append("telegram")
+        if not tg["webhook_secret"]:
+            log.warning("telegram: webhook_secret is not set — /telegram/webhook refuses every request until it is")
+        if not tg["agents_chat_id"]:
+            log.warning("telegram: agents_chat_id is not set — tickets wait in the outbox; add the bot to the "
+                        "agents' group and send /chatid there to learn the id")
+    else:
+        log.warning("telegram: not configured (BOT_TELEGRAM_TOKEN is empty) — no Telegram customers, no agents' group")
+    if tw["account_sid"] and tw["auth_token"]:
+        for channel, key in (("whatsapp", "whatsapp_from"), ("sms", "sms_from")):
+            if tw[key]:
+                ready.append(channel)
+            else:
+                log.warning("%s: not configured (twilio.%s is empty)", channel, key)
+    else:
+        log.warning("whatsapp/sms: not configured (BOT_TWILIO_ACCOUNT_SID / BOT_TWILIO_AUTH_TOKEN are empty)")
+    log.info("channels ready: %s", ", ".join(ready) or "none")
+    return ready
+
+
+def start_sender(settings):
+    from bots.telegram import TelegramBot
+    from bots.twilio import TwilioBot
+    from sender.loop import Sender
+    sender = Sender(settings, telegram_bot_factory=lambda: TelegramBot(settings), twilio_bot=TwilioBot(settings))
+    sender.start()
+    if settings["database"]["url"].startswith("postgres"):
+        from sender.wakeup import listen
+        listen(settings["database"]["url"], sender.wake)
+    return sender
+
+
+def start_background(settings):
+    """Sender and (if enabled) scheduler in this process. Returns a function that stops both."""
+    sender = start_sender(settings)
+    scheduler = None
+    if settings["scheduler"]["enabled"]:
+        import scheduler as jobs
+        scheduler = jobs.start(settings)
+
+    def stop():
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        sender.stop()
+    return stop

@@ -1,0 +1,298 @@
+"""The send loop: pick due outbox rows lane by lane (one lane per destination, in order), pace them,
+send through bots/, and record the outcome — retry later, done, or undeliverable (handlers decide what
+that means for the business).
+
+It runs an asyncio loop in its own thread; database work runs in a thread pool. It wakes at once when a
+transaction enqueues (handlers.outbox.on_enqueue, or PostgreSQL NOTIFY from other processes) and polls
+only as a fallback.
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import threading
+import time
+
+from peewee import fn
+
+from bots.base import FAILED, GONE, RETRY, SENT, SMS, TELEGRAM, WHATSAPP, SendResult
+from db.connection import write
+from db.models import Outbox
+from handlers import agents, delivery, outbox
+from sender.pacing import Pacer
+
+log = logging.getLogger(__name__)
+
+MERGE_LIMIT = 3800          # merged group messages stay one Telegram message (4096) with room for the header
+BATCH = 300
+
+
+class Sender:
+    def __init__(self, settings, telegram_bot_factory=None, twilio_bot=None):
+        self.settings = settings
+        self._telegram_factory = telegram_bot_factory
+        self.twilio = twilio_bot
+        self.telegram = None
+        self.pacer = Pacer(settings)
+        self.concurrency = settings["sender"]["concurrency"]
+        self.retry_for = settings["sender"]["retry_for_s"]
+        self.max_backoff = settings["sender"]["max_backoff_s"]
+        self.poll = settings["sender"]["poll_s"]
+        self.inflight: set[str] = set()
+        self.lane_wait: dict[str, float] = {}      # destination → monotonic time before which it waits
+        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=self.concurrency + 4,
+                                                          thread_name_prefix="sender-io")
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._event: asyncio.Event | None = None
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self._tasks: set[asyncio.Task] = set()
+        self.started = threading.Event()
+
+    # ---- life cycle -------------------------------------------------------------------------
+    def start(self) -> "Sender":
+        outbox.on_enqueue(self.wake)
+        self._thread = threading.Thread(target=self._run, name="sender", daemon=True)
+        self._thread.start()
+        self.started.wait(10)
+        return self
+
+    def stop(self, timeout: float = 10) -> None:
+        self._stopping = True
+        self.wake()
+        if self._thread:
+            self._thread.join(timeout)
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def wake(self) -> None:
+        loop, event = self.loop, self._event
+        if loop is not None and event is not None and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(event.set)
+            except RuntimeError:
+                pass
+
+    def _run(self) -> None:
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self._event = asyncio.Event()
+        if self._telegram_factory:
+            self.telegram = self._telegram_factory()
+        self.started.set()
+        if self.telegram is not None and self.telegram.configured:
+            self._spawn(self._startup_checks())
+        while not self._stopping:
+            self._event.clear()
+            try:
+                next_due = await self._dispatch_round()
+            except Exception:
+                log.exception("sender round failed")
+                next_due = 1.0
+            try:
+                await asyncio.wait_for(self._event.wait(), timeout=max(0.001, min(self.poll, next_due)))
+            except asyncio.TimeoutError:
+                pass
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=5)
+        if self.telegram is not None:
+            await self.telegram.close()
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _db(self, fn_, *args):
+        return await self.loop.run_in_executor(self.pool, fn_, *args)
+
+    # ---- choosing what goes next --------------------------------------------------------------
+    def _configured(self, channel: str) -> bool:
+        if channel == TELEGRAM:
+            return self.telegram is not None and self.telegram.configured
+        return self.twilio is not None and self.twilio.channel_configured(channel)
+
+    def _fetch(self, busy_lanes: list[str], busy_channels: list[str]) -> list[Outbox]:
+        query = Outbox.select().where((Outbox.status == "pending") & (Outbox.next_attempt_at <= time.time()))
+        if busy_lanes:
+            query = query.where(Outbox.destination.not_in(busy_lanes))
+        if busy_channels:
+            query = query.where(Outbox.channel.not_in(busy_channels))
+        return list(query.order_by(Outbox.priority, Outbox.id).limit(BATCH))
+
+    async def _dispatch_round(self) -> float:
+        now = time.monotonic()
+        busy_lanes = set(self.inflight) | {d for d, t in self.lane_wait.items() if t > now}
+        if not agents_group_known():
+            busy_lanes.add(f"{TELEGRAM}:{outbox.GROUP}")
+        busy_channels = [c for c in (TELEGRAM, WHATSAPP, SMS)
+                         if not self._configured(c) or self.pacer.channel_wait(c, now) > 0]
+        next_due = min([self.poll] + [self.pacer.channel_wait(c, now) for c in busy_channels
+                                      if self._configured(c)] + [t - now for t in self.lane_wait.values() if t > now])
+        if len(self.inflight) >= self.concurrency or len(busy_channels) == 3:
+            return max(next_due, 0.001)
+        rows = await self._db(self._fetch, sorted(busy_lanes), busy_channels)
+        lanes: dict[str, list[Outbox]] = {}
+        for row in rows:
+            lanes.setdefault(row.destination, []).append(row)
+        for lane, lane_rows in lanes.items():
+            if len(self.inflight) >= self.concurrency:
+                break
+            head = lane_rows[0]
+            now = time.monotonic()
+            wait = self.pacer.wait(head.channel, head.chat_id, now)
+            if wait > 0:
+                next_due = min(next_due, wait)
+                continue
+            batch = self._merge(lane_rows)
+            self.pacer.take(head.channel, head.chat_id, now, head.payload.get("text", ""))
+            self.inflight.add(lane)
+            self._spawn(self._deliver(lane, batch))
+        if len(rows) == BATCH:
+            next_due = 0.0
+        return max(next_due, 0.0005)
+
+    @staticmethod
+    def _merge(lane_rows: list[Outbox]) -> list[Outbox]:
+        """The head row, plus the rows right after it that may be merged into it (same ticket, text only)."""
+        head = lane_rows[0]
+        batch = [head]
+        if not head.merge_key or head.payload.get("media"):
+            return batch
+        size = len(head.payload.get("text", ""))
+        for row in lane_rows[1:]:
+            text = row.payload.get("text", "")
+            if row.merge_key != head.merge_key or row.payload.get("media") or size + len(text) > MERGE_LIMIT:
+                break
+            batch.append(row)
+            size += len(text) + 1
+        return batch
+
+    # ---- one send -----------------------------------------------------------------------------
+    async def _deliver(self, lane: str, rows: list[Outbox]) -> None:
+        try:
+            out, prestep = await self._db(delivery.build, rows)
+            if out is None:
+                await self._db(self._finish, rows, "skipped", None)
+                return
+            skip = 0 if prestep else rows[0].parts_sent
+            result = await self._send(out, skip)
+            await self._db(self._record, lane, rows, out, result, prestep, skip)
+        except Exception as exc:
+            log.exception("delivering outbox %s failed", [r.id for r in rows])
+            try:
+                await self._db(self._record, lane, rows, None, SendResult.retry(None, repr(exc)), False, 0)
+            except Exception:
+                log.exception("could not record the failure")
+        finally:
+            self.inflight.discard(lane)
+            self._event.set()
+
+    async def _send(self, out, skip: int) -> SendResult:
+        if out.channel == TELEGRAM:
+            for media in out.media:
+                if media.url and not media.file_id and media.data is None:
+                    if self.twilio is None or not self.twilio.configured:
+                        return SendResult.failed("media_unavailable", "Twilio is not configured")
+                    try:
+                        media.data, media.content_type = await self.loop.run_in_executor(
+                            self.pool, self.twilio.download_media, media.url)
+                    except Exception as exc:
+                        return SendResult.retry(None, f"media download failed: {exc!r}")
+            return await self.telegram.send(out, skip_parts=skip) if skip else await self.telegram.send(out)
+        return await self.loop.run_in_executor(self.pool, self.twilio.send, out, skip)
+
+    # ---- recording the outcome (runs in the pool, one write transaction) ----------------------
+    def _finish(self, rows, status, result: SendResult | None) -> None:
+        with write():
+            ids = [r.id for r in rows]
+            fields = {Outbox.status: status, Outbox.sent_at: time.time()}
+            if result is not None:
+                fields.update({Outbox.reason: result.reason or None, Outbox.detail: (result.detail or "")[:2000],
+                               Outbox.message_ids: result.message_ids or None})
+            Outbox.update(fields).where(Outbox.id.in_(ids)).execute()
+
+    def _record(self, lane, rows, out, result: SendResult, prestep: bool, skip: int) -> None:
+        head = rows[0]
+        ids = [r.id for r in rows]
+        now = time.time()
+        with write():
+            if result.status == SENT:
+                if prestep:
+                    delivery.topic_created(rows, out, result)
+                    return
+                Outbox.update(status="sent", sent_at=now, message_ids=result.message_ids,
+                              attempts=Outbox.attempts + 1).where(Outbox.id.in_(ids)).execute()
+                delivery.sent(rows, out, result)
+                return
+            if result.status == RETRY and result.migrate_to_chat_id and head.chat_id == outbox.GROUP:
+                agents.on_group_migrated(out.chat_id, result.migrate_to_chat_id)
+                return  # resend at once to the new id
+            if result.reason == "no_topics" and prestep:
+                delivery.topics_unavailable(result.detail)
+                return
+            if result.reason == "thread_gone" and head.attempts < 3:
+                delivery.thread_gone(rows)
+                Outbox.update(attempts=Outbox.attempts + 1).where(Outbox.id.in_(ids)).execute()
+                return
+            if result.status == RETRY and now - head.created_at < self.retry_for:
+                delay = result.retry_after if result.retry_after is not None else min(
+                    self.max_backoff, 0.5 * 2 ** head.attempts)
+                until = now + delay
+                # parts_sent counts every part delivered so far (skipped ones included)
+                parts = head.parts_sent if prestep else max(head.parts_sent, result.parts_sent or 0)
+                Outbox.update(attempts=Outbox.attempts + 1, next_attempt_at=until, parts_sent=parts,
+                              reason="retrying", detail=(result.detail or "")[:2000]).where(Outbox.id.in_(ids)).execute()
+                # later messages in the same lane wait too, so nothing overtakes
+                Outbox.update(next_attempt_at=until).where(
+                    (Outbox.destination == lane) & (Outbox.status == "pending") &
+                    (Outbox.next_attempt_at < until)).execute()
+                self.lane_wait[lane] = time.monotonic() + delay
+                log.info("send retry in %.1fs lane=%s outbox=%s (%s)", delay, lane.split(":")[0], ids,
+                         result.detail[:200] if result.detail else "")
+                return
+            if result.status == RETRY:
+                result = SendResult.failed("retry_budget", result.detail)
+            status = GONE if result.status == GONE else FAILED
+            Outbox.update(status=status, sent_at=now, reason=result.reason, detail=(result.detail or "")[:2000],
+                          attempts=Outbox.attempts + 1).where(Outbox.id.in_(ids)).execute()
+            delivery.undeliverable(rows, result)
+
+    # ---- start-up checks ------------------------------------------------------------------------
+    async def _startup_checks(self) -> None:
+        try:
+            me = await self.telegram.get_me()
+            if not me.get("can_read_all_group_messages"):
+                log.warning("telegram: privacy mode is on — the bot sees only commands and replies to it in the "
+                            "agents' group; make it an admin or turn privacy off in @BotFather, then re-add it")
+            group = agents_chat_id_safe()
+            if group:
+                chat = await self.telegram.get_chat(group)
+                await self._db(_note_forum, bool(chat.get("is_forum")))
+        except Exception as exc:
+            log.warning("telegram start-up check failed: %r", exc)
+
+
+def agents_group_known() -> bool:
+    return bool(agents_chat_id_safe())
+
+
+def agents_chat_id_safe() -> int:
+    try:
+        return agents.agents_chat_id()
+    except Exception:
+        return 0
+
+
+def _note_forum(is_forum: bool) -> None:
+    with write():
+        delivery.topics_possible(is_forum)
+
+
+def backlog() -> dict:
+    """Pending rows and the age of the oldest, for health checks and benchmarks."""
+    row = Outbox.select(fn.COUNT(Outbox.id), fn.MIN(Outbox.created_at)).where(Outbox.status == "pending").tuples().first()
+    count, oldest = row if row else (0, None)
+    return {"pending": count, "oldest_age_s": round(time.time() - oldest, 3) if oldest else 0.0}

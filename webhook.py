@@ -1,0 +1,173 @@
+"""Khidmat's web side: the Flask app factory, the webhook routes, the `flask --app webhook` commands,
+and `python webhook.py`, which runs everything in one process (web server, sender, scheduler)."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+
+import click
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from peewee import DatabaseError, InterfaceError, OperationalError
+
+import config
+import db
+import logs
+from bots import telegram as tg
+from bots import twilio as tw
+from db import migrations
+from handlers import delivery, inbound
+
+log = logging.getLogger("khidmat.web")
+routes = Blueprint("routes", __name__)
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+def create_app(settings: config.Settings | None = None) -> Flask:
+    settings = config.activate(settings or config.load())
+    logs.setup(settings)
+    app = Flask(__name__)
+    app.config["KHIDMAT"] = settings
+    db.connect(settings["database"]["url"])
+    migrations.upgrade()
+    app.register_blueprint(routes)
+    app.cli.add_command(set_webhook_command)
+    app.cli.add_command(db_command)
+    app.teardown_request(_release_connection)
+
+    @app.errorhandler(DatabaseError)
+    def database_away(exc):
+        log.error("database unavailable: %r", exc)
+        db.close()   # the next request reconnects
+        return jsonify(error="database unavailable"), 503
+
+    return app
+
+
+def _release_connection(exc):
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        db.close()
+
+
+def _settings() -> config.Settings:
+    return current_app.config["KHIDMAT"]
+
+
+# ---- routes ------------------------------------------------------------------------------------
+@routes.post("/telegram/webhook")
+def telegram_webhook():
+    settings = _settings()
+    if not tg.verify_secret(settings["telegram"]["webhook_secret"],
+                            request.headers.get("X-Telegram-Bot-Api-Secret-Token")):
+        log.warning("telegram webhook refused: wrong or missing secret token")
+        return jsonify(error="forbidden"), 403
+    data = request.get_json(silent=True)
+    try:
+        event = tg.parse_update(data)
+    except Exception as exc:
+        log.warning("malformed telegram update acknowledged and dropped: %r", exc)
+        return jsonify(ok=True)
+    inbound.accept("telegram", event, raw=data)
+    return jsonify(ok=True)
+
+
+def _twilio_signed(path: str) -> bool:
+    settings = _settings()
+    url = settings["app"]["public_url"].rstrip("/") + path
+    if request.query_string:
+        url += "?" + request.query_string.decode()
+    return tw.verify_signature(settings["twilio"]["auth_token"], url, request.form,
+                               request.headers.get("X-Twilio-Signature", ""))
+
+
+@routes.post("/twilio/inbound")
+def twilio_inbound():
+    if not _twilio_signed("/twilio/inbound"):
+        log.warning("twilio inbound refused: bad or missing signature")
+        return Response("forbidden", status=403)
+    try:
+        event = tw.parse_inbound(request.form)
+    except Exception as exc:
+        log.warning("malformed twilio inbound acknowledged and dropped: %r", exc)
+        return Response(EMPTY_TWIML, mimetype="text/xml")
+    inbound.accept("twilio", event, raw=request.form.to_dict(flat=True))
+    return Response(EMPTY_TWIML, mimetype="text/xml")
+
+
+@routes.post("/twilio/status")
+def twilio_status():
+    if not _twilio_signed("/twilio/status"):
+        log.warning("twilio status callback refused: bad or missing signature")
+        return Response("forbidden", status=403)
+    try:
+        update = tw.parse_status(request.form)
+    except Exception as exc:
+        log.warning("malformed twilio status callback dropped: %r", exc)
+        return Response(status=204)
+    with db.write():
+        delivery.status_callback(update.message_sid, update.status, update.error_code)
+    return Response(status=204)
+
+
+@routes.get("/healthz")
+def healthz():
+    from sender.loop import backlog
+    db.database.execute_sql("SELECT 1")
+    return jsonify(ok=True, outbox=backlog())
+
+
+# ---- flask commands ----------------------------------------------------------------------------
+@click.command("set-webhook")
+def set_webhook_command():
+    """Register {app.public_url}/telegram/webhook with Telegram, with the secret and our update types."""
+    settings = _settings()
+    if not settings["telegram"]["token"]:
+        raise click.ClickException("telegram.token is empty: set BOT_TELEGRAM_TOKEN")
+    if not settings["telegram"]["webhook_secret"]:
+        raise click.ClickException("telegram.webhook_secret is empty: set BOT_TELEGRAM_WEBHOOK_SECRET")
+    url = settings["app"]["public_url"].rstrip("/") + "/telegram/webhook"
+
+    async def register():
+        bot = tg.TelegramBot(settings)
+        try:
+            return await bot.set_webhook(url, settings["telegram"]["webhook_secret"])
+        finally:
+            await bot.close()
+    ok = asyncio.run(register())
+    click.echo(f"webhook set to {url} ({', '.join(tg.ALLOWED_UPDATES)})" if ok else "Telegram refused the webhook")
+
+
+@click.group("db")
+def db_command():
+    """Database commands."""
+
+
+@db_command.command("upgrade")
+def db_upgrade():
+    """Upgrade the schema to this release's version (also done at every start)."""
+    click.echo(f"schema version {migrations.upgrade()}")
+
+
+# ---- python webhook.py -------------------------------------------------------------------------
+def main(argv=None) -> None:
+    settings = config.load()
+    parser = argparse.ArgumentParser(description="Run Khidmat in one process: webhooks, sender, scheduler.")
+    parser.add_argument("--host", default=settings["app"]["host"])
+    parser.add_argument("--port", type=int, default=settings["app"]["port"])
+    args = parser.parse_args(argv)
+    app = create_app(settings)
+    import runtime
+    import waitress
+    log.info("database: %s", db.connection.describe(settings["database"]["url"]))
+    runtime.describe_channels(settings)
+    stop = runtime.start_background(settings)
+    log.info("listening on http://%s:%d", args.host, args.port)
+    try:
+        waitress.serve(app, host=args.host, port=args.port, threads=settings["app"]["threads"],
+                       connection_limit=1000, channel_timeout=30, ident="khidmat")
+    finally:
+        stop()
+
+
+if __name__ == "__main__":
+    main()
