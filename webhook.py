@@ -65,7 +65,9 @@ def telegram_webhook():
     try:
         event = tg.parse_update(data)
     except Exception as exc:
-        log.warning("malformed telegram update acknowledged and dropped: %r", exc)
+        log.warning("malformed telegram update acknowledged: %r", exc)
+        if isinstance(data, dict) and isinstance(data.get("update_id"), int):
+            inbound.store_failed("telegram", str(data["update_id"]), data, exc)   # kept for a replay
         return jsonify(ok=True)
     inbound.accept("telegram", event, raw=data)
     return jsonify(ok=True)

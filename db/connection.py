@@ -38,7 +38,7 @@ def connect(url: str):
             user=unquote(parsed.username) if parsed.username else None,
             password=unquote(parsed.password) if parsed.password else None,
             host=parsed.hostname or None, port=parsed.port or None,
-            autorollback=True, **options)
+            **options)
     else:
         raise ValueError(f"database.url must start with sqlite:/// or postgresql:// (got {parsed.scheme!r})")
     database.initialize(db)

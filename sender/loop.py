@@ -156,13 +156,18 @@ class Sender:
 
     @staticmethod
     def _merge(lane_rows: list[Outbox]) -> list[Outbox]:
-        """The head row, plus the rows right after it that may be merged into it (same ticket, text only)."""
+        """The head row, plus the ticket's later rows in this lane that may join it (text only, in order).
+
+        Rows of other tickets in between are passed over (order only matters within a ticket); a row of
+        the same ticket that cannot be merged (media) ends the batch so nothing overtakes it."""
         head = lane_rows[0]
         batch = [head]
         if not head.merge_key or head.payload.get("media"):
             return batch
         size = len(head.payload.get("text", ""))
         for row in lane_rows[1:]:
+            if row.ticket_id != head.ticket_id:
+                continue
             text = row.payload.get("text", "")
             if row.merge_key != head.merge_key or row.payload.get("media") or size + len(text) > MERGE_LIMIT:
                 break

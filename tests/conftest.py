@@ -115,7 +115,6 @@ def make_settings(db_url, tg_api=None, twilio_api=None, **overrides):
 
 class Khidmat:
     """A running Khidmat and the ways a test talks to it: as Telegram, as Twilio, as a person."""
-    update_ids = itertools.count(100000)
     sids = itertools.count(1)
 
     def __init__(self, settings, tg_api, twilio_api, start_sender=True):
@@ -130,7 +129,6 @@ class Khidmat:
         self._thread.start()
         self.sender = runtime.start_sender(settings) if start_sender else None
         self.http = requests.Session()
-        self.message_ids = itertools.count(1)
 
     def close(self):
         if self.sender:
@@ -144,38 +142,23 @@ class Khidmat:
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
         return self.http.post(f"{self.url}/telegram/webhook", json=update, headers=headers, timeout=10)
 
-    def tg_message(self, user_id: int, text: str = None, first_name="Ali", language_code="en", username=None,
-                   update_id=None, **extra):
-        message = {"message_id": next(self.message_ids), "date": int(time.time()),
-                   "chat": {"id": user_id, "type": "private", "first_name": first_name},
-                   "from": {"id": user_id, "is_bot": False, "first_name": first_name,
-                            "language_code": language_code, **({"username": username} if username else {})}}
-        if text is not None:
-            message["text"] = text
-        message.update(extra)
-        return self.post_update({"update_id": update_id or next(self.update_ids), "message": message})
+    def tg_message(self, user_id: int, text: str | None = None, first_name="Ali", language_code="en",
+                   username=None, update_id=None, **fields):
+        """A customer writes to the bot in a private chat."""
+        update = self.tg.incoming(user_id, text, user_id=user_id, first_name=first_name, username=username,
+                                  language_code=language_code, **fields)
+        if update_id is not None:
+            update["update_id"] = update_id
+        self.last_update = update
+        return self.post_update(update)
 
-    def agent_message(self, text: str, reply_to: int | None = None, thread_id: int | None = None,
-                      agent_id=5001, first_name="Sara", **extra):
-        message = {"message_id": next(self.message_ids) + 500000, "date": int(time.time()),
-                   "chat": {"id": AGENTS, "type": "supergroup", "title": "Agents",
-                            **({"is_forum": True} if thread_id else {})},
-                   "from": {"id": agent_id, "is_bot": False, "first_name": first_name}}
-        if text is not None:
-            message["text"] = text
-        if reply_to:
-            message["reply_to_message"] = {"message_id": reply_to, "date": int(time.time()),
-                                           "chat": {"id": AGENTS, "type": "supergroup"},
-                                           "from": {"id": 777000, "is_bot": True, "first_name": "Bot"},
-                                           "text": "…"}
-        if thread_id:
-            message["message_thread_id"] = thread_id
-            message["is_topic_message"] = True
-            message.setdefault("reply_to_message", {
-                "message_id": thread_id, "date": int(time.time()), "chat": {"id": AGENTS, "type": "supergroup"},
-                "forum_topic_created": {"name": "t", "icon_color": 1}})
-        message.update(extra)
-        return self.post_update({"update_id": next(self.update_ids), "message": message})
+    def agent_message(self, text: str | None, reply_to: int | None = None, thread_id: int | None = None,
+                      agent_id=5001, first_name="Sara", chat_id=AGENTS, **fields):
+        """An agent writes in the agents' group: as a reply to a bot message, or inside a topic."""
+        update = self.tg.incoming(chat_id, text, user_id=agent_id, first_name=first_name, thread_id=thread_id,
+                                  reply_to=reply_to, **fields)
+        self.last_update = update
+        return self.post_update(update)
 
     # -- as Twilio
     def post_twilio(self, form: dict, path="/twilio/inbound", signature=None):

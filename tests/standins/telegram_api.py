@@ -21,6 +21,7 @@ import argparse
 import json
 import math
 import re
+import sys
 import threading
 import time
 from collections import deque
@@ -116,6 +117,10 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 1024
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # clients that time out and leave are normal
+            super().handle_error(request, client_address)
 
 
 class TelegramStandin:

@@ -209,6 +209,7 @@ def test_outage_and_slowness(tg):
     with pytest.raises(TimedOut):
         run(tg, lambda bot: bot.send_message(CUSTOMER, "slow"), timeout=0.1)
     tg.set_delay(0)
+    tg.wait_for(lambda m: m["text"] == "slow")  # the stand-in still answers, to a client that left
 
 
 def test_rate_limits(tg):
