@@ -70,7 +70,7 @@ def greeting_name(customer: Customer) -> str:
 
 
 def display_name(customer: Customer) -> str:
-    return customer.name or (f"@{customer.username}" if customer.username else "") or texts.for_agents("no_name")
+    return customer.name or (f"@{customer.username}" if customer.username else "") or texts.for_agents("agents/no_name")
 
 
 def address_for_agents(contact: Contact) -> str:

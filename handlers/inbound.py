@@ -30,19 +30,27 @@ def accept(source: str, inbound: Inbound, raw=None) -> bool:
                 log.info("duplicate %s event %s ignored", source, inbound.external_id)
                 return False
             # a concurrent first message from the same customer won the race to create them: try again
-        except Exception as exc:   # a bug must not lose the message
+        except Exception as exc:   # a bug must not lose the message, nor leave the team unaware of it
             log.exception("handling %s event %s failed", source, inbound.external_id)
-            store_failed(source, inbound.external_id, raw, exc)
+            store_failed(source, inbound.external_id, raw, exc, channel=inbound.channel)
             return True
     store_failed(source, inbound.external_id, raw, RuntimeError("kept conflicting"))
     return True
 
 
-def store_failed(source: str, external_id: str, raw, exc: Exception) -> None:
-    with write():
-        InboundEvent.insert(source=source, external_id=external_id, status="error", error=repr(exc)[:2000],
-                            payload=json.dumps(raw, ensure_ascii=False, default=str) if raw is not None else None
-                            ).on_conflict_ignore().execute()
+def store_failed(source: str, external_id: str, raw, exc: Exception, channel: str | None = None) -> None:
+    """Keep an event we could not handle (with its payload, to replay it) and tell the agents."""
+    try:
+        with write():
+            created = InboundEvent.insert(
+                source=source, external_id=external_id, status="error", error=repr(exc)[:2000],
+                payload=json.dumps(raw, ensure_ascii=False, default=str) if raw is not None else None
+            ).on_conflict_ignore().execute()
+            if created and channel:
+                outbox.to_group(texts.for_agents("agents/handling_failed", channel=channel, event=external_id,
+                                                 error=type(exc).__name__), purpose="agents")
+    except Exception:
+        log.exception("could not store failed %s event %s", source, external_id)
 
 
 def route(inbound: Inbound) -> None:
