@@ -71,7 +71,10 @@ def parse_update(data) -> Inbound:
     try:
         update = Update.de_json(data, None)
     except (TypeError, KeyError, ValueError, AttributeError) as exc:
-        raise ValueError(f"malformed Telegram update: {exc}") from exc
+        fallback = _unparsable(data)
+        if fallback is None:
+            raise ValueError(f"malformed Telegram update: {exc}") from exc
+        return fallback
     external_id = str(update.update_id)
     if update.message:
         return _from_message(external_id, update.message, edited=False)
@@ -87,6 +90,23 @@ def parse_update(data) -> Inbound:
     chat = update.effective_chat
     return _base(external_id, "ignored", chat, update.effective_user) if chat else Inbound(
         channel=TELEGRAM, external_id=external_id, kind="ignored", chat_id="")
+
+
+def _unparsable(data: dict) -> Inbound | None:
+    """A message python-telegram-bot cannot read (e.g. content from a newer Bot API): say "unsupported"
+    to the person rather than dropping it, when at least its chat is clear."""
+    msg = data.get("message")
+    chat = msg.get("chat") if isinstance(msg, dict) else None
+    if not isinstance(chat, dict) or type(chat.get("id")) is not int or type(msg.get("message_id")) is not int:
+        return None
+    user = msg.get("from") if isinstance(msg.get("from"), dict) else {}
+    content = [k for k in msg if k not in ("message_id", "from", "chat", "date", "message_thread_id",
+                                           "is_topic_message", "reply_to_message", "entities", "sender_chat")]
+    return Inbound(channel=TELEGRAM, external_id=str(data["update_id"]), kind="unsupported",
+                   chat_id=str(chat["id"]), user_id=str(user["id"]) if "id" in user else None,
+                   user_name=str(user.get("first_name") or ""), message_id=msg["message_id"],
+                   is_group=chat.get("type") in ("group", "supergroup"),
+                   unsupported_kind=content[0] if content else "unknown")
 
 
 def _base(external_id: str, kind: str, chat, user) -> Inbound:

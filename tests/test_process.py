@@ -1,0 +1,100 @@
+"""`python webhook.py` as a shop runs it: starts with nothing configured, and survives kill -9 mid-send."""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import AGENTS, SECRET, TOKEN, eventually
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(env, port, log_path):
+    log = open(log_path, "ab")
+    proc = subprocess.Popen([sys.executable, "webhook.py", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    eventually(lambda: _up(port), timeout=20, what="the server to answer /healthz")
+    return proc
+
+
+def _up(port):
+    try:
+        return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def base_env(db_url):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
+    env["BOT_DATABASE_URL"] = db_url
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def test_starts_with_no_tokens_and_says_what_is_missing(db_url, tmp_path):
+    port = free_port()
+    log_path = tmp_path / "out.log"
+    proc = start(base_env(db_url), port, log_path)
+    try:
+        assert requests.post(f"http://127.0.0.1:{port}/telegram/webhook", json={"update_id": 1}).status_code == 403
+        assert requests.post(f"http://127.0.0.1:{port}/twilio/inbound", data={"Body": "x"}).status_code == 403
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    log = log_path.read_text()
+    assert "telegram: not configured" in log
+    assert "whatsapp/sms: not configured" in log
+    assert "listening on http://127.0.0.1" in log
+
+
+def test_kill_9_mid_sending_then_restart_loses_and_repeats_nothing(db_url, tmp_path, tg_api):
+    env = base_env(db_url)
+    env.update({"BOT_TELEGRAM_TOKEN": TOKEN, "BOT_TELEGRAM_API_BASE_URL": tg_api.base_url,
+                "BOT_TELEGRAM_WEBHOOK_SECRET": SECRET, "BOT_TELEGRAM_AGENTS_CHAT_ID": str(AGENTS),
+                "BOT_TELEGRAM_RATE_GROUP_PER_MIN": "100000", "BOT_TELEGRAM_RATE_GLOBAL_PER_S": "1000",
+                "BOT_TELEGRAM_RATE_CHAT_PER_S": "1000", "BOT_SCHEDULER_ENABLED": "false"})
+    tg_api.set_delay(0.05)          # slow platform: the backlog is still draining when we kill
+    port = free_port()
+    proc = start(env, port, tmp_path / "out.log")
+    n = 40
+    session = requests.Session()
+    for i in range(n):
+        update = tg_api.incoming(1000 + i, f"complaint number {i:03d}", user_id=1000 + i, first_name=f"C{i}")
+        r = session.post(f"http://127.0.0.1:{port}/telegram/webhook", json=update,
+                         headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
+        assert r.status_code == 200
+    eventually(lambda: len(tg_api.sent()) >= 10, timeout=10, what="some sends")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    delivered_before = len(tg_api.sent())
+    assert delivered_before < 2 * n, "the kill came too late to test anything"
+    tg_api.set_delay(0)
+    proc = start(env, port, tmp_path / "out.log")
+    try:
+        def all_there():
+            cards = [m for m in tg_api.sent(chat_id=AGENTS) if "complaint number" in (m["text"] or "")]
+            acks = [m for m in tg_api.sent() if m["chat_id"] != str(AGENTS)]
+            return (cards, acks) if len({c["text"] for c in cards}) == n and len({a["chat_id"] for a in acks}) == n else None
+        cards, acks = eventually(all_there, timeout=30, what="every card and acknowledgement")
+        time.sleep(0.5)
+        # only sends that were in flight at the kill may repeat: each message at most twice,
+        # and no more repeats than sends in flight at once (sender.concurrency)
+        from collections import Counter
+        per_message = Counter([c["text"] for c in cards] + [a["chat_id"] for a in acks])
+        assert max(per_message.values()) <= 2, per_message.most_common(3)
+        assert sum(v - 1 for v in per_message.values()) <= 32
+    finally:
+        proc.terminate()
+        proc.wait(10)
