@@ -186,7 +186,7 @@ def _place_text(msg: Message) -> str:
 
 def _from_callback(external_id: str, query) -> Inbound:
     msg = query.message  # Message, or InaccessibleMessage (older than 48 h), or None (inline keyboards)
-    chat = msg.chat if msg else None
+    chat = msg.chat if msg is not None else None
     if chat is None:
         inbound = Inbound(channel=TELEGRAM, external_id=external_id, kind="callback", chat_id=str(query.from_user.id),
                           user_id=str(query.from_user.id), user_name=query.from_user.first_name or "",

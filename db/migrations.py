@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from db.connection import database, write
+from db.connection import database, is_sqlite, write
 from db.models import ALL, SchemaVersion
 
 log = logging.getLogger(__name__)
@@ -19,8 +19,15 @@ def _create_first_schema():
 STEPS = [_create_first_schema]   # version 1
 
 
+def _table_exists(name: str) -> bool:
+    if is_sqlite():
+        return database.table_exists(name)
+    # peewee looks only in the "public" schema; ask PostgreSQL along the connection's search_path
+    return database.execute_sql("SELECT to_regclass(%s) IS NOT NULL", (name,)).fetchone()[0]
+
+
 def current_version() -> int:
-    if not database.table_exists(SchemaVersion._meta.table_name):
+    if not _table_exists(SchemaVersion._meta.table_name):
         return 0
     row = SchemaVersion.select().order_by(SchemaVersion.version.desc()).first()
     return row.version if row else 0
@@ -29,7 +36,7 @@ def current_version() -> int:
 def upgrade() -> int:
     """Bring the schema to the newest version; return it. Safe to run at every start."""
     with write():
-        if database.obj.__class__.__name__.startswith("Postgres"):
+        if not is_sqlite():
             database.execute_sql("SELECT pg_advisory_xact_lock(7212001)")  # one upgrader at a time
         version = current_version()
         for number, step in enumerate(STEPS[version:], start=version + 1):

@@ -98,3 +98,23 @@ def test_kill_9_mid_sending_then_restart_loses_and_repeats_nothing(db_url, tmp_p
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_flask_commands_as_a_shop_runs_them(db_url, tg_api):
+    env = base_env(db_url)
+    env.update({"BOT_TELEGRAM_TOKEN": TOKEN, "BOT_TELEGRAM_API_BASE_URL": tg_api.base_url,
+                "BOT_TELEGRAM_WEBHOOK_SECRET": SECRET, "BOT_APP_PUBLIC_URL": "https://bot.myshop.pk"})
+    flask = [sys.executable, "-m", "flask", "--app", "webhook"]
+    upgrade = subprocess.run(flask + ["db", "upgrade"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert upgrade.returncode == 0, upgrade.stderr
+    assert "schema version 1" in upgrade.stdout
+    hook = subprocess.run(flask + ["set-webhook"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert hook.returncode == 0, hook.stderr
+    assert "https://bot.myshop.pk/telegram/webhook" in hook.stdout
+    params = [c for c in tg_api.calls if c["method"] == "setWebhook"][0]["params"]
+    assert params["url"] == "https://bot.myshop.pk/telegram/webhook" and params["secret_token"] == SECRET
+    assert TOKEN not in hook.stdout + hook.stderr
+    # without a secret it refuses to register an open webhook, with a clear message
+    env["BOT_TELEGRAM_WEBHOOK_SECRET"] = ""
+    refused = subprocess.run(flask + ["set-webhook"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0 and "webhook_secret is empty" in refused.stderr

@@ -38,6 +38,7 @@ METHODS = DELIVERING | {
     "deleteMessage", "answerCallbackQuery", "createForumTopic", "editForumTopic", "closeForumTopic",
     "reopenForumTopic", "deleteForumTopic", "getChat", "getChatMember", "getFile"}
 _BY_LOWER = {m.lower(): m for m in METHODS}
+WITHOUT_CHAT = {"getMe", "setWebhook", "deleteWebhook", "getWebhookInfo", "answerCallbackQuery", "getFile"}
 # form fields that are strings even when they look like JSON ("123" as a text stays a text)
 STRING_FIELDS = {"text", "caption", "name", "url", "secret_token", "callback_query_id", "file_id", "parse_mode",
                  "inline_message_id", "icon_custom_emoji_id", "business_connection_id", "message_effect_id",
@@ -370,7 +371,9 @@ class TelegramStandin:
         name = _BY_LOWER.get(method.lower())
         if name is None:
             raise ApiError(404, "Not Found")
-        chat = None if params.get("chat_id") is None else str(params["chat_id"])
+        chat = None if params.get("chat_id") in (None, "") else str(params["chat_id"])
+        if chat is None and name not in WITHOUT_CHAT:
+            raise bad("chat_id is empty")
         with self._lock:
             if self._down:
                 status, until = self._down

@@ -278,3 +278,9 @@ def test_wait_for(tg):
     run(tg, lambda bot: bot.send_message(CUSTOMER, "hello"))
     assert tg.wait_for(lambda m: m["text"] == "hello")[0]["chat_id"] == str(CUSTOMER)
     assert len(tg.wait_for(1)) == 1
+
+
+def test_missing_chat_id(tg):
+    with httpx.Client(base_url=f"{tg.base_url}/bot{tg.token}") as http:
+        answer = http.post("/sendMessage", data={"text": "to nobody"}).json()
+    assert answer == {"ok": False, "error_code": 400, "description": "Bad Request: chat_id is empty"}

@@ -1,0 +1,231 @@
+"""Relay benchmark: how fast a customer's complaint reaches the agents' group through the real server.
+
+    .venv/bin/python bench/relay.py [--db sqlite|postgres] [-n 300] [--burst 400] [--threads 16]
+
+Starts the Telegram stand-in in this process and `python webhook.py` as a subprocess pointed at it
+(fresh SQLite file in a temp dir, or a fresh PostgreSQL schema in postgresql://postgres@127.0.0.1:5432/test),
+with the send rates raised so that the bot's own speed is measured, not Telegram's limits. Then:
+
+1. relay latency: after a warm-up, N complaints one at a time, each from a new customer; for each, the
+   time from just before the webhook POST until the stand-in records the ticket card in the agents'
+   group (matched by a unique token in the text).  Targets: median < 50 ms, p95 < 150 ms.
+2. throughput: BURST complaints from BURST new customers, posted by THREADS client threads (one
+   requests.Session each); accepted updates/s = BURST / (first POST start .. last response), non-2xx
+   responses, and whether (and when) every card reached the group.  Target: >= 300 updates/s, 0 non-2xx.
+
+The load generator and the stand-in share the machine (and this process's GIL) with the server, so on
+a small machine the figures are a lower bound of what the server alone can do.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.standins.telegram_api import TelegramStandin  # noqa: E402
+
+PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+TOKEN, SECRET, AGENTS = "123456:BENCH-token", "bench-secret", -1001234567890
+HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(check, timeout: float, interval: float = 0.001):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(interval)
+    return None
+
+
+class Cards:
+    """Cards delivered to the agents' group, looked up by token; scans only what arrived since last time."""
+
+    def __init__(self, tg: TelegramStandin):
+        self.tg, self.seen, self.by_token = tg, 0, {}
+
+    def refresh(self) -> None:
+        with self.tg._lock:   # the stand-in's recording list, read without copying it all every poll
+            new = self.tg._sent[self.seen:]
+            self.seen += len(new)
+        for m in new:
+            if m["chat_id"] == str(AGENTS):
+                for word in (m.get("text") or "").split():
+                    if word.startswith("tok-"):
+                        self.by_token[word] = m["time"]
+
+    def time_of(self, token: str) -> float | None:
+        self.refresh()
+        return self.by_token.get(token)
+
+    def all_of(self, tokens) -> bool:
+        self.refresh()
+        return all(t in self.by_token for t in tokens)
+
+
+def complaint(tg: TelegramStandin, user_id: int, token: str) -> dict:
+    return tg.incoming(user_id, f"My order has not arrived, please help {token}", user_id=user_id,
+                       first_name=f"C{user_id}", language_code="en")
+
+
+def pct(sorted_ms: list[float], p: float) -> float:
+    return sorted_ms[min(len(sorted_ms) - 1, max(0, round(p / 100 * len(sorted_ms)) - 1))]
+
+
+def measure_latency(tg, cards, url, n: int, first_user: int) -> list[float]:
+    session, out = requests.Session(), []
+    for i in range(n):
+        token = f"tok-{uuid.uuid4().hex[:12]}"
+        update = complaint(tg, first_user + i, token)
+        start = time.time()
+        r = session.post(url, json=update, headers=HEADERS, timeout=10)
+        r.raise_for_status()
+        arrived = wait_until(lambda: cards.time_of(token), timeout=10)
+        if arrived is None:
+            raise SystemExit(f"card {i} ({token}) never reached the group")
+        out.append((arrived - start) * 1000)
+    return out
+
+
+def measure_burst(tg, cards, url, n: int, threads: int, first_user: int) -> dict:
+    tokens = [f"tok-{uuid.uuid4().hex[:12]}" for _ in range(n)]
+    updates = [complaint(tg, first_user + i, t) for i, t in enumerate(tokens)]
+    chunks = [updates[k::threads] for k in range(threads)]
+    statuses, ends, go = [], [], threading.Barrier(threads + 1)
+
+    def client(chunk):
+        session = requests.Session()
+        go.wait()
+        for update in chunk:
+            try:
+                statuses.append(session.post(url, json=update, headers=HEADERS, timeout=30).status_code)
+            except requests.RequestException:
+                statuses.append(0)
+        ends.append(time.time())
+
+    workers = [threading.Thread(target=client, args=(c,)) for c in chunks]
+    for w in workers:
+        w.start()
+    start = time.time()
+    go.wait()
+    for w in workers:
+        w.join()
+    accepted_s = max(ends) - start
+    all_there = wait_until(lambda: cards.all_of(tokens), timeout=60, interval=0.01)
+    arrived = [cards.by_token[t] for t in tokens if t in cards.by_token]
+    return {"rate": n / accepted_s, "wall": accepted_s, "non2xx": sum(not 200 <= s < 300 for s in statuses),
+            "delivered": len(arrived), "all": bool(all_there),
+            "last_card": (max(arrived) - start) if arrived else float("nan")}
+
+
+def fresh_database(kind: str, tmp: str):
+    """(database url, cleanup function)."""
+    if kind == "sqlite":
+        return f"sqlite:///{tmp}/khidmat.db", lambda: None
+    import psycopg2
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    conn = psycopg2.connect(PG_URL)
+    conn.autocommit = True
+    conn.cursor().execute(f"CREATE SCHEMA {schema}")
+
+    def drop():
+        conn.cursor().execute(f"DROP SCHEMA {schema} CASCADE")
+        conn.close()
+    return f"{PG_URL}?options=-csearch_path%3D{schema}", drop
+
+
+def start_server(db_url: str, tg: TelegramStandin, log_path: Path) -> tuple[subprocess.Popen, int]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
+    env.update({"BOT_DATABASE_URL": db_url, "BOT_TELEGRAM_TOKEN": TOKEN, "BOT_TELEGRAM_API_BASE_URL": tg.base_url,
+                "BOT_TELEGRAM_WEBHOOK_SECRET": SECRET, "BOT_TELEGRAM_AGENTS_CHAT_ID": str(AGENTS),
+                "BOT_TELEGRAM_RATE_GLOBAL_PER_S": "100000", "BOT_TELEGRAM_RATE_CHAT_PER_S": "100000",
+                "BOT_TELEGRAM_RATE_GROUP_PER_MIN": "10000000", "BOT_APP_DEFAULT_LANGUAGE": "en",
+                "BOT_SCHEDULER_ENABLED": "false", "PYTHONUNBUFFERED": "1"})
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "webhook.py", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=open(log_path, "ab"), stderr=subprocess.STDOUT)
+
+    def up():
+        try:
+            return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+        except requests.RequestException:
+            return proc.poll() is not None   # died: stop waiting
+    if not wait_until(up, timeout=30, interval=0.1) or proc.poll() is not None:
+        raise SystemExit(f"webhook.py did not start; see {log_path}:\n{log_path.read_text()[-3000:]}")
+    return proc, port
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    ap.add_argument("-n", type=int, default=300, help="complaints for the latency run")
+    ap.add_argument("--warmup", type=int, default=20)
+    ap.add_argument("--burst", type=int, default=400, help="complaints for the throughput run")
+    ap.add_argument("--threads", type=int, default=16)
+    args = ap.parse_args()
+
+    tmp = tempfile.mkdtemp(prefix="khidmat-bench-")
+    log_path = Path(tmp) / "webhook.log"
+    tg = TelegramStandin(token=TOKEN).start()          # a plain group: topics get switched off once
+    db_url, drop_db = fresh_database(args.db, tmp)
+    proc, port = start_server(db_url, tg, log_path)
+    url = f"http://127.0.0.1:{port}/telegram/webhook"
+    cards = Cards(tg)
+    try:
+        measure_latency(tg, cards, url, args.warmup, first_user=1_000_000)
+        lat = sorted(measure_latency(tg, cards, url, args.n, first_user=2_000_000))
+        burst = measure_burst(tg, cards, url, args.burst, args.threads, first_user=3_000_000)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        tg.stop()
+        drop_db()
+
+    ok = lambda good: "ok" if good else "MISSED"  # noqa: E731
+    med, p95 = statistics.median(lat), pct(lat, 95)
+    print(f"""
+Khidmat relay benchmark
+  cores              {os.cpu_count()}
+  database           {args.db} ({db_url.split('?')[0]})
+  server log         {log_path}
+
+1. relay latency, webhook POST -> card in the agents' group ({len(lat)} complaints, one at a time,
+   after {args.warmup} warm-up)
+  median             {med:7.1f} ms   (target < 50 ms: {ok(med < 50)})
+  p95                {p95:7.1f} ms   (target < 150 ms: {ok(p95 < 150)})
+  p99                {pct(lat, 99):7.1f} ms
+  max                {lat[-1]:7.1f} ms
+  min                {lat[0]:7.1f} ms
+
+2. throughput, {args.burst} new customers from {args.threads} client threads
+  accepted           {burst['rate']:7.1f} updates/s   ({burst['wall']:.2f} s; target >= 300: {ok(burst['rate'] >= 300)})
+  non-2xx responses  {burst['non2xx']:7d}           (target 0: {ok(burst['non2xx'] == 0)})
+  cards in group     {burst['delivered']:7d} / {args.burst}     (all within 60 s: {ok(burst['all'])})
+  last card after    {burst['last_card']:7.2f} s from the first POST
+""")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,59 @@
+"""The database layer on both SQLite and PostgreSQL: schema versioning, 64-bit ids, one ticket per burst."""
+import threading
+
+import config
+import db
+from bots.base import Inbound
+from db import migrations
+from db.models import GroupMessage, InboundEvent, SchemaVersion, Ticket
+from handlers import inbound as door
+from tests.conftest import make_settings
+
+
+def setup_db(db_url):
+    config.activate(make_settings(db_url))
+    db.connect(db_url)
+    return migrations.upgrade()
+
+
+def test_upgrade_records_version_and_is_idempotent(db_url):
+    assert setup_db(db_url) == len(migrations.STEPS)
+    assert migrations.upgrade() == len(migrations.STEPS)
+    assert SchemaVersion.select().count() == len(migrations.STEPS)
+    db.close()
+
+
+def test_telegram_ids_are_64_bit(db_url):
+    setup_db(db_url)
+    with db.write():
+        from db.models import Contact, Customer
+        customer = Customer.create(name="x", telegram_user_id=7_123_456_789_012)
+        contact = Contact.create(customer=customer, channel="telegram", address="7123456789012")
+        ticket = Ticket.create(customer=customer, contact=contact, thread_id=2**40)
+        GroupMessage.create(chat_id=-1002_345_678_901_234, message_id=2**33, ticket=ticket)
+    row = GroupMessage.get()
+    assert row.chat_id == -1002_345_678_901_234 and row.message_id == 2**33
+    assert Ticket.get().thread_id == 2**40
+    db.close()
+
+
+def test_concurrent_first_messages_open_one_ticket(db_url):
+    setup_db(db_url)
+    errors = []
+
+    def write(i):
+        try:
+            door.accept("twilio", Inbound(channel="whatsapp", external_id=f"SM{i}", kind="message",
+                                          chat_id="whatsapp:+923001234567", user_id="+923001234567",
+                                          user_name="Ali", text=f"part {i}"))
+        except Exception as exc:    # pragma: no cover - shown in the assertion
+            errors.append(exc)
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert Ticket.select().count() == 1
+    assert InboundEvent.select().where(InboundEvent.status == "done").count() == 8
+    db.close()

@@ -1,0 +1,45 @@
+"""The sender keeps to the platforms' limits: never over the group's per-minute cap, merging instead."""
+import time
+
+from db.models import Outbox
+from tests.conftest import AGENTS, eventually
+
+
+def test_group_cap_is_kept_and_waiting_messages_merge(make_khidmat, tg_api):
+    tg_api.enforce_rate(group_per_min=5)
+    k = make_khidmat(**{"telegram.rate_group_per_min": 5, "telegram.rate_chat_per_s": 1})
+    for user in (1, 2):
+        k.tg_message(user, f"ticket of customer {user}")
+    for i in range(6):
+        for user in (1, 2):
+            k.tg_message(user, f"detail {i} from {user}")
+    def calls_into_group():   # messages, and the one createForumTopic that found the group has no topics
+        return [c for c in tg_api.calls if str(c["params"].get("chat_id")) == str(AGENTS)
+                and c["method"] not in ("getChat",)]
+    eventually(lambda: len(calls_into_group()) >= 5, timeout=10, what="five calls into the group")
+    time.sleep(1.5)
+    assert len(calls_into_group()) == 5     # the cap, and no more
+    group = k.group()
+    assert tg_api.too_many == 0             # we never made Telegram refuse us
+    text = "\n".join(m["text"] for m in group)
+    # every customer message is either in the group already or still waiting, in order; none is lost
+    waiting = [r.payload["text"] for r in Outbox.select().where((Outbox.status == "pending") &
+                                                                (Outbox.chat_id == "group"))]
+    for i in range(6):
+        for user in (1, 2):
+            assert f"detail {i} from {user}" in text or f"detail {i} from {user}" in waiting
+    # merging: follow-ups of one ticket arrived together, not one message each
+    merged = [m for m in group if m["text"].count("detail") > 1]
+    assert merged, group
+
+
+def test_customer_chat_pace_is_one_per_second(make_khidmat, tg_api):
+    k = make_khidmat(**{"telegram.rate_chat_per_s": 1})
+    k.tg_message(7, "complaint")
+    card = k.wait_group(lambda t: "complaint" in t)[0]
+    for i in range(3):
+        k.agent_message(f"answer {i}", reply_to=card["message_id"])
+    got = eventually(lambda: [m for m in k.chat(7) if "answer" in (m["text"] or "")]
+                     if len([m for m in k.chat(7) if "answer" in (m["text"] or "")]) == 3 else None, timeout=8)
+    times = [m["time"] for m in got]
+    assert all(b - a >= 0.9 for a, b in zip(times, times[1:])), times
