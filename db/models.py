@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from peewee import (BigIntegerField, BooleanField, CharField, DateTimeField, FloatField, ForeignKeyField,
+from peewee import (BigIntegerField, BooleanField, CharField, DateTimeField, DoubleField, ForeignKeyField,
                     IntegerField, Model, TextField)
 
 from db.connection import database
@@ -141,9 +141,9 @@ class Outbox(BaseModel):
     status = CharField(max_length=16, default="pending")  # pending / sent / gone / failed / skipped
     attempts = IntegerField(default=0)
     parts_sent = IntegerField(default=0)
-    created_at = FloatField()
-    next_attempt_at = FloatField()
-    sent_at = FloatField(null=True)
+    created_at = DoubleField()
+    next_attempt_at = DoubleField()
+    sent_at = DoubleField(null=True)
     message_ids = JSONField(null=True)
     reason = CharField(max_length=64, null=True)
     detail = TextField(null=True)

@@ -187,17 +187,24 @@ class Khidmat:
     def chat(self, user_id):
         return self.tg.sent(chat_id=user_id)
 
+    def settled(self, found):
+        """Once a platform has a message, let the sender finish recording it (as seconds do for people)."""
+        if self.sender:
+            eventually(lambda: not self.sender.inflight, timeout=3, what="the sender to record its sends")
+        return found
+
     def wait_group(self, predicate, timeout=5, what="a group message"):
-        return eventually(lambda: [m for m in self.group() if predicate(m.get("text") or m.get("caption") or "")],
-                          timeout, what=what)
+        return self.settled(eventually(
+            lambda: [m for m in self.group() if predicate(m.get("text") or m.get("caption") or "")], timeout, what=what))
 
     def wait_chat(self, user_id, predicate=lambda t: True, timeout=5, what="a message to the customer"):
-        return eventually(lambda: [m for m in self.chat(user_id) if predicate(m.get("text") or m.get("caption") or "")],
-                          timeout, what=what)
+        return self.settled(eventually(
+            lambda: [m for m in self.chat(user_id) if predicate(m.get("text") or m.get("caption") or "")],
+            timeout, what=what))
 
     def wait_twilio(self, to, predicate=lambda t: True, timeout=5, what="a Twilio message"):
-        return eventually(lambda: [m for m in self.twilio.sent(to=to) if predicate(m.get("body") or "")],
-                          timeout, what=what)
+        return self.settled(eventually(
+            lambda: [m for m in self.twilio.sent(to=to) if predicate(m.get("body") or "")], timeout, what=what))
 
 
 @pytest.fixture
