@@ -109,20 +109,25 @@ class SendResult:
         return cls(FAILED, reason=reason, detail=detail)
 
 
-def split_text(text: str, limit: int) -> list[str]:
-    """Split text into parts of at most `limit` characters, in order, preferring line and word breaks.
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units: an emoji outside the BMP counts two)."""
+    return len(text.encode("utf-16-le")) // 2
 
-    Nothing is cut or lost: joining the parts (with the break characters they ended on) gives back the text.
-    """
-    if len(text) <= limit:
+
+def split_text(text: str, limit: int, size=len) -> list[str]:
+    """Split text into parts of at most `limit` (as measured by `size`), in order, preferring line and
+    word breaks. Nothing is cut or lost: joining the parts gives back the text."""
+    if size(text) <= limit:
         return [text]
     parts = []
     rest = text
-    while len(rest) > limit:
+    while size(rest) > limit:
         window = rest[:limit]
+        while size(window) > limit:
+            window = window[:max(1, len(window) * limit // size(window))]
         cut = max(window.rfind("\n"), window.rfind(" "))
-        if cut < limit // 2:
-            cut = limit  # no good break: cut hard at the limit
+        if cut < len(window) // 2:
+            cut = len(window)  # no good break: cut hard at the limit
         else:
             cut += 1     # keep the break character with the first part
         parts.append(rest[:cut])

@@ -22,7 +22,7 @@ from telegram.error import (BadRequest, ChatMigrated, Forbidden, InvalidToken, N
 from telegram.request import HTTPXRequest
 
 from bots.base import (BLOCKED, INVALID_ADDRESS, RETRY, TELEGRAM, Inbound, Media, Outbound, SendResult,
-                       split_text)
+                       split_text, utf16_len)
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 MAX_TEXT = 4096
@@ -299,7 +299,7 @@ class TelegramBot:
         bot, text = self.bot, out.text or ""
         where = {"chat_id": _chat(out.chat_id), "message_thread_id": out.thread_id}
         steps, caption_used = [], False
-        fits = len(text) <= MAX_CAPTION
+        fits = utf16_len(text) <= MAX_CAPTION
         if out.method == "copy":
             caption_used = bool(text) and fits
             steps.append(partial(bot.copy_message, from_chat_id=_chat(out.copy_from_chat_id),
@@ -313,7 +313,7 @@ class TelegramBot:
         else:
             raise ValueError(f"unknown Outbound.method {out.method!r}")
         if not caption_used and (text or not steps):
-            steps += [partial(bot.send_message, text=part, **where) for part in split_text(text, MAX_TEXT)]
+            steps += [partial(bot.send_message, text=part, **where) for part in split_text(text, MAX_TEXT, size=utf16_len)]
         return steps
 
     async def _send_media(self, media: Media, caption, where: dict, reply_to_message_id=None):

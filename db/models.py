@@ -26,6 +26,7 @@ class BaseModel(Model):
     class Meta:
         database = database
         legacy_table_names = False
+        only_save_dirty = True   # save() writes only what changed: no lost updates between processes
 
 
 class SchemaVersion(BaseModel):

@@ -125,10 +125,16 @@ class Khidmat:
         self.app = create_app(settings)
         self.server = waitress.create_server(self.app, host="127.0.0.1", port=0, threads=8)
         self.url = f"http://127.0.0.1:{self.server.effective_port}"
-        self._thread = threading.Thread(target=self.server.run, daemon=True)
+        self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
         self.sender = runtime.start_sender(settings) if start_sender else None
         self.http = requests.Session()
+
+    def _serve(self):
+        try:
+            self.server.run()
+        except OSError:      # closed under its feet at the end of the test
+            pass
 
     def close(self):
         if self.sender:
