@@ -65,13 +65,17 @@ class Outbound:
     media: list[Media] = field(default_factory=list)
     thread_id: Optional[int] = None           # Telegram forum topic
     reply_to_message_id: Optional[int] = None  # Telegram reply
-    method: str = "send"           # send | create_topic | edit_topic | close_topic | reopen_topic | copy
+    method: str = "send"   # send | copy | edit | answer_callback | create_topic | edit_topic | close_topic | reopen_topic
     topic_name: Optional[str] = None
     copy_from_chat_id: Optional[str] = None
     copy_message_id: Optional[int] = None
     content_sid: Optional[str] = None          # WhatsApp template
     content_variables: Optional[str] = None    # JSON string
     status_callback: Optional[str] = None      # Twilio status callback URL
+    buttons: Optional[list] = None             # Telegram inline keyboard: rows of [text, callback_data]
+    edit_message_id: Optional[int] = None      # method "edit": the message to rewrite (text and buttons)
+    callback_id: Optional[str] = None          # method "answer_callback"
+    mentions: Optional[list] = None            # Telegram: [offset, length, user_id] in UTF-16 units of text
 
 
 SENT = "sent"

@@ -238,6 +238,22 @@ def classify(exc: TelegramError, method: str = "send") -> SendResult:
     return SendResult.failed("error", detail)
 
 
+def _keyboard(buttons):
+    """Rows of [text, callback_data] as an inline keyboard (None when there are none)."""
+    if not buttons:
+        return None
+    return telegram.InlineKeyboardMarkup(
+        [[telegram.InlineKeyboardButton(text, callback_data=data) for text, data in row] for row in buttons])
+
+
+def _mentions(mentions, limit: int):
+    """[offset, length, user_id] triples as text_mention entities (those that fit in the first part)."""
+    entities = [telegram.MessageEntity(telegram.MessageEntity.TEXT_MENTION, offset, length,
+                                       user=telegram.User(int(user_id), "owner", False))
+                for offset, length, user_id in mentions or [] if offset + length <= limit]
+    return entities or None
+
+
 def _chat(chat_id):
     chat_id = str(chat_id)
     return int(chat_id) if re.fullmatch(r"-?\d+", chat_id) else chat_id
@@ -278,6 +294,8 @@ class TelegramBot:
             return SendResult.failed("unauthorized", "telegram.token is not configured")
         if out.method in TOPIC_METHODS:
             return await self._topic(out)
+        if out.method in ("edit", "answer_callback"):
+            return await self._edit_or_answer(out)
         ids = []
         try:
             for index, step in enumerate(self._steps(out)):
@@ -293,6 +311,22 @@ class TelegramBot:
             result.message_ids, result.parts_sent = [str(i) for i in ids], skip_parts + len(ids)
             return result
         return SendResult.sent(ids, parts_sent=skip_parts + len(ids))
+
+    async def _edit_or_answer(self, out: Outbound) -> SendResult:
+        try:
+            if out.method == "answer_callback":
+                await self.bot.answer_callback_query(out.callback_id, text=(out.text or None) and out.text[:200])
+                return SendResult.sent([])
+            await self.bot.edit_message_text(out.text[:MAX_TEXT], chat_id=_chat(out.chat_id),
+                                             message_id=out.edit_message_id, reply_markup=_keyboard(out.buttons))
+            return SendResult.sent([out.edit_message_id])
+        except TelegramError as exc:
+            detail = str(exc).lower()
+            if "not modified" in detail:
+                return SendResult.sent([out.edit_message_id])
+            if "query is too old" in detail or "query id is invalid" in detail:
+                return SendResult.failed("callback_expired", str(exc))
+            return classify(exc, out.method)
 
     def _steps(self, out: Outbound) -> list:
         """The API calls for one Outbound, in order; each takes reply_to_message_id."""
@@ -313,7 +347,11 @@ class TelegramBot:
         else:
             raise ValueError(f"unknown Outbound.method {out.method!r}")
         if not caption_used and (text or not steps):
-            steps += [partial(bot.send_message, text=part, **where) for part in split_text(text, MAX_TEXT, size=utf16_len)]
+            parts = split_text(text, MAX_TEXT, size=utf16_len)
+            extras = [{} for _ in parts]
+            extras[0]["entities"] = _mentions(out.mentions, utf16_len(parts[0]))
+            extras[-1]["reply_markup"] = _keyboard(out.buttons)
+            steps += [partial(bot.send_message, text=part, **where, **extra) for part, extra in zip(parts, extras)]
         return steps
 
     async def _send_media(self, media: Media, caption, where: dict, reply_to_message_id=None):

@@ -7,16 +7,45 @@ from __future__ import annotations
 import logging
 
 from db.connection import database, is_sqlite, write
-from db.models import ALL, SchemaVersion
+from playhouse.migrate import SchemaMigrator, migrate
+
+from db.models import ALL, Agent, SchemaVersion, Ticket
 
 log = logging.getLogger(__name__)
 
 
+V1_TABLES = ["schema_version", "state", "inbound_event", "customer", "contact", "ticket", "message",
+             "group_message", "outbox", "sent_message"]
+V2_TICKET_COLUMNS = ["assignee_id", "tags", "urgent", "close_reason", "reopened_at", "opened_while_closed",
+                     "first_response_minutes", "resolution_minutes", "sla_warned_at", "sla_breached_at",
+                     "csat_asked_at", "rating", "rating_comment"]
+
+
 def _create_first_schema():
+    """Version 1 (the first release). A new database gets today's tables at once; later steps then only
+    add what is missing, so a fresh install and an upgraded one end up the same."""
     database.create_tables(ALL, safe=True)
 
 
-STEPS = [_create_first_schema]   # version 1
+def _triage_sla_csat():
+    """Version 2: ticket triage, SLA and satisfaction columns; the agent table."""
+    migrator = SchemaMigrator.from_database(database.obj)
+    existing = {c.name for c in database.get_columns("ticket")} if is_sqlite() else _pg_columns("ticket")
+    operations = [migrator.add_column("ticket", name, Ticket._meta.fields[name])
+                  for name in V2_TICKET_COLUMNS if name not in existing]
+    if operations:
+        migrate(*operations)
+    database.create_tables([Agent], safe=True)
+
+
+def _pg_columns(table: str) -> set[str]:
+    cursor = database.execute_sql(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
+        "AND table_schema = current_schema()", (table,))
+    return {row[0] for row in cursor.fetchall()}
+
+
+STEPS = [_create_first_schema, _triage_sla_csat]   # index + 1 = version
 
 
 def _table_exists(name: str) -> bool:

@@ -100,11 +100,33 @@ class Ticket(BaseModel):
     last_customer_at = DateTimeField(default=utcnow)
     group_chat_id = BigIntegerField(null=True)
     thread_id = BigIntegerField(null=True, index=True)        # forum topic in the agents' group
-    root_message_id = BigIntegerField(null=True)              # the ticket's first message in the group
+    root_message_id = BigIntegerField(null=True)              # the ticket's card: its first message in the group
+    # schema version 2: triage, SLA, satisfaction
+    assignee_id = BigIntegerField(null=True)
+    tags = JSONField(default=list)
+    urgent = BooleanField(default=False)                      # urgent wording seen
+    close_reason = TextField(null=True)
+    reopened_at = DateTimeField(null=True)
+    opened_while_closed = BooleanField(default=False)         # arrived outside business hours
+    first_response_minutes = DoubleField(null=True)           # business minutes
+    resolution_minutes = DoubleField(null=True)               # business minutes
+    sla_warned_at = DateTimeField(null=True)
+    sla_breached_at = DateTimeField(null=True)
+    csat_asked_at = DateTimeField(null=True)
+    rating = IntegerField(null=True)
+    rating_comment = TextField(null=True)
 
     @property
     def number(self) -> int:
         return 1000 + self.id
+
+
+class Agent(BaseModel):
+    """Someone who wrote in the agents' group (schema version 2): /assign @username finds them here."""
+    telegram_user_id = BigIntegerField(unique=True)
+    first_name = CharField(max_length=100, default="")
+    username = CharField(max_length=64, null=True, index=True)
+    last_seen_at = DateTimeField(default=utcnow)
 
 
 class Message(BaseModel):
@@ -165,4 +187,4 @@ class SentMessage(BaseModel):
 
 
 ALL = [SchemaVersion, State, InboundEvent, Customer, Contact, Ticket, Message, GroupMessage, Outbox,
-       SentMessage]
+       SentMessage, Agent]

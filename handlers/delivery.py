@@ -28,12 +28,20 @@ def build(rows: list[Outbox]) -> tuple[Outbound | None, bool]:
                    media=outbox.media_from_payload(p), method=p.get("method", "send"),
                    thread_id=p.get("thread_id"), reply_to_message_id=p.get("reply_to_message_id"),
                    copy_from_chat_id=p.get("copy_from_chat_id"), copy_message_id=p.get("copy_message_id"),
-                   content_sid=p.get("content_sid"), content_variables=p.get("content_variables"))
+                   content_sid=p.get("content_sid"), content_variables=p.get("content_variables"),
+                   buttons=p.get("buttons"), callback_id=p.get("callback_id"), mentions=p.get("mentions"),
+                   edit_message_id=p.get("edit_message_id"))
     if head.chat_id == outbox.GROUP:
         group = agents.agents_chat_id()
         if not group:
             return None, False
         out.chat_id = str(group)
+        if p.get("edit_card") and head.ticket_id:
+            ticket = Ticket.get_by_id(head.ticket_id)
+            if not ticket.root_message_id or ticket.group_chat_id not in (None, group):
+                return None, False
+            out.edit_message_id = ticket.root_message_id
+            return out, False
         if p.get("in_thread") and head.ticket_id:
             ticket = Ticket.get_by_id(head.ticket_id)
             if ticket.group_chat_id and ticket.group_chat_id != group:   # the group changed: old threads are gone

@@ -9,7 +9,7 @@ from peewee import IntegrityError
 from bots.base import SMS, Inbound
 from db.connection import write
 from db.models import InboundEvent
-from handlers import agents, customers, outbox, texts, tickets
+from handlers import agents, csat, customers, outbox, texts, tickets
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,8 @@ def route(inbound: Inbound) -> None:
             return
         if name != "stop":
             inbound.kind = "message"   # anything else a customer types is just words to us
+    if csat.take_answer(customer, contact, inbound):
+        return
     choice = customers.opt_out_word(inbound.channel, inbound.text, customer.marketing_opt_out)
     if choice:
         customer.marketing_opt_out = choice == "out"

@@ -7,7 +7,7 @@ import config
 from bots.base import SMS, TELEGRAM, WHATSAPP, Inbound
 from db.connection import is_sqlite
 from db.models import Contact, Customer, Message, Ticket, utcnow
-from handlers import customers, outbox, texts
+from handlers import clock, csat, customers, hours, media, outbox, sla, texts
 
 log = logging.getLogger(__name__)
 
@@ -55,20 +55,19 @@ def on_customer_message(inbound: Inbound, customer: Customer, contact: Contact) 
                       media=[m.kind for m in media] or None)
     if ticket is None:
         first_line = (inbound.text.strip().splitlines() or [""])[0]
-        ticket = Ticket.create(customer=customer, contact=contact, subject=first_line[:200])
+        ticket = Ticket.create(customer=customer, contact=contact, subject=first_line[:200], created_at=clock.now(),
+                               last_customer_at=clock.now())
         Message.create(ticket=ticket, **message_fields)
         outbox.to_group(f"{card(ticket)}\n\n{text}".rstrip(), purpose="ticket_new", ticket=ticket, media=media,
                         topic_name=topic_name(ticket))
         first_contact = customers.earlier_tickets(customer, ticket) == 0 and inbound.channel != TELEGRAM
-        ack = texts.render(lang, "ack_welcome" if first_contact else "ack", name=customers.greeting_name(customer),
-                           ticket=ticket.number, minutes=config.current()["app"]["first_response_minutes"],
-                           shop=config.current()["app"]["shop_name"])
+        ack = hours.acknowledgement(lang, customer, ticket, first_contact)
         outbox.to_contact(contact, ack, purpose="ack", ticket=ticket)
         log.info("ticket opened ticket=%s channel=%s customer=%s", ticket.number, inbound.channel, customer.id)
     else:
         if ticket.contact_id != contact.id:
             ticket.contact = contact       # replies follow the channel the customer used last
-        ticket.last_customer_at = utcnow()
+        ticket.last_customer_at = clock.now()
         ticket.save()
         Message.create(ticket=ticket, **message_fields)
         header = texts.for_agents("agents/relay_header", ticket=ticket.number,
@@ -88,20 +87,10 @@ def agent_reply(ticket: Ticket, agent_name: str, inbound: Inbound) -> None:
     Message.create(ticket=ticket, direction="out", channel=contact.channel, text=inbound.text,
                    media=[m.kind for m in inbound.media] or None, author=agent_name)
     if ticket.first_response_at is None:
-        ticket.first_response_at = utcnow()
+        sla.on_first_response(ticket)
         ticket.save()
-    if inbound.media:
-        if contact.channel != TELEGRAM:
-            outbox.to_group(texts.for_agents("agents/media_not_supported", channel=CHANNEL_NAMES[contact.channel]),
-                            purpose="agents", ticket=ticket)
-            if not inbound.text.strip():
-                return
-        else:
-            caption = texts.render(lang, "agent_reply" if signed else "agent_reply_unsigned",
-                                   text=inbound.text, agent=agent_name) if inbound.text.strip() else ""
-            outbox.to_contact(contact, caption, purpose="reply", ticket=ticket, method="copy",
-                              copy_from_chat_id=inbound.chat_id, copy_message_id=inbound.message_id)
-            return
+    if inbound.media and (media.relay_agent_media(ticket, agent_name, inbound, lang) or not inbound.text.strip()):
+        return
     body = texts.render(lang, "agent_reply" if signed else "agent_reply_unsigned", text=inbound.text,
                         agent=agent_name)
     outbox.to_contact(contact, body, purpose="reply", ticket=ticket)
@@ -120,7 +109,8 @@ def close(ticket: Ticket, agent_name: str) -> None:
         outbox.to_group(texts.for_agents("agents/already_closed", ticket=ticket.number), purpose="agents",
                         ticket=ticket)
         return
-    ticket.status, ticket.closed_at, ticket.closed_by = "closed", utcnow(), agent_name
+    ticket.status, ticket.closed_at, ticket.closed_by = "closed", clock.now(), agent_name
+    sla.on_closed(ticket)
     ticket.save()
     lang = customers.language_of(ticket.customer)
     outbox.to_contact(ticket.contact, texts.render(lang, "closed", ticket=ticket.number,
@@ -129,6 +119,7 @@ def close(ticket: Ticket, agent_name: str) -> None:
     outbox.to_group(texts.for_agents("agents/closed", ticket=ticket.number, agent=agent_name),
                     purpose="agents", ticket=ticket)
     outbox.to_group("", purpose="close_topic", ticket=ticket, method="close_topic")
+    csat.ask(ticket)
     log.info("ticket closed ticket=%s by agent", ticket.number)
 
 

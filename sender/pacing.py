@@ -64,7 +64,7 @@ class Pacer:
         self._last_gc = time.monotonic()
 
     def _chat_limits(self, channel: str, chat_id: str):
-        if channel != TELEGRAM:
+        if channel != TELEGRAM or chat_id == "callback":   # answering a button tap is no chat message
             return []
         limits = [self.chats.setdefault(chat_id, Steady(self.chat_rate))]
         if chat_id == "group" or chat_id.startswith("-"):

@@ -57,3 +57,25 @@ def test_concurrent_first_messages_open_one_ticket(db_url):
     assert Ticket.select().count() == 1
     assert InboundEvent.select().where(InboundEvent.status == "done").count() == 8
     db.close()
+
+
+def test_upgrade_from_first_released_schema_keeps_data(db_url):
+    from playhouse.migrate import SchemaMigrator, migrate
+    from db.models import Contact, Customer, SchemaVersion
+    setup_db(db_url)
+    # put the database back to version 1: no triage columns, no agent table
+    database = db.database.obj
+    migrate(*[SchemaMigrator.from_database(database).drop_column("ticket", c) for c in migrations.V2_TICKET_COLUMNS])
+    database.execute_sql('DROP TABLE agent')
+    SchemaVersion.delete().where(SchemaVersion.version > 1).execute()
+    database.execute_sql("INSERT INTO customer (name, marketing_opt_out, created_at) VALUES ('Old', false, '2026-01-01')")
+    database.execute_sql("INSERT INTO contact (customer_id, channel, address) VALUES (1, 'sms', '+923001234567')")
+    database.execute_sql("INSERT INTO ticket (customer_id, contact_id, status, subject, priority, created_at, "
+                         "last_customer_at) VALUES (1, 1, 'open', 'old one', 'normal', '2026-01-01', '2026-01-01')")
+    assert migrations.current_version() == 1
+    assert migrations.upgrade() == len(migrations.STEPS)
+    ticket = Ticket.get()
+    assert ticket.subject == "old one" and ticket.tags == [] and ticket.urgent is False and ticket.rating is None
+    from db.models import Agent
+    assert Agent.select().count() == 0
+    db.close()

@@ -107,7 +107,7 @@ def test_flask_commands_as_a_shop_runs_them(db_url, tg_api):
     flask = [sys.executable, "-m", "flask", "--app", "webhook"]
     upgrade = subprocess.run(flask + ["db", "upgrade"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert upgrade.returncode == 0, upgrade.stderr
-    assert "schema version 1" in upgrade.stdout
+    assert "schema version 2" in upgrade.stdout
     hook = subprocess.run(flask + ["set-webhook"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert hook.returncode == 0, hook.stderr
     assert "https://bot.myshop.pk/telegram/webhook" in hook.stdout
