@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import logging
+import time
 
 import click
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, request, send_file
 from peewee import DatabaseError, InterfaceError, OperationalError
+from telegram.error import BadRequest
 
 import config
 import db
@@ -16,7 +19,7 @@ import logs
 from bots import telegram as tg
 from bots import twilio as tw
 from db import migrations
-from handlers import delivery, inbound
+from handlers import delivery, inbound, media
 
 log = logging.getLogger("khidmat.web")
 routes = Blueprint("routes", __name__)
@@ -116,6 +119,36 @@ def healthz():
     from sender.loop import backlog
     db.database.execute_sql("SELECT 1")
     return jsonify(ok=True, outbox=backlog())
+
+
+@routes.get("/media/<token>")
+def media_file(token: str):
+    """An agent's file behind a signed link (handlers/media.py): fetched from Telegram, served as is."""
+    settings = _settings()
+    item = media.verify(media.signing_key(settings), token, time.time())
+    if item is None:
+        log.warning("media link refused: forged or expired")
+        return Response("forbidden", status=403)
+
+    async def download():
+        bot = tg.TelegramBot(settings)
+        try:
+            return await bot.download_file(item.file_id)
+        finally:
+            await bot.close()
+    try:
+        data = asyncio.run(download())
+    except BadRequest as exc:
+        log.warning("media link: Telegram has no such file (%s)", exc)
+        return Response("not found", status=404)
+    except Exception as exc:
+        log.warning("media link: download from Telegram failed: %r", exc)
+        return Response("bad gateway", status=502)
+    response = send_file(io.BytesIO(data), mimetype=item.content_type, download_name=item.file_name,
+                         etag=False, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 # ---- flask commands ----------------------------------------------------------------------------

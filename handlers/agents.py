@@ -5,12 +5,15 @@ import logging
 
 import config
 from bots.base import Inbound
-from db.models import State
-from handlers import outbox, texts, tickets
+from db.models import Agent, State, Ticket
+from handlers import cards, clock, outbox, texts, tickets, triage
 
 log = logging.getLogger(__name__)
 
-TICKET_COMMANDS = {"note", "close"}
+# commands that act on the ticket they are used in, and those for the group's general area
+TICKET_COMMANDS = {"note", "close", "claim", "assign", "unassign", "priority", "tag", "untag", "reopen", "history",
+                   "canned"}
+DESK_COMMANDS = {"tickets", "find", "stats"}
 
 
 def agents_chat_id() -> int:
@@ -39,28 +42,32 @@ def reply_in_place(inbound: Inbound, text: str) -> None:
                    thread_id=inbound.thread_id, reply_to_message_id=inbound.message_id)
 
 
+def seen(inbound: Inbound) -> Agent:
+    """The agent who wrote, remembered (for /assign @username) and up to date."""
+    agent = Agent.get_or_none(telegram_user_id=int(inbound.user_id or 0))
+    if agent is None:
+        agent = Agent.create(telegram_user_id=int(inbound.user_id or 0), first_name=inbound.user_name or "",
+                             username=inbound.username, last_seen_at=clock.now())
+    elif (agent.first_name, agent.username) != (inbound.user_name or "", inbound.username):
+        agent.first_name, agent.username = inbound.user_name or "", inbound.username
+        agent.save()
+    return agent
+
+
 def on_group_message(inbound: Inbound) -> None:
     """Any message in the agents' group."""
     ticket = tickets.ticket_for_group_message(int(inbound.chat_id), inbound.thread_id,
                                               inbound.reply_to_message_id)
-    agent = inbound.user_name or (f"@{inbound.username}" if inbound.username else "")
+    if inbound.kind == "callback":
+        on_button(inbound)
+        return
+    agent = seen(inbound) if inbound.user_id else None
+    agent_name = inbound.user_name or (f"@{inbound.username}" if inbound.username else "")
     if inbound.kind == "command":
         name, args = parse_command(inbound.text)
-        if name in TICKET_COMMANDS and ticket is None:
-            reply_in_place(inbound, texts.for_agents("agents/usage_outside_ticket", command=name))
-        elif name == "note":
-            if not args:
-                reply_in_place(inbound, texts.for_agents("agents/usage_note"))
-            else:
-                tickets.add_note(ticket, agent, args)
-        elif name == "close":
-            tickets.close(ticket, agent)
-        elif name in ("chatid", "groupid"):
-            reply_in_place(inbound, texts.for_agents("agents/chat_id", chat_id=inbound.chat_id))
-        elif name in ("help", "start"):
-            reply_in_place(inbound, texts.for_agents("agents/help"))
-        elif ticket is not None:
-            reply_in_place(inbound, texts.for_agents("agents/unknown_command", command=name))
+        answer = run_command(name, args, ticket, agent, agent_name)
+        if answer:
+            reply_in_place(inbound, answer)
         return
     if ticket is None:
         return   # agents talking among themselves
@@ -71,7 +78,78 @@ def on_group_message(inbound: Inbound) -> None:
         reply_in_place(inbound, texts.for_agents("agents/unsupported_reply", kind=inbound.unsupported_kind))
         return
     if inbound.kind == "message" and (inbound.text.strip() or inbound.media):
-        tickets.agent_reply(ticket, agent, inbound)
+        tickets.agent_reply(ticket, agent_name, inbound)
+
+
+def run_command(name: str, args: str, ticket, agent, agent_name: str) -> str | None:
+    """Carry out an agent's command; the line to answer with (None when the action answered itself)."""
+    if name in TICKET_COMMANDS and ticket is None:
+        return texts.for_agents("agents/usage_outside_ticket", command=name)
+    if name == "note":
+        if not args:
+            return texts.for_agents("agents/usage_note")
+        tickets.add_note(ticket, agent_name, args)
+        return None
+    if name == "close":
+        return triage.close(ticket, agent_name, args)
+    if name == "claim":
+        return triage.claim(ticket, agent)
+    if name == "assign":
+        return triage.assign_by_username(ticket, args) if args else texts.for_agents("agents/usage_assign")
+    if name == "unassign":
+        return triage.assign(ticket, None)
+    if name == "priority":
+        return triage.set_priority(ticket, args)
+    if name in ("tag", "untag"):
+        return triage.tag(ticket, args, remove=name == "untag")
+    if name == "reopen":
+        return triage.reopen(ticket, agent_name)
+    if name == "history":
+        return triage.history(ticket)
+    if name == "canned":
+        return triage.canned(ticket, args, agent_name)
+    if name == "tickets":
+        return triage.list_tickets(args, agent)
+    if name == "find":
+        return triage.find(args)
+    if name == "stats":
+        return triage.stats(args)
+    if name in ("chatid", "groupid"):
+        return texts.for_agents("agents/chat_id", chat_id=agents_chat_id())
+    if name in ("help", "start"):
+        return texts.for_agents("agents/help")
+    return texts.for_agents("agents/unknown_command", command=name)
+
+
+def on_button(inbound: Inbound) -> None:
+    """A tap on a ticket card's button: answered at once, then done like the typed command."""
+    agent = seen(inbound)
+    agent_name = inbound.user_name or (f"@{inbound.username}" if inbound.username else "")
+    parts = (inbound.callback_data or "").split(":")
+    ticket = Ticket.get_or_none(id=int(parts[1])) if len(parts) >= 3 and parts[0] == "t" and parts[1].isdigit() else None
+    action = parts[2] if ticket else ""
+    answer = None
+    if action == "claim":
+        answer = triage.claim(ticket, agent)
+    elif action == "priority" and len(parts) == 4:
+        answer = triage.set_priority(ticket, parts[3])
+    elif action == "priority":
+        cards.refresh(ticket, choose_priority=True, rename_topic=False)
+    elif action == "back":
+        cards.refresh(ticket, rename_topic=False)
+    elif action == "history":
+        answer = triage.history(ticket)
+    elif action == "close":
+        answer = triage.close(ticket, agent_name, "") or texts.for_agents("agents/closed_short", ticket=ticket.number)
+    elif action == "reopen":
+        answer = triage.reopen(ticket, agent_name)
+    toast = (answer or "").split("\n")[0] if answer else texts.for_agents("agents/button_ok")
+    if ticket is None:
+        toast = texts.for_agents("agents/button_stale")
+    outbox.enqueue("telegram", "callback", purpose="callback", text=toast[:200], callback_id=inbound.callback_id,
+                   method="answer_callback", priority=outbox.PRIORITY_CUSTOMER)
+    if answer and action not in ("close",):
+        outbox.to_group(answer, purpose="agents", ticket=ticket)
 
 
 def on_other_chat_command(inbound: Inbound) -> None:

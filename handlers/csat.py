@@ -1,11 +1,117 @@
-"""Customer satisfaction: ask for a 1–5 rating when a ticket closes, understand the answer."""
+"""Customer satisfaction: ask for a 1–5 rating when a ticket closes, understand the answer, sum it up.
+
+- `ask(ticket)` (when a ticket closes): the question in the customer's language; `csat_asked_at` is recorded.
+  A ticket is asked once, however often it is reopened and closed again.
+- `take_answer(customer, contact, inbound)` (for every customer message, before it becomes a ticket
+  message): the customer's first text message after the question, on any of their channels and within
+  `csat.answer_within_hours`, is the answer. A rating (1–5 in Latin, Urdu or Arabic-Indic digits, or ⭐s)
+  goes to `ticket.rating`, words to `ticket.rating_comment`; the agents see it in the ticket's thread
+  (an alert for 1–2) and the customer is thanked. Anything later is an ordinary message.
+- `summary(since)`: average rating and how many, for the owner's numbers.
+"""
 from __future__ import annotations
 
+import datetime as dt
+import logging
+import re
 
-def ask(ticket) -> None:
-    """Called when a ticket closes (issue 3 fills this in)."""
+from peewee import fn
+
+import config
+from db.models import Ticket
+from handlers import clock, customers, outbox, texts, tickets
+
+log = logging.getLogger(__name__)
+
+LOW = 2                                     # ratings up to this one alert the agents
+_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")   # Urdu and Arabic-Indic
+_NUMBER = re.compile(r"\s*([1-5])(?![0-9]|[.,٫]\d)(?:\s*(?:/|out of)\s*5(?![0-9]))?", re.IGNORECASE)
+STARS = "⭐★🌟"
+_STARS = re.compile(f"(?:[{STARS}]\ufe0f?\\s*)+")
+_SEPARATORS = f" \t\r\n-–—,.:;!\ufe0f{STARS}"
+
+
+def _settings() -> dict:
+    return config.current()["csat"]
+
+
+def ask(ticket: Ticket) -> None:
+    """The ticket was just closed: ask the customer to rate the help (once per ticket)."""
+    if not _settings()["enabled"] or ticket.csat_asked_at is not None or ticket.contact.unreachable:
+        return
+    ticket.csat_asked_at = clock.now()
+    ticket.save()
+    lang = customers.language_of(ticket.customer)
+    outbox.to_contact(ticket.contact, texts.render(lang, "csat_ask", ticket=ticket.number,
+                                                   name=customers.greeting_name(ticket.customer)),
+                      purpose="csat", ticket=ticket)
+
+
+def parse_answer(text: str) -> tuple[int | None, str | None]:
+    """(rating, comment) of an answer: "5" → (5, None), "۴ ok" → (4, "ok"), "⭐⭐" → (2, None),
+    "2 very slow" → (2, "very slow"), "slow" → (None, "slow")."""
+    text = text.strip()
+    number = _NUMBER.match(text.translate(_DIGITS))     # the translation keeps every position
+    stars = _STARS.match(text)
+    if number:
+        rating, rest = int(number.group(1)), text[number.end():]
+    elif stars:
+        rating, rest = min(5, sum(c in STARS for c in text[:stars.end()])), text[stars.end():]
+    else:
+        return None, text or None
+    return rating, rest.lstrip(_SEPARATORS).strip() or None
+
+
+def question_waiting(customer) -> Ticket | None:
+    """The customer's ticket whose rating question is still open: their latest ticket, closed, asked
+    within the answer window and not answered yet (locks the customer on PostgreSQL, like a new message)."""
+    if tickets.open_ticket_of(customer) is not None:
+        return None
+    latest = Ticket.select().where(Ticket.customer == customer).order_by(Ticket.id.desc()).first()
+    if (latest is None or latest.csat_asked_at is None or latest.rating is not None
+            or latest.rating_comment is not None):
+        return None
+    window = dt.timedelta(hours=_settings()["answer_within_hours"])
+    return latest if clock.now() - latest.csat_asked_at <= window else None
 
 
 def take_answer(customer, contact, inbound) -> bool:
     """True when this message was the answer to a rating question (and has been handled)."""
-    return False
+    if inbound.kind != "message" or inbound.media or not inbound.text.strip():
+        return False          # media, edits, commands: a new matter, not an answer
+    if customers.opt_out_word(inbound.channel, inbound.text, customer.marketing_opt_out):
+        return False
+    ticket = question_waiting(customer)
+    if ticket is None:
+        return False
+    ticket.rating, ticket.rating_comment = parse_answer(inbound.text)
+    ticket.save()
+    lang = customers.language_of(customer)
+    outbox.to_contact(contact, texts.render(lang, "csat_thanks", name=customers.greeting_name(customer)),
+                      purpose="csat", ticket=ticket)
+    outbox.to_group(_for_agents(ticket, customers.display_name(customer)), purpose="agents", ticket=ticket)
+    log.info("csat answer ticket=%s rating=%s comment=%s", ticket.number, ticket.rating,
+             ticket.rating_comment is not None)
+    return True
+
+
+def _for_agents(ticket: Ticket, name: str) -> str:
+    """What the agents read in the ticket's thread: the rating (an alert when low) and the words."""
+    if ticket.rating is None:
+        head = "agents/csat_feedback"
+    else:
+        head = "agents/csat_low" if ticket.rating <= LOW else "agents/csat_rated"
+    lines = [texts.for_agents(head, ticket=ticket.number, name=name, rating=ticket.rating)]
+    if ticket.rating_comment:
+        lines.append(texts.for_agents("agents/csat_comment", comment=ticket.rating_comment))
+    return "\n".join(lines)
+
+
+def summary(since: dt.datetime | None = None) -> dict:
+    """{"average": mean rating (2 decimals, None without ratings), "count": ratings} of the tickets
+    whose question was asked at or after `since` (naive UTC; None: all time)."""
+    query = Ticket.select(fn.AVG(Ticket.rating), fn.COUNT(Ticket.rating)).where(Ticket.rating.is_null(False))
+    if since is not None:
+        query = query.where(Ticket.csat_asked_at >= since)
+    average, count = query.scalar(as_tuple=True)
+    return {"average": round(float(average), 2) if count else None, "count": int(count or 0)}

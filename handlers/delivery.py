@@ -7,7 +7,7 @@ import logging
 import config
 from bots.base import BLOCKED, FAILED, GONE, INVALID_ADDRESS, SMS, TELEGRAM, UNSUBSCRIBED, WHATSAPP, Outbound, SendResult
 from db.models import Contact, GroupMessage, Outbox, SentMessage, State, Ticket, utcnow
-from handlers import agents, customers, outbox, texts, tickets
+from handlers import agents, cards, customers, outbox, texts, tickets
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ def build(rows: list[Outbox]) -> tuple[Outbound | None, bool]:
                    copy_from_chat_id=p.get("copy_from_chat_id"), copy_message_id=p.get("copy_message_id"),
                    content_sid=p.get("content_sid"), content_variables=p.get("content_variables"),
                    buttons=p.get("buttons"), callback_id=p.get("callback_id"), mentions=p.get("mentions"),
-                   edit_message_id=p.get("edit_message_id"))
+                   edit_message_id=p.get("edit_message_id"), topic_name=p.get("topic_name"))
     if head.chat_id == outbox.GROUP:
         group = agents.agents_chat_id()
         if not group:
@@ -50,7 +50,7 @@ def build(rows: list[Outbox]) -> tuple[Outbound | None, bool]:
                 out.thread_id = ticket.thread_id
             elif out.method == "send" and State.read(TOPICS) != "off":
                 return Outbound(TELEGRAM, str(group), method="create_topic",
-                                topic_name=p.get("topic_name") or tickets.topic_name(ticket)), True
+                                topic_name=p.get("topic_name") or cards.topic_name(ticket)), True
             elif ticket.root_message_id:
                 out.reply_to_message_id = ticket.root_message_id
         if out.method in ("close_topic", "reopen_topic", "edit_topic") and not out.thread_id:

@@ -59,7 +59,7 @@ def route(inbound: Inbound) -> None:
     if inbound.kind == "member":
         on_membership(inbound)
         return
-    if inbound.is_group:
+    if inbound.is_group or (inbound.kind == "callback" and agents.is_agents_chat(inbound.chat_id)):
         if agents.is_agents_chat(inbound.chat_id):
             agents.on_group_message(inbound)
         elif inbound.kind == "command":

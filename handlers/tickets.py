@@ -7,7 +7,7 @@ import config
 from bots.base import SMS, TELEGRAM, WHATSAPP, Inbound
 from db.connection import is_sqlite
 from db.models import Contact, Customer, Message, Ticket, utcnow
-from handlers import clock, csat, customers, hours, media, outbox, sla, texts
+from handlers import cards, clock, csat, customers, hours, media, outbox, sla, texts, urgency
 
 log = logging.getLogger(__name__)
 
@@ -30,18 +30,6 @@ def _group_text(inbound: Inbound) -> str:
     return inbound.text
 
 
-def card(ticket: Ticket) -> str:
-    customer, contact = ticket.customer, ticket.contact
-    return texts.for_agents(
-        "agents/card", ticket=ticket.number, name=customers.display_name(customer),
-        channel=CHANNEL_NAMES[contact.channel], address=customers.address_for_agents(contact),
-        earlier=customers.earlier_tickets(customer, ticket), language=customers.language_of(customer))
-
-
-def topic_name(ticket: Ticket) -> str:
-    return f"#{ticket.number} · {customers.display_name(ticket.customer)} · {CHANNEL_NAMES[ticket.contact.channel]}"[:128]
-
-
 def on_customer_message(inbound: Inbound, customer: Customer, contact: Contact) -> Ticket | None:
     """A customer wrote: open a ticket (card to the group, acknowledgement to them) or add to the open one."""
     if inbound.kind in ("message", "edited") and not inbound.text.strip() and not inbound.media:
@@ -58,22 +46,32 @@ def on_customer_message(inbound: Inbound, customer: Customer, contact: Contact) 
         ticket = Ticket.create(customer=customer, contact=contact, subject=first_line[:200], created_at=clock.now(),
                                last_customer_at=clock.now())
         Message.create(ticket=ticket, **message_fields)
-        outbox.to_group(f"{card(ticket)}\n\n{text}".rstrip(), purpose="ticket_new", ticket=ticket, media=media,
-                        topic_name=topic_name(ticket))
+        if urgency.is_urgent(inbound.text):
+            ticket.urgent, ticket.priority = True, "high"
+            ticket.save()
+        cards.post(ticket, text, media)
         first_contact = customers.earlier_tickets(customer, ticket) == 0 and inbound.channel != TELEGRAM
         ack = hours.acknowledgement(lang, customer, ticket, first_contact)
         outbox.to_contact(contact, ack, purpose="ack", ticket=ticket)
         log.info("ticket opened ticket=%s channel=%s customer=%s", ticket.number, inbound.channel, customer.id)
     else:
+        refresh_card = False
         if ticket.contact_id != contact.id:
             ticket.contact = contact       # replies follow the channel the customer used last
+            refresh_card = True
+        if urgency.is_urgent(inbound.text) and not ticket.urgent:
+            ticket.urgent, refresh_card = True, True
+            if ticket.priority in ("low", "normal"):
+                ticket.priority = "high"
         ticket.last_customer_at = clock.now()
         ticket.save()
+        if refresh_card:
+            cards.refresh(ticket)
         Message.create(ticket=ticket, **message_fields)
         header = texts.for_agents("agents/relay_header", ticket=ticket.number,
                                   name=customers.display_name(customer))
         outbox.to_group(text, purpose="relay", ticket=ticket, media=media, merge=not media, header=header,
-                        topic_name=topic_name(ticket))
+                        topic_name=cards.topic_name(ticket))
     if inbound.kind == "unsupported":
         outbox.to_contact(contact, texts.render(lang, "unsupported"), purpose="unsupported", ticket=ticket)
     return ticket

@@ -162,7 +162,7 @@ class Sender:
         the same ticket that cannot be merged (media) ends the batch so nothing overtakes it."""
         head = lane_rows[0]
         batch = [head]
-        if not head.merge_key or head.payload.get("media"):
+        if not head.merge_key or not head.payload.get("merge_header") or head.payload.get("media"):
             return batch
         size = len(head.payload.get("text", ""))
         for row in lane_rows[1:]:

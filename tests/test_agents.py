@@ -52,7 +52,8 @@ def test_close_tells_customer_and_group(khidmat):
     assert "#1001" in khidmat.wait_chat(21, lambda t: "closed" in t)[0]["text"]
     khidmat.wait_group(lambda t: "closed by Sara" in t)
     assert Ticket.get().status == "closed"
-    # the next message opens a new ticket, which knows about the earlier one
+    # after answering the rating question, the next message opens a new ticket that knows the earlier one
+    khidmat.tg_message(21, "5")
     khidmat.tg_message(21, "another problem")
     card2 = khidmat.wait_group(lambda t: "another problem" in t)[0]["text"]
     assert "#1002" in card2 and "Earlier tickets: 1" in card2

@@ -58,8 +58,11 @@ def test_photo_voice_and_document_reach_the_group(khidmat):
     khidmat.tg_message(51, None, photo=[{"file_id": "small", "file_unique_id": "s", "width": 90, "height": 90},
                                         {"file_id": "PHOTO-BIG", "file_unique_id": "b", "width": 800, "height": 800}],
                        caption="broken on arrival")
-    photo = khidmat.wait_group(lambda t: "broken on arrival" in t)[0]
-    assert photo["method"] == "sendPhoto" and photo["file_id"] == "PHOTO-BIG" and "#1001" in photo["caption"]
+    card, photo = eventually(lambda: [m for m in khidmat.group() if "broken on arrival" in (m["text"] or m["caption"] or "")]
+                             if len([m for m in khidmat.group() if "broken on arrival" in (m["text"] or m["caption"] or "")]) == 2 else None)
+    assert "#1001" in card["text"]                         # the ticket card, quoting the caption
+    assert photo["method"] == "sendPhoto" and photo["file_id"] == "PHOTO-BIG" and photo["caption"] == "broken on arrival"
+    assert photo["reply_to"] == card["message_id"]        # threaded under the card
     khidmat.tg_message(51, None, voice={"file_id": "VOICE-1", "file_unique_id": "v", "duration": 3})
     khidmat.tg_message(51, None, document={"file_id": "DOC-1", "file_unique_id": "d", "file_name": "bill.pdf"})
     sent = eventually(lambda: [m for m in khidmat.group() if m["method"] in ("sendVoice", "sendDocument")]
@@ -96,7 +99,11 @@ def test_default_language_applies_to_others(make_khidmat):
 def test_long_complaint_is_split_not_cut(khidmat):
     text = " ".join(f"word{i}" for i in range(1500))   # about 12,000 characters
     khidmat.tg_message(71, text)
-    parts = eventually(lambda: khidmat.group() if text in "".join(m["text"] for m in khidmat.group()) else None)
+    # the card quotes the start; the rest follows in order, split at 4096, nothing cut
+    parts = eventually(lambda: khidmat.group() if text[1500:] in "".join(m["text"] for m in khidmat.group()[1:])
+                       else None, what="the whole complaint")
+    assert text[:1500] in parts[0]["text"]
+    assert "".join(m["text"] for m in parts[1:] if "cannot have a topic" not in m["text"]) == text[1500:]
     assert len(parts) >= 3 and all(len(m["text"]) <= 4096 for m in parts)
     assert Message.get().text == text
 

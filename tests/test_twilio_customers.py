@@ -73,7 +73,8 @@ def test_voice_note_without_text(khidmat, twilio_api):
     url = twilio_api.add_media(b"OggS voice" * 20, "audio/ogg")
     khidmat.whatsapp(NUMBER, "", media=[(url, "audio/ogg")])
     voice = eventually(lambda: [m for m in khidmat.group() if m["method"] in ("sendVoice", "sendAudio")])[0]
-    assert voice["upload_size"] == 200 and "#1001" in (voice["caption"] or "")
+    assert voice["upload_size"] == 200
+    assert "#1001" in khidmat.group()[0]["text"]
 
 
 def test_empty_sms_is_acknowledged_and_ignored(khidmat):
@@ -94,5 +95,6 @@ def test_sms_stop_is_recorded_without_a_ticket_or_reply(khidmat):
 def test_ten_thousand_characters_emoji_and_urdu(khidmat):
     text = ("مسئلہ 😡 problem " * 700)[:10000]
     assert khidmat.whatsapp(NUMBER, text).status_code == 200
-    parts = eventually(lambda: khidmat.group() if text in "".join(m["text"] for m in khidmat.group()) else None)
+    parts = eventually(lambda: khidmat.group() if text[1500:] in "".join(m["text"] for m in khidmat.group()) else None)
+    assert text[:1500] in parts[0]["text"]
     assert len(parts) >= 3 and all(len(m["text"].encode("utf-16-le")) // 2 <= 4096 for m in parts)

@@ -1,0 +1,103 @@
+"""The ticket card: the ticket's first message in the agents' group, kept up to date by editing it,
+with buttons for the common actions; and the forum topic whose name and state follow the ticket."""
+from __future__ import annotations
+
+import datetime as dt
+
+from bots.base import WHATSAPP
+from db.models import Contact, Message, Outbox, Ticket
+from handlers import clock, customers, outbox, texts
+
+PRIORITY_MARK = {"low": "▫️", "normal": "", "high": "🟠", "urgent": "🔴"}
+PRIORITIES = ("low", "normal", "high", "urgent")
+CARD_EXCERPT = 1500
+WHATSAPP_WINDOW = dt.timedelta(hours=24)
+
+
+def _channel_name(channel: str) -> str:
+    from handlers.tickets import CHANNEL_NAMES
+    return CHANNEL_NAMES.get(channel, channel)
+
+
+def whatsapp_window(customer) -> str:
+    """How long the WhatsApp 24-hour window stays open ('' for customers not on WhatsApp)."""
+    contact = Contact.get_or_none(customer=customer, channel=WHATSAPP)
+    if contact is None or contact.last_inbound_at is None:
+        return ""
+    left = contact.last_inbound_at + WHATSAPP_WINDOW - clock.now()
+    if left.total_seconds() <= 0:
+        return texts.for_agents("agents/card_window_closed")
+    hours, minutes = divmod(int(left.total_seconds()) // 60, 60)
+    return texts.for_agents("agents/card_window_open", hours=hours, minutes=minutes)
+
+
+def first_message(ticket: Ticket) -> str:
+    first = (Message.select().where((Message.ticket == ticket) & (Message.direction == "in"))
+             .order_by(Message.id).first())
+    return first.text if first else ""
+
+
+def text(ticket: Ticket, excerpt: str | None = None) -> str:
+    customer, contact = ticket.customer, ticket.contact
+    channels = sorted({_channel_name(c.channel) for c in customer.contacts})
+    body = first_message(ticket) if excerpt is None else excerpt
+    if len(body) > CARD_EXCERPT:
+        body = body[:CARD_EXCERPT] + "…"
+    lines = [texts.for_agents(
+        "agents/card", ticket=ticket.number, name=customers.display_name(customer),
+        channel=_channel_name(contact.channel), channels=", ".join(channels),
+        address=customers.address_for_agents(contact), language=customers.language_of(customer),
+        earlier=customers.earlier_tickets(customer, ticket), status=texts.for_agents(f"agents/status_{ticket.status}"),
+        priority=f"{PRIORITY_MARK[ticket.priority]} {ticket.priority}".strip(),
+        assignee=ticket.assignee or texts.for_agents("agents/nobody"),
+        tags=" ".join(f"#{t}" for t in ticket.tags) or "—")]
+    window = whatsapp_window(customer)
+    if window:
+        lines.append(window)
+    if ticket.urgent:
+        lines.append(texts.for_agents("agents/card_urgent"))
+    if body:
+        lines.append("")
+        lines.append(body)
+    return "\n".join(lines)
+
+
+def buttons(ticket: Ticket, choose_priority: bool = False) -> list:
+    t = ticket.id
+    if choose_priority:
+        return [[[f"{PRIORITY_MARK[p]} {p}".strip(), f"t:{t}:priority:{p}"] for p in PRIORITIES],
+                [[texts.for_agents("agents/button_back"), f"t:{t}:back"]]]
+    if ticket.status == "closed":
+        return [[[texts.for_agents("agents/button_history"), f"t:{t}:history"],
+                 [texts.for_agents("agents/button_reopen"), f"t:{t}:reopen"]]]
+    return [[[texts.for_agents("agents/button_claim"), f"t:{t}:claim"],
+             [texts.for_agents("agents/button_priority"), f"t:{t}:priority"]],
+            [[texts.for_agents("agents/button_history"), f"t:{t}:history"],
+             [texts.for_agents("agents/button_close"), f"t:{t}:close"]]]
+
+
+def topic_name(ticket: Ticket) -> str:
+    mark = PRIORITY_MARK[ticket.priority]
+    assignee = f" → {ticket.assignee}" if ticket.assignee else ""
+    name = f"#{ticket.number} · {customers.display_name(ticket.customer)} · {_channel_name(ticket.contact.channel)}"
+    return f"{mark + ' ' if mark else ''}{name}{assignee}"[:128]
+
+
+def post(ticket: Ticket, body: str, media=None) -> None:
+    """The new ticket's card (with the first message) into the group; its topic is created on the way."""
+    outbox.to_group(text(ticket, excerpt=body), purpose="ticket_new", ticket=ticket, buttons=buttons(ticket),
+                    topic_name=topic_name(ticket))
+    rest = body[CARD_EXCERPT:] if len(body) > CARD_EXCERPT else ""
+    if rest or media:
+        outbox.to_group(body if media else rest, purpose="relay", ticket=ticket, media=media)
+
+
+def refresh(ticket: Ticket, choose_priority: bool = False, rename_topic: bool = True) -> None:
+    """Rewrite the card (and the topic's name) to match the ticket. Only the newest waiting edit is sent."""
+    key = f"card{ticket.id}"
+    Outbox.update(status="skipped").where((Outbox.merge_key == key) & (Outbox.status == "pending")).execute()
+    outbox.enqueue("telegram", outbox.GROUP, purpose="card", ticket=ticket, text=text(ticket),
+                   priority=outbox.PRIORITY_GROUP, merge_key=key, edit_card=True, method="edit",
+                   buttons=buttons(ticket, choose_priority))
+    if rename_topic:
+        outbox.to_group("", purpose="topic", ticket=ticket, method="edit_topic", topic_name=topic_name(ticket))

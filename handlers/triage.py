@@ -1,0 +1,249 @@
+"""Triage commands for agents: claim, assign, priority, tags, close/reopen, history, canned answers,
+and the desk-wide views (/tickets, /find, /stats). Each returns the line to answer in the group."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import statistics
+from zoneinfo import ZoneInfo
+
+import config
+from db.models import Agent, Contact, Customer, Message, Ticket
+from handlers import cards, clock, csat, customers, outbox, sla, texts, tickets
+
+TAG = re.compile(r"^[\w\u0600-\u06FF-]{1,32}$")
+
+
+def _t(name, /, **values) -> str:
+    return texts.for_agents(f"agents/{name}", **values)
+
+
+# ---- on one ticket ------------------------------------------------------------------------------
+def claim(ticket: Ticket, agent: Agent) -> str:
+    return assign(ticket, agent)
+
+
+def assign(ticket: Ticket, agent: Agent | None) -> str:
+    ticket.assignee_id = agent.telegram_user_id if agent else None
+    ticket.assignee = (agent.first_name or f"@{agent.username}") if agent else None
+    ticket.save()
+    cards.refresh(ticket)
+    return _t("assigned", ticket=ticket.number, agent=ticket.assignee) if agent else _t("unassigned",
+                                                                                         ticket=ticket.number)
+
+
+def assign_by_username(ticket: Ticket, username: str) -> str:
+    name = username.lstrip("@").strip()
+    if not name or " " in name:
+        return _t("usage_assign")
+    agent = Agent.select().where(Agent.username ** name).first()
+    if agent is None:
+        return _t("unknown_agent", username=name)
+    return assign(ticket, agent)
+
+
+def set_priority(ticket: Ticket, value: str) -> str:
+    value = value.strip().lower()
+    if value not in cards.PRIORITIES:
+        return _t("usage_priority")
+    ticket.priority = value
+    ticket.save()
+    cards.refresh(ticket)
+    return _t("priority_set", ticket=ticket.number, priority=value)
+
+
+def tag(ticket: Ticket, words: str, remove: bool = False) -> str:
+    wanted = [w.lstrip("#").lower() for w in words.split()]
+    if not wanted or not all(TAG.match(w) for w in wanted):
+        return _t("usage_untag" if remove else "usage_tag")
+    current = list(ticket.tags or [])
+    if remove:
+        current = [t for t in current if t not in wanted]
+    else:
+        current += [w for w in wanted if w not in current]
+    ticket.tags = current
+    ticket.save()
+    cards.refresh(ticket, rename_topic=False)
+    return _t("tags_now", ticket=ticket.number, tags=" ".join(f"#{t}" for t in current) or "—")
+
+
+def close(ticket: Ticket, agent_name: str, reason: str) -> str | None:
+    if ticket.status == "closed":
+        return _t("already_closed", ticket=ticket.number)
+    ticket.close_reason = reason or None
+    tickets.close(ticket, agent_name)
+    cards.refresh(ticket)
+    return None   # tickets.close already told the group
+
+
+def reopen(ticket: Ticket, agent_name: str) -> str:
+    if ticket.status == "open":
+        return _t("already_open", ticket=ticket.number)
+    other = tickets.open_ticket_of(ticket.customer)
+    if other is not None:
+        return _t("reopen_conflict", ticket=ticket.number, other=other.number)
+    ticket.status, ticket.reopened_at, ticket.closed_at = "open", clock.now(), None
+    ticket.save()
+    outbox.to_group("", purpose="topic", ticket=ticket, method="reopen_topic")
+    cards.refresh(ticket)
+    return _t("reopened", ticket=ticket.number, agent=agent_name)
+
+
+def history(ticket: Ticket) -> str:
+    earlier = (Ticket.select().where((Ticket.customer == ticket.customer) & (Ticket.id != ticket.id))
+               .order_by(Ticket.id.desc()).limit(10))
+    lines = [_t("history_line", ticket=t.number, date=_local(t.created_at).strftime("%Y-%m-%d"),
+                subject=(t.subject or "—")[:60], outcome=_outcome(t),
+                rating=f" · {'⭐' * t.rating}" if t.rating else "") for t in earlier]
+    if not lines:
+        return _t("history_none", name=customers.display_name(ticket.customer))
+    return _t("history_head", name=customers.display_name(ticket.customer)) + "\n" + "\n".join(lines)
+
+
+def _outcome(t: Ticket) -> str:
+    if t.status == "open":
+        return _t("status_open")
+    return t.close_reason or _t("status_closed")
+
+
+def canned_names() -> list[str]:
+    names = set()
+    for lang in texts.LANGUAGES:
+        folder = texts.TEMPLATES / lang / "canned"
+        if folder.is_dir():
+            names |= {p.stem for p in folder.glob("*.txt")}
+    return sorted(names)
+
+
+def canned(ticket: Ticket, name: str, agent_name: str) -> str:
+    names = canned_names()
+    name = name.strip().lower()
+    if not name:
+        return _t("canned_list", names=", ".join(names) or "—")
+    if name not in names:
+        return _t("canned_unknown", name=name, names=", ".join(names) or "—")
+    customer = ticket.customer
+    lang = customers.language_of(customer)
+    app = config.current()["app"]
+    body = texts.render(lang, f"canned/{name}", name=customers.greeting_name(customer), ticket=ticket.number,
+                        agent=agent_name, shop=app["shop_name"])
+    Message.create(ticket=ticket, direction="out", channel=ticket.contact.channel, text=body, author=agent_name)
+    if ticket.first_response_at is None:
+        sla.on_first_response(ticket)
+        ticket.save()
+    outbox.to_contact(ticket.contact, body, purpose="reply", ticket=ticket)
+    return _t("canned_sent", name=name, ticket=ticket.number)
+
+
+# ---- across the desk --------------------------------------------------------------------------------
+RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
+
+
+def waiting_messages(ticket: Ticket) -> int:
+    """Customer messages since the last answer: a customer who wrote again moves up the list."""
+    last_out = (Message.select().where((Message.ticket == ticket) & (Message.direction == "out"))
+                .order_by(Message.id.desc()).first())
+    query = Message.select().where((Message.ticket == ticket) & (Message.direction == "in"))
+    if last_out:
+        query = query.where(Message.id > last_out.id)
+    return query.count()
+
+
+def list_tickets(which: str, agent: Agent) -> str:
+    which = which.strip().lower()
+    if which not in ("", "mine", "unassigned", "overdue"):
+        return _t("usage_tickets")
+    query = Ticket.select().where(Ticket.status == "open")
+    if which == "mine":
+        query = query.where(Ticket.assignee_id == agent.telegram_user_id)
+    elif which == "unassigned":
+        query = query.where(Ticket.assignee_id.is_null())
+    found = list(query)
+    now = clock.now()
+    if which == "overdue":
+        found = [t for t in found if sla.is_overdue(t, now)]
+    if not found:
+        return _t("tickets_none")
+    waiting = {t.id: waiting_messages(t) for t in found}
+    found.sort(key=lambda t: (RANK.get(t.priority, 2), -min(waiting[t.id], 2), t.created_at))
+    lines = [_t("tickets_line", ticket=t.number, name=customers.display_name(t.customer), age=_age(now - t.created_at),
+                priority=t.priority, assignee=t.assignee or _t("nobody"),
+                waiting=f" · ✉️{waiting[t.id]}" if waiting[t.id] > 1 else "") for t in found[:30]]
+    more = _t("tickets_more", count=len(found) - 30) if len(found) > 30 else ""
+    return _t("tickets_head", count=len(found)) + "\n" + "\n".join(lines) + (f"\n{more}" if more else "")
+
+
+def find(query: str) -> str:
+    query = query.strip()
+    if not query:
+        return _t("usage_find")
+    number = re.fullmatch(r"#?(\d{4,6})", query)
+    digits = re.sub(r"\D", "", query)
+    if number and int(number.group(1)) > 1000 and Ticket.get_or_none(id=int(number.group(1)) - 1000):
+        found = [Ticket.get_by_id(int(number.group(1)) - 1000)]
+    elif len(digits) >= 6:
+        tail = digits[-10:]
+        people = Customer.select().join(Contact).where(Contact.address.contains(tail)).distinct()
+        found = list(Ticket.select().where(Ticket.customer.in_(people)).order_by(Ticket.id.desc()).limit(10))
+    else:
+        people = Customer.select().where(Customer.name.contains(query) | Customer.username.contains(query.lstrip("@")))
+        found = list(Ticket.select().where(Ticket.customer.in_(people)).order_by(Ticket.id.desc()).limit(10))
+    if not found:
+        return _t("find_none", query=query)
+    return "\n".join(_t("find_line", ticket=t.number, name=customers.display_name(t.customer),
+                        channel=tickets.CHANNEL_NAMES.get(t.contact.channel, ""), status=_outcome(t),
+                        date=_local(t.created_at).strftime("%Y-%m-%d")) for t in found)
+
+
+def stats(period: str) -> str:
+    period = period.strip().lower() or "today"
+    if period not in ("today", "week", "month"):
+        return _t("usage_stats")
+    since = _period_start(period)
+    opened = Ticket.select().where(Ticket.created_at >= since)
+    closed = Ticket.select().where((Ticket.closed_at.is_null(False)) & (Ticket.closed_at >= since))
+    first = [t.first_response_minutes for t in opened if t.first_response_minutes is not None]
+    resolution = [t.resolution_minutes for t in closed if t.resolution_minutes is not None]
+    tags: dict[str, int] = {}
+    for t in opened:
+        for word in t.tags or []:
+            tags[word] = tags.get(word, 0) + 1
+    top = sorted(tags.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
+    rating = csat.summary(since)
+    return _t("stats", period=_t(f"period_{period}"), opened=opened.count(), closed=closed.count(),
+              first=_minutes(statistics.median(first)) if first else "—",
+              resolution=_minutes(statistics.median(resolution)) if resolution else "—",
+              csat=f"{rating['average']:.1f}" if rating.get("count") else "—", csat_count=rating.get("count", 0),
+              tags=", ".join(f"#{k} ({v})" for k, v in top) or "—")
+
+
+# ---- helpers ----------------------------------------------------------------------------------------
+def _zone() -> ZoneInfo:
+    return ZoneInfo(config.current()["app"]["timezone"])
+
+
+def _local(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(tzinfo=dt.timezone.utc).astimezone(_zone())
+
+
+def _period_start(period: str) -> dt.datetime:
+    local_now = _local(clock.now())
+    start = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if period == "week":
+        start -= dt.timedelta(days=start.weekday())
+    elif period == "month":
+        start = start.replace(day=1)
+    return start.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def _age(delta: dt.timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes}m"
+    if minutes < 48 * 60:
+        return f"{minutes // 60}h{minutes % 60:02d}m"
+    return f"{minutes // 1440}d"
+
+
+def _minutes(value: float) -> str:
+    return _age(dt.timedelta(minutes=value))

@@ -1,0 +1,217 @@
+"""Agents triage from the group: commands, the ticket card and its buttons, urgent wording, desk views."""
+import json
+import time
+
+from db.models import Outbox, Ticket
+from tests.conftest import AGENTS, eventually
+
+
+def open_ticket(k, user_id=21, text="the blender I got is broken", **kw):
+    k.tg_message(user_id, text, **kw)
+    card = k.wait_group(lambda t: text in t)[0]
+    k.wait_chat(user_id)
+    return card
+
+
+def answer(k, predicate, what="the bot's answer in the group"):
+    return k.wait_group(predicate, what=what)[-1]["text"]
+
+
+def card_edits(tg_api, message_id):
+    return [c["params"] for c in tg_api.calls if c["method"] == "editMessageText"
+            and int(c["params"]["message_id"]) == message_id and c["status"] == 200]
+
+
+def keyboard(params):
+    markup = params.get("reply_markup")
+    markup = json.loads(markup) if isinstance(markup, str) else markup
+    return [[b["callback_data"] for b in row] for row in markup["inline_keyboard"]]
+
+
+def tap(k, card, data, user_id=5001, first_name="Sara", username="sara_k"):
+    update = {"update_id": int(time.time() * 1000) % 10**9, "callback_query": {
+        "id": f"cb{data}{time.time()}", "chat_instance": "1", "data": data,
+        "from": {"id": user_id, "is_bot": False, "first_name": first_name, "username": username},
+        "message": {"message_id": card["message_id"], "date": int(time.time()),
+                    "chat": {"id": AGENTS, "type": "supergroup", "title": "Agents"}, "text": card["text"]}}}
+    assert k.post_update(update).status_code == 200
+
+
+def test_card_shows_the_ticket_and_has_buttons(khidmat, tg_api):
+    card = open_ticket(khidmat, username="ali_k")
+    text = card["text"]
+    for part in ("#1001", "open", "normal", "unassigned", "Ali", "@ali_k", "Telegram", "Earlier tickets: 0",
+                 "Language: en", "the blender I got is broken"):
+        assert part in text, part
+    sent = [c for c in tg_api.calls if c["method"] == "sendMessage" and str(c["params"]["chat_id"]) == str(AGENTS)
+            and "#1001" in str(c["params"].get("text"))][0]
+    assert keyboard(sent["params"]) == [["t:1:claim", "t:1:priority"], ["t:1:history", "t:1:close"]]
+
+
+def test_claim_assign_unassign_update_the_card(khidmat, tg_api):
+    card = open_ticket(khidmat)
+    khidmat.agent_message("hi all", agent_id=6002, first_name="Hamza", username="hamza_s")  # Hamza is known
+    khidmat.agent_message("/claim", reply_to=card["message_id"], first_name="Sara")
+    assert "Sara" in answer(khidmat, lambda t: "is now Sara's" in t)
+    eventually(lambda: any("👤 Sara" in p["text"] for p in card_edits(tg_api, card["message_id"])), what="card edit")
+    khidmat.agent_message("/assign @hamza_s", reply_to=card["message_id"])
+    answer(khidmat, lambda t: "is now Hamza's" in t)
+    assert Ticket.get().assignee == "Hamza" and Ticket.get().assignee_id == 6002
+    khidmat.agent_message("/assign @nobody_here", reply_to=card["message_id"])
+    answer(khidmat, lambda t: "don't know @nobody_here" in t)
+    khidmat.agent_message("/assign", reply_to=card["message_id"])
+    answer(khidmat, lambda t: t.startswith("Usage: /assign"))
+    khidmat.agent_message("/unassign", reply_to=card["message_id"])
+    answer(khidmat, lambda t: "#1001 is unassigned" in t)
+    assert Ticket.get().assignee_id is None
+
+
+def test_priority_tags_and_usage(khidmat, tg_api):
+    card = open_ticket(khidmat)
+    khidmat.agent_message("/priority urgent", reply_to=card["message_id"])
+    answer(khidmat, lambda t: "priority: urgent" in t)
+    khidmat.agent_message("/priority whenever", reply_to=card["message_id"])
+    answer(khidmat, lambda t: t.startswith("Usage: /priority"))
+    khidmat.agent_message("/tag delivery karachi", reply_to=card["message_id"])
+    answer(khidmat, lambda t: "#delivery #karachi" in t)
+    khidmat.agent_message("/untag karachi", reply_to=card["message_id"])
+    answer(khidmat, lambda t: "tags: #delivery" in t and "karachi" not in t)
+    khidmat.agent_message("/tag", reply_to=card["message_id"])
+    answer(khidmat, lambda t: t.startswith("Usage: /tag"))
+    ticket = Ticket.get()
+    assert ticket.priority == "urgent" and ticket.tags == ["delivery"]
+    eventually(lambda: any("🔴 urgent" in p["text"] and "#delivery" in p["text"]
+                           for p in card_edits(tg_api, card["message_id"])), what="card shows priority and tags")
+
+
+def test_close_with_reason_reopen_and_history(khidmat):
+    card = open_ticket(khidmat)
+    khidmat.agent_message("/close refunded", reply_to=card["message_id"], first_name="Sara")
+    khidmat.wait_chat(21, lambda t: "closed" in t)
+    assert Ticket.get().close_reason == "refunded"
+    khidmat.agent_message("/reopen", reply_to=card["message_id"], first_name="Sara")
+    answer(khidmat, lambda t: "reopened by Sara" in t)
+    assert Ticket.get().status == "open"
+    khidmat.agent_message("/close", reply_to=card["message_id"])
+    khidmat.tg_message(21, "4")                       # the rating
+    khidmat.tg_message(21, "now the lid is missing")
+    card2 = khidmat.wait_group(lambda t: "lid is missing" in t)[0]
+    khidmat.agent_message("/history", reply_to=card2["message_id"])
+    history = answer(khidmat, lambda t: "Earlier tickets of" in t)
+    assert "#1001" in history and "the blender I got is broken" in history and "⭐⭐⭐⭐" in history
+
+
+def test_canned_answers_in_the_customers_language(khidmat):
+    card = open_ticket(khidmat, 31, "میرا آرڈر لیٹ ہے")
+    khidmat.agent_message("/canned", reply_to=card["message_id"])
+    listing = answer(khidmat, lambda t: t.startswith("Canned answers"))
+    assert "delay" in listing and "refund" in listing
+    khidmat.agent_message("/canned delay", reply_to=card["message_id"], first_name="Sara")
+    sent = khidmat.wait_chat(31, lambda t: "تاخیر" in t)[0]["text"]
+    assert "#1001" in sent
+    khidmat.agent_message("/canned nonsense", reply_to=card["message_id"])
+    answer(khidmat, lambda t: "No canned answer called “nonsense”" in t)
+
+
+def test_commands_outside_a_ticket_and_unknown_ones_get_usage(khidmat):
+    open_ticket(khidmat)
+    for command in ("/claim", "/priority high", "/tag x", "/history", "/canned delay"):
+        khidmat.agent_message(command)
+        name = command.split()[0][1:]
+        answer(khidmat, lambda t, name=name: f"/{name} works inside a ticket" in t)
+    khidmat.agent_message("/frobnicate")
+    answer(khidmat, lambda t: "Unknown command /frobnicate" in t)
+    assert Ticket.get().priority == "normal"
+
+
+def test_customers_cannot_run_agent_commands(khidmat):
+    open_ticket(khidmat)
+    for command in ("/claim", "/priority low", "/tickets", "/stats", "/close"):
+        khidmat.tg_message(21, command)
+    khidmat.wait_group(lambda t: "/close" in t and "#1001" in t)   # relayed as words into the ticket
+    ticket = Ticket.get()
+    assert ticket.status == "open" and ticket.priority == "normal" and ticket.assignee is None
+    assert not [m for m in khidmat.chat(21) if "Open tickets" in (m["text"] or "") or "📊" in (m["text"] or "")]
+
+
+def test_buttons_claim_priority_close(khidmat, tg_api):
+    card = open_ticket(khidmat)
+    tap(khidmat, card, "t:1:claim")
+    eventually(lambda: [c for c in tg_api.calls if c["method"] == "answerCallbackQuery"], what="tap answered")
+    answer(khidmat, lambda t: "is now Sara's" in t)
+    tap(khidmat, card, "t:1:priority")
+    eventually(lambda: any(["t:1:priority:urgent" in sum(keyboard(p), []) for p in card_edits(tg_api, card["message_id"])
+                            if p.get("reply_markup")]) or
+               any(c["method"] == "editMessageText" and "priority:urgent" in str(c["params"].get("reply_markup"))
+                   for c in tg_api.calls), what="priority choices")
+    tap(khidmat, card, "t:1:priority:high")
+    answer(khidmat, lambda t: "priority: high" in t)
+    tap(khidmat, card, "t:1:close")
+    khidmat.wait_chat(21, lambda t: "closed" in t)
+    ticket = Ticket.get()
+    assert (ticket.assignee, ticket.priority, ticket.status) == ("Sara", "high", "closed")
+    answers = [c for c in tg_api.calls if c["method"] == "answerCallbackQuery"]
+    assert len(answers) >= 4
+
+
+def test_urgent_wording_raises_priority_and_flags_card(khidmat, tg_api):
+    card = open_ticket(khidmat, 41, "یہ فراڈ ہے، مجھے فوری ریفنڈ چاہیے")
+    assert "Urgent wording" in card["text"] and "high" in card["text"]
+    card2 = open_ticket(khidmat, 42, "where is my parcel")
+    khidmat.tg_message(42, "HELLO???!!! anyone!!!")
+    eventually(lambda: any("Urgent wording" in p["text"] for p in card_edits(tg_api, card2["message_id"])))
+    assert Ticket.get_by_id(2).priority == "high"
+
+
+def test_tickets_find_and_stats(khidmat):
+    open_ticket(khidmat, 51, "first")
+    c2 = open_ticket(khidmat, 52, "second", first_name="Zainab")
+    open_ticket(khidmat, 53, "third")
+    khidmat.agent_message("/claim", reply_to=c2["message_id"], agent_id=5001, first_name="Sara")
+    khidmat.tg_message(53, "hello?? still waiting")        # the third customer wrote again: moves up
+    khidmat.wait_group(lambda t: "still waiting" in t)
+    khidmat.agent_message("/tickets", agent_id=5001)
+    listing = answer(khidmat, lambda t: t.startswith("Open tickets (3)"))
+    order = [line.split(" · ")[0] for line in listing.splitlines()[1:]]
+    assert order[0] == "#1003"
+    khidmat.agent_message("/tickets mine", agent_id=5001)
+    mine = answer(khidmat, lambda t: t.startswith("Open tickets (1)"))
+    assert "#1002" in mine and "Zainab" in mine
+    khidmat.agent_message("/tickets unassigned")
+    answer(khidmat, lambda t: t.startswith("Open tickets (2)"))
+    khidmat.agent_message("/tickets later")
+    answer(khidmat, lambda t: t.startswith("Usage: /tickets"))
+    khidmat.agent_message("/find zainab")
+    assert "#1002" in answer(khidmat, lambda t: "Zainab" in t and "#1002 ·" in t)
+    khidmat.agent_message("/find #1003")
+    answer(khidmat, lambda t: t.startswith("#1003 ·"))
+    khidmat.agent_message("/find")
+    answer(khidmat, lambda t: t.startswith("Usage: /find"))
+    khidmat.agent_message("/stats")
+    stats = answer(khidmat, lambda t: t.startswith("📊 Today"))
+    assert "opened 3" in stats
+    khidmat.agent_message("/stats forever")
+    answer(khidmat, lambda t: t.startswith("Usage: /stats"))
+
+
+def test_find_by_phone(khidmat):
+    khidmat.whatsapp("+923001234567", "phone person here", profile_name="Bilal")
+    khidmat.wait_group(lambda t: "phone person here" in t)
+    khidmat.agent_message("/find 0300-1234567")
+    assert "Bilal" in answer(khidmat, lambda t: "#1001 ·" in t)
+
+
+def test_topic_name_follows_the_ticket(make_khidmat, tg_api):
+    tg_api.set_forum(AGENTS, True)
+    k = make_khidmat()
+    k.tg_message(61, "topic ticket", first_name="Ali")
+    k.wait_group(lambda t: "topic ticket" in t)
+    (thread_id,) = tg_api.topics(AGENTS).keys()
+    k.agent_message("/priority urgent", thread_id=thread_id)
+    k.agent_message("/claim", thread_id=thread_id, first_name="Sara")
+    eventually(lambda: tg_api.topics(AGENTS)[thread_id]["name"] == "🔴 #1001 · Ali · Telegram → Sara",
+               what=f"topic renamed (now {tg_api.topics(AGENTS)[thread_id]['name']!r})")
+    k.agent_message("/close", thread_id=thread_id)
+    eventually(lambda: tg_api.topics(AGENTS)[thread_id].get("closed"))
+    k.agent_message("/reopen", thread_id=thread_id)
+    eventually(lambda: not tg_api.topics(AGENTS)[thread_id].get("closed"), what="topic reopened")
