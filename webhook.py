@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import io
 import logging
 import time
@@ -76,20 +77,26 @@ def telegram_webhook():
     return jsonify(ok=True)
 
 
-def _twilio_signed(path: str) -> bool:
-    settings = _settings()
-    url = settings["app"]["public_url"].rstrip("/") + path
-    if request.query_string:
-        url += "?" + request.query_string.decode()
-    return tw.verify_signature(settings["twilio"]["auth_token"], url, request.form,
-                               request.headers.get("X-Twilio-Signature", ""))
+def twilio_signed(view):
+    """Refuse (403, no effect) a Twilio webhook whose X-Twilio-Signature does not match
+    app.public_url + the path: the URL Twilio was given, not request.url (a proxy rewrites that)."""
+    @functools.wraps(view)
+    def checked():
+        settings = _settings()
+        url = settings["app"]["public_url"].rstrip("/") + request.path
+        if request.query_string:
+            url += "?" + request.query_string.decode()
+        if not tw.verify_signature(settings["twilio"]["auth_token"], url, request.form,
+                                   request.headers.get("X-Twilio-Signature", "")):
+            log.warning("twilio %s refused: bad or missing signature", request.path)
+            return Response("forbidden", status=403)
+        return view()
+    return checked
 
 
 @routes.post("/twilio/inbound")
+@twilio_signed
 def twilio_inbound():
-    if not _twilio_signed("/twilio/inbound"):
-        log.warning("twilio inbound refused: bad or missing signature")
-        return Response("forbidden", status=403)
     try:
         event = tw.parse_inbound(request.form)
     except Exception as exc:
@@ -100,10 +107,8 @@ def twilio_inbound():
 
 
 @routes.post("/twilio/status")
+@twilio_signed
 def twilio_status():
-    if not _twilio_signed("/twilio/status"):
-        log.warning("twilio status callback refused: bad or missing signature")
-        return Response("forbidden", status=403)
     try:
         update = tw.parse_status(request.form)
     except Exception as exc:
