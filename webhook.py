@@ -51,6 +51,8 @@ def create_app(settings: config.Settings | None = None) -> Flask:
 def _release_connection(exc):
     if isinstance(exc, (OperationalError, InterfaceError)):
         db.close()
+    else:
+        db.connection.release()
 
 
 def _settings() -> config.Settings:
@@ -117,6 +119,12 @@ def twilio_status():
     with db.write():
         delivery.status_callback(update.message_sid, update.status, update.error_code)
     return Response(status=204)
+
+
+@routes.get("/metrics")
+def metrics():
+    from handlers import metrics as numbers
+    return Response(numbers.render(), mimetype="text/plain; version=0.0.4")
 
 
 @routes.get("/healthz")

@@ -12,7 +12,8 @@ import threading
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlparse
 
-from peewee import DatabaseProxy, PostgresqlDatabase, SqliteDatabase
+from peewee import DatabaseProxy, SqliteDatabase
+from playhouse.pool import PooledPostgresqlDatabase
 
 database = DatabaseProxy()
 _sqlite_lock = threading.RLock()
@@ -33,8 +34,9 @@ def connect(url: str):
             "cache_size": -16000})
     elif parsed.scheme in ("postgres", "postgresql"):
         options = dict(parse_qsl(parsed.query))
-        db = PostgresqlDatabase(
-            unquote(parsed.path.lstrip("/")) or "postgres",
+        db = PooledPostgresqlDatabase(
+            unquote(parsed.path.lstrip("/")) or "postgres", max_connections=int(options.pop("pool", 20)),
+            stale_timeout=300, timeout=30,
             user=unquote(parsed.username) if parsed.username else None,
             password=unquote(parsed.password) if parsed.password else None,
             host=parsed.hostname or None, port=parsed.port or None,
@@ -81,8 +83,25 @@ def write():
 
 
 def close():
-    if not database.is_closed():
+    """Close this thread's connection (on PostgreSQL: give it back to the pool)."""
+    if database.obj is not None and not database.is_closed():
         database.close()
+
+
+def release():
+    """After a unit of work: PostgreSQL connections go back to the pool (so threads × processes stay
+    under max_connections); SQLite keeps its cheap per-thread connection."""
+    if database.obj is not None and not is_sqlite():
+        close()
+
+
+def close_all():
+    """Close every connection (tests, shutdown)."""
+    if database.obj is not None:
+        if is_sqlite():
+            close()
+        else:
+            database.obj.close_all()
 
 
 def describe(url: str) -> str:

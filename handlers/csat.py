@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 LOW = 2                                     # ratings up to this one alert the agents
 _DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")   # Urdu and Arabic-Indic
-_NUMBER = re.compile(r"\s*([1-5])(?![0-9]|[.,٫]\d)(?:\s*(?:/|out of)\s*5(?![0-9]))?", re.IGNORECASE)
+_NUMBER = re.compile(r"([1-5])(?![0-9]|[.,٫]\d)(?:\s*(?:/|out of)\s*5(?![0-9]))?", re.IGNORECASE)
 STARS = "⭐★🌟"
 _STARS = re.compile(f"(?:[{STARS}]\ufe0f?\\s*)+")
 _SEPARATORS = f" \t\r\n-–—,.:;!\ufe0f{STARS}"
@@ -36,7 +36,8 @@ def _settings() -> dict:
 
 
 def ask(ticket: Ticket) -> None:
-    """The ticket was just closed: ask the customer to rate the help (once per ticket)."""
+    """The ticket was just closed: ask the customer to rate the help (once per ticket; not when the
+    customer is known to be unreachable there)."""
     if not _settings()["enabled"] or ticket.csat_asked_at is not None or ticket.contact.unreachable:
         return
     ticket.csat_asked_at = clock.now()
@@ -62,17 +63,28 @@ def parse_answer(text: str) -> tuple[int | None, str | None]:
     return rating, rest.lstrip(_SEPARATORS).strip() or None
 
 
+def _latest(customer) -> Ticket | None:
+    return Ticket.select().where(Ticket.customer == customer).order_by(Ticket.id.desc()).first()
+
+
+def _unanswered(ticket: Ticket | None) -> bool:
+    """Asked, not answered, and still within the answer window."""
+    if ticket is None or ticket.csat_asked_at is None:
+        return False
+    if ticket.rating is not None or ticket.rating_comment is not None:
+        return False
+    return clock.now() - ticket.csat_asked_at <= dt.timedelta(hours=_settings()["answer_within_hours"])
+
+
 def question_waiting(customer) -> Ticket | None:
-    """The customer's ticket whose rating question is still open: their latest ticket, closed, asked
-    within the answer window and not answered yet (locks the customer on PostgreSQL, like a new message)."""
-    if tickets.open_ticket_of(customer) is not None:
+    """The ticket whose rating question the customer's next message answers: their latest ticket, with an
+    unanswered question, while no ticket of theirs is open."""
+    if not _unanswered(_latest(customer)):
+        return None                                   # the usual case, decided without a lock
+    if tickets.open_ticket_of(customer) is not None:  # locks the customer (PostgreSQL), like a new message
         return None
-    latest = Ticket.select().where(Ticket.customer == customer).order_by(Ticket.id.desc()).first()
-    if (latest is None or latest.csat_asked_at is None or latest.rating is not None
-            or latest.rating_comment is not None):
-        return None
-    window = dt.timedelta(hours=_settings()["answer_within_hours"])
-    return latest if clock.now() - latest.csat_asked_at <= window else None
+    latest = _latest(customer)                        # again under the lock: a concurrent message may have won
+    return latest if _unanswered(latest) else None
 
 
 def take_answer(customer, contact, inbound) -> bool:

@@ -3,7 +3,8 @@ them to Twilio.
 
 - Telegram customers get the agent's message copied (copyMessage), caption included.
 - WhatsApp customers get the file through a short-lived signed link, `{app.public_url}/media/<token>`,
-  which Twilio fetches when it sends (the route is in webhook.py); the agent's text is the message body.
+  which Twilio fetches when it sends (the route is in webhook.py); the agent's text is its caption (photos,
+  videos), or a message of its own after a document or voice note (WhatsApp has no caption for those).
 - SMS customers get the agent's text and the link, in their language (template media_link).
 
 A token is `<payload>.<mac>`: the payload (base64url JSON) names the Telegram file_id, its content type,
@@ -27,6 +28,9 @@ from handlers import outbox, texts
 # media kinds an agent can send to WhatsApp and SMS customers, with the content type Telegram implies
 LINKABLE = {"photo": "image/jpeg", "document": "application/octet-stream", "voice": "audio/ogg",
             "audio": "audio/mpeg", "video": "video/mp4", "animation": "video/mp4", "video_note": "video/mp4"}
+# WhatsApp shows a caption under these; with documents and audio Twilio drops it, so the text goes on its own
+WHATSAPP_CAPTIONS = {"photo", "video", "animation"}
+WHATSAPP_MAX_CAPTION = 1024
 
 
 class MediaToken(NamedTuple):
@@ -119,9 +123,10 @@ def relay_agent_media(ticket, agent_name: str, inbound: Inbound, lang: str) -> b
     app = config.current()["app"]
     if contact.channel == WHATSAPP:
         media = [Media(m.kind, url=link(m, app["media_url_ttl_s"]), content_type=content_type(m)) for m in items]
-        outbox.to_contact(contact, caption, purpose="reply", ticket=ticket, media=media)
-    else:   # SMS
-        urls = "\n".join(link(m, app["media_link_ttl_s"]) for m in items)
-        body = texts.render(lang, "media_link", text=inbound.text.strip(), url=urls).strip()
-        outbox.to_contact(contact, signed_reply(lang, agent_name, body), purpose="reply", ticket=ticket)
+        captioned = all(m.kind in WHATSAPP_CAPTIONS for m in items) and len(caption) <= WHATSAPP_MAX_CAPTION
+        outbox.to_contact(contact, caption if captioned else "", purpose="reply", ticket=ticket, media=media)
+        return captioned
+    urls = "\n".join(link(m, app["media_link_ttl_s"]) for m in items)     # SMS: the words and the links
+    body = texts.render(lang, "media_link", text=inbound.text.strip(), url=urls).strip()
+    outbox.to_contact(contact, signed_reply(lang, agent_name, body), purpose="reply", ticket=ticket)
     return True

@@ -17,7 +17,7 @@ import time
 from peewee import fn
 
 from bots.base import FAILED, GONE, RETRY, SENT, SMS, TELEGRAM, WHATSAPP, SendResult
-from db.connection import write
+from db.connection import release, write
 from db.models import Outbox
 from handlers import agents, delivery, outbox
 from sender.pacing import Pacer
@@ -106,7 +106,7 @@ class Sender:
         task.add_done_callback(self._tasks.discard)
 
     async def _db(self, fn_, *args):
-        return await self.loop.run_in_executor(self.pool, fn_, *args)
+        return await self.loop.run_in_executor(self.pool, _released, fn_, args)
 
     # ---- choosing what goes next --------------------------------------------------------------
     def _configured(self, channel: str) -> bool:
@@ -280,6 +280,14 @@ class Sender:
             log.warning("telegram start-up check failed: %r", exc)
 
 
+def _released(fn_, args):
+    """Run a database function in the pool, then hand its connection back (PostgreSQL pool)."""
+    try:
+        return fn_(*args)
+    finally:
+        release()
+
+
 def agents_group_known() -> bool:
     return bool(agents_chat_id_safe())
 
@@ -289,6 +297,8 @@ def agents_chat_id_safe() -> int:
         return agents.agents_chat_id()
     except Exception:
         return 0
+    finally:
+        release()
 
 
 def _note_forum(is_forum: bool) -> None:

@@ -141,7 +141,7 @@ class Khidmat:
             self.sender.stop()
         self.server.close()
         outbox._listeners.clear()
-        db.close()
+        db.connection.close_all()
 
     # -- as Telegram
     def post_update(self, update: dict, secret=SECRET):

@@ -151,9 +151,10 @@ def test_agent_photo_reaches_whatsapp_customer_through_a_signed_link(khidmat, tg
     tg_api.add_file("AGENT-PHOTO-BIG", picture, "photos/file_7.jpg")
     khidmat.whatsapp(NUMBER, "which colour did you send?")
     card = khidmat.wait_group(lambda t: "which colour" in t)[0]
+    sizes = [{"file_id": "AGENT-PHOTO-SMALL", "file_unique_id": "s", "width": 90, "height": 90},
+             {"file_id": "AGENT-PHOTO-BIG", "file_unique_id": "b", "width": 1280, "height": 960}]
     khidmat.agent_message(None, reply_to=card["message_id"], caption="This one, the blue.", first_name="Sara",
-                          photo=[{"file_id": "AGENT-PHOTO-SMALL", "file_unique_id": "s", "width": 90, "height": 90},
-                                 {"file_id": "AGENT-PHOTO-BIG", "file_unique_id": "b", "width": 1280, "height": 960}])
+                          photo=sizes)
     sent = khidmat.wait_twilio(WA, lambda b: "the blue" in b)[0]
     assert sent["body"].startswith("This one, the blue.") and sent["body"].rstrip().endswith("— Sara")
     (url,) = sent["media_urls"]
@@ -188,13 +189,14 @@ def test_agent_document_reaches_sms_customer_as_a_link_in_their_language(khidmat
     url = re.search(r"https://shop\.example\.com/media/\S+", body).group(0)
     got = requests.get(local(khidmat, url), timeout=10)
     assert got.status_code == 200 and got.content == pdf
-    assert got.headers["Content-Type"] == "application/pdf" and "bill-1001.pdf" in got.headers["Content-Disposition"]
+    assert got.headers["Content-Type"] == "application/pdf"
+    assert "bill-1001.pdf" in got.headers["Content-Disposition"]
 
 
 def test_agent_voice_note_is_copied_to_telegram_customer(khidmat):
     card = telegram_ticket(khidmat)
-    khidmat.agent_message(None, reply_to=card["message_id"],
-                          voice={"file_id": "AGENT-VOICE", "file_unique_id": "v", "duration": 4, "mime_type": "audio/ogg"})
+    voice = {"file_id": "AGENT-VOICE", "file_unique_id": "v", "duration": 4, "mime_type": "audio/ogg"}
+    khidmat.agent_message(None, reply_to=card["message_id"], voice=voice)
     copied = eventually(lambda: [m for m in khidmat.chat(21) if m["method"] == "copyMessage"])[0]
     assert copied["kind"] == "voice" and copied["file_id"] == "AGENT-VOICE"
 
@@ -208,3 +210,17 @@ def test_a_sticker_cannot_go_to_whatsapp_and_the_agents_are_told(khidmat):
     khidmat.wait_group(lambda t: "A sticker cannot be sent to the customer" in t)
     time.sleep(0.3)
     assert len(khidmat.twilio.sent(to=WA)) == 1               # only the acknowledgement
+
+
+def test_agent_voice_note_to_whatsapp_comes_with_the_words_after_it(khidmat, tg_api):
+    tg_api.add_file("AGENT-VOICE", b"OggS agent voice" * 30, "voice/file_9.oga")
+    khidmat.whatsapp(NUMBER, "how do I set it up?")
+    card = khidmat.wait_group(lambda t: "set it up" in t)[0]
+    voice = {"file_id": "AGENT-VOICE", "file_unique_id": "v", "duration": 4, "mime_type": "audio/ogg"}
+    khidmat.agent_message(None, reply_to=card["message_id"], caption="Listen to this, step by step.", voice=voice)
+    words = khidmat.wait_twilio(WA, lambda b: "step by step" in b)[0]
+    note = [m for m in khidmat.twilio.sent(to=WA) if m["media_urls"]][0]   # WhatsApp has no caption for audio
+    assert note["body"] == "" and words["media_urls"] == []
+    assert khidmat.twilio.sent(to=WA).index(note) < khidmat.twilio.sent(to=WA).index(words)
+    got = requests.get(local(khidmat, note["media_urls"][0]), timeout=10)
+    assert got.headers["Content-Type"] == "audio/ogg" and got.content == b"OggS agent voice" * 30

@@ -20,7 +20,7 @@ def test_upgrade_records_version_and_is_idempotent(db_url):
     assert setup_db(db_url) == len(migrations.STEPS)
     assert migrations.upgrade() == len(migrations.STEPS)
     assert SchemaVersion.select().count() == len(migrations.STEPS)
-    db.close()
+    db.connection.close_all()
 
 
 def test_telegram_ids_are_64_bit(db_url):
@@ -34,7 +34,7 @@ def test_telegram_ids_are_64_bit(db_url):
     row = GroupMessage.get()
     assert row.chat_id == -1002_345_678_901_234 and row.message_id == 2**33
     assert Ticket.get().thread_id == 2**40
-    db.close()
+    db.connection.close_all()
 
 
 def test_concurrent_first_messages_open_one_ticket(db_url):
@@ -48,6 +48,8 @@ def test_concurrent_first_messages_open_one_ticket(db_url):
                                           user_name="Ali", text=f"part {i}"))
         except Exception as exc:    # pragma: no cover - shown in the assertion
             errors.append(exc)
+        finally:
+            db.connection.release()
     threads = [threading.Thread(target=write, args=(i,)) for i in range(8)]
     for t in threads:
         t.start()
@@ -56,7 +58,7 @@ def test_concurrent_first_messages_open_one_ticket(db_url):
     assert errors == []
     assert Ticket.select().count() == 1
     assert InboundEvent.select().where(InboundEvent.status == "done").count() == 8
-    db.close()
+    db.connection.close_all()
 
 
 def test_upgrade_from_first_released_schema_keeps_data(db_url):
@@ -78,4 +80,4 @@ def test_upgrade_from_first_released_schema_keeps_data(db_url):
     assert ticket.subject == "old one" and ticket.tags == [] and ticket.urgent is False and ticket.rating is None
     from db.models import Agent
     assert Agent.select().count() == 0
-    db.close()
+    db.connection.close_all()

@@ -85,3 +85,14 @@ def test_set_webhook_registers_url_secret_and_update_types(khidmat, tg_api):
     assert call["url"] == "https://shop.example.com/telegram/webhook"
     assert call["secret_token"] == SECRET
     assert set(call["allowed_updates"]) >= {"message", "edited_message", "callback_query", "my_chat_member"}
+
+
+def test_metrics_show_inbound_outbox_and_sends(khidmat):
+    khidmat.tg_message(9, "count me")
+    khidmat.wait_chat(9)
+    khidmat.wait_group(lambda t: "count me" in t)
+    body = khidmat.http.get(f"{khidmat.url}/metrics").text
+    assert 'khidmat_inbound_total{source="telegram",status="done"} 1' in body
+    assert 'khidmat_sends_total{channel="telegram",result="sent"}' in body
+    assert "khidmat_outbox_depth " in body and "khidmat_send_latency_seconds_count" in body
+    assert "khidmat_open_tickets 1" in body
