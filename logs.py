@@ -25,7 +25,8 @@ class Redact(logging.Filter):
 
 def setup(settings, level=logging.INFO) -> None:
     secrets = [settings["telegram"]["token"], settings["telegram"]["webhook_secret"],
-               settings["twilio"]["auth_token"], settings["twilio"]["account_sid"]]
+               settings["twilio"]["auth_token"], settings["twilio"]["account_sid"],
+               settings["app"].get("media_secret", "")]
     root = logging.getLogger()
     if not any(isinstance(h, logging.StreamHandler) and getattr(h, "_khidmat", False) for h in root.handlers):
         handler = logging.StreamHandler()

@@ -183,6 +183,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=16)
     args = ap.parse_args()
 
+    load_before = os.getloadavg()[0]
     tmp = tempfile.mkdtemp(prefix="khidmat-bench-")
     log_path = Path(tmp) / "webhook.log"
     tg = TelegramStandin(token=TOKEN).start()          # a plain group: topics get switched off once
@@ -207,7 +208,7 @@ def main() -> None:
     med, p95 = statistics.median(lat), pct(lat, 95)
     print(f"""
 Khidmat relay benchmark
-  cores              {os.cpu_count()}
+  cores              {os.cpu_count()}   (1-min load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after)
   database           {args.db} ({db_url.split('?')[0]})
   server log         {log_path}
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 
 from bots.base import SMS, TELEGRAM, WHATSAPP, Inbound
-from db.models import Contact, Customer, Ticket, utcnow
-from handlers import texts
+from db.models import Contact, Customer, Ticket
+from handlers import clock, texts
 
 # SMS carriers opt a number out on all of these (Twilio then refuses sends with 21610); on WhatsApp and
 # Telegram only the unambiguous ones count, so "cancel" there stays a message about an order.
@@ -52,7 +52,7 @@ def identify(inbound: Inbound) -> tuple[Customer, Contact]:
         customer.username, changed = inbound.username, True
     if changed:
         customer.save()
-    contact.last_inbound_at = utcnow()
+    contact.last_inbound_at = clock.now()
     if contact.unreachable:          # they wrote to us, so they can be reached again
         contact.unreachable = None
         contact.unreachable_at = None

@@ -6,8 +6,8 @@ import logging
 
 import config
 from bots.base import BLOCKED, FAILED, GONE, INVALID_ADDRESS, SMS, TELEGRAM, UNSUBSCRIBED, WHATSAPP, Outbound, SendResult
-from db.models import Contact, GroupMessage, Outbox, SentMessage, State, Ticket, utcnow
-from handlers import agents, cards, customers, outbox, texts, tickets
+from db.models import Contact, GroupMessage, Outbox, SentMessage, State, Ticket
+from handlers import agents, cards, clock, customers, outbox, texts, tickets
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ def undeliverable(rows: list[Outbox], result: SendResult) -> None:
         return
     contact = Contact.get_or_none(channel=head.channel, address=head.chat_id)
     if contact and result.status == GONE and result.reason in FINAL_FOR_CONTACT:
-        contact.unreachable, contact.unreachable_at = result.reason, utcnow()
+        contact.unreachable, contact.unreachable_at = result.reason, clock.now()
         contact.save()
     ticket = Ticket.get_or_none(id=head.ticket_id) if head.ticket_id else None
     if ticket is None and contact is not None:
@@ -158,7 +158,7 @@ def set_reachable(channel: str, address: str, blocked: bool) -> None:
     if contact is None:
         return
     contact.unreachable = BLOCKED if blocked else None
-    contact.unreachable_at = utcnow() if blocked else None
+    contact.unreachable_at = clock.now() if blocked else None
     contact.save()
     ticket = tickets.open_ticket_of(contact.customer)
     if blocked and ticket:

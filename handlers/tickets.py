@@ -6,7 +6,7 @@ import logging
 import config
 from bots.base import SMS, TELEGRAM, WHATSAPP, Inbound
 from db.connection import is_sqlite
-from db.models import Contact, Customer, Message, Ticket, utcnow
+from db.models import Contact, Customer, Message, Ticket
 from handlers import cards, clock, csat, customers, hours, media, outbox, sla, texts, urgency
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,6 @@ def agent_reply(ticket: Ticket, agent_name: str, inbound: Inbound) -> None:
     """An agent answered in the group: carry it to the customer on the channel they used."""
     customer, contact = ticket.customer, ticket.contact
     lang = customers.language_of(customer)
-    signed = config.current()["app"]["agent_signature"] and agent_name
     Message.create(ticket=ticket, direction="out", channel=contact.channel, text=inbound.text,
                    media=[m.kind for m in inbound.media] or None, author=agent_name)
     if ticket.first_response_at is None:
@@ -89,8 +88,7 @@ def agent_reply(ticket: Ticket, agent_name: str, inbound: Inbound) -> None:
         ticket.save()
     if inbound.media and (media.relay_agent_media(ticket, agent_name, inbound, lang) or not inbound.text.strip()):
         return
-    body = texts.render(lang, "agent_reply" if signed else "agent_reply_unsigned", text=inbound.text,
-                        agent=agent_name)
+    body = media.signed_reply(lang, agent_name, inbound.text)
     outbox.to_contact(contact, body, purpose="reply", ticket=ticket)
     log.info("agent reply ticket=%s channel=%s", ticket.number, contact.channel)
 

@@ -41,6 +41,8 @@ class Sender:
         self.poll = settings["sender"]["poll_s"]
         self.inflight: set[str] = set()
         self.lane_wait: dict[str, float] = {}      # destination → monotonic time before which it waits
+        self.merge_interval = settings["sender"]["merge_interval_s"]
+        self.merged_at: dict[str, float] = {}      # merge key (a ticket's group relay) → when it last went
         self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=self.concurrency + 4,
                                                           thread_name_prefix="sender-io")
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -140,19 +142,45 @@ class Sender:
         for lane, lane_rows in lanes.items():
             if len(self.inflight) >= self.concurrency:
                 break
-            head = lane_rows[0]
             now = time.monotonic()
+            start, cooling = self._pick(lane_rows, now)
+            if start is None:
+                next_due = min(next_due, cooling)
+                continue
+            head = lane_rows[start]
             wait = self.pacer.wait(head.channel, head.chat_id, now)
             if wait > 0:
                 next_due = min(next_due, wait)
                 continue
-            batch = self._merge(lane_rows)
+            batch = self._merge(lane_rows[start:])
+            if head.merge_key and head.payload.get("merge_header"):
+                self.merged_at[head.merge_key] = now
             self.pacer.take(head.channel, head.chat_id, now, head.payload.get("text", ""))
             self.inflight.add(lane)
             self._spawn(self._deliver(lane, batch))
         if len(rows) == BATCH:
             next_due = 0.0
         return max(next_due, 0.0005)
+
+    def _pick(self, lane_rows: list[Outbox], now: float) -> tuple[int | None, float]:
+        """The first row of the lane that may go now. A ticket's merged messages go into the group at most
+        every merge_interval_s (a flooding customer waits, merged, while other tickets pass); a row held
+        back holds back the later rows of its ticket, so order within a ticket is kept."""
+        held: set[int] = set()
+        soonest = self.poll
+        for index, row in enumerate(lane_rows):
+            if row.ticket_id is not None and row.ticket_id in held:
+                continue
+            if row.merge_key and row.payload.get("merge_header"):
+                ready_at = self.merged_at.get(row.merge_key, -1e9) + self.merge_interval
+                if ready_at > now:
+                    held.add(row.ticket_id)
+                    soonest = min(soonest, ready_at - now)
+                    continue
+            return index, 0.0
+        if len(self.merged_at) > 10000:
+            self.merged_at = {k: t for k, t in self.merged_at.items() if t + self.merge_interval > now}
+        return None, soonest
 
     @staticmethod
     def _merge(lane_rows: list[Outbox]) -> list[Outbox]:

@@ -2,6 +2,7 @@
 PostgreSQL, talking to stand-in Telegram and Twilio API servers on loopback."""
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 import os
@@ -16,6 +17,7 @@ import waitress
 
 import config
 import db
+from handlers import clock
 from handlers import outbox
 from tests.standins.telegram_api import TelegramStandin
 from tests.standins.twilio_api import TwilioStandin, inbound_form, sign
@@ -48,6 +50,17 @@ def eventually(check, timeout=5.0, interval=0.02, what="condition"):
             return last
         time.sleep(interval)
     raise AssertionError(f"timed out waiting for {what}; last saw: {last!r}")
+
+
+OPEN_HOURS = dt.datetime(2026, 11, 25, 7, 0)     # a Wednesday, 12:00 in Karachi: the shop is open
+
+
+@pytest.fixture(autouse=True)
+def shop_is_open():
+    """Tests run at a fixed moment inside business hours unless they travel elsewhere themselves."""
+    clock.travel_to(OPEN_HOURS)
+    yield
+    clock.reset()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -107,6 +120,7 @@ def make_settings(db_url, tg_api=None, twilio_api=None, **overrides):
         "sender.retry_for_s": 30,
         "sender.max_backoff_s": 0.5,
         "sender.poll_s": 0.5,
+        "sender.merge_interval_s": 0.2,
         "scheduler.enabled": False,
     }
     base.update(overrides)
