@@ -32,14 +32,18 @@ def describe_channels(settings) -> list[str]:
 
 
 def start_sender(settings):
+    """The inbox processor and the outbox sender (they run together: where events are handled, messages go)."""
     from bots.telegram import TelegramBot
     from bots.twilio import TwilioBot
+    from inbox import Processor
     from sender.loop import Sender
     sender = Sender(settings, telegram_bot_factory=lambda: TelegramBot(settings), twilio_bot=TwilioBot(settings))
     sender.start()
+    processor = Processor(settings["sender"]["poll_s"]).start()
     if settings["database"]["url"].startswith("postgres"):
         from sender.wakeup import listen
-        listen(settings["database"]["url"], sender.wake)
+        listen(settings["database"]["url"], {"khidmat_outbox": sender.wake, "khidmat_inbox": processor.wake})
+    sender.processor = processor
     return sender
 
 
@@ -52,7 +56,8 @@ def start_background(settings):
         scheduler = jobs.start(settings)
 
     def stop():
-        if scheduler is not None:
+        if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=False)
+        sender.processor.stop()
         sender.stop()
     return stop

@@ -68,14 +68,10 @@ def telegram_webhook():
         log.warning("telegram webhook refused: wrong or missing secret token")
         return jsonify(error="forbidden"), 403
     data = request.get_json(silent=True)
-    try:
-        event = tg.parse_update(data)
-    except Exception as exc:
-        log.warning("malformed telegram update acknowledged: %r", exc)
-        if isinstance(data, dict) and isinstance(data.get("update_id"), int):
-            inbound.store_failed("telegram", str(data["update_id"]), data, exc)   # kept for a replay
+    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        log.warning("malformed telegram update acknowledged and dropped (no update_id)")
         return jsonify(ok=True)
-    inbound.accept("telegram", event, raw=data)
+    inbound.store("telegram", str(data["update_id"]), data)
     return jsonify(ok=True)
 
 
@@ -99,12 +95,11 @@ def twilio_signed(view):
 @routes.post("/twilio/inbound")
 @twilio_signed
 def twilio_inbound():
-    try:
-        event = tw.parse_inbound(request.form)
-    except Exception as exc:
-        log.warning("malformed twilio inbound acknowledged and dropped: %r", exc)
+    sid = request.form.get("MessageSid") or request.form.get("SmsMessageSid")
+    if not sid or not request.form.get("From"):
+        log.warning("malformed twilio inbound acknowledged and dropped (no MessageSid or From)")
         return Response(EMPTY_TWIML, mimetype="text/xml")
-    inbound.accept("twilio", event, raw=request.form.to_dict(flat=True))
+    inbound.store("twilio", sid, request.form.to_dict(flat=True))
     return Response(EMPTY_TWIML, mimetype="text/xml")
 
 

@@ -19,9 +19,9 @@ def _channel_name(channel: str) -> str:
     return CHANNEL_NAMES.get(channel, channel)
 
 
-def whatsapp_window(customer) -> str:
+def whatsapp_window(contacts: list[Contact]) -> str:
     """How long the WhatsApp 24-hour window stays open ('' for customers not on WhatsApp)."""
-    contact = Contact.get_or_none(customer=customer, channel=WHATSAPP)
+    contact = next((c for c in contacts if c.channel == WHATSAPP), None)
     if contact is None or contact.last_inbound_at is None:
         return ""
     left = contact.last_inbound_at + WHATSAPP_WINDOW - clock.now()
@@ -37,9 +37,10 @@ def first_message(ticket: Ticket) -> str:
     return first.text if first else ""
 
 
-def text(ticket: Ticket, excerpt: str | None = None) -> str:
+def text(ticket: Ticket, excerpt: str | None = None, earlier: int | None = None) -> str:
     customer, contact = ticket.customer, ticket.contact
-    channels = sorted({_channel_name(c.channel) for c in customer.contacts})
+    contacts = list(customer.contacts)
+    channels = sorted({_channel_name(c.channel) for c in contacts})
     body = first_message(ticket) if excerpt is None else excerpt
     if len(body) > CARD_EXCERPT:
         body = body[:CARD_EXCERPT] + "…"
@@ -47,11 +48,11 @@ def text(ticket: Ticket, excerpt: str | None = None) -> str:
         "agents/card", ticket=ticket.number, name=customers.display_name(customer),
         channel=_channel_name(contact.channel), channels=", ".join(channels),
         address=customers.address_for_agents(contact), language=customers.language_of(customer),
-        earlier=customers.earlier_tickets(customer, ticket), status=texts.for_agents(f"agents/status_{ticket.status}"),
+        earlier=customers.earlier_tickets(customer, ticket) if earlier is None else earlier, status=texts.for_agents(f"agents/status_{ticket.status}"),
         priority=f"{PRIORITY_MARK[ticket.priority]} {ticket.priority}".strip(),
         assignee=ticket.assignee or texts.for_agents("agents/nobody"),
         tags=" ".join(f"#{t}" for t in ticket.tags) or "—")]
-    window = whatsapp_window(customer)
+    window = whatsapp_window(contacts)
     if window:
         lines.append(window)
     if ticket.urgent:
@@ -83,9 +84,9 @@ def topic_name(ticket: Ticket) -> str:
     return f"{mark + ' ' if mark else ''}{name}{assignee}"[:128]
 
 
-def post(ticket: Ticket, body: str, media=None) -> None:
+def post(ticket: Ticket, body: str, media=None, earlier: int | None = None) -> None:
     """The new ticket's card (with the first message) into the group; its topic is created on the way."""
-    outbox.to_group(text(ticket, excerpt=body), purpose="ticket_new", ticket=ticket, buttons=buttons(ticket),
+    outbox.to_group(text(ticket, excerpt=body, earlier=earlier), purpose="ticket_new", ticket=ticket, buttons=buttons(ticket),
                     topic_name=topic_name(ticket))
     rest = body[CARD_EXCERPT:] if len(body) > CARD_EXCERPT else ""
     if rest or media:

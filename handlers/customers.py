@@ -28,19 +28,24 @@ def identify(inbound: Inbound) -> tuple[Customer, Contact]:
     WhatsApp and SMS from the same number are one customer; the language follows what they write.
     Must run inside a write transaction.
     """
-    contact = Contact.get_or_none(channel=inbound.channel, address=inbound.chat_id)
+    contact = (Contact.select(Contact, Customer).join(Customer)
+               .where((Contact.channel == inbound.channel) & (Contact.address == inbound.chat_id)).first())
     if contact is None:
         customer = None
         phone = phone_of(inbound)
+        telegram_id = int(inbound.user_id) if inbound.channel == TELEGRAM and inbound.user_id else None
         if phone:
             customer = Customer.get_or_none(phone=phone)
-        if customer is None and inbound.channel == TELEGRAM and inbound.user_id:
-            customer = Customer.get_or_none(telegram_user_id=int(inbound.user_id))
+        if customer is None and telegram_id:
+            customer = Customer.get_or_none(telegram_user_id=telegram_id)
         if customer is None:
             customer = Customer.create(
-                name=inbound.user_name or "", phone=phone, username=inbound.username,
-                telegram_user_id=int(inbound.user_id) if inbound.channel == TELEGRAM and inbound.user_id else None)
-        contact = Contact.create(customer=customer, channel=inbound.channel, address=inbound.chat_id)
+                name=(inbound.user_name or "")[:200], phone=phone, username=inbound.username,
+                telegram_user_id=telegram_id,
+                language=texts.detect_language(inbound.text, inbound.language_code, None))
+        contact = Contact.create(customer=customer, channel=inbound.channel, address=inbound.chat_id,
+                                 last_inbound_at=clock.now())
+        contact.customer = customer
     customer = contact.customer
     changed = False
     language = texts.detect_language(inbound.text, inbound.language_code, customer.language)
@@ -56,7 +61,8 @@ def identify(inbound: Inbound) -> tuple[Customer, Contact]:
     if contact.unreachable:          # they wrote to us, so they can be reached again
         contact.unreachable = None
         contact.unreachable_at = None
-    contact.save()
+    if contact.is_dirty():
+        contact.save()
     return customer, contact
 
 

@@ -1,4 +1,5 @@
-"""The door: every parsed webhook event is stored (duplicates dropped) and routed, in one transaction."""
+"""The door: every webhook event is stored before the 200 (duplicates dropped), then routed to the
+customer, ticket or agent rules — its outcome and its outbound messages in one transaction."""
 from __future__ import annotations
 
 import json
@@ -7,50 +8,71 @@ import logging
 from peewee import IntegrityError
 
 from bots.base import SMS, Inbound
-from db.connection import write
+from db.connection import after_commit, database, is_sqlite, write
 from db.models import InboundEvent
 from handlers import agents, csat, customers, outbox, texts, tickets
 
 log = logging.getLogger(__name__)
 
 
-def accept(source: str, inbound: Inbound, raw=None) -> bool:
-    """Store and handle one event. False when it was a redelivery we already have.
-
-    If handling fails, the event is still stored (with its payload, status 'error') so nothing is lost.
-    """
-    for _ in range(3):
-        try:
-            with write():
-                InboundEvent.create(source=source, external_id=inbound.external_id)
-                route(inbound)
-            return True
-        except IntegrityError:
-            if InboundEvent.get_or_none(source=source, external_id=inbound.external_id):
-                log.info("duplicate %s event %s ignored", source, inbound.external_id)
-                return False
-            # a concurrent first message from the same customer won the race to create them: try again
-        except Exception as exc:   # a bug must not lose the message, nor leave the team unaware of it
-            log.exception("handling %s event %s failed", source, inbound.external_id)
-            store_failed(source, inbound.external_id, raw, exc, channel=inbound.channel)
-            return True
-    store_failed(source, inbound.external_id, raw, RuntimeError("kept conflicting"))
+def store(source: str, external_id: str, raw) -> bool:
+    """Keep a webhook event before answering 200; False when it is a redelivery we already have.
+    The inbox processor handles it right after (inbox.py)."""
+    with write():
+        created = InboundEvent.insert(source=source, external_id=external_id, status="pending",
+                                      payload=json.dumps(raw, ensure_ascii=False, default=str)
+                                      ).on_conflict_ignore().execute()
+        if not created:
+            log.info("duplicate %s event %s ignored", source, external_id)
+            return False
+        if not is_sqlite():
+            database.execute_sql("NOTIFY khidmat_inbox")   # the processor may be in another process
+        after_commit(_wake)
     return True
 
 
-def store_failed(source: str, external_id: str, raw, exc: Exception, channel: str | None = None) -> None:
-    """Keep an event we could not handle (with its payload, to replay it) and tell the agents."""
+_listeners = []
+
+
+def on_store(fn) -> None:
+    """Call fn() after an event was stored (the processor's wake-up)."""
+    _listeners.append(fn)
+
+
+def _wake() -> None:
+    for fn in list(_listeners):
+        fn()
+
+
+def handle(event: InboundEvent, inbound: Inbound | None) -> None:
+    """Handle one stored event: its outcome, its outbound messages and its 'done' mark in one transaction.
+    If handling fails, the event is kept (status 'error', payload intact) and the agents are told."""
+    for _ in range(3):
+        try:
+            with write():
+                if inbound is not None:
+                    route(inbound)
+                InboundEvent.update(status="done", payload=None).where(InboundEvent.id == event.id).execute()
+            return
+        except IntegrityError:
+            continue   # a concurrent first message from the same customer won a race: try again
+        except Exception as exc:   # a bug must not lose the message, nor leave the team unaware of it
+            log.exception("handling %s event %s failed", event.source, event.external_id)
+            failed(event, exc, inbound.channel if inbound else None)
+            return
+    failed(event, RuntimeError("kept conflicting"), inbound.channel if inbound else None)
+
+
+def failed(event: InboundEvent, exc: Exception, channel: str | None) -> None:
+    """Keep an event we could not handle (payload kept, to replay it) and tell the agents."""
     try:
         with write():
-            created = InboundEvent.insert(
-                source=source, external_id=external_id, status="error", error=repr(exc)[:2000],
-                payload=json.dumps(raw, ensure_ascii=False, default=str) if raw is not None else None
-            ).on_conflict_ignore().execute()
-            if created and channel:
-                outbox.to_group(texts.for_agents("agents/handling_failed", channel=channel, event=external_id,
+            InboundEvent.update(status="error", error=repr(exc)[:2000]).where(InboundEvent.id == event.id).execute()
+            if channel:
+                outbox.to_group(texts.for_agents("agents/handling_failed", channel=channel, event=event.external_id,
                                                  error=type(exc).__name__), purpose="agents")
     except Exception:
-        log.exception("could not store failed %s event %s", source, external_id)
+        log.exception("could not record failed %s event %s", event.source, event.external_id)
 
 
 def route(inbound: Inbound) -> None:

@@ -49,8 +49,9 @@ def on_customer_message(inbound: Inbound, customer: Customer, contact: Contact) 
         if urgency.is_urgent(inbound.text):
             ticket.urgent, ticket.priority = True, "high"
             ticket.save()
-        cards.post(ticket, text, media)
-        first_contact = customers.earlier_tickets(customer, ticket) == 0 and inbound.channel != TELEGRAM
+        earlier = customers.earlier_tickets(customer, ticket)
+        cards.post(ticket, text, media, earlier=earlier)
+        first_contact = earlier == 0 and inbound.channel != TELEGRAM
         ack = hours.acknowledgement(lang, customer, ticket, first_contact)
         outbox.to_contact(contact, ack, purpose="ack", ticket=ticket)
         log.info("ticket opened ticket=%s channel=%s customer=%s", ticket.number, inbound.channel, customer.id)

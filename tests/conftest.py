@@ -17,7 +17,7 @@ import waitress
 
 import config
 import db
-from handlers import clock
+from handlers import clock, inbound
 from handlers import outbox
 from tests.standins.telegram_api import TelegramStandin
 from tests.standins.twilio_api import TwilioStandin, inbound_form, sign
@@ -152,9 +152,11 @@ class Khidmat:
 
     def close(self):
         if self.sender:
+            self.sender.processor.stop()
             self.sender.stop()
         self.server.close()
         outbox._listeners.clear()
+        inbound._listeners.clear()
         db.connection.close_all()
 
     # -- as Telegram

@@ -1,9 +1,9 @@
 """Business hours and SLA: what the acknowledgement promises in and out of hours (English and Urdu), the
 opening summary, business minutes, reminders and breaches in the group, recorded response times.
 
-Time is moved with handlers.clock (it keeps ticking from where it was put); the shop here keeps the
-default hours: Monday–Saturday 10:00–20:00 Pakistan time, Sunday closed. 23 and 30 November 2026 are
-Mondays; 28 November is a Saturday.
+Time is moved with handlers.clock (it keeps ticking from where it was put; conftest resets it after each
+test). The shop here keeps the default hours: Monday–Saturday 10:00–20:00 Pakistan time, Sunday closed.
+23 and 30 November 2026 are Mondays; 28 November is a Saturday.
 """
 import datetime as dt
 import time
@@ -25,12 +25,6 @@ NUMBER = "+923001112233"
 def pkt(day, hour, minute=0, second=0, month=11):
     """A Pakistan wall-clock moment in 2026 as the naive UTC the bot works in (PKT is UTC+5, no DST)."""
     return dt.datetime(2026, month, day, hour, minute, second) - dt.timedelta(hours=5)
-
-
-@pytest.fixture(autouse=True)
-def real_time_afterwards():
-    yield
-    clock.reset()
 
 
 @pytest.fixture

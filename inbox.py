@@ -1,0 +1,77 @@
+"""The inbox processor: handles stored webhook events in the order they arrived, in the background.
+
+Webhooks only store the raw event (handlers.inbound.store) and answer 200 at once; this thread parses
+each pending event with bots/ and hands it to handlers.inbound.handle, which marks it done in the same
+transaction as its outcome. It wakes at once on a new event (in-process signal, or PostgreSQL NOTIFY from
+web processes) and polls as a fallback; after a crash, pending events are simply handled on the next start.
+It runs where the sender runs: in `python webhook.py`, or in the elected worker.py.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+
+from bots import telegram as tg
+from bots import twilio as tw
+from db.connection import release
+from db.models import InboundEvent
+from handlers import inbound
+
+log = logging.getLogger(__name__)
+BATCH = 200
+
+
+def parse(event: InboundEvent):
+    """The channel-neutral Inbound of a stored event (None for one we acknowledge but cannot read)."""
+    raw = json.loads(event.payload)
+    try:
+        return tg.parse_update(raw) if event.source == "telegram" else tw.parse_inbound(raw)
+    except Exception as exc:
+        log.warning("unreadable %s event %s kept as done: %r", event.source, event.external_id, exc)
+        return None
+
+
+def process_pending(limit: int = BATCH) -> int:
+    """Handle up to `limit` waiting events, oldest first; return how many."""
+    try:
+        events = list(InboundEvent.select().where(InboundEvent.status == "pending")
+                      .order_by(InboundEvent.id).limit(limit))
+        for event in events:
+            inbound.handle(event, parse(event))
+        return len(events)
+    finally:
+        release()
+
+
+class Processor:
+    def __init__(self, poll_s: float = 2.0):
+        self.poll_s = poll_s
+        self._event = threading.Event()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> "Processor":
+        inbound.on_store(self.wake)
+        self._thread = threading.Thread(target=self._run, name="inbox", daemon=True)
+        self._thread.start()
+        return self
+
+    def wake(self) -> None:
+        self._event.set()
+
+    def stop(self, timeout: float = 10) -> None:
+        self._stopping = True
+        self._event.set()
+        if self._thread:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stopping:
+            self._event.clear()
+            try:
+                if process_pending() == BATCH:
+                    continue
+            except Exception:
+                log.exception("inbox round failed")
+            self._event.wait(self.poll_s)
