@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 
 from bots import telegram as tg
 from bots import twilio as tw
@@ -38,10 +39,18 @@ def process_pending(limit: int = BATCH) -> int:
         events = list(InboundEvent.select().where(InboundEvent.status == "pending")
                       .order_by(InboundEvent.id).limit(limit))
         for event in events:
+            _let_webhooks_go_first()
             inbound.handle(event, parse(event))
         return len(events)
     finally:
         release()
+
+
+def _let_webhooks_go_first(most_s: float = 0.05) -> None:
+    """Accepting (storing) comes before handling: during a burst, wait a moment while webhooks store."""
+    deadline = time.monotonic() + most_s
+    while inbound.storing() and time.monotonic() < deadline:
+        time.sleep(0.001)
 
 
 class Processor:

@@ -6,6 +6,7 @@ registered with `after_commit()` inside a transaction run once it has committed 
 """
 from __future__ import annotations
 
+import collections
 import contextlib
 import os
 import threading
@@ -15,8 +16,44 @@ from urllib.parse import parse_qsl, unquote, urlparse
 from peewee import DatabaseProxy, SqliteDatabase
 from playhouse.pool import PooledPostgresqlDatabase
 
+class FairLock:
+    """A re-entrant lock handed to waiters first come, first served. SQLite has one writer at a time:
+    without fairness the inbox processor, writing in a loop, would starve the webhooks' quick inserts."""
+
+    def __init__(self):
+        self._guard = threading.Lock()
+        self._waiters = collections.deque()
+        self._owner, self._depth = None, 0
+
+    def __enter__(self):
+        me = threading.get_ident()
+        with self._guard:
+            if self._owner == me:
+                self._depth += 1
+                return self
+            if self._owner is None and not self._waiters:
+                self._owner, self._depth = me, 1
+                return self
+            turn = threading.Event()
+            self._waiters.append((me, turn))
+        turn.wait()        # release() made us the owner
+        return self
+
+    def __exit__(self, *exc):
+        with self._guard:
+            self._depth -= 1
+            if self._depth:
+                return
+            if self._waiters:
+                self._owner, turn = self._waiters.popleft()
+                self._depth = 1
+                turn.set()
+            else:
+                self._owner = None
+
+
 database = DatabaseProxy()
-_sqlite_lock = threading.RLock()
+_sqlite_lock = FairLock()
 _local = threading.local()
 
 

@@ -15,9 +15,25 @@ from handlers import agents, csat, customers, outbox, texts, tickets
 log = logging.getLogger(__name__)
 
 
+_storing = 0   # webhooks storing right now: the processor lets them go first
+
+
+def storing() -> bool:
+    return _storing > 0
+
+
 def store(source: str, external_id: str, raw) -> bool:
     """Keep a webhook event before answering 200; False when it is a redelivery we already have.
     The inbox processor handles it right after (inbox.py)."""
+    global _storing
+    _storing += 1
+    try:
+        return _store(source, external_id, raw)
+    finally:
+        _storing -= 1
+
+
+def _store(source: str, external_id: str, raw) -> bool:
     with write():
         created = InboundEvent.insert(source=source, external_id=external_id, status="pending",
                                       payload=json.dumps(raw, ensure_ascii=False, default=str)
