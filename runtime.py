@@ -40,11 +40,19 @@ def start_sender(settings):
     sender = Sender(settings, telegram_bot_factory=lambda: TelegramBot(settings), twilio_bot=TwilioBot(settings))
     sender.start()
     processor = Processor(settings["sender"]["poll_s"]).start()
+    sender.processor, sender.listener = processor, None
     if settings["database"]["url"].startswith("postgres"):
-        from sender.wakeup import listen
-        listen(settings["database"]["url"], {"khidmat_outbox": sender.wake, "khidmat_inbox": processor.wake})
-    sender.processor = processor
+        from sender.wakeup import Listener
+        sender.listener = Listener(settings["database"]["url"],
+                                   {"khidmat_outbox": sender.wake, "khidmat_inbox": processor.wake}).start()
     return sender
+
+
+def stop_sender(sender) -> None:
+    sender.processor.stop()
+    if sender.listener is not None:
+        sender.listener.stop()
+    sender.stop()
 
 
 def start_background(settings):
@@ -58,6 +66,5 @@ def start_background(settings):
     def stop():
         if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=False)
-        sender.processor.stop()
-        sender.stop()
+        stop_sender(sender)
     return stop

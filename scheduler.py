@@ -6,17 +6,34 @@ import logging
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from db.connection import release
 from handlers import hours, housekeeping, sla
 
 log = logging.getLogger(__name__)
 
 
+JOBS = {   # name → (function, how often)
+    "prune": (housekeeping.prune, {"hours": 6}),
+    "stuck": (housekeeping.report_stuck, {"minutes": 5}),
+    "sla": (sla.remind, {"minutes": 1}),
+    "opening": (hours.post_opening_summary, {"minutes": 1}),
+}
+
+
+def run(name: str) -> None:
+    """Run one job now (the scheduler, and `flask --app webhook jobs run NAME`); its connection goes back
+    to the pool afterwards."""
+    function, _ = JOBS[name]
+    try:
+        function()
+    finally:
+        release()
+
+
 def start(settings) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone=settings["app"]["timezone"])
-    scheduler.add_job(housekeeping.prune, "interval", hours=6, id="prune", coalesce=True, max_instances=1)
-    scheduler.add_job(housekeeping.report_stuck, "interval", minutes=5, id="stuck", coalesce=True, max_instances=1)
-    scheduler.add_job(sla.remind, "interval", minutes=1, id="sla", coalesce=True, max_instances=1)
-    scheduler.add_job(hours.post_opening_summary, "interval", minutes=1, id="opening", coalesce=True, max_instances=1)
+    for name, (_, every) in JOBS.items():
+        scheduler.add_job(run, "interval", args=[name], id=name, coalesce=True, max_instances=1, **every)
     scheduler.start()
-    log.info("scheduler started (%s)", settings["app"]["timezone"])
+    log.info("scheduler started (%s): %s", settings["app"]["timezone"], ", ".join(JOBS))
     return scheduler

@@ -37,6 +37,7 @@ def create_app(settings: config.Settings | None = None) -> Flask:
     app.register_blueprint(routes)
     app.cli.add_command(set_webhook_command)
     app.cli.add_command(db_command)
+    app.cli.add_command(jobs_command)
     app.teardown_request(_release_connection)
 
     @app.errorhandler(DatabaseError)
@@ -189,6 +190,22 @@ def db_command():
 def db_upgrade():
     """Upgrade the schema to this release's version (also done at every start)."""
     click.echo(f"schema version {migrations.upgrade()}")
+
+
+@click.group("jobs")
+def jobs_command():
+    """Scheduled jobs."""
+
+
+@jobs_command.command("run")
+@click.argument("name")
+def jobs_run(name):
+    """Run one scheduled job now (prune, stuck, sla, opening)."""
+    import scheduler
+    if name not in scheduler.JOBS:
+        raise click.ClickException(f"unknown job {name!r}; jobs: {', '.join(scheduler.JOBS)}")
+    scheduler.run(name)
+    click.echo(f"job {name} done")
 
 
 # ---- python webhook.py -------------------------------------------------------------------------

@@ -1,34 +1,49 @@
 """Cross-process wake-up on PostgreSQL: LISTEN on channels (khidmat_outbox, khidmat_inbox) and call the
-matching wake-up on every NOTIFY."""
+matching wake-up on every NOTIFY. Web processes NOTIFY in the transaction that stores or enqueues."""
 from __future__ import annotations
 
 import logging
 import select
 import threading
-import time
 
 log = logging.getLogger(__name__)
 
 
-def listen(url: str, wakes: dict) -> threading.Thread:
-    def run():
+class Listener:
+    def __init__(self, url: str, wakes: dict):
+        self.url, self.wakes = url, wakes
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="pg-listen", daemon=True)
+
+    def start(self) -> "Listener":
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
         import psycopg2
-        while True:
+        from urllib.parse import parse_qsl, urlparse
+        options = dict(parse_qsl(urlparse(self.url).query)).get("options")
+        while not self._stop.is_set():
+            conn = None
             try:
-                conn = psycopg2.connect(url.split("?")[0])
+                conn = psycopg2.connect(self.url.split("?")[0], options=options)
                 conn.autocommit = True
-                for channel in wakes:
+                for channel in self.wakes:
                     conn.cursor().execute(f"LISTEN {channel}")
-                while True:
-                    if select.select([conn], [], [], 30) != ([], [], []):
+                while not self._stop.is_set():
+                    if select.select([conn], [], [], 1) != ([], [], []):
                         conn.poll()
                         channels = {n.channel for n in conn.notifies}
                         conn.notifies.clear()
                         for channel in channels:
-                            wakes[channel]()
+                            self.wakes[channel]()
             except Exception as exc:
                 log.warning("outbox LISTEN connection lost (%r); polling until it is back", exc)
-                time.sleep(2)
-    thread = threading.Thread(target=run, name="outbox-listen", daemon=True)
-    thread.start()
-    return thread
+                self._stop.wait(2)
+            finally:
+                if conn is not None:
+                    conn.close()

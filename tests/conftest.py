@@ -152,8 +152,8 @@ class Khidmat:
 
     def close(self):
         if self.sender:
-            self.sender.processor.stop()
-            self.sender.stop()
+            import runtime
+            runtime.stop_sender(self.sender)
         self.server.close()
         outbox._listeners.clear()
         inbound._listeners.clear()

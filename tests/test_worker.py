@@ -38,10 +38,11 @@ def test_standby_takes_over_when_the_leader_dies(db_url, tg_api, tmp_path):
     logs = [tmp_path / "a.log", tmp_path / "b.log"]
     leader = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env,
                               stdout=open(logs[0], "wb"), stderr=subprocess.STDOUT)
-    eventually(lambda: len(tg_api.sent()) >= 10, timeout=20, what="the first worker to send")
-    standby = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env,
-                               stdout=open(logs[1], "wb"), stderr=subprocess.STDOUT)
+    standby = None
     try:
+        eventually(lambda: len(tg_api.sent()) >= 10, timeout=20, what="the first worker to send")
+        standby = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env,
+                                   stdout=open(logs[1], "wb"), stderr=subprocess.STDOUT)
         eventually(lambda: "standing by" in logs[1].read_text(), timeout=20,
                    what=f"the second worker to stand by ({logs[1].read_text()[-800:]})")
         sent_while_both = len(tg_api.sent())
@@ -59,6 +60,6 @@ def test_standby_takes_over_when_the_leader_dies(db_url, tg_api, tmp_path):
         assert sum(v - 1 for v in per_chat.values()) <= 32    # at most the sends in flight at the kill
     finally:
         for proc in (leader, standby):
-            if proc.poll() is None:
+            if proc is not None and proc.poll() is None:
                 proc.terminate()
                 proc.wait(10)
