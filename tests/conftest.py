@@ -68,6 +68,16 @@ def db_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/khidmat.db"
         return
+    yield from _fresh_postgres_schema()
+
+
+@pytest.fixture
+def pg_url():
+    """PostgreSQL only (features SQLite does not have, like leader election)."""
+    yield from _fresh_postgres_schema()
+
+
+def _fresh_postgres_schema():
     if not postgres_available():
         if os.environ.get("CI"):
             pytest.fail("PostgreSQL is not reachable on 127.0.0.1:5432 — in CI a skipped PostgreSQL run is a failure")

@@ -18,9 +18,8 @@ from tests.conftest import SECRET, TOKEN, eventually, make_settings
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_standby_takes_over_when_the_leader_dies(db_url, tg_api, tmp_path):
-    if not db_url.startswith("postgres"):
-        pytest.skip("leader election is a PostgreSQL feature; SQLite runs one process")
+def test_standby_takes_over_when_the_leader_dies(pg_url, tg_api, tmp_path):
+    db_url = pg_url
     settings = make_settings(db_url, tg_api)
     config.activate(settings)
     db.connect(db_url)
