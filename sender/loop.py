@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 
-from peewee import fn
+from peewee import InterfaceError, OperationalError, fn
 
 from bots.base import FAILED, GONE, RETRY, SENT, SMS, TELEGRAM, WHATSAPP, SendResult
 from db.connection import release, write
@@ -43,6 +43,11 @@ class Sender:
         self.lane_wait: dict[str, float] = {}      # destination → monotonic time before which it waits
         self.merge_interval = settings["sender"]["merge_interval_s"]
         self.merged_at: dict[str, float] = {}      # merge key (a ticket's group relay) → when it last went
+        # a platform away (5xx, timeouts, network errors): the channel is "failing" until a send succeeds,
+        # and meanwhile sends one message at a time (a probe) instead of `concurrency` doomed ones; the
+        # lanes that waited for it are retried at once when it is back, so priority decides who goes first
+        self.failing: dict[str, set[str]] = {}     # channel → lanes waiting because the platform failed
+        self._failing_lock = threading.Lock()
         self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=self.concurrency + 4,
                                                           thread_name_prefix="sender-io")
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -129,8 +134,9 @@ class Sender:
         busy_lanes = set(self.inflight) | {d for d, t in self.lane_wait.items() if t > now}
         if not agents_group_known():
             busy_lanes.add(f"{TELEGRAM}:{outbox.GROUP}")
+        probing = {lane.split(":", 1)[0] for lane in self.inflight} & set(self.failing)
         busy_channels = [c for c in (TELEGRAM, WHATSAPP, SMS)
-                         if not self._configured(c) or self.pacer.channel_wait(c, now) > 0]
+                         if not self._configured(c) or self.pacer.channel_wait(c, now) > 0 or c in probing]
         next_due = min([self.poll] + [self.pacer.channel_wait(c, now) for c in busy_channels
                                       if self._configured(c)] + [t - now for t in self.lane_wait.values() if t > now])
         if len(self.inflight) >= self.concurrency or len(busy_channels) == 3:
@@ -148,6 +154,8 @@ class Sender:
                 next_due = min(next_due, cooling)
                 continue
             head = lane_rows[start]
+            if head.channel in probing:
+                continue
             wait = self.pacer.wait(head.channel, head.chat_id, now)
             if wait > 0:
                 next_due = min(next_due, wait)
@@ -157,6 +165,8 @@ class Sender:
                 self.merged_at[head.merge_key] = now
             self.pacer.take(head.channel, head.chat_id, now, head.payload.get("text", ""))
             self.inflight.add(lane)
+            if head.channel in self.failing:
+                probing.add(head.channel)
             self._spawn(self._deliver(lane, batch))
         if len(rows) == BATCH:
             next_due = 0.0
@@ -212,7 +222,7 @@ class Sender:
                 return
             skip = 0 if prestep else rows[0].parts_sent
             result = await self._send(out, skip)
-            await self._db(self._record, lane, rows, out, result, prestep, skip)
+            await self._record_surely(lane, rows, out, result, prestep, skip)
         except Exception as exc:
             log.exception("delivering outbox %s failed", [r.id for r in rows])
             try:
@@ -237,6 +247,22 @@ class Sender:
             return await self.telegram.send(out, skip_parts=skip) if skip else await self.telegram.send(out)
         return await self.loop.run_in_executor(self.pool, self.twilio.send, out, skip)
 
+    async def _record_surely(self, lane, rows, out, result: SendResult, prestep: bool, skip: int) -> None:
+        """Record a send's outcome even if the database is away for a while (a restart): the platform
+        has answered, so forgetting the answer would send the message again. The lane stays in flight
+        (nothing else goes to that destination) until the outcome is written."""
+        delay = 0.25
+        while True:
+            try:
+                return await self._db(self._record, lane, rows, out, result, prestep, skip)
+            except (OperationalError, InterfaceError) as exc:
+                if self._stopping:
+                    raise
+                log.warning("database unavailable while recording outbox %s (%r); trying again in %.1fs",
+                            [r.id for r in rows], exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
     # ---- recording the outcome (runs in the pool, one write transaction) ----------------------
     def _finish(self, rows, status, result: SendResult | None) -> None:
         with write():
@@ -252,6 +278,8 @@ class Sender:
         ids = [r.id for r in rows]
         now = time.time()
         with write():
+            if result.status == SENT and out is not None:
+                self._platform_back(out.channel)
             if result.status == SENT:
                 if prestep:
                     delivery.topic_created(rows, out, result)
@@ -273,6 +301,9 @@ class Sender:
             if result.status == RETRY and now - head.created_at < self.retry_for:
                 delay = result.retry_after if result.retry_after is not None else min(
                     self.max_backoff, 0.5 * 2 ** head.attempts)
+                if out is not None and result.retry_after is None:     # the platform failed, not a limit
+                    with self._failing_lock:
+                        self.failing.setdefault(out.channel, set()).add(lane)
                 until = now + delay
                 # parts_sent counts every part delivered so far (skipped ones included)
                 parts = head.parts_sent if prestep else max(head.parts_sent, result.parts_sent or 0)
@@ -292,6 +323,24 @@ class Sender:
             Outbox.update(status=status, sent_at=now, reason=result.reason, detail=(result.detail or "")[:2000],
                           attempts=Outbox.attempts + 1).where(Outbox.id.in_(ids)).execute()
             delivery.undeliverable(rows, result)
+
+    def _platform_back(self, channel: str) -> None:
+        """A send on a failing channel succeeded: the lanes that waited for the platform may go now
+        (inside the caller's transaction), so the next rounds take them in priority order — customers'
+        replies before bulk — instead of in the order their backoffs happen to end."""
+        with self._failing_lock:
+            lanes = self.failing.pop(channel, None)
+        if not lanes:
+            return
+        now = time.time()
+        lanes = sorted(lanes)
+        for i in range(0, len(lanes), 500):
+            Outbox.update(next_attempt_at=now).where(
+                (Outbox.destination.in_(lanes[i:i + 500])) & (Outbox.status == "pending") &
+                (Outbox.next_attempt_at > now)).execute()
+        for lane in lanes:
+            self.lane_wait.pop(lane, None)
+        log.info("%s is back: %d waiting destination(s) retried now, in priority order", channel, len(lanes))
 
     # ---- start-up checks ------------------------------------------------------------------------
     async def _startup_checks(self) -> None:

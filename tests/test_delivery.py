@@ -1,6 +1,8 @@
 """Delivery: retries on 429/5xx, final failures told to the agents in the ticket's thread, no duplicates."""
 import time
 
+import pytest
+
 from db.models import Contact, Outbox, Ticket
 from tests.conftest import AGENTS, eventually
 
@@ -28,33 +30,24 @@ def test_blocked_telegram_customer_is_reported_once_and_not_retried(khidmat, tg_
     assert Outbox.get(Outbox.purpose == "reply").status == "gone"
 
 
-def test_sms_unsubscribed_21610_is_reported(khidmat, twilio_api):
-    khidmat.sms(NUMBER, "refund please")
-    card = khidmat.wait_group(lambda t: "refund please" in t)[0]
-    khidmat.wait_twilio(NUMBER)
-    twilio_api.opt_out(NUMBER)
-    khidmat.agent_message("Refund sent", reply_to=card["message_id"])
+BREAKS = {   # how the platform refuses the next message → the words the agents read
+    "sms unsubscribed (21610)": ("sms", lambda api: api.opt_out(NUMBER), "unsubscribed"),
+    "whatsapp window closed (63016)": ("whatsapp", lambda api: api.close_window(NUMBER), "24 hours"),
+    "sms invalid number (21211)": ("sms", lambda api: api.fail_next(
+        to=NUMBER, status=400, code=21211, message="The 'To' number is not a valid phone number."), "does not exist"),
+}
+
+
+@pytest.mark.parametrize("case", list(BREAKS))
+def test_final_twilio_refusals_are_reported_in_plain_words(khidmat, twilio_api, case):
+    channel, refuse, words = BREAKS[case]
+    getattr(khidmat, channel)(NUMBER, f"help with {case}")
+    card = khidmat.wait_group(lambda t: f"help with {case}" in t)[0]
+    khidmat.wait_twilio(NUMBER if channel == "sms" else f"whatsapp:{NUMBER}")
+    refuse(twilio_api)
+    khidmat.agent_message("Here is your answer", reply_to=card["message_id"])
     notice = khidmat.wait_group(lambda t: "Could not deliver" in t)[0]["text"]
-    assert "unsubscribed" in notice
-
-
-def test_whatsapp_window_closed_63016_is_reported(khidmat, twilio_api):
-    khidmat.whatsapp(NUMBER, "hello?")
-    card = khidmat.wait_group(lambda t: "hello?" in t)[0]
-    khidmat.wait_twilio(f"whatsapp:{NUMBER}")
-    twilio_api.close_window(NUMBER)
-    khidmat.agent_message("Sorry for the wait", reply_to=card["message_id"])
-    notice = khidmat.wait_group(lambda t: "Could not deliver" in t)[0]["text"]
-    assert "24 hours" in notice
-
-
-def test_invalid_number_is_reported(khidmat, twilio_api):
-    khidmat.sms(NUMBER, "call me")
-    card = khidmat.wait_group(lambda t: "call me" in t)[0]
-    khidmat.wait_twilio(NUMBER)
-    twilio_api.fail_next(to=NUMBER, status=400, code=21211, message="The 'To' number is not a valid phone number.")
-    khidmat.agent_message("Calling now", reply_to=card["message_id"])
-    assert "does not exist" in khidmat.wait_group(lambda t: "Could not deliver" in t)[0]["text"]
+    assert words in notice and "#1001" in notice and "Here is your answer" in notice
 
 
 def test_failed_status_callback_is_reported(khidmat, twilio_api):
