@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 
 from peewee import IntegrityError
 
 from bots.base import SMS, Inbound
 from db.connection import after_commit, database, is_sqlite, write
 from db.models import InboundEvent
-from handlers import agents, csat, customers, outbox, texts, tickets
+from handlers import agents, broadcasts, csat, customers, outbox, texts, tickets
 
 log = logging.getLogger(__name__)
 
 
-_storing = 0   # webhooks storing right now: the processor lets them go first
+_storing = 0   # webhooks storing right now: the processor and the sender let them go first
+_storing_lock = threading.Lock()
 
 
 def storing() -> bool:
@@ -26,11 +28,13 @@ def store(source: str, external_id: str, raw) -> bool:
     """Keep a webhook event before answering 200; False when it is a redelivery we already have.
     The inbox processor handles it right after (inbox.py)."""
     global _storing
-    _storing += 1
+    with _storing_lock:
+        _storing += 1
     try:
         return _store(source, external_id, raw)
     finally:
-        _storing -= 1
+        with _storing_lock:
+            _storing -= 1
 
 
 def _store(source: str, external_id: str, raw) -> bool:
@@ -102,6 +106,8 @@ def route(inbound: Inbound) -> None:
             agents.on_group_message(inbound)
         elif inbound.kind == "command":
             agents.on_other_chat_command(inbound)
+        return
+    if broadcasts.on_private(inbound):   # owners' /broadcast flow (and non-owners refused) before customers
         return
     if inbound.kind == "callback":
         return

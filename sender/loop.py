@@ -19,7 +19,7 @@ from peewee import InterfaceError, OperationalError, fn
 from bots.base import FAILED, GONE, RETRY, SENT, SMS, TELEGRAM, WHATSAPP, SendResult
 from db.connection import release, write
 from db.models import Outbox
-from handlers import agents, delivery, outbox
+from handlers import agents, delivery, inbound, outbox
 from sender.pacing import Pacer
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,8 @@ class Sender:
         self._thread: threading.Thread | None = None
         self._tasks: set[asyncio.Task] = set()
         self.started = threading.Event()
+        self._deferred_since = 0.0
+        self._group_checked_at, self._group_ok = -1e9, False
 
     # ---- life cycle -------------------------------------------------------------------------
     def start(self) -> "Sender":
@@ -116,6 +118,12 @@ class Sender:
         return await self.loop.run_in_executor(self.pool, _released, fn_, args)
 
     # ---- choosing what goes next --------------------------------------------------------------
+    def _group_known(self, now: float) -> bool:
+        """Whether the agents' group id is known (read from the database at most every 2 s)."""
+        if now - self._group_checked_at > 2:
+            self._group_checked_at, self._group_ok = now, agents_group_known()
+        return self._group_ok
+
     def _configured(self, channel: str) -> bool:
         if channel == TELEGRAM:
             return self.telegram is not None and self.telegram.configured
@@ -131,8 +139,11 @@ class Sender:
 
     async def _dispatch_round(self) -> float:
         now = time.monotonic()
+        if inbound.storing() and now - self._deferred_since < 0.2:
+            return 0.005   # a burst is being accepted: storing comes first (never held back for long)
+        self._deferred_since = now
         busy_lanes = set(self.inflight) | {d for d, t in self.lane_wait.items() if t > now}
-        if not agents_group_known():
+        if not self._group_known(now):
             busy_lanes.add(f"{TELEGRAM}:{outbox.GROUP}")
         probing = {lane.split(":", 1)[0] for lane in self.inflight} & set(self.failing)
         busy_channels = [c for c in (TELEGRAM, WHATSAPP, SMS)
