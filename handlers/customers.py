@@ -46,6 +46,9 @@ def identify(inbound: Inbound) -> tuple[Customer, Contact]:
         contact = Contact.create(customer=customer, channel=inbound.channel, address=inbound.chat_id,
                                  last_inbound_at=clock.now())
         contact.customer = customer
+        contact._dirty.clear()
+    else:
+        contact.last_inbound_at = clock.now()
     customer = contact.customer
     changed = False
     language = texts.detect_language(inbound.text, inbound.language_code, customer.language)
@@ -57,7 +60,6 @@ def identify(inbound: Inbound) -> tuple[Customer, Contact]:
         customer.username, changed = inbound.username, True
     if changed:
         customer.save()
-    contact.last_inbound_at = clock.now()
     if contact.unreachable:          # they wrote to us, so they can be reached again
         contact.unreachable = None
         contact.unreachable_at = None
