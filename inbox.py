@@ -25,12 +25,25 @@ BATCH = 200
 
 def parse(event: InboundEvent):
     """The channel-neutral Inbound of a stored event (None for one we acknowledge but cannot read)."""
-    raw = json.loads(event.payload)
     try:
+        raw = json.loads(event.payload)
+        if "\\u0000" in event.payload:
+            raw = _without_nul(raw)
         return tg.parse_update(raw) if event.source == "telegram" else tw.parse_inbound(raw)
     except Exception as exc:
         log.warning("unreadable %s event %s kept as done: %r", event.source, event.external_id, exc)
         return None
+
+
+def _without_nul(value):
+    """NUL characters dropped from every string: they carry nothing, and PostgreSQL refuses them in text."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    return value
 
 
 def process_pending(limit: int = BATCH) -> int:

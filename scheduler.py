@@ -7,7 +7,7 @@ import logging
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from db.connection import release
-from handlers import hours, housekeeping, sla
+from handlers import broadcasts, hours, housekeeping, sla
 
 log = logging.getLogger(__name__)
 
@@ -17,6 +17,7 @@ JOBS = {   # name → (function, how often)
     "stuck": (housekeeping.report_stuck, {"minutes": 5}),
     "sla": (sla.remind, {"minutes": 1}),
     "opening": (hours.post_opening_summary, {"minutes": 1}),
+    "broadcasts": (broadcasts.tick, {"seconds": 2}),   # start scheduled ones, resume, report progress
 }
 
 

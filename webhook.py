@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import functools
 import io
+import json
 import logging
 import time
 
@@ -24,6 +25,7 @@ from handlers import delivery, inbound, media
 
 log = logging.getLogger("khidmat.web")
 routes = Blueprint("routes", __name__)
+MAX_EXTERNAL_ID = 64   # inbound_event.external_id: a MessageSid is 34 characters, an update_id at most 20
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
@@ -38,9 +40,11 @@ def create_app(settings: config.Settings | None = None) -> Flask:
     app.cli.add_command(set_webhook_command)
     app.cli.add_command(db_command)
     app.cli.add_command(jobs_command)
+    app.cli.add_command(broadcast_command)
     app.teardown_request(_release_connection)
 
     @app.errorhandler(DatabaseError)
+    @app.errorhandler(InterfaceError)   # not a DatabaseError in peewee: "connection already closed" (restart)
     def database_away(exc):
         log.error("database unavailable: %r", exc)
         db.close()   # the next request reconnects
@@ -68,12 +72,27 @@ def telegram_webhook():
                             request.headers.get("X-Telegram-Bot-Api-Secret-Token")):
         log.warning("telegram webhook refused: wrong or missing secret token")
         return jsonify(error="forbidden"), 403
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
-        log.warning("malformed telegram update acknowledged and dropped (no update_id)")
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:   # JSON nested deeper than Python parses (silent=True only covers ValueError)
+        data = None
+    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int) or abs(data["update_id"]) >= 2**63:
+        log.warning("malformed telegram update acknowledged and dropped (no usable update_id)")
         return jsonify(ok=True)
-    inbound.store("telegram", str(data["update_id"]), data)
+    inbound.store("telegram", str(data["update_id"]), _storable(data))
     return jsonify(ok=True)
+
+
+def _storable(data: dict) -> dict:
+    """The update with lone UTF-16 surrogates (JSON may escape them, "\\ud800"; no database stores them as
+    text) replaced by U+FFFD, so that one odd character cannot turn the whole update into a 500."""
+    text = json.dumps(data, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+        return data
+    except UnicodeEncodeError:
+        log.warning("telegram update %s carried lone surrogates: replaced", data["update_id"])
+        return json.loads(text.encode("utf-16", "surrogatepass").decode("utf-16", "replace"))
 
 
 def twilio_signed(view):
@@ -97,8 +116,8 @@ def twilio_signed(view):
 @twilio_signed
 def twilio_inbound():
     sid = request.form.get("MessageSid") or request.form.get("SmsMessageSid")
-    if not sid or not request.form.get("From"):
-        log.warning("malformed twilio inbound acknowledged and dropped (no MessageSid or From)")
+    if not sid or not request.form.get("From") or len(sid) > MAX_EXTERNAL_ID:
+        log.warning("malformed twilio inbound acknowledged and dropped (no usable MessageSid, or no From)")
         return Response(EMPTY_TWIML, mimetype="text/xml")
     inbound.store("twilio", sid, request.form.to_dict(flat=True))
     return Response(EMPTY_TWIML, mimetype="text/xml")
@@ -206,6 +225,36 @@ def jobs_run(name):
         raise click.ClickException(f"unknown job {name!r}; jobs: {', '.join(scheduler.JOBS)}")
     scheduler.run(name)
     click.echo(f"job {name} done")
+
+
+@click.command("broadcast")
+@click.option("--segment", required=True, help="all, channel:whatsapp|sms|telegram, language:ur|en; comma = and")
+@click.option("--text", required=True, help="the words customers read (a footer in their language is added)")
+@click.option("--kind", type=click.Choice(["offer", "notice"]), default="offer", show_default=True,
+              help="offers skip customers who opted out; notices go to everyone")
+@click.option("--template", default=None, help="WhatsApp Content SID for customers outside the 24-hour window")
+@click.option("--at", "at", default=None, help='send later: "YYYY-MM-DD HH:MM" in the shop\'s time zone (app.timezone)')
+@click.option("--yes", is_flag=True, help="do not ask for confirmation")
+def broadcast_command(segment, text, kind, template, at, yes):
+    """Broadcast an offer or a notice to a segment of customers, and watch it go out."""
+    from handlers import broadcasts
+    try:
+        when = broadcasts.parse_time(at) if at else None
+        b = broadcasts.create(kind, segment, text, template=template, at=when)
+        click.echo(broadcasts.describe_plan(b, broadcasts.plan(kind, segment, text, template)))
+    except broadcasts.BroadcastError as exc:
+        raise click.ClickException(str(exc))
+    if not yes and not click.confirm("Send it?"):
+        broadcasts.cancel(b)
+        click.echo("cancelled: nothing was sent")
+        return
+    b = broadcasts.confirm(b)
+    if b.status == "scheduled":
+        click.echo(f"broadcast #{b.id} scheduled for {at} ({b.scheduled_at:%Y-%m-%d %H:%M} UTC); the running bot sends it")
+        return
+    broadcasts.pump(b.id)
+    for line in broadcasts.watch(b.id):
+        click.echo(line)
 
 
 # ---- python webhook.py -------------------------------------------------------------------------

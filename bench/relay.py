@@ -1,10 +1,16 @@
 """Relay benchmark: how fast a customer's complaint reaches the agents' group through the real server.
 
-    .venv/bin/python bench/relay.py [--db sqlite|postgres] [-n 300] [--burst 400] [--threads 16]
+    .venv/bin/python bench/relay.py [--db sqlite|postgres] [--server single|gunicorn] [--workers 2]
+                                    [-n 300] [--burst 400] [--threads 16]
 
-Starts the Telegram stand-in in this process and `python webhook.py` as a subprocess pointed at it
-(fresh SQLite file in a temp dir, or a fresh PostgreSQL schema in postgresql://postgres@127.0.0.1:5432/test),
-with the send rates raised so that the bot's own speed is measured, not Telegram's limits. Then:
+Starts the Telegram stand-in in this process and the bot as subprocesses pointed at it (fresh SQLite file
+in a temp dir, or a fresh PostgreSQL schema in postgresql://postgres@127.0.0.1:5432/test), with the send
+rates raised so that the bot's own speed is measured, not Telegram's limits. The bot runs as
+  --server single     `python webhook.py`: waitress, inbox processor, sender in one process (the default)
+  --server gunicorn   production on PostgreSQL: `gunicorn --workers 2 'webhook:create_app()'` (web
+                      processes that only store) plus one `python worker.py` (inbox processor + sender,
+                      woken through LISTEN/NOTIFY)
+Then:
 
 1. relay latency: after a warm-up, N complaints one at a time, each from a new customer; for each, the
    time from just before the webhook POST until the stand-in records the ticket card in the agents'
@@ -143,17 +149,35 @@ def fresh_database(kind: str, tmp: str):
         return f"sqlite:///{tmp}/khidmat.db", lambda: None
     import psycopg2
     schema = f"bench_{uuid.uuid4().hex[:12]}"
-    conn = psycopg2.connect(PG_URL)
-    conn.autocommit = True
-    conn.cursor().execute(f"CREATE SCHEMA {schema}")
+
+    def run(sql):   # a short connection each time: a long idle one may not survive the run
+        conn = psycopg2.connect(PG_URL)
+        conn.autocommit = True
+        try:
+            conn.cursor().execute(sql)
+        finally:
+            conn.close()
 
     def drop():
-        conn.cursor().execute(f"DROP SCHEMA {schema} CASCADE")
-        conn.close()
+        try:
+            run(f"DROP SCHEMA {schema} CASCADE")
+        except psycopg2.Error as exc:
+            print(f"warning: could not drop schema {schema}: {exc}", file=sys.stderr)
+    run(f"CREATE SCHEMA {schema}")
     return f"{PG_URL}?options=-csearch_path%3D{schema}", drop
 
 
-def start_server(db_url: str, tg: TelegramStandin, log_path: Path) -> tuple[subprocess.Popen, int]:
+def server_commands(server: str, port: int, workers: int) -> list[list[str]]:
+    """The processes that make up the bot (all logging into one file)."""
+    if server == "single":
+        return [[sys.executable, "webhook.py", "--port", str(port)]]
+    return [[sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+             "webhook:create_app()"],
+            [sys.executable, "worker.py"]]
+
+
+def start_server(server: str, workers: int, db_url: str, tg: TelegramStandin,
+                 log_path: Path) -> tuple[list[subprocess.Popen], int]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
     env.update({"BOT_DATABASE_URL": db_url, "BOT_TELEGRAM_TOKEN": TOKEN, "BOT_TELEGRAM_API_BASE_URL": tg.base_url,
                 "BOT_TELEGRAM_WEBHOOK_SECRET": SECRET, "BOT_TELEGRAM_AGENTS_CHAT_ID": str(AGENTS),
@@ -161,55 +185,75 @@ def start_server(db_url: str, tg: TelegramStandin, log_path: Path) -> tuple[subp
                 "BOT_TELEGRAM_RATE_GROUP_PER_MIN": "10000000", "BOT_APP_DEFAULT_LANGUAGE": "en",
                 "BOT_SCHEDULER_ENABLED": "false", "PYTHONUNBUFFERED": "1"})
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "webhook.py", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=open(log_path, "ab"), stderr=subprocess.STDOUT)
+    procs = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=open(log_path, "ab"), stderr=subprocess.STDOUT)
+             for command in server_commands(server, port, workers)]
 
     def up():
+        if any(proc.poll() is not None for proc in procs):
+            return True                      # one died: stop waiting
+        if server == "gunicorn" and "now leads" not in log_path.read_text(errors="replace"):
+            return False                     # worker.py must lead (another one on this database would)
         try:
             return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
         except requests.RequestException:
-            return proc.poll() is not None   # died: stop waiting
-    if not wait_until(up, timeout=30, interval=0.1) or proc.poll() is not None:
-        raise SystemExit(f"webhook.py did not start; see {log_path}:\n{log_path.read_text()[-3000:]}")
-    return proc, port
+            return False
+    if not wait_until(up, timeout=30, interval=0.1) or any(proc.poll() is not None for proc in procs):
+        stop_server(procs)
+        raise SystemExit(f"the bot did not start ({server}); see {log_path}:\n{log_path.read_text()[-3000:]}")
+    return procs, port
+
+
+def stop_server(procs: list[subprocess.Popen]) -> None:
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    ap.add_argument("--server", choices=("single", "gunicorn"), default="single",
+                    help="single: python webhook.py; gunicorn: gunicorn web processes + python worker.py")
+    ap.add_argument("--workers", type=int, default=2, help="gunicorn web processes (--server gunicorn)")
     ap.add_argument("-n", type=int, default=300, help="complaints for the latency run")
     ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--burst", type=int, default=400, help="complaints for the throughput run")
     ap.add_argument("--threads", type=int, default=16)
     args = ap.parse_args()
+    if args.server == "gunicorn" and args.db != "postgres":
+        ap.error("--server gunicorn runs several processes: it needs --db postgres")
 
     load_before = os.getloadavg()[0]
     tmp = tempfile.mkdtemp(prefix="khidmat-bench-")
-    log_path = Path(tmp) / "webhook.log"
+    log_path = Path(tmp) / "server.log"
     tg = TelegramStandin(token=TOKEN).start()          # a plain group: topics get switched off once
     db_url, drop_db = fresh_database(args.db, tmp)
-    proc, port = start_server(db_url, tg, log_path)
-    url = f"http://127.0.0.1:{port}/telegram/webhook"
-    cards = Cards(tg)
+    procs = []
     try:
+        procs, port = start_server(args.server, args.workers, db_url, tg, log_path)
+        url = f"http://127.0.0.1:{port}/telegram/webhook"
+        cards = Cards(tg)
         measure_latency(tg, cards, url, args.warmup, first_user=1_000_000)
         lat = sorted(measure_latency(tg, cards, url, args.n, first_user=2_000_000))
         burst = measure_burst(tg, cards, url, args.burst, args.threads, first_user=3_000_000)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(procs)
         tg.stop()
         drop_db()
 
     ok = lambda good: "ok" if good else "MISSED"  # noqa: E731
+    server = ("python webhook.py (waitress + inbox processor + sender, one process)" if args.server == "single" else
+              f"gunicorn --workers {args.workers} 'webhook:create_app()' + python worker.py")
     med, p95 = statistics.median(lat), pct(lat, 95)
     print(f"""
 Khidmat relay benchmark
   cores              {os.cpu_count()}   (1-min load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after)
   database           {args.db} ({db_url.split('?')[0]})
+  server             {server}
   server log         {log_path}
 
 1. relay latency, webhook POST -> card in the agents' group ({len(lat)} complaints, one at a time,

@@ -100,7 +100,11 @@ def parse_inbound(form) -> Inbound:
     if not sid or not sender:
         raise ValueError("not a Twilio inbound message: MessageSid and From are required")
     media = []
-    for i in range(int(form.get("NumMedia") or 0)):
+    try:   # a count we cannot read, or an absurd one, must not lose the message nor loop for ever
+        count = min(int(form.get("NumMedia") or 0), MAX_MEDIA)
+    except ValueError:
+        count = MAX_MEDIA
+    for i in range(count):
         url = form.get(f"MediaUrl{i}")
         if url:
             content_type = form.get(f"MediaContentType{i}") or "application/octet-stream"
@@ -135,7 +139,8 @@ def parse_status(form) -> StatusUpdate:
     if not sid or not status:
         raise ValueError("not a Twilio status callback: MessageSid and MessageStatus are required")
     code = form.get("ErrorCode")
-    return StatusUpdate(sid, status, int(code) if code else None)
+    # outbox.delivery holds 16 characters: "partially_delivered" (19) is kept as "partially_delive"
+    return StatusUpdate(sid, status[:16], int(code) if code else None)
 
 
 class RewritingHttpClient(TwilioHttpClient):

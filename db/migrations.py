@@ -9,7 +9,7 @@ import logging
 from db.connection import database, is_sqlite, write
 from playhouse.migrate import SchemaMigrator, migrate
 
-from db.models import ALL, Agent, SchemaVersion, Ticket
+from db.models import ALL, Agent, Broadcast, BroadcastRecipient, SchemaVersion, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,12 @@ def _pg_columns(table: str) -> set[str]:
     return {row[0] for row in cursor.fetchall()}
 
 
-STEPS = [_create_first_schema, _triage_sla_csat]   # index + 1 = version
+def _broadcasts():
+    """Version 3: owners' broadcasts and their recipients."""
+    database.create_tables([Broadcast, BroadcastRecipient], safe=True)
+
+
+STEPS = [_create_first_schema, _triage_sla_csat, _broadcasts]   # index + 1 = version
 
 
 def _table_exists(name: str) -> bool:

@@ -188,3 +188,39 @@ class SentMessage(BaseModel):
 
 ALL = [SchemaVersion, State, InboundEvent, Customer, Contact, Ticket, Message, GroupMessage, Outbox,
        SentMessage, Agent]
+
+
+class Broadcast(BaseModel):
+    """An owner's message to a segment of customers (schema version 3). A draft is also the owner's chat
+    flow state (step); recipients are materialised once, when it starts."""
+    kind = CharField(max_length=16, default="offer")            # offer (opt-outs skipped) / notice (everyone)
+    segment = CharField(max_length=200, default="all")
+    text = TextField(default="")
+    template = CharField(max_length=64, null=True)              # WhatsApp Content SID outside the 24-hour window
+    status = CharField(max_length=16, default="draft", index=True)   # draft / scheduled / sending / done / cancelled
+    step = CharField(max_length=16, null=True)                  # owner chat flow: audience / text / confirm
+    created_by = BigIntegerField(null=True)                     # the owner's Telegram id; None: the command line
+    created_at = DateTimeField(default=utcnow)
+    scheduled_at = DateTimeField(null=True)
+    started_at = DateTimeField(null=True)
+    finished_at = DateTimeField(null=True)
+    total = IntegerField(null=True)                             # recipients materialised (None: not yet)
+    counts = JSONField(null=True)                               # the last figures reported
+    progress_outbox = BigIntegerField(null=True)                # outbox row of the owner's progress message
+
+
+class BroadcastRecipient(BaseModel):
+    """One customer of a broadcast and the contact it goes to; its outbox row once enqueued."""
+    broadcast = ForeignKeyField(Broadcast, backref="recipients", on_delete="CASCADE")
+    customer = ForeignKeyField(Customer, on_delete="CASCADE")
+    contact = ForeignKeyField(Contact, null=True, on_delete="SET NULL")
+    language = CharField(max_length=8)
+    state = CharField(max_length=16, default="pending")   # pending / queued / opted_out / blocked / skipped / cancelled
+    reason = CharField(max_length=32, null=True)
+    outbox = ForeignKeyField(Outbox, null=True, on_delete="SET NULL")
+
+    class Meta:
+        indexes = ((("broadcast", "customer"), True), (("broadcast", "state"), False))
+
+
+ALL += [Broadcast, BroadcastRecipient]

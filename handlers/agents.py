@@ -54,13 +54,33 @@ def seen(inbound: Inbound) -> Agent:
     return agent
 
 
+def is_agent(user_id) -> bool:
+    """May this Telegram user act as an agent? Everyone in the agents' group while telegram.agent_ids is
+    empty; otherwise only those ids and the owners (telegram.owner_ids)."""
+    conf = config.current()["telegram"]
+    allowed = conf.get("agent_ids") or []
+    if not allowed:
+        return True
+    try:
+        user = int(user_id)
+    except (TypeError, ValueError):
+        return False
+    return user in {int(x) for x in allowed} or user in {int(x) for x in conf.get("owner_ids") or []}
+
+
 def on_group_message(inbound: Inbound) -> None:
     """Any message in the agents' group."""
-    ticket = tickets.ticket_for_group_message(int(inbound.chat_id), inbound.thread_id,
-                                              inbound.reply_to_message_id)
     if inbound.kind == "callback":
         on_button(inbound)
         return
+    if not is_agent(inbound.user_id):
+        # a member who is not an agent: nothing they write reaches a customer, no command acts
+        log.info("group message from a non-agent ignored kind=%s user=%s", inbound.kind, inbound.user_id)
+        if inbound.kind == "command":
+            reply_in_place(inbound, texts.for_agents("agents/not_an_agent"))
+        return
+    ticket = tickets.ticket_for_group_message(int(inbound.chat_id), inbound.thread_id,
+                                              inbound.reply_to_message_id)
     agent = seen(inbound) if inbound.user_id else None
     agent_name = inbound.user_name or (f"@{inbound.username}" if inbound.username else "")
     if inbound.kind == "command":
@@ -123,6 +143,11 @@ def run_command(name: str, args: str, ticket, agent, agent_name: str) -> str | N
 
 def on_button(inbound: Inbound) -> None:
     """A tap on a ticket card's button: answered at once, then done like the typed command."""
+    if not is_agent(inbound.user_id):
+        log.info("button tap from a non-agent refused user=%s", inbound.user_id)
+        outbox.enqueue("telegram", "callback", purpose="callback", text=texts.for_agents("agents/not_an_agent")[:200],
+                       callback_id=inbound.callback_id, method="answer_callback", priority=outbox.PRIORITY_CUSTOMER)
+        return
     agent = seen(inbound)
     agent_name = inbound.user_name or (f"@{inbound.username}" if inbound.username else "")
     parts = (inbound.callback_data or "").split(":")

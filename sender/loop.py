@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 MERGE_LIMIT = 3800          # merged group messages stay one Telegram message (4096) with room for the header
 BATCH = 300
+LOOKAHEAD = 0.2             # a send may be scheduled this far ahead of its pacing slot
 
 
 class Sender:
@@ -157,7 +158,7 @@ class Sender:
             busy_lanes.add(f"{TELEGRAM}:{outbox.GROUP}")
         probing = {lane.split(":", 1)[0] for lane in self.inflight} & set(self.failing)
         busy_channels = [c for c in (TELEGRAM, WHATSAPP, SMS)
-                         if not self._configured(c) or self.pacer.channel_wait(c, now) > 0 or c in probing]
+                         if not self._configured(c) or self.pacer.channel_wait(c, now) > LOOKAHEAD or c in probing]
         next_due = min([self.poll] + [self.pacer.channel_wait(c, now) for c in busy_channels
                                       if self._configured(c)] + [t - now for t in self.lane_wait.values() if t > now])
         if len(self.inflight) >= self.concurrency or len(busy_channels) == 3:
@@ -179,17 +180,19 @@ class Sender:
             if head.channel in probing:
                 continue
             wait = self.pacer.wait(head.channel, head.chat_id, now)
-            if wait > 0:
+            if wait > (LOOKAHEAD if head.channel not in self.failing else 0):
                 next_due = min(next_due, wait)
                 continue
             batch = self._merge(lane_rows[start:])
             if head.merge_key and head.payload.get("merge_header"):
                 self.merged_at[head.merge_key] = now
-            self.pacer.take(head.channel, head.chat_id, now, head.payload.get("text", ""))
+            # reserve the slot the pacer gives it; the send waits for it (sending from rows already fetched
+            # keeps a rate-bound channel at its limit instead of one message per database round)
+            self.pacer.take(head.channel, head.chat_id, now + wait, head.payload.get("text", ""))
             self.inflight.add(lane)
             if head.channel in self.failing:
                 probing.add(head.channel)
-            self._spawn(self._deliver(lane, batch))
+            self._spawn(self._deliver(lane, batch, wait))
         if len(rows) >= self.concurrency - len(self.inflight):
             next_due = min(next_due, 0.0)
         return max(next_due, 0.0005)
@@ -236,8 +239,10 @@ class Sender:
         return batch
 
     # ---- one send -----------------------------------------------------------------------------
-    async def _deliver(self, lane: str, rows: list[Outbox]) -> None:
+    async def _deliver(self, lane: str, rows: list[Outbox], delay: float = 0.0) -> None:
         try:
+            if delay > 0:
+                await asyncio.sleep(delay)
             out, prestep = await self._db(delivery.build, rows)
             if out is None:
                 await self._db(self._finish, rows, "skipped", None)
