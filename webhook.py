@@ -25,7 +25,6 @@ from handlers import delivery, inbound, media
 
 log = logging.getLogger("khidmat.web")
 routes = Blueprint("routes", __name__)
-MAX_EXTERNAL_ID = 64   # inbound_event.external_id: a MessageSid is 34 characters, an update_id at most 20
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
@@ -116,7 +115,7 @@ def twilio_signed(view):
 @twilio_signed
 def twilio_inbound():
     sid = request.form.get("MessageSid") or request.form.get("SmsMessageSid")
-    if not sid or not request.form.get("From") or len(sid) > MAX_EXTERNAL_ID:
+    if not tw.plausible_sid(sid) or not request.form.get("From"):
         log.warning("malformed twilio inbound acknowledged and dropped (no usable MessageSid, or no From)")
         return Response(EMPTY_TWIML, mimetype="text/xml")
     inbound.store("twilio", sid, request.form.to_dict(flat=True))

@@ -133,11 +133,19 @@ class StatusUpdate:
     error_code: Optional[int] = None
 
 
+def plausible_sid(sid) -> bool:
+    """Could this be a Twilio SID (34 letters and digits)? Generous, but never something no column stores
+    (over 64 characters, a NUL, control characters)."""
+    return isinstance(sid, str) and 0 < len(sid) <= 64 and sid.isascii() and sid.isprintable()
+
+
 def parse_status(form) -> StatusUpdate:
     """A status-callback form → StatusUpdate. ValueError without MessageSid/MessageStatus."""
     sid, status = form.get("MessageSid"), form.get("MessageStatus")
     if not sid or not status:
         raise ValueError("not a Twilio status callback: MessageSid and MessageStatus are required")
+    if not plausible_sid(sid) or "\x00" in status:
+        raise ValueError("not a Twilio status callback: unusable MessageSid or MessageStatus")
     code = form.get("ErrorCode")
     # outbox.delivery holds 16 characters: "partially_delivered" (19) is kept as "partially_delive"
     return StatusUpdate(sid, status[:16], int(code) if code else None)

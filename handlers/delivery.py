@@ -60,6 +60,11 @@ def build(rows: list[Outbox]) -> tuple[Outbound | None, bool]:
     return out, False
 
 
+def media_unavailable_note(kind: str, status: int) -> str:
+    """What agents read instead of a customer's file that the platform no longer gives us."""
+    return texts.for_agents("agents/media_unavailable", kind=kind, status=status)
+
+
 def topic_created(rows: list[Outbox], out: Outbound, result: SendResult) -> None:
     ticket = Ticket.get_by_id(rows[0].ticket_id)
     ticket.thread_id, ticket.group_chat_id = result.thread_id, int(out.chat_id)

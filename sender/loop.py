@@ -262,7 +262,7 @@ class Sender:
 
     async def _send(self, out, skip: int) -> SendResult:
         if out.channel == TELEGRAM:
-            for media in out.media:
+            for media in list(out.media):
                 if media.url and not media.file_id and media.data is None:
                     if self.twilio is None or not self.twilio.configured:
                         return SendResult.failed("media_unavailable", "Twilio is not configured")
@@ -270,7 +270,12 @@ class Sender:
                         media.data, media.content_type = await self.loop.run_in_executor(
                             self.pool, self.twilio.download_media, media.url)
                     except Exception as exc:
-                        return SendResult.retry(None, f"media download failed: {exc!r}")
+                        status = getattr(getattr(exc, "response", None), "status_code", None)
+                        if status is None or status >= 500 or status == 429:
+                            return SendResult.retry(None, f"media download failed: {exc!r}")
+                        # gone for good (4xx): the words still go, with a note instead of the file
+                        out.media.remove(media)
+                        out.text = delivery.media_unavailable_note(media.kind, status) + "\n" + out.text
             return await self.telegram.send(out, skip_parts=skip) if skip else await self.telegram.send(out)
         return await self.loop.run_in_executor(self.pool, self.twilio.send, out, skip)
 
