@@ -220,9 +220,12 @@ class Khidmat:
         return self.tg.sent(chat_id=user_id)
 
     def settled(self, found):
-        """Once a platform has a message, let the sender finish recording it (as seconds do for people)."""
+        """Once a platform has a message, let the sender finish recording it (as seconds do for people).
+        With a steady stream (a broadcast) the sender is never idle: then just give it a moment."""
         if self.sender:
-            eventually(lambda: not self.sender.inflight, timeout=3, what="the sender to record its sends")
+            deadline = time.time() + 1.5
+            while self.sender.inflight and time.time() < deadline:
+                time.sleep(0.01)
         return found
 
     def wait_group(self, predicate, timeout=5, what="a group message"):
