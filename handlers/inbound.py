@@ -2,9 +2,11 @@
 customer, ticket or agent rules — its outcome and its outbound messages in one transaction."""
 from __future__ import annotations
 
+import collections
 import json
 import logging
 import threading
+import time
 
 from peewee import IntegrityError
 
@@ -20,8 +22,13 @@ _storing = 0   # webhooks storing right now: the processor and the sender let th
 _storing_lock = threading.Lock()
 
 
+_recent = collections.deque(maxlen=4)   # when the last few stores finished
+
+
 def storing() -> bool:
-    return _storing > 0
+    """True while webhooks are storing, or during a burst (several stores in the last 50 ms); a single
+    message, one at a time, is handled at once."""
+    return _storing > 0 or (len(_recent) >= 3 and time.monotonic() - _recent[-3] < 0.05)
 
 
 def store(source: str, external_id: str, raw) -> bool:
@@ -35,6 +42,7 @@ def store(source: str, external_id: str, raw) -> bool:
     finally:
         with _storing_lock:
             _storing -= 1
+            _recent.append(time.monotonic())
 
 
 def _store(source: str, external_id: str, raw) -> bool:
