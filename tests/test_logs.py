@@ -118,7 +118,7 @@ class Shop:
 
     def group(self, predicate):
         return eventually(lambda: [m for m in self.tg.sent(chat_id=AGENTS)
-                                   if predicate(m.get("text") or m.get("caption") or "")], timeout=15)
+                                   if predicate(m.get("text") or m.get("caption") or "")], timeout=40)
 
 
 @pytest.fixture
@@ -136,10 +136,10 @@ def drive_a_day(shop: Shop):
     assert shop.update(21, f"My blender is broken, call me on {WA_CUSTOMER}", 21).status_code == 200
     card = shop.group(lambda t: "blender" in t)[0]
     shop.update(AGENTS, "Sorry! A replacement ships today.", 5001, reply_to=card["message_id"])
-    eventually(lambda: [m for m in tg.sent(chat_id=21) if "replacement" in (m["text"] or "")], timeout=15)
+    eventually(lambda: [m for m in tg.sent(chat_id=21) if "replacement" in (m["text"] or "")], timeout=40)
     tg.fail_next(method="sendMessage", chat_id=21, status=429, retry_after=1)
     shop.update(AGENTS, "Tracking number follows.", 5001, reply_to=card["message_id"])
-    eventually(lambda: [m for m in tg.sent(chat_id=21) if "Tracking" in (m["text"] or "")], timeout=15)
+    eventually(lambda: [m for m in tg.sent(chat_id=21) if "Tracking" in (m["text"] or "")], timeout=40)
     # a customer who blocked the bot (403)
     tg.block_chat(22)
     shop.update(22, "hello?", 22)
@@ -150,20 +150,20 @@ def drive_a_day(shop: Shop):
                                     profile_name="Bilal", media=[(photo, "image/jpeg")], account_sid=SID)
                        ).status_code == 200
     wa_card = shop.group(lambda t: "Mera order" in t)[0]
-    eventually(lambda: tw.sent(to=f"whatsapp:{WA_CUSTOMER}"), timeout=15)
+    eventually(lambda: tw.sent(to=f"whatsapp:{WA_CUSTOMER}"), timeout=40)
     tw.fail_next(to=f"whatsapp:{WA_CUSTOMER}", status=500, code=20500, message="Internal Server Error")
     shop.update(AGENTS, "It left Lahore today.", 5001, reply_to=wa_card["message_id"])
     reply = eventually(lambda: [m for m in tw.sent(to=f"whatsapp:{WA_CUSTOMER}") if "Lahore" in m["body"]],
-                       timeout=15)[0]
+                       timeout=40)[0]
     time.sleep(0.5)   # the sender records the sid the callback names
     shop.twilio({"MessageSid": reply["sid"], "MessageStatus": "undelivered", "ErrorCode": "30003",
                  "To": f"whatsapp:{WA_CUSTOMER}", "From": WA_FROM, "AccountSid": SID}, path="/twilio/status")
     # SMS: one ticket answered, one number opted out at the carrier (21610)
     shop.twilio(inbound_form(SMS_CUSTOMER, "Refund kab milega", SMS_FROM, account_sid=SID))
-    eventually(lambda: tw.sent(to=SMS_CUSTOMER), timeout=15)
+    eventually(lambda: tw.sent(to=SMS_CUSTOMER), timeout=40)
     tw.opt_out(SMS_OPTED_OUT)
     shop.twilio(inbound_form(SMS_OPTED_OUT, "Is the shop open on Sunday?", SMS_FROM, account_sid=SID))
-    eventually(lambda: [e for e in tw.errors if e["code"] == 21610], timeout=15)
+    eventually(lambda: [e for e in tw.errors if e["code"] == 21610], timeout=40)
     shop.group(lambda t: "Sunday" in t)
     # forged requests
     assert shop.update(23, f"forged, from {FORGED_ONLY}", 23, secret="not-the-secret").status_code == 403
