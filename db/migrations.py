@@ -9,7 +9,7 @@ import logging
 from db.connection import database, is_sqlite, write
 from playhouse.migrate import SchemaMigrator, migrate
 
-from db.models import ALL, Agent, Broadcast, BroadcastRecipient, SchemaVersion, Ticket
+from db.models import ALL, V4_TABLES, Agent, Broadcast, BroadcastRecipient, Customer, SchemaVersion, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -21,20 +21,48 @@ V2_TICKET_COLUMNS = ["assignee_id", "tags", "urgent", "close_reason", "reopened_
                      "csat_asked_at", "rating", "rating_comment"]
 
 
+V4_CUSTOMER_COLUMNS = ["birthday", "birth_year", "anniversary", "points", "tier", "dialog"]
+
+
 def _create_first_schema():
     """Version 1 (the first release). A new database gets today's tables at once; later steps then only
     add what is missing, so a fresh install and an upgraded one end up the same."""
     database.create_tables(ALL, safe=True)
 
 
-def _triage_sla_csat():
-    """Version 2: ticket triage, SLA and satisfaction columns; the agent table."""
+def _add_missing_columns(model, names: list[str]) -> None:
+    table = model._meta.table_name
     migrator = SchemaMigrator.from_database(database.obj)
-    existing = {c.name for c in database.get_columns("ticket")} if is_sqlite() else _pg_columns("ticket")
-    operations = [migrator.add_column("ticket", name, Ticket._meta.fields[name])
-                  for name in V2_TICKET_COLUMNS if name not in existing]
+    existing = {c.name for c in database.get_columns(table)} if is_sqlite() else _pg_columns(table)
+    operations = []
+    for name in names:
+        field = model._meta.fields[name]
+        if name in existing:
+            continue
+        if is_sqlite() and not field.null:
+            _sqlite_add_not_null(table, field)
+        else:
+            operations.append(migrator.add_column(table, name, field))
     if operations:
         migrate(*operations)
+
+
+def _sqlite_add_not_null(table: str, field) -> None:
+    """SQLite adds a NOT NULL column with a default in place. (playhouse would rebuild the table to add the
+    constraint, and dropping the old table cascades: every ticket of every customer would go with it.)"""
+    ctx = database.obj.get_sql_context()
+    datatype = ctx.sql(field.ddl_datatype(ctx)).query()[0]
+    default = field.db_value(field.default() if callable(field.default) else field.default)
+    if isinstance(default, (bool, int, float)):
+        literal = str(int(default) if isinstance(default, bool) else default)
+    else:
+        literal = "'" + str(default).replace("'", "''") + "'"
+    database.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{field.column_name}" {datatype} NOT NULL DEFAULT {literal}')
+
+
+def _triage_sla_csat():
+    """Version 2: ticket triage, SLA and satisfaction columns; the agent table."""
+    _add_missing_columns(Ticket, V2_TICKET_COLUMNS)
     database.create_tables([Agent], safe=True)
 
 
@@ -50,7 +78,19 @@ def _broadcasts():
     database.create_tables([Broadcast, BroadcastRecipient], safe=True)
 
 
-STEPS = [_create_first_schema, _triage_sla_csat, _broadcasts]   # index + 1 = version
+def _orders_occasions_selfservice():
+    """Version 4: orders, coupons, greetings sent, customer tags, loyalty and occasion columns, the FAQ log;
+    outbox.delivery widened (Twilio statuses such as "partially_delivered" are longer than 16)."""
+    _add_missing_columns(Customer, V4_CUSTOMER_COLUMNS)
+    _add_missing_columns(Ticket, ["order_ref"])
+    for field in ("birthday", "anniversary", "tier"):
+        database.execute_sql(f"CREATE INDEX IF NOT EXISTS customer_{field} ON customer ({field})")
+    database.create_tables(V4_TABLES, safe=True)
+    if not is_sqlite():   # SQLite does not enforce lengths
+        database.execute_sql("ALTER TABLE outbox ALTER COLUMN delivery TYPE VARCHAR(32)")
+
+
+STEPS = [_create_first_schema, _triage_sla_csat, _broadcasts, _orders_occasions_selfservice]   # index + 1 = version
 
 
 def _table_exists(name: str) -> bool:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from peewee import (BigIntegerField, BooleanField, CharField, DateTimeField, DoubleField, ForeignKeyField,
-                    IntegerField, Model, TextField)
+from peewee import (BigIntegerField, BooleanField, CharField, DateField, DateTimeField, DecimalField, DoubleField,
+                    ForeignKeyField, IntegerField, Model, TextField)
 
 from db.connection import database
 
@@ -71,6 +71,13 @@ class Customer(BaseModel):
     username = CharField(max_length=64, null=True)
     marketing_opt_out = BooleanField(default=False)
     created_at = DateTimeField(default=utcnow)
+    # schema version 4: occasions, loyalty, self-service
+    birthday = CharField(max_length=5, null=True, index=True)      # "MM-DD": the greetings job finds a day by index
+    birth_year = IntegerField(null=True)
+    anniversary = CharField(max_length=5, null=True, index=True)   # "MM-DD"
+    points = IntegerField(default=0)                              # loyalty points
+    tier = CharField(max_length=32, null=True, index=True)        # loyalty tier name, kept in step with points
+    dialog = JSONField(null=True)                                 # self-service state (menu, FAQ feedback …)
 
 
 class Contact(BaseModel):
@@ -115,6 +122,8 @@ class Ticket(BaseModel):
     csat_asked_at = DateTimeField(null=True)
     rating = IntegerField(null=True)
     rating_comment = TextField(null=True)
+    # schema version 4
+    order_ref = CharField(max_length=64, null=True)           # the order this ticket is about (a delay notice answered)
 
     @property
     def number(self) -> int:
@@ -170,7 +179,7 @@ class Outbox(BaseModel):
     message_ids = JSONField(null=True)
     reason = CharField(max_length=64, null=True)
     detail = TextField(null=True)
-    delivery = CharField(max_length=16, null=True)   # Twilio callbacks: sent / delivered / read / failed …
+    delivery = CharField(max_length=32, null=True)   # Twilio callbacks: sent / delivered / read / failed …
 
     class Meta:
         indexes = ((("status", "next_attempt_at"), False),)
@@ -224,3 +233,79 @@ class BroadcastRecipient(BaseModel):
 
 
 ALL += [Broadcast, BroadcastRecipient]
+
+
+class CustomerTag(BaseModel):
+    """A shop's label on a customer (from order imports): segments select by it (schema version 4)."""
+    customer = ForeignKeyField(Customer, backref="tag_rows", on_delete="CASCADE")
+    tag = CharField(max_length=64)
+
+    class Meta:
+        indexes = ((("customer", "tag"), True), (("tag",), False))
+
+
+class Order(BaseModel):
+    """A shop's order, imported (CSV) or pushed (API) (schema version 4)."""
+    ref = CharField(max_length=64, unique=True)
+    customer = ForeignKeyField(Customer, backref="orders", on_delete="CASCADE")
+    items = TextField(default="")
+    amount = DecimalField(max_digits=14, decimal_places=2, null=True)
+    status = CharField(max_length=32, default="pending")
+    is_open = BooleanField(default=True)              # neither delivered nor cancelled: the overdue job looks here
+    promised_date = DateField(null=True)
+    delayed_until = DateField(null=True)              # the new expected date after a delay
+    delay_reason = TextField(null=True)
+    notified_for = DateField(null=True)               # the date the customer was last told about (never twice)
+    points_awarded = BooleanField(default=False)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "shop_order"   # "order" is a reserved word in SQL
+        indexes = ((("is_open", "promised_date"), False), (("customer", "created_at"), False))
+
+
+class Coupon(BaseModel):
+    """A personal discount code (schema version 4)."""
+    code = CharField(max_length=32, unique=True)
+    customer = ForeignKeyField(Customer, backref="coupons", null=True, on_delete="CASCADE")
+    kind = CharField(max_length=8, default="percent")   # percent / amount
+    value = DecimalField(max_digits=12, decimal_places=2)
+    expires_on = DateField(null=True)
+    issued_by = CharField(max_length=100, default="")
+    reason = TextField(default="")
+    ticket = ForeignKeyField(Ticket, null=True, on_delete="SET NULL")
+    order = ForeignKeyField(Order, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+    redeemed_at = DateTimeField(null=True)
+
+
+class GreetingSent(BaseModel):
+    """One occasion greeted for one customer in one year: the greetings job never sends it twice (v4)."""
+    customer = ForeignKeyField(Customer, on_delete="CASCADE")
+    occasion = CharField(max_length=64)        # birthday / anniversary / holiday name
+    year = IntegerField()
+    sent_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("customer", "occasion", "year"), True),)
+
+
+class FaqLog(BaseModel):
+    """A question the bot tried to answer itself, and how it went (schema version 4): /stats reads it."""
+    customer = ForeignKeyField(Customer, on_delete="CASCADE")
+    channel = CharField(max_length=16)
+    language = CharField(max_length=8)
+    question = TextField(default="")
+    answer_key = CharField(max_length=64, null=True)    # None: nothing matched well enough
+    score = DoubleField(null=True)
+    outcome = CharField(max_length=16, default="answered")   # answered / helpful / unhelpful / handoff
+    ticket = ForeignKeyField(Ticket, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("customer", "created_at"), False), (("created_at",), False))
+
+
+V4_TABLES = [CustomerTag, Order, Coupon, GreetingSent, FaqLog]
+ALL += V4_TABLES

@@ -6,7 +6,7 @@ import logging
 import config
 from bots.base import Inbound
 from db.models import Agent, State, Ticket
-from handlers import cards, clock, outbox, texts, tickets, triage
+from handlers import cards, clock, greetings, loyalty, orders, outbox, texts, tickets, triage
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +138,14 @@ def run_command(name: str, args: str, ticket, agent, agent_name: str) -> str | N
         return texts.for_agents("agents/chat_id", chat_id=agents_chat_id())
     if name in ("help", "start"):
         return texts.for_agents("agents/help")
+    for module in (orders, loyalty, greetings):   # commands that live with their own business rules
+        answer = module.agent_command(name, args, ticket, agent, agent_name)
+        if answer is not NOT_MINE:
+            return answer
     return texts.for_agents("agents/unknown_command", command=name)
+
+
+NOT_MINE = object()   # what a module's agent_command returns for a command it does not know
 
 
 def on_button(inbound: Inbound) -> None:

@@ -13,7 +13,7 @@ from peewee import IntegrityError
 from bots.base import SMS, Inbound
 from db.connection import after_commit, database, is_sqlite, write
 from db.models import InboundEvent
-from handlers import agents, broadcasts, csat, customers, outbox, texts, tickets
+from handlers import agents, broadcasts, csat, customers, greetings, loyalty, orders, outbox, selfservice, texts, tickets
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +147,16 @@ def route(inbound: Inbound) -> None:
                                              word=inbound.text.strip()), purpose="agents", ticket=ticket)
         log.info("marketing opt-%s channel=%s customer=%s", choice, inbound.channel, customer.id)
         return
+    for answers in SELF_ANSWERS:
+        if answers(inbound, customer, contact):
+            return
     tickets.on_customer_message(inbound, customer, contact)
+
+
+# What the bot answers by itself before a message becomes (part of) a ticket, in this order. Each takes
+# (inbound, customer, contact) and returns True when it handled the message.
+SELF_ANSWERS = [greetings.on_customer_message, loyalty.on_customer_message, orders.on_customer_message,
+                selfservice.on_customer_message]
 
 
 def on_membership(inbound: Inbound) -> None:
