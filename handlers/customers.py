@@ -1,6 +1,7 @@
 """Who is writing: find or create the customer and the contact (channel + address) they wrote from."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from bots.base import SMS, TELEGRAM, WHATSAPP, Inbound
@@ -66,6 +67,47 @@ def identify(inbound: Inbound) -> tuple[Customer, Contact]:
     if contact.is_dirty():
         contact.save()
     return customer, contact
+
+
+def best_contact(customer: Customer) -> Contact | None:
+    """Where a proactive message to this customer (greeting, coupon, order-delay notice) goes; None when nowhere.
+
+    The one rule for every message the shop starts (replies to a ticket go to the ticket's contact instead):
+    - the reachable contact the customer last wrote from (a contact marked unreachable — blocked,
+      unsubscribed, invalid number — is never chosen; a contact they never wrote from counts as oldest);
+    - a customer who never wrote (known from an order import or the API) and has no contact yet: by phone,
+      WhatsApp when twilio.whatsapp_from is set, else SMS when twilio.sms_from is set; by Telegram id
+      (private chat id = user id) when there is no phone. The Contact is created here, so call this inside
+      a write transaction;
+    - None when every contact is unreachable, or there is no way to write to them.
+    The caller still decides what the channel allows: a WhatsApp contact outside the 24-hour window
+    (cards.WHATSAPP_WINDOW; never written from = outside) takes an approved template.
+    """
+    contacts = list(Contact.select().where(Contact.customer == customer))
+    reachable = [c for c in contacts if not c.unreachable]
+    if reachable:
+        best = max(reachable, key=lambda c: (c.last_inbound_at or dt.datetime.min, c.id))
+        best.customer = customer
+        return best
+    if contacts:
+        return None
+    import config
+    twilio = config.current()["twilio"]
+    if customer.phone and twilio.get("whatsapp_from"):
+        channel, address = WHATSAPP, f"whatsapp:{customer.phone}"
+    elif customer.phone and twilio.get("sms_from"):
+        channel, address = SMS, customer.phone
+    elif customer.telegram_user_id:
+        channel, address = TELEGRAM, str(customer.telegram_user_id)
+    else:
+        return None
+    contact = Contact.get_or_none((Contact.channel == channel) & (Contact.address == address))
+    if contact is None:
+        contact = Contact.create(customer=customer, channel=channel, address=address)
+    elif contact.customer_id != customer.id or contact.unreachable:
+        return None   # the address belongs to someone else, or cannot be reached
+    contact.customer = customer
+    return contact
 
 
 def language_of(customer: Customer) -> str:
