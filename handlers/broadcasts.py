@@ -26,7 +26,7 @@ from peewee import JOIN, fn
 import config
 from bots.base import SMS, TELEGRAM, WHATSAPP, Inbound
 from db.connection import after_commit, database, is_sqlite, release, write
-from db.models import Broadcast, BroadcastRecipient, Contact, Customer, Outbox
+from db.models import Broadcast, BroadcastRecipient, Contact, Customer, CustomerTag, Order, Outbox
 from handlers import agents, cards, clock, customers, outbox, texts
 from sender.pacing import sms_segments
 
@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 KINDS = ("offer", "notice")
 CHANNELS = (WHATSAPP, SMS, TELEGRAM)
 LANGUAGES = ("ur", "en")
-NEEDS_ORDERS = ("tag", "tier", "ordered-within", "birthday-month")
 ACTIVE = ("scheduled", "sending")
 COUNT_KEYS = ("recipients", "to_send", "waiting", "sent", "delivered", "failed", "opted_out", "blocked", "skipped", "cancelled")
 OWNER_COMMANDS = ("broadcast", "broadcasts", "broadcast_cancel")
@@ -49,27 +48,63 @@ class BroadcastError(ValueError):
 
 
 # ---- segments ---------------------------------------------------------------------------------------
+SEGMENT_HELP = ("all, channel:whatsapp|sms|telegram, language:ur|en, tag:NAME, tier:NAME, ordered-within:30d, "
+                "birthday-month:1-12")
+WITHIN_UNITS = {"d": 1, "w": 7, "m": 30}
+
+
 def parse_segment(segment: str) -> dict:
-    """'channel:sms,language:ur' → {'channels': {...} or None, 'languages': {...} or None}; conditions AND."""
-    channels, languages = set(CHANNELS), set(LANGUAGES)
+    """'channel:sms,language:ur,tag:vip' → what each condition asks for; all conditions must hold (AND).
+    Keys: channels, languages (sets), tags (a set of tag names), tiers (a set), ordered_within_days, birthday_month."""
+    wanted = {"channels": set(CHANNELS), "languages": set(LANGUAGES), "tags": set(), "tiers": set(),
+              "ordered_within_days": None, "birthday_month": None}
     parts = [p.strip().lower() for p in (segment or "").split(",") if p.strip()]
     if not parts:
-        raise BroadcastError("empty segment (use all, channel:…, language:…)")
+        raise BroadcastError(f"empty segment (use {SEGMENT_HELP})")
     for part in parts:
         key, _, value = part.partition(":")
+        value = value.strip()
         if part == "all":
             continue
-        if key in NEEDS_ORDERS:
-            raise BroadcastError(f"segment {part!r} needs order data (issue 4), which does not exist yet")
         if key == "channel" and value in CHANNELS:
-            channels &= {value}
+            wanted["channels"] &= {value}
         elif key == "language" and value in LANGUAGES:
-            languages &= {value}
-        elif key in ("channel", "language"):
-            raise BroadcastError(f"unknown {key} {value!r} in {part!r}")
+            wanted["languages"] &= {value}
+        elif key == "tag" and value:
+            wanted["tags"].add(value.lstrip("#"))
+        elif key == "tier" and value:
+            wanted["tiers"].add(value)
+        elif key == "ordered-within" and value[:-1].isdigit() and value[-1:] in WITHIN_UNITS and int(value[:-1]) > 0:
+            days = int(value[:-1]) * WITHIN_UNITS[value[-1]]
+            current = wanted["ordered_within_days"]
+            wanted["ordered_within_days"] = days if current is None else min(current, days)
+        elif key == "birthday-month" and value.isdigit() and 1 <= int(value) <= 12:
+            if wanted["birthday_month"] not in (None, int(value)):
+                wanted["channels"] = set()    # two different months: nobody
+            wanted["birthday_month"] = int(value)
+        elif key in ("channel", "language", "tag", "tier", "ordered-within", "birthday-month"):
+            raise BroadcastError(f"unknown {key} {value!r} in {part!r} (use {SEGMENT_HELP})")
         else:
-            raise BroadcastError(f"unknown segment {part!r} (use all, channel:whatsapp|sms|telegram, language:ur|en)")
-    return {"channels": channels, "languages": languages}
+            raise BroadcastError(f"unknown segment {part!r} (use {SEGMENT_HELP})")
+    return wanted
+
+
+def _customer_conditions(wanted: dict, now: dt.datetime) -> list:
+    """The segment's conditions on the customer (tags, tier, recent orders, birthday month) as SQL."""
+    conditions = []
+    for tag in sorted(wanted["tags"]):
+        conditions.append(Customer.id.in_(CustomerTag.select(CustomerTag.customer).where(fn.LOWER(CustomerTag.tag) == tag)))
+    if wanted["tiers"]:
+        if len(wanted["tiers"]) > 1:
+            conditions.append(Customer.id < 0)   # one tier each: two different tiers match nobody
+        conditions.append(fn.LOWER(Customer.tier) == next(iter(wanted["tiers"])))
+    if wanted["ordered_within_days"] is not None:
+        since = now - dt.timedelta(days=wanted["ordered_within_days"])
+        conditions.append(Customer.id.in_(Order.select(Order.customer).where(Order.created_at >= since)))
+    if wanted["birthday_month"] is not None:
+        month = f"{wanted['birthday_month']:02d}"
+        conditions.append(Customer.birthday.between(f"{month}-01", f"{month}-31"))   # the birthday index
+    return conditions
 
 
 # ---- who gets what ----------------------------------------------------------------------------------
@@ -108,7 +143,7 @@ def targets(kind: str, segment: str, template: str | None = None) -> list[dict]:
     wanted = parse_segment(segment)
     now = clock.now()
     query = (Contact.select(Contact, Customer).join(Customer)
-             .where(Contact.channel.in_(sorted(wanted["channels"]) or ["-"]))
+             .where(Contact.channel.in_(sorted(wanted["channels"]) or ["-"]), *_customer_conditions(wanted, now))
              .order_by(Contact.customer, Contact.id))
     found, contacts, customer = [], [], None
 

@@ -10,7 +10,7 @@ import pytest
 
 import db
 import scheduler
-from db.models import Broadcast, BroadcastRecipient, Contact, Customer, InboundEvent, Outbox
+from db.models import Broadcast, BroadcastRecipient, Contact, Customer, CustomerTag, InboundEvent, Order, Outbox
 from handlers import broadcasts, clock
 from tests.conftest import OPEN_HOURS, eventually
 
@@ -88,13 +88,18 @@ class Ticking:
 
 # ---- segments -----------------------------------------------------------------------------------------
 def test_segments_parse_and_combine():
-    assert broadcasts.parse_segment("all") == {"channels": {"whatsapp", "sms", "telegram"}, "languages": {"ur", "en"}}
-    assert broadcasts.parse_segment("channel:sms, language:ur") == {"channels": {"sms"}, "languages": {"ur"}}
+    everyone = broadcasts.parse_segment("all")
+    assert everyone == {"channels": {"whatsapp", "sms", "telegram"}, "languages": {"ur", "en"}, "tags": set(),
+                        "tiers": set(), "ordered_within_days": None, "birthday_month": None}
+    wanted = broadcasts.parse_segment("channel:sms, language:ur")
+    assert (wanted["channels"], wanted["languages"]) == ({"sms"}, {"ur"})
     assert broadcasts.parse_segment("channel:sms,channel:telegram")["channels"] == set()   # AND: nobody
-    for needs_orders in ("tag:vip", "tier:gold", "ordered-within:30d", "birthday-month:11", "all,tag:vip"):
-        with pytest.raises(broadcasts.BroadcastError, match=r"needs order data \(issue 4\)"):
-            broadcasts.parse_segment(needs_orders)
-    for wrong in ("", "channel:fax", "language:fr", "city:lahore"):
+    wanted = broadcasts.parse_segment("tag:VIP,tier:gold,ordered-within:2w,birthday-month:12,language:ur")
+    assert (wanted["tags"], wanted["tiers"], wanted["ordered_within_days"], wanted["birthday_month"],
+            wanted["languages"]) == ({"vip"}, {"gold"}, 14, 12, {"ur"})
+    assert broadcasts.parse_segment("ordered-within:30d")["ordered_within_days"] == 30
+    for wrong in ("", "channel:fax", "language:fr", "city:lahore", "tag:", "ordered-within:soon",
+                  "ordered-within:0d", "birthday-month:13", "birthday-month:dec"):
         with pytest.raises(broadcasts.BroadcastError):
             broadcasts.parse_segment(wrong)
 
@@ -148,9 +153,43 @@ def test_cli_segments_by_channel_and_language(khidmat):
     assert offers_to(khidmat, 101, "Urdu readers only") == []
     assert cli(khidmat, "--segment", "channel:sms,language:en", "--text", "nobody", "--yes").output.count(
         "Recipients: 0") == 1
-    refused = cli(khidmat, "--segment", "tier:gold", "--text", "VIP", "--yes")
-    assert refused.exit_code != 0 and "needs order data (issue 4)" in refused.output
+    refused = cli(khidmat, "--segment", "city:lahore", "--text", "VIP", "--yes")
+    assert refused.exit_code != 0 and "unknown segment 'city:lahore'" in refused.output
     assert Broadcast.select().where(Broadcast.text == "VIP").count() == 0
+
+
+def test_cli_segments_by_tag_tier_recent_orders_and_birthday_month(khidmat):
+    """The segments that need the shop's data: tags and birthdays from imports, tiers from loyalty points,
+    orders placed recently. Conditions combine (AND)."""
+    people(khidmat)
+    ali = Customer.get(Customer.telegram_user_id == 101)
+    bilal = Customer.get(Customer.telegram_user_id == 102)
+    wa = Contact.get(Contact.address == f"whatsapp:{WA}").customer
+    now = clock.now()
+    with db.write():
+        CustomerTag.create(customer=ali, tag="vip")
+        CustomerTag.create(customer=wa, tag="VIP")
+        Customer.update(tier="Gold", birthday="12-14").where(Customer.id == ali.id).execute()
+        Customer.update(tier="Silver", birthday="11-30").where(Customer.id == bilal.id).execute()
+        Order.create(ref="A-1", customer=bilal, created_at=now - dt.timedelta(days=3))
+        Order.create(ref="A-2", customer=wa, created_at=now - dt.timedelta(days=90))
+    db.connection.release()
+
+    def reached(segment, words):
+        result = cli(khidmat, "--segment", segment, "--text", words, "--yes")
+        assert result.exit_code == 0, result.output
+        telegram = {chat for chat in (101, 102) if offers_to(khidmat, chat, words)}
+        whatsapp = {"wa"} if twilio_offers(khidmat, f"whatsapp:{WA}", words) else set()
+        return telegram | whatsapp
+
+    assert reached("tag:vip", "For VIPs") == {101, "wa"}
+    assert reached("tag:vip,channel:telegram", "VIPs on Telegram") == {101}
+    assert reached("tier:gold", "Gold only") == {101}
+    assert reached("tier:silver", "Silver only") == {102}
+    assert reached("ordered-within:30d", "Thanks for your order") == {102}
+    assert reached("ordered-within:6m", "Half a year") == {102, "wa"}
+    assert reached("birthday-month:12", "December birthdays") == {101}
+    assert reached("birthday-month:12,tier:silver", "Nobody") == set()
 
 
 def test_cli_answering_no_sends_nothing(khidmat):
@@ -297,8 +336,8 @@ def test_owner_chat_flow_preview_confirm_progress_and_report(make_khidmat):
         k.tg_message(OWNER, "/broadcast", first_name="Owner")
         ask = k.wait_chat(OWNER, lambda t: "who should receive it" in t)[-1]
         assert "bc:1:seg:channel:telegram" in buttons_of(k, ask)
-        k.tg_message(OWNER, "tier:gold", first_name="Owner")
-        k.wait_chat(OWNER, lambda t: "needs order data (issue 4)" in t)
+        k.tg_message(OWNER, "city:lahore", first_name="Owner")
+        k.wait_chat(OWNER, lambda t: "unknown segment 'city:lahore'" in t)
         tap(k, ask, "bc:1:seg:channel:telegram")
         k.wait_chat(OWNER, lambda t: "Now send the text" in t and "2 customer(s)" in t)
         k.tg_message(OWNER, "Flash sale tonight", first_name="Owner")
