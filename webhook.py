@@ -26,6 +26,7 @@ from handlers import delivery, inbound, media
 log = logging.getLogger("khidmat.web")
 routes = Blueprint("routes", __name__)
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+OK_JSON = '{"ok":true}\n'
 
 
 def create_app(settings: config.Settings | None = None) -> Flask:
@@ -79,19 +80,19 @@ def telegram_webhook():
         log.warning("malformed telegram update acknowledged and dropped (no usable update_id)")
         return jsonify(ok=True)
     inbound.store("telegram", str(data["update_id"]), _storable(data))
-    return jsonify(ok=True)
+    return Response(OK_JSON, mimetype="application/json")
 
 
-def _storable(data: dict) -> dict:
-    """The update with lone UTF-16 surrogates (JSON may escape them, "\\ud800"; no database stores them as
-    text) replaced by U+FFFD, so that one odd character cannot turn the whole update into a 500."""
+def _storable(data: dict) -> str:
+    """The update as JSON text, with lone UTF-16 surrogates (JSON may escape them, "\\ud800"; no database
+    stores them as text) replaced by U+FFFD, so that one odd character cannot turn the whole update into a 500."""
     text = json.dumps(data, ensure_ascii=False)
     try:
         text.encode("utf-8")
-        return data
+        return text
     except UnicodeEncodeError:
         log.warning("telegram update %s carried lone surrogates: replaced", data["update_id"])
-        return json.loads(text.encode("utf-16", "surrogatepass").decode("utf-16", "replace"))
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def twilio_signed(view):
