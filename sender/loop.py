@@ -9,6 +9,7 @@ only as a fallback.
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import logging
 import threading
@@ -44,6 +45,9 @@ class Sender:
         self.lane_wait: dict[str, float] = {}      # destination → monotonic time before which it waits
         self.merge_interval = settings["sender"]["merge_interval_s"]
         self.merged_at: dict[str, float] = {}      # merge key (a ticket's group relay) → when it last went
+        # a ticket's follow-ups in the group's current minute: a flooding ticket may not take the slots of the
+        # minute that are kept for the others (see _pick)
+        self.merged_recent: dict[str, collections.deque] = {}
         # a platform away (5xx, timeouts, network errors): the channel is "failing" until a send succeeds,
         # and meanwhile sends one message at a time (a probe) instead of `concurrency` doomed ones; the
         # lanes that waited for it are retried at once when it is back, so priority decides who goes first
@@ -186,6 +190,7 @@ class Sender:
             batch = self._merge(lane_rows[start:])
             if head.merge_key and head.payload.get("merge_header"):
                 self.merged_at[head.merge_key] = now
+                self.merged_recent.setdefault(head.merge_key, collections.deque()).append(now)
             # reserve the slot the pacer gives it; the send waits for it (sending from rows already fetched
             # keeps a rate-bound channel at its limit instead of one message per database round)
             self.pacer.take(head.channel, head.chat_id, now + wait, head.payload.get("text", ""))
@@ -203,19 +208,34 @@ class Sender:
         back holds back the later rows of its ticket, so order within a ticket is kept."""
         held: set[int] = set()
         soonest = self.poll
+        window = self.pacer.groups.get(lane_rows[0].chat_id) if lane_rows else None
         for index, row in enumerate(lane_rows):
             if row.ticket_id is not None and row.ticket_id in held:
                 continue
             if row.merge_key and row.payload.get("merge_header"):
                 ready_at = self.merged_at.get(row.merge_key, -1e9) + self.merge_interval
-                if ready_at > now:
+                if ready_at > now or self._flooding(row.merge_key, window, now):
                     held.add(row.ticket_id)
-                    soonest = min(soonest, ready_at - now)
+                    soonest = min(soonest, max(ready_at - now, 0.5))
                     continue
             return index, 0.0
         if len(self.merged_at) > 10000:
             self.merged_at = {k: t for k, t in self.merged_at.items() if t + self.merge_interval > now}
+            self.merged_recent = {k: q for k, q in self.merged_recent.items() if q and q[-1] > now - 60}
         return None, soonest
+
+    def _flooding(self, merge_key: str, window, now: float) -> bool:
+        """A ticket that already had its share of the group's minute (a fifth of it), while only the last
+        quarter of the minute's slots is left: those slots are kept for other tickets (a new customer's card
+        must not wait a minute behind two floods)."""
+        if window is None:
+            return False
+        recent = self.merged_recent.get(merge_key)
+        if not recent:
+            return False
+        while recent and recent[0] <= now - window.period:
+            recent.popleft()
+        return len(recent) >= max(2, window.limit // 5) and window.free(now) <= max(1, window.limit // 4)
 
     @staticmethod
     def _merge(lane_rows: list[Outbox]) -> list[Outbox]:

@@ -42,6 +42,11 @@ class Window:
     def take(self, now: float, cost: float = 1) -> None:
         self.times.append(now)
 
+    def free(self, now: float) -> int:
+        """How many events the current period still allows."""
+        self.wait(now)
+        return self.limit - len(self.times)
+
 
 def sms_segments(text: str) -> int:
     """SMS segments a text costs: GSM-7 160 (153 when split), anything else (Urdu) UCS-2 70 (67)."""
