@@ -7,7 +7,7 @@ import logging
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from db.connection import release
-from handlers import broadcasts, hours, housekeeping, sla
+from handlers import broadcasts, greetings, hours, housekeeping, orders, sla
 
 log = logging.getLogger(__name__)
 
@@ -18,15 +18,23 @@ JOBS = {   # name → (function, how often)
     "sla": (sla.remind, {"minutes": 1}),
     "opening": (hours.post_opening_summary, {"minutes": 1}),
     "broadcasts": (broadcasts.tick, {"seconds": 2}),   # start scheduled ones, resume, report progress
+    "greetings": (greetings.tick, {"minutes": 1}),      # the day's greetings once greetings.send_at has passed
+    "overdue": (orders.overdue, {"hours": 1}),          # late orders: notices (opening hours), the day's list
 }
 
 
-def run(name: str) -> None:
-    """Run one job now (the scheduler, and `flask --app webhook jobs run NAME`); its connection goes back
-    to the pool afterwards."""
-    function, _ = JOBS[name]
+ON_DEMAND = {   # what `jobs run NAME` runs instead of the scheduled function (e.g. whatever the time of day)
+    "greetings": greetings.run_now,
+    "overdue": orders.overdue_now,
+}
+
+
+def run(name: str, on_demand: bool = False):
+    """Run one job now (the scheduler, and `flask --app webhook jobs run NAME` with on_demand); its connection
+    goes back to the pool afterwards. Returns what the job reports (a summary line, or None)."""
+    function = ON_DEMAND.get(name, JOBS[name][0]) if on_demand else JOBS[name][0]
     try:
-        function()
+        return function()
     finally:
         release()
 

@@ -37,10 +37,13 @@ def create_app(settings: config.Settings | None = None) -> Flask:
     db.connect(settings["database"]["url"])
     migrations.upgrade()
     app.register_blueprint(routes)
+    from api import api
+    app.register_blueprint(api)
     app.cli.add_command(set_webhook_command)
     app.cli.add_command(db_command)
     app.cli.add_command(jobs_command)
     app.cli.add_command(broadcast_command)
+    app.cli.add_command(orders_command)
     app.teardown_request(_release_connection)
 
     @app.errorhandler(DatabaseError)
@@ -219,11 +222,13 @@ def jobs_command():
 @jobs_command.command("run")
 @click.argument("name")
 def jobs_run(name):
-    """Run one scheduled job now (prune, stuck, sla, opening)."""
+    """Run one scheduled job now (prune, stuck, sla, opening, broadcasts, greetings — greetings whatever the time)."""
     import scheduler
     if name not in scheduler.JOBS:
         raise click.ClickException(f"unknown job {name!r}; jobs: {', '.join(scheduler.JOBS)}")
-    scheduler.run(name)
+    report = scheduler.run(name, on_demand=True)
+    if report:
+        click.echo(report)
     click.echo(f"job {name} done")
 
 
@@ -255,6 +260,46 @@ def broadcast_command(segment, text, kind, template, at, yes):
     broadcasts.pump(b.id)
     for line in broadcasts.watch(b.id):
         click.echo(line)
+
+
+@click.group("orders")
+def orders_command():
+    """Orders: import a CSV file, mark an order delayed."""
+
+
+@orders_command.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def orders_import(path):
+    """Import or update orders from a CSV file (columns in README: Orders). Prints the summary."""
+    from handlers import orderdata, orders
+    with open(path, "rb") as fh:
+        data = fh.read()
+    try:
+        report = orders.import_csv(data)
+    except orderdata.Invalid as exc:
+        raise click.ClickException(f"{path}: {'; '.join(exc.errors.values())}")
+    click.echo(report.summary(path))
+
+
+@orders_command.command("delay")
+@click.argument("ref")
+@click.option("--until", required=True, help="the new expected date, YYYY-MM-DD")
+@click.option("--reason", required=True, help="why, in words the customer reads")
+def orders_delay(ref, until, reason):
+    """Mark an order delayed and tell its customer at once, in their language."""
+    from handlers import orderdata, orders
+    try:
+        with db.write():
+            order, notice = orders.delay(ref, until, reason)
+    except orders.NotFound:
+        raise click.ClickException(f"no order {ref}")
+    except orderdata.Invalid as exc:
+        raise click.ClickException("; ".join(f"{k}: {v}" if k not in v else v for k, v in exc.errors.items()))
+    told = {"sent": f"customer told on {notice.channel}", "already": "customer already told about this date",
+            "no_template": "NOT told: WhatsApp outside the 24-hour window and no template set (agents told)",
+            "unreachable": "NOT told: no way to reach the customer (agents told)"}[notice.outcome]
+    coupon = f"; coupon {notice.coupon}" if notice.coupon else ""
+    click.echo(f"order {order.ref} delayed until {order.delayed_until.isoformat()}: {told}{coupon}")
 
 
 # ---- python webhook.py -------------------------------------------------------------------------

@@ -9,7 +9,8 @@ import logging
 from db.connection import database, is_sqlite, write
 from playhouse.migrate import SchemaMigrator, migrate
 
-from db.models import ALL, V4_TABLES, Agent, Broadcast, BroadcastRecipient, Customer, SchemaVersion, Ticket
+from db.models import (ALL, V4_TABLES, Agent, Broadcast, BroadcastRecipient, Customer, GreetingSent, Order,
+                       SchemaVersion, Ticket)
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,8 @@ def _orders_occasions_selfservice():
     for field in ("birthday", "anniversary", "tier"):
         database.execute_sql(f"CREATE INDEX IF NOT EXISTS customer_{field} ON customer ({field})")
     database.create_tables(V4_TABLES, safe=True)
+    _add_missing_columns(GreetingSent, ["outcome"])   # added while version 4 was in development
+    _add_missing_columns(Order, ["notified_at"])      # likewise
     if not is_sqlite():   # SQLite does not enforce lengths
         database.execute_sql("ALTER TABLE outbox ALTER COLUMN delivery TYPE VARCHAR(32)")
 

@@ -256,6 +256,7 @@ class Order(BaseModel):
     delayed_until = DateField(null=True)              # the new expected date after a delay
     delay_reason = TextField(null=True)
     notified_for = DateField(null=True)               # the date the customer was last told about (never twice)
+    notified_at = DateTimeField(null=True)            # when a delay notice last reached the outbox (their answer opens a ticket)
     points_awarded = BooleanField(default=False)
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
@@ -286,6 +287,7 @@ class GreetingSent(BaseModel):
     occasion = CharField(max_length=64)        # birthday / anniversary / holiday name
     year = IntegerField()
     sent_at = DateTimeField(default=utcnow)
+    outcome = CharField(max_length=32, default="sent")   # sent / opted_out / unreachable / no_contact / no_template
 
     class Meta:
         indexes = ((("customer", "occasion", "year"), True),)

@@ -6,7 +6,7 @@ import datetime as dt
 
 from bots.base import WHATSAPP
 from db.models import Contact, Message, Outbox, Ticket
-from handlers import clock, customers, outbox, texts
+from handlers import clock, customers, loyalty, outbox, texts
 
 PRIORITY_MARK = {"low": "▫️", "normal": "", "high": "🟠", "urgent": "🔴"}
 PRIORITIES = ("low", "normal", "high", "urgent")
@@ -52,9 +52,15 @@ def text(ticket: Ticket, excerpt: str | None = None, earlier: int | None = None)
         priority=f"{PRIORITY_MARK[ticket.priority]} {ticket.priority}".strip(),
         assignee=ticket.assignee or texts.for_agents("agents/nobody"),
         tags=" ".join(f"#{t}" for t in ticket.tags) or "—")]
+    loyalty_line = loyalty.card_line(customer)   # "⭐ Gold · 2,340 points": regulars are recognised
+    if loyalty_line:
+        lines.append(loyalty_line)
     window = whatsapp_window(contacts)
     if window:
         lines.append(window)
+    if ticket.order_ref:
+        from handlers import orders
+        lines.append(orders.card_line(ticket.order_ref))
     if ticket.urgent:
         lines.append(texts.for_agents("agents/card_urgent"))
     if body:

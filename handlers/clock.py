@@ -20,3 +20,12 @@ def travel_to(moment: dt.datetime) -> None:
 def reset() -> None:
     global _offset
     _offset = dt.timedelta(0)
+
+
+def local_now() -> dt.datetime:
+    """The shop's wall-clock time now (app.timezone), naive: what the shop's calendar and clock read."""
+    from zoneinfo import ZoneInfo
+
+    import config
+    zone = ZoneInfo(config.current()["app"]["timezone"])
+    return now().replace(tzinfo=dt.timezone.utc).astimezone(zone).replace(tzinfo=None)

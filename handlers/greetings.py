@@ -1,16 +1,361 @@
-"""Greetings: birthdays, anniversaries and the shop's holidays, sent once a year by a daily job."""
+"""Greetings: birthdays, anniversaries and the shop's holidays, sent once a year by a daily job.
+
+Occasions are stored on the customer as "MM-DD" (indexed): set by order imports, by an agent in a ticket
+(/setbirthday DD-MM, /setanniversary DD-MM) or by the customer (/birthday DD-MM on Telegram, "birthday 14-08"
+or "سالگرہ 14-08" anywhere). Holidays are listed in settings ([greetings] holidays, "YYYY-MM-DD name").
+
+The `greetings` job (scheduler, every minute) does the day's work once the shop's local time has passed
+greetings.send_at; `flask --app webhook jobs run greetings` does it now, whatever the time. Each customer is
+greeted at most once per occasion and year: a GreetingSent row (unique customer, occasion, year) is written
+in the same transaction as the outbox row (idempotency key g:{occasion}:{year}:c{customer}) — or as the
+reason they were left out (opted out, unreachable, no contact, no WhatsApp template), which is final for
+that year. Messages go at bulk priority in chunks (broadcasts.chunk) while the outbox holds fewer than
+broadcasts.backlog bulk messages, so replies to customers are never held up; the next run continues.
+"""
 from __future__ import annotations
 
-from bots.base import Inbound
-from db.models import Contact, Customer
+import collections
+import datetime as dt
+import json
+import logging
+import re
+from dataclasses import dataclass
+
+from peewee import fn
+
+import config
+from bots.base import TELEGRAM, Inbound
+from db.connection import database, is_sqlite, write
+from db.models import Contact, Customer, GreetingSent, State
+from handlers import clock, customers, outbox, texts
+
+log = logging.getLogger(__name__)
+
+LOCK_KEY = 7212006          # PostgreSQL advisory lock: one greetings run at a time (scheduler and CLI)
+OCCASION_FIELDS = {"birthday": "birthday", "anniversary": "anniversary"}
+
+# what a customer types: the command or keyword, then the date
+_CUSTOMER_FORMS = [
+    ("birthday", re.compile(r"^/birthday(?:@\w+)?(?:\s+(?P<rest>.*))?$", re.I | re.S), True),
+    ("anniversary", re.compile(r"^/anniversary(?:@\w+)?(?:\s+(?P<rest>.*))?$", re.I | re.S), True),
+    ("anniversary", re.compile(r"^(?:my\s+)?(?:wedding\s+)?anniversary\s*[:\-]?\s+(?P<rest>.+)$", re.I | re.S), False),
+    ("anniversary", re.compile(r"^(?:میری\s+)?شادی\s+کی\s+سالگرہ\s*[:\-]?\s*(?P<rest>.+)$", re.S), False),
+    ("birthday", re.compile(r"^(?:my\s+)?(?:birthday|b-?day|dob)\s*[:\-]?\s+(?P<rest>.+)$", re.I | re.S), False),
+    ("birthday", re.compile(r"^(?:میری\s+)?سالگرہ\s*[:\-]?\s*(?P<rest>.+)$", re.S), False),
+]
+_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+_NUMERIC = re.compile(r"^(\d{1,2})\s*[-/.]\s*(\d{1,2})(?:\s*[-/.]\s*(\d{4}))?$")
+_WORDED = re.compile(r"^(\d{1,2})\s*[-\s]\s*([^\d\s-]+)(?:\s*[-\s]\s*(\d{4}))?$")
+_MONTH_SHORT = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 
 
+# ---- dates ------------------------------------------------------------------------------------------
+def _month_number(word: str) -> int | None:
+    word = word.strip(".").lower()
+    for lang in texts.LANGUAGES:
+        names = [n.strip().lower() for n in texts.render(lang, "months").splitlines()]
+        if word in names:
+            return names.index(word) + 1
+    return _MONTH_SHORT.index(word[:3]) + 1 if word[:3] in _MONTH_SHORT and len(word) >= 3 else None
+
+
+def looks_like_date(text: str) -> bool:
+    """Day and month written the way people do (valid or not): 14-08, 14/8, ۱۴-۰۸, 14 August, 31-02."""
+    text = text.translate(_DIGITS).strip().rstrip(".!")
+    worded = _WORDED.match(text)
+    return bool(_NUMERIC.match(text) or (worded and _month_number(worded.group(2))))
+
+
+def parse_day(text: str, today: dt.date | None = None) -> tuple[str, int | None] | None:
+    """'14-08', '14/8', '۱۴-۰۸', '14 August', '14-08-1990' → ('08-14', year or None); None when not a real day.
+    29 February is a real birthday (greeted on 28 February in other years)."""
+    text = (text or "").translate(_DIGITS).strip().rstrip(".!")
+    numeric, worded = _NUMERIC.match(text), _WORDED.match(text)
+    if numeric:
+        day, month, year = int(numeric.group(1)), int(numeric.group(2)), numeric.group(3)
+    elif worded and _month_number(worded.group(2)):
+        day, month, year = int(worded.group(1)), _month_number(worded.group(2)), worded.group(3)
+    else:
+        return None
+    year = int(year) if year else None
+    today = today or clock.local_now().date()
+    if year is not None and not 1900 <= year <= today.year:
+        return None
+    try:
+        dt.date(year or 2000, month, day)          # 2000: a leap year, so 29 February passes without a year
+    except ValueError:
+        return None
+    return f"{month:02d}-{day:02d}", year
+
+
+def describe_day(lang: str, mm_dd: str) -> str:
+    month, day = (int(x) for x in mm_dd.split("-"))
+    return texts.day_month(lang, day, month)
+
+
+def _set(customer: Customer, occasion: str, value: tuple[str, int | None] | None) -> None:
+    """Store (or clear, with None) a customer's birthday or anniversary."""
+    fields = {OCCASION_FIELDS[occasion]: value[0] if value else None}
+    if occasion == "birthday" and (value is None or value[1]):
+        fields["birth_year"] = value[1] if value else None
+    Customer.update(**fields).where(Customer.id == customer.id).execute()
+    for name, v in fields.items():
+        setattr(customer, name, v)
+    customer._dirty -= set(fields)
+
+
+# ---- the customer tells us ----------------------------------------------------------------------------
 def on_customer_message(inbound: Inbound, customer: Customer, contact: Contact) -> bool:
-    """A customer telling us their birthday (/birthday DD-MM, "birthday 14-08"); True when handled."""
-    return False
+    """A customer telling us their birthday (/birthday DD-MM, "birthday 14-08", "سالگرہ 14-08") or
+    anniversary; True when handled. A keyword followed by anything but a date ("birthday gift not
+    received") is an ordinary message and goes on to the ticket rules."""
+    if inbound.kind != "message" or not inbound.text:
+        return False
+    text = inbound.text.strip()
+    for occasion, pattern, is_command in _CUSTOMER_FORMS:
+        match = pattern.match(text)
+        if match and (is_command or looks_like_date(match.group("rest") or "")):
+            break
+    else:
+        return False
+    lang = customers.language_of(customer)
+    value = parse_day(match.group("rest") or "")
+    if value is None:
+        example = texts.render(lang, f"greetings/example_{occasion}_{'command' if contact.channel == TELEGRAM else 'word'}")
+        outbox.to_contact(contact, texts.render(lang, "greetings/date_invalid", example=example), purpose="occasion")
+        return True
+    _set(customer, occasion, value)
+    outbox.to_contact(contact, texts.render(lang, f"greetings/{occasion}_saved", name=customers.greeting_name(customer),
+                                            date=describe_day(lang, value[0]), shop=_shop()), purpose="occasion")
+    from handlers import tickets
+    ticket = tickets.open_ticket_of(customer)
+    if ticket:
+        outbox.to_group(texts.for_agents(f"agents/{occasion}_set_by_customer",
+                                         date=describe_day(config.current()["app"]["agent_language"], value[0])),
+                        purpose="agents", ticket=ticket)
+    log.info("%s set by the customer channel=%s customer=%s", occasion, inbound.channel, customer.id)
+    return True
+
+
+# ---- agents in a ticket -------------------------------------------------------------------------------
+AGENT_COMMANDS = {"setbirthday": "birthday", "setanniversary": "anniversary"}
 
 
 def agent_command(name: str, args: str, ticket, agent, agent_name: str):
-    """The agents' greeting commands (/setbirthday); handlers.agents.NOT_MINE for any other command."""
+    """/setbirthday DD-MM and /setanniversary DD-MM in a ticket set its customer's day (DD-MM-YYYY keeps the
+    year of birth; '-' clears it); handlers.agents.NOT_MINE for any other command."""
     from handlers.agents import NOT_MINE
-    return NOT_MINE
+    occasion = AGENT_COMMANDS.get(name)
+    if occasion is None:
+        return NOT_MINE
+    if ticket is None:
+        return texts.for_agents("agents/usage_outside_ticket", command=name)
+    customer = ticket.customer
+    who = customers.display_name(customer)
+    if args.strip() == "-":
+        _set(customer, occasion, None)
+        return texts.for_agents(f"agents/{occasion}_cleared", name=who)
+    value = parse_day(args)
+    if value is None:
+        return texts.for_agents("agents/usage_setoccasion", command=name)
+    _set(customer, occasion, value)
+    log.info("%s set by agent ticket=%s customer=%s", occasion, ticket.number, customer.id)
+    lang = config.current()["app"]["agent_language"]
+    date = texts.day_month(lang, int(value[0][3:]), int(value[0][:2]), value[1])
+    return texts.for_agents(f"agents/{occasion}_set", name=who, date=date, agent=agent_name)
+
+
+# ---- the daily job ------------------------------------------------------------------------------------
+@dataclass
+class Occasion:
+    name: str                  # GreetingSent.occasion and the template greetings/<name>
+    kind: str                  # birthday / anniversary / holiday
+    year: int
+    coupon_percent: float
+    days: tuple = ()           # "MM-DD" values to look up (birthdays, anniversaries)
+
+
+def _settings() -> dict:
+    return config.current().get("greetings", {})
+
+
+def holidays(problems: list | None = None) -> list[tuple[dt.date, str]]:
+    """The shop's holidays from settings: (date, name). Bad entries are left out (and reported)."""
+    found = []
+    for entry in _settings().get("holidays") or []:
+        parts = str(entry).split()
+        try:
+            day, name = dt.date.fromisoformat(parts[0]), parts[1]
+            if len(parts) != 2 or not re.fullmatch(r"[a-z0-9_]{1,60}", name):
+                raise ValueError
+        except (ValueError, IndexError):
+            (problems if problems is not None else []).append(f"holiday {entry!r}: use \"YYYY-MM-DD name\"")
+            continue
+        if not texts.exists(f"greetings/{name}"):
+            (problems if problems is not None else []).append(f"holiday {entry!r}: no templates/en/greetings/{name}.txt")
+            continue
+        found.append((day, name))
+    return found
+
+
+def occasions_on(day: dt.date, problems: list | None = None) -> list[Occasion]:
+    """What to greet for on a local day: birthdays (29 February ones on 28 February of other years),
+    anniversaries, and the holidays listed for that date."""
+    conf = _settings()
+    days = (f"{day:%m-%d}",)
+    if day.month == 2 and day.day == 28 and not _leap(day.year):
+        days += ("02-29",)
+    found = []
+    if conf.get("birthdays", True):
+        found.append(Occasion("birthday", "birthday", day.year, float(conf.get("birthday_coupon_percent") or 0), days))
+    if conf.get("anniversaries", True):
+        found.append(Occasion("anniversary", "anniversary", day.year,
+                              float(conf.get("anniversary_coupon_percent") or 0), days))
+    for holiday, name in holidays(problems):
+        if holiday == day:
+            found.append(Occasion(name, "holiday", day.year, float(conf.get("holiday_coupon_percent") or 0)))
+    return found
+
+
+def _leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def _send_at() -> dt.time:
+    try:
+        return dt.time.fromisoformat(str(_settings().get("send_at") or "10:00"))
+    except ValueError:
+        log.error("greetings.send_at %r is not HH:MM; using 10:00", _settings().get("send_at"))
+        return dt.time(10, 0)
+
+
+def tick() -> str | None:
+    """The scheduler's job: the day's greetings, once the shop's local time has passed send_at."""
+    local = clock.local_now()
+    if not _settings().get("enabled", True) or local.time() < _send_at():
+        return None
+    return run(local.date())
+
+
+def run_now() -> str:
+    """`flask --app webhook jobs run greetings`: today's greetings now, whatever the time of day."""
+    return run(clock.local_now().date())
+
+
+def selection(occasion: Occasion, after_id: int = 0, limit: int = 500):
+    """The next customers to greet for an occasion, by id. Birthdays and anniversaries are found through
+    their index (customer_birthday, customer_anniversary) minus those already greeted this year; a holiday
+    goes to every customer, after the last one done (kept in State)."""
+    query = Customer.select().order_by(Customer.id).limit(limit)
+    if occasion.kind == "holiday":
+        return query.where(Customer.id > after_id)
+    column = getattr(Customer, OCCASION_FIELDS[occasion.kind])
+    done = GreetingSent.select(GreetingSent.id).where(
+        (GreetingSent.customer == Customer.id) & (GreetingSent.occasion == occasion.name) &
+        (GreetingSent.year == occasion.year))
+    return query.where(column.in_(list(occasion.days)) & (Customer.id > after_id) & ~fn.EXISTS(done))
+
+
+def run(day: dt.date) -> str:
+    """Greet for the occasions of a local day, chunk by chunk while the bulk backlog has room; a summary."""
+    from handlers import broadcasts
+    problems: list[str] = []
+    found = occasions_on(day, problems)
+    for problem in problems:
+        log.error("greetings: %s", problem)
+    counts: dict[str, collections.Counter] = {}
+    more = False
+    chunk = int(config.current().get("broadcasts", {}).get("chunk", 500))
+    backlog = int(config.current().get("broadcasts", {}).get("backlog", 2000))
+    for occasion in found:
+        tally = counts.setdefault(occasion.name, collections.Counter())
+        after_id = 0
+        while True:
+            room = backlog - broadcasts.bulk_backlog()
+            if room <= 0:
+                more = True
+                break
+            done, after_id = _chunk(occasion, after_id, min(chunk, room), tally)
+            if not done:
+                break
+        if more:
+            break
+    summary = f"greetings {day}: " + ("; ".join(
+        f"{name} " + ", ".join(f"{k} {v}" for k, v in sorted(t.items())) if t else f"{name} nothing new"
+        for name, t in counts.items()) or "no occasion today")
+    if more:
+        summary += " — the outbox is full of bulk messages: the next run continues"
+    if any(counts.values()):
+        log.info(summary)
+    return summary
+
+
+def _chunk(occasion: Occasion, after_id: int, limit: int, tally: collections.Counter) -> tuple[int, int]:
+    """Greet the next customers of an occasion in one transaction; (how many, the last customer id)."""
+    cursor_key = f"greetings:{occasion.name}:{occasion.year}"
+    with write():
+        if not is_sqlite():
+            database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+        if occasion.kind == "holiday":
+            after_id = max(after_id, int(State.read(cursor_key, "0")))
+        batch = list(selection(occasion, after_id, limit))
+        for customer in batch:
+            outcome = _greet(customer, occasion)
+            GreetingSent.create(customer=customer, occasion=occasion.name, year=occasion.year, outcome=outcome,
+                                sent_at=clock.now())
+            tally[outcome] += 1
+        if batch and occasion.kind == "holiday":
+            State.put(cursor_key, str(batch[-1].id))
+    return len(batch), (batch[-1].id if batch else after_id)
+
+
+def whatsapp_template(occasion: str, lang: str) -> str:
+    """The Content SID configured for an occasion and language ('' when none)."""
+    for entry in _settings().get("whatsapp_templates") or []:
+        parts = str(entry).split()
+        if len(parts) == 3 and parts[0] == occasion and parts[1] == lang:
+            return parts[2]
+    return ""
+
+
+def _greet(customer: Customer, occasion: Occasion) -> str:
+    """Enqueue one customer's greeting (with a coupon when the shop gives one); the outcome."""
+    from handlers import broadcasts, loyalty
+    conf = _settings()
+    promotional = occasion.coupon_percent > 0
+    if customer.marketing_opt_out:
+        if not conf.get("plain_wishes_ignore_opt_out", False):
+            return "opted_out"
+        promotional = False            # a plain wish only: never a coupon to someone who said STOP
+    contact = customers.best_contact(customer)
+    if contact is None:
+        has_any = Contact.select().where(Contact.customer == customer).exists()
+        return "unreachable" if has_any else "no_contact"
+    lang = customers.language_of(customer)
+    name = customers.greeting_name(customer)
+    extra = {}
+    if broadcasts.outside_window(contact, clock.now()):
+        sid = whatsapp_template(occasion.name, lang)
+        if not sid:
+            log.info("greeting %s skipped: WhatsApp outside the 24-hour window and no template for %s customer=%s",
+                     occasion.name, lang, customer.id)
+            return "no_template"
+        extra["content_sid"] = sid
+    text = texts.render(lang, f"greetings/{occasion.name}", name=name, shop=_shop())
+    variables = {"1": name, "2": _shop()}
+    if promotional:
+        coupon = loyalty.issue_coupon(customer, kind="percent", value=occasion.coupon_percent, issued_by="greetings",
+                                      reason=f"{occasion.name} {occasion.year}",
+                                      valid_days=int(conf.get("coupon_valid_days") or 14))
+        words = loyalty.coupon_words(lang, coupon)
+        text += "\n\n" + texts.render(lang, "greetings/coupon", shop=_shop(), **words)
+        variables.update({"3": words["code"], "4": words["value"], "5": words["expires"]})
+    if extra:
+        extra["content_variables"] = json.dumps(variables, ensure_ascii=False)
+    outbox.to_contact(contact, text, purpose="greeting", priority=outbox.PRIORITY_BULK,
+                      idempotency_key=f"g:{occasion.name}:{occasion.year}:c{customer.id}", **extra)
+    return "sent"
+
+
+def _shop() -> str:
+    return config.current()["app"]["shop_name"]

@@ -1,39 +1,281 @@
-"""Coupons and loyalty: personal discount codes (/discount), points from orders, tiers, "points"."""
+"""Coupons and loyalty: personal discount codes (/discount), points from orders, tiers, "points".
+
+- Coupons: unique 8-character codes (no 0/O, 1/I), percent or amount, an expiry (shop-local date), who issued
+  them and why. Agents issue them in a ticket with /discount (within coupons.agent_max_percent /
+  agent_max_amount; owners have no limit); greetings issue them too (handlers/greetings.py).
+- Points: loyalty.points_per_100 per 100 of an order's amount, once per order (Order.points_awarded), when
+  the order's status is one of loyalty.award_statuses (delivered) — handlers/orders.py calls on_order_saved
+  after saving an order. The tier (loyalty.tiers, "Name:threshold") is kept in Customer.tier.
+- Customers ask "points", "پوائنٹس", "points kitne hain", /points; with an open ticket only /points or the
+  bare word is answered by the bot (anything else is words for the agents).
+"""
 from __future__ import annotations
 
+import datetime as dt
+import logging
+import re
+from decimal import Decimal, InvalidOperation
+
+import config
 from bots.base import Inbound
-from db.models import Contact, Customer
+from db.connection import write
+from db.models import Contact, Customer, Message, Order, Ticket
+from handlers import clock, customers, outbox, texts
+
+log = logging.getLogger(__name__)
+
+POINT_WORDS = {"points", "point", "pts", "پوائنٹس", "پوائنٹ", "پوائنٹز"}
+EXACT_WORDS = {"points", "پوائنٹس"}          # all the bot answers by itself while the customer has an open ticket
+# words that may stand around the point word in a question about them ("how many points do I have",
+# "mere points kitne hain", "میرے پوائنٹس کتنے ہیں"); any other word makes it a message for the agents
+FILLER_WORDS = {
+    "my", "mere", "meray", "mery", "mairay", "how", "many", "much", "do", "i", "have", "what", "are", "is", "check",
+    "balance", "total", "loyalty", "show", "please", "plz", "pls", "kitne", "kitnay", "kitny", "kitni", "hain",
+    "hai", "hen", "hy", "ke", "kay", "ki", "batao", "bataen", "bataein", "bta", "btao", "me", "mujhe", "kya",
+    "میرے", "میرا", "میری", "کتنے", "کتنی", "ہیں", "ہے", "چیک", "بیلنس", "لائلٹی", "بتائیں", "بتاؤ", "کیا", "کریں",
+    "پلیز", "مجھے",
+}
+_PUNCTUATION = re.compile(r"[?؟!.,،۔:;'\"()]+")
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"   # no 0/O, 1/I: codes are read aloud and typed on phones
+
+
+# ---- points and tiers ---------------------------------------------------------------------------------
+def _settings() -> dict:
+    return config.current().get("loyalty", {})
+
+
+def tiers() -> list[tuple[str, int]]:
+    """loyalty.tiers as (name, threshold), lowest first; bad entries are logged and left out."""
+    found = []
+    for entry in _settings().get("tiers") or []:
+        name, _, threshold = str(entry).rpartition(":")
+        if name.strip() and threshold.strip().isdigit():
+            found.append((name.strip(), int(threshold)))
+        else:
+            log.error("loyalty.tiers: %r is not \"Name:points\"", entry)
+    return sorted(found, key=lambda t: t[1])
+
+
+def tier_for(points: int) -> str | None:
+    reached = [name for name, threshold in tiers() if points >= threshold]
+    return reached[-1] if reached else None
+
+
+def next_tier(points: int) -> tuple[str, int] | None:
+    """The next tier above these points and how many points it takes; None at the top."""
+    return next(((name, threshold - points) for name, threshold in tiers() if threshold > points), None)
+
+
+def points_for(amount) -> int:
+    """Points an amount earns: points_per_100 per whole 100 of it (rounded down)."""
+    try:
+        value = Decimal(str(amount or 0))
+    except InvalidOperation:
+        return 0
+    rate = Decimal(str(_settings().get("points_per_100", 1)))
+    return max(0, int(value * rate / 100))
+
+
+def add_points(customer_id: int, points: int) -> Customer:
+    """Add points (in one UPDATE, so concurrent awards add up) and keep the tier in step."""
+    Customer.update(points=Customer.points + points).where(Customer.id == customer_id).execute()
+    customer = Customer.get_by_id(customer_id)
+    tier = tier_for(customer.points)
+    if tier != customer.tier:
+        Customer.update(tier=tier).where(Customer.id == customer_id).execute()
+        customer.tier = tier
+        customer._dirty.discard("tier")
+        log.info("tier now %s customer=%s", tier, customer_id)
+    return customer
+
+
+def on_order_saved(order) -> None:
+    """An order was created or changed (import, API): award its points once it counts — when its status is
+    one of loyalty.award_statuses — once per order, however often it is saved again."""
+    statuses = {str(s).strip().lower() for s in _settings().get("award_statuses") or ["delivered"]}
+    if order.points_awarded or str(order.status or "").strip().lower() not in statuses:
+        return
+    with write():
+        claimed = Order.update(points_awarded=True).where(
+            (Order.id == order.id) & (Order.points_awarded == False)).execute()   # noqa: E712
+        if not claimed:
+            return
+        order.points_awarded = True
+        order._dirty.discard("points_awarded")
+        points = points_for(order.amount)
+        if points:
+            add_points(order.customer_id, points)
+    log.info("order %s: %d points customer=%s", order.ref, points, order.customer_id)
+
+
+# ---- the customer asks --------------------------------------------------------------------------------
+def _words(text: str) -> list[str]:
+    return _PUNCTUATION.sub(" ", text.lower()).split()
+
+
+def asks_for_points(text: str, strict: bool) -> bool:
+    """'/points', 'points', 'پوائنٹس' — and, unless strict, a short question about them ('points kitne
+    hain', 'how many points do I have'); 'points not added for my order' is a message for the agents."""
+    text = text.strip()
+    if re.fullmatch(r"/points(@\w+)?", text, re.I):
+        return True
+    words = _words(text)
+    if strict:
+        return len(words) == 1 and words[0] in EXACT_WORDS
+    return (0 < len(words) <= 7 and any(w in POINT_WORDS for w in words)
+            and all(w in POINT_WORDS or w in FILLER_WORDS for w in words))
 
 
 def on_customer_message(inbound: Inbound, customer: Customer, contact: Contact) -> bool:
     """A customer asking for their points (/points, "points", "پوائنٹس"); True when handled."""
-    return False
+    if inbound.kind != "message" or not inbound.text or not asks_for_points(inbound.text, strict=False):
+        return False
+    has_ticket = Ticket.select().where((Ticket.customer == customer) & (Ticket.status == "open")).exists()
+    if has_ticket and not asks_for_points(inbound.text, strict=True):
+        return False
+    lang = customers.language_of(customer)
+    outbox.to_contact(contact, points_text(lang, customer), purpose="points")
+    log.info("points asked channel=%s customer=%s", inbound.channel, customer.id)
+    return True
 
 
-def agent_command(name: str, args: str, ticket, agent, agent_name: str):
-    """The agents' coupon commands (/discount); handlers.agents.NOT_MINE for any other command."""
-    from handlers.agents import NOT_MINE
-    return NOT_MINE
+def tier_name(lang: str, tier: str) -> str:
+    """A tier's name as the customer reads it (templates/<lang>/loyalty/tier_<name>.txt, else as in settings)."""
+    key = f"loyalty/tier_{tier.lower()}"
+    return texts.render(lang, key) if re.fullmatch(r"[\w-]+", tier.lower()) and texts.exists(key) else tier
 
 
-def on_order_saved(order) -> None:
-    """An order was created or changed (import, API): award its points once it counts (see the settings)."""
-    return None
+def points_text(lang: str, customer: Customer) -> str:
+    lines = [texts.render(lang, "loyalty/points", name=customers.greeting_name(customer), points=f"{customer.points:,}",
+                          shop=config.current()["app"]["shop_name"])]
+    if customer.tier:
+        lines.append(texts.render(lang, "loyalty/points_tier", tier=tier_name(lang, customer.tier)))
+    upcoming = next_tier(customer.points)
+    if upcoming:
+        lines.append(texts.render(lang, "loyalty/points_next", next=tier_name(lang, upcoming[0]),
+                                  missing=f"{upcoming[1]:,}"))
+    elif customer.tier:
+        lines.append(texts.render(lang, "loyalty/points_top"))
+    lines.append(texts.render(lang, "loyalty/points_how", rate=_settings().get("points_per_100", 1)))
+    return "\n".join(lines)
 
 
+def card_line(customer: Customer) -> str:
+    """The ticket card's loyalty line ('⭐ Gold · 2,340 points'); '' for a customer without points."""
+    if customer.tier:
+        return texts.for_agents("agents/card_loyalty", tier=customer.tier, points=f"{customer.points:,}")
+    if customer.points:
+        return texts.for_agents("agents/card_points", points=f"{customer.points:,}")
+    return ""
+
+
+# ---- coupons ------------------------------------------------------------------------------------------
 def issue_coupon(customer, *, kind: str, value, issued_by: str, reason: str = "", ticket=None, order=None,
                  valid_days: int | None = None):
-    """A new personal coupon with a unique code (not yet sent: the caller words and enqueues the message)."""
-    import datetime as dt
+    """A new personal coupon with a unique code (not yet sent: the caller words and enqueues the message).
+    It expires at the end of the shop-local day valid_days from today (None: never)."""
     import secrets
 
     from db.models import Coupon
-    from handlers import clock
-    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"   # no 0/O, 1/I: codes are read aloud and typed on phones
-    for _ in range(10):
-        code = "".join(secrets.choice(alphabet) for _ in range(8))
+    for _ in range(20):
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
         if not Coupon.select().where(Coupon.code == code).exists():
             break
-    expires = clock.now().date() + dt.timedelta(days=valid_days) if valid_days else None
-    return Coupon.create(code=code, customer=customer, kind=kind, value=value, expires_on=expires,
-                         issued_by=issued_by, reason=reason, ticket=ticket, order=order)
+    expires = clock.local_now().date() + dt.timedelta(days=valid_days) if valid_days else None
+    return Coupon.create(code=code, customer=customer, kind=kind, value=Decimal(str(value)), expires_on=expires,
+                         issued_by=issued_by[:100], reason=reason or "", ticket=ticket, order=order,
+                         created_at=clock.now())
+
+
+def _number(value) -> str:
+    value = Decimal(str(value))
+    return f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}"
+
+
+def value_words(lang: str, kind: str, value) -> str:
+    """'10%' or 'Rs 500' / '500 روپے'."""
+    if kind == "percent":
+        return texts.render(lang, "loyalty/percent", percent=_number(value))
+    return texts.render(lang, "loyalty/amount", amount=_number(value))
+
+
+def coupon_words(lang: str, coupon) -> dict:
+    """The values a coupon's message shows: code, value, expires."""
+    expires = coupon.expires_on
+    if isinstance(expires, str):
+        expires = dt.date.fromisoformat(expires)
+    return {"code": coupon.code, "value": value_words(lang, coupon.kind, coupon.value),
+            "expires": texts.day_month(lang, expires.day, expires.month, expires.year) if expires else
+            texts.render(lang, "loyalty/no_expiry")}
+
+
+_AMOUNT = re.compile(r"^(?:(?:rs\.?|pkr)\s*(?P<a>\d[\d,]*)|(?P<b>\d[\d,]*)\s*(?:rs\.?|pkr|روپے))$", re.I)
+_PERCENT = re.compile(r"^(?P<p>\d+(?:\.\d+)?)\s*%?$")
+
+
+def parse_discount(args: str) -> tuple[str, Decimal, str] | None:
+    """'10 late delivery' → percent 10; 'Rs500 …', 'rs 500', '500pkr', '500 Rs' → amount 500; the rest is the
+    reason. None when it is neither."""
+    args = args.translate(str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩٪", "01234567890123456789%")).strip()
+    tokens = args.split()
+    for take in (2, 1):                 # "rs 500 reason" / "500 rs reason" first, then "rs500 reason", "10 reason"
+        head, rest = " ".join(tokens[:take]), " ".join(tokens[take:])
+        amount, percent = _AMOUNT.match(head), _PERCENT.match(head)
+        if amount:
+            value = Decimal((amount.group("a") or amount.group("b")).replace(",", ""))
+            return ("amount", value, rest) if value > 0 else None
+        if percent and (take == 1 or head.endswith("%")):
+            value = Decimal(percent.group("p"))
+            return ("percent", value, rest) if 0 < value <= 100 else None
+    return None
+
+
+def _limit_exceeded(kind: str, value: Decimal, agent) -> str | None:
+    """The agent's limit as words when this discount is above it; None when allowed (owners: always)."""
+    from handlers.broadcasts import is_owner
+    if agent is not None and is_owner(agent.telegram_user_id):
+        return None
+    conf = config.current().get("coupons", {})
+    if kind == "percent" and value > Decimal(str(conf.get("agent_max_percent", 15))):
+        return value_words(config.current()["app"]["agent_language"], "percent", conf.get("agent_max_percent", 15))
+    if kind == "amount" and value > Decimal(str(conf.get("agent_max_amount", 1000))):
+        return value_words(config.current()["app"]["agent_language"], "amount", conf.get("agent_max_amount", 1000))
+    return None
+
+
+def agent_command(name: str, args: str, ticket, agent, agent_name: str):
+    """/discount 10 [reason] (percent) or /discount Rs500 [reason] (amount) in a ticket: a coupon for its
+    customer, sent to them in their language and noted in the ticket; handlers.agents.NOT_MINE otherwise."""
+    from handlers.agents import NOT_MINE
+    if name != "discount":
+        return NOT_MINE
+    if ticket is None:
+        return texts.for_agents("agents/usage_outside_ticket", command=name)
+    conf = config.current().get("coupons", {})
+    agent_lang = config.current()["app"]["agent_language"]
+    parsed = parse_discount(args)
+    if parsed is None:
+        return texts.for_agents("agents/usage_discount",
+                                max_percent=value_words(agent_lang, "percent", conf.get("agent_max_percent", 15)),
+                                max_amount=value_words(agent_lang, "amount", conf.get("agent_max_amount", 1000)))
+    kind, value, reason = parsed
+    limit = _limit_exceeded(kind, value, agent)
+    if limit:
+        log.info("discount refused ticket=%s: %s %s above the agent's limit", ticket.number, kind, value)
+        return texts.for_agents("agents/discount_refused", asked=value_words(agent_lang, kind, value), limit=limit)
+    customer, contact = ticket.customer, ticket.contact
+    coupon = issue_coupon(customer, kind=kind, value=value, issued_by=agent_name or "agent", reason=reason,
+                          ticket=ticket, valid_days=int(conf.get("valid_days", 30)))
+    lang = customers.language_of(customer)
+    text = texts.render(lang, "loyalty/coupon", name=customers.greeting_name(customer),
+                        shop=config.current()["app"]["shop_name"], **coupon_words(lang, coupon))
+    outbox.to_contact(contact, text, purpose="coupon", ticket=ticket)
+    Message.create(ticket=ticket, direction="out", channel=contact.channel, text=text, author=agent_name,
+                   created_at=clock.now())
+    words = coupon_words(agent_lang, coupon)
+    note = texts.for_agents("agents/discount_issued", name=customers.display_name(customer), agent=agent_name,
+                            reason=f" — {reason}" if reason else "", **words)
+    Message.create(ticket=ticket, direction="note", channel="telegram", text=note, author=agent_name,
+                   created_at=clock.now())
+    log.info("coupon %s issued ticket=%s customer=%s", kind, ticket.number, customer.id)
+    return note

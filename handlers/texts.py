@@ -64,3 +64,9 @@ def detect_language(text: str, language_code: str | None, current: str | None) -
     if code == "en" and text and _LATIN.search(text):
         return "en"
     return current or (code if code in LANGUAGES else default)
+
+
+def day_month(lang: str, day: int, month: int, year: int | None = None) -> str:
+    """'14 August' / '14 اگست' (with the year when given), in the customer's language."""
+    words = f"{day} {render(lang, 'months').splitlines()[month - 1]}"
+    return f"{words} {year}" if year else words
