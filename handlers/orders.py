@@ -1,16 +1,647 @@
-"""Orders: imports (CSV) and pushes (API), "where is my order", delay notices and the overdue-orders job."""
+"""Orders: imports (CSV) and pushes (API) saved by one function, "where is my order", delay notices (the
+command line, the API, /delay) and the overdue-orders job. The CLI and the API only parse and call these."""
 from __future__ import annotations
 
-from bots.base import Inbound
-from db.models import Contact, Customer
+import csv
+import datetime as dt
+import io
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from peewee import IntegrityError, fn
+
+import config
+from bots.base import SMS, TELEGRAM, WHATSAPP, Inbound
+from db.connection import database, write
+from db.models import Contact, Coupon, Customer, CustomerTag, Message, Order, Outbox, State, Ticket
+from handlers import broadcasts, clock, customers, hours, loyalty, outbox, texts, tickets
+from handlers.orderdata import CLOSED_STATUSES, Invalid, ascii_digits, clean_ref, is_open
+
+log = logging.getLogger(__name__)
+
+BATCH = 200                      # overdue orders handled per transaction
+IMPORT_CHUNK = 100               # CSV rows per transaction (SQLite has one writer: let webhooks in between)
+LIST_LINES = 50                  # lines of the daily overdue list; the rest is counted
+LIST_STATE = "orders:overdue_list"
+
+
+class NotFound(Exception):
+    """No order with that reference."""
+
+
+def _conf() -> dict:
+    return config.current().get("orders", {})
+
+
+def today() -> dt.date:
+    """The shop's date (app.timezone), as promised dates are meant."""
+    zone = ZoneInfo(config.current()["app"]["timezone"])
+    return clock.now().replace(tzinfo=dt.timezone.utc).astimezone(zone).date()
+
+
+def customer_date(lang: str, day: dt.date) -> str:
+    """A date as a customer reads it, in their language: 'Tuesday 1 December 2026'."""
+    return texts.render(lang, "orders/date", weekday=texts.render(lang, "weekdays").splitlines()[day.weekday()],
+                        day=day.day, month=texts.render(lang, "months").splitlines()[day.month - 1], year=day.year)
+
+
+def agent_date(day: dt.date | None) -> str:
+    return day.strftime("%a %d %b %Y") if day else "—"
+
+
+def due_date(order: Order) -> dt.date | None:
+    """The date the customer now expects the order: the new one after a delay, else the promised one."""
+    return order.delayed_until or order.promised_date
+
+
+# ---- saving (CSV rows, API bodies) ------------------------------------------------------------------------
+def save(raw: dict, existing: Order | None = None) -> tuple[Order, str]:
+    """Create or update one order (and its customer) from the shop's fields; 'created', 'updated' or
+    'unchanged'. Raises Invalid. Runs inside the caller's write transaction."""
+    from handlers import orderdata
+    values = orderdata.check(raw)
+    order = existing or Order.get_or_none(Order.ref == values["order_ref"])
+    customer = _customer_for(values, order)
+    customer_changed = _update_customer(customer, values)
+    now = clock.now()
+    if order is None:
+        status = values.get("status", "pending")
+        order = Order.create(ref=values["order_ref"], customer=customer, items=values.get("items", ""),
+                             amount=values.get("amount"), status=status, is_open=is_open(status),
+                             promised_date=values.get("promised_date"), created_at=now, updated_at=now)
+        outcome = "created"
+    else:
+        if order.customer_id != customer.id:
+            order.customer = customer
+        for key in ("items", "amount", "status", "promised_date"):
+            if key in values and getattr(order, key) != values[key]:
+                setattr(order, key, values[key])
+        changed = _dirty_names(order)
+        if "status" in changed:
+            order.is_open = is_open(order.status)
+        if "promised_date" in changed and order.delayed_until:
+            order.delayed_until = order.delay_reason = None   # the shop's new promise replaces the delay
+        if changed:
+            order.updated_at = now
+            order.save()
+        outcome = "updated" if changed or customer_changed else "unchanged"
+    if outcome != "unchanged":
+        loyalty.on_order_saved(order)
+        log.info("order %s ref=%s customer=%s status=%s", outcome, order.ref, customer.id, order.status)
+    return order, outcome
+
+
+def _dirty_names(model) -> set[str]:
+    return {f.name for f in model.dirty_fields}
+
+
+def _customer_for(values: dict, order: Order | None) -> Customer:
+    """The order's customer: found by phone or Telegram id (one customer per number across WhatsApp and
+    SMS), kept as it was when an update names neither, otherwise created."""
+    phone, telegram_id = values.get("phone"), values.get("telegram_id")
+    by_phone = Customer.get_or_none(Customer.phone == phone) if phone else None
+    by_telegram = Customer.get_or_none(Customer.telegram_user_id == telegram_id) if telegram_id else None
+    if by_phone and by_telegram and by_phone.id != by_telegram.id:
+        raise Invalid({"telegram_id": f"telegram_id {telegram_id} and phone {phone} are two different customers"})
+    customer = by_phone or by_telegram
+    if customer is None and not (phone or telegram_id):
+        if order is not None:
+            return order.customer
+        raise Invalid({"phone": "phone or telegram_id is required"})
+    if customer is None:
+        return Customer.create(name=values.get("customer_name", ""), phone=phone, telegram_user_id=telegram_id,
+                               language=values.get("language"), created_at=clock.now())
+    if phone and customer.phone != phone:
+        customer.phone = phone
+    if telegram_id and customer.telegram_user_id != telegram_id:
+        customer.telegram_user_id = telegram_id
+    return customer
+
+
+def _update_customer(customer: Customer, values: dict) -> bool:
+    """The customer's details from the shop (name, language, occasions, tags); True when anything changed."""
+    for key, attr in (("customer_name", "name"), ("language", "language")):
+        if key in values and getattr(customer, attr) != values[key]:
+            setattr(customer, attr, values[key])
+    if "birthday" in values:
+        day, year = values["birthday"]
+        if customer.birthday != day:
+            customer.birthday = day
+        if year and customer.birth_year != year:
+            customer.birth_year = year
+    if "anniversary" in values and customer.anniversary != values["anniversary"][0]:
+        customer.anniversary = values["anniversary"][0]
+    changed = customer.is_dirty()
+    if changed:
+        customer.save()
+    if values.get("tags"):
+        have = {row.tag for row in CustomerTag.select(CustomerTag.tag).where(CustomerTag.customer == customer)}
+        for tag in values["tags"]:
+            if tag not in have:
+                CustomerTag.create(customer=customer, tag=tag)
+                changed = True
+    return changed
+
+
+def patch(ref: str, raw: dict) -> tuple[Order, str]:
+    """Change some fields of an existing order (API PATCH). Raises NotFound, Invalid."""
+    order = Order.get_or_none(Order.ref == clean_ref(ref))
+    if order is None:
+        raise NotFound(ref)
+    if "order_ref" in raw and str(raw["order_ref"]).strip() != order.ref:
+        raise Invalid({"order_ref": "an order's ref cannot change"})
+    return save({**raw, "order_ref": order.ref}, existing=order)
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list = field(default_factory=list)      # (line, message)
+    ignored_columns: list = field(default_factory=list)
+
+    def summary(self, name: str) -> str:
+        lines = [f"{name}: {self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
+                 f"{len(self.rejected)} rejected"]
+        if self.ignored_columns:
+            lines.append("ignored columns: " + ", ".join(self.ignored_columns))
+        lines += [f"line {line}: {message}" for line, message in self.rejected]
+        return "\n".join(lines)
+
+
+def import_csv(data: bytes) -> ImportReport:
+    """Import a shop's CSV (header row, UTF-8, columns in any order). Valid rows are saved, each rejected
+    row changes nothing; importing the same file again changes nothing. Raises Invalid for a file that
+    cannot be read at all."""
+    from handlers import orderdata
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise Invalid({"file": f"not UTF-8 text (byte {exc.start})"}) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except StopIteration:
+        raise Invalid({"file": "the file is empty"}) from None
+    except csv.Error as exc:
+        raise Invalid({"file": f"not CSV ({exc})"}) from None
+    if "order_ref" not in header:
+        raise Invalid({"file": "the header row has no order_ref column"})
+    report = ImportReport(ignored_columns=[h for h in header if h not in orderdata.FIELDS])
+    rows, seen = [], {}
+    try:
+        for cells in reader:
+            rows.append((reader.line_num, cells))
+    except csv.Error as exc:
+        raise Invalid({"file": f"not CSV at line {reader.line_num} ({exc})"}) from None
+    for start in range(0, len(rows), IMPORT_CHUNK):
+        with write():
+            for line, cells in rows[start:start + IMPORT_CHUNK]:
+                if not any(c.strip() for c in cells):
+                    continue
+                if len(cells) > len(header):
+                    report.rejected.append((line, f"{len(cells)} cells but {len(header)} columns"))
+                    continue
+                row = {h: c for h, c in zip(header, cells) if h in orderdata.FIELDS}
+                ref = row.get("order_ref", "").strip()
+                if ref and ref in seen:
+                    report.rejected.append((line, f"order_ref {ref} repeats line {seen[ref]}"))
+                    continue
+                try:
+                    with database.atomic():   # a savepoint: a rejected row leaves no trace
+                        _, outcome = save(row)
+                except Invalid as exc:
+                    report.rejected.append((line, "; ".join(exc.errors.values())))
+                    continue
+                except IntegrityError as exc:
+                    log.warning("order import line %d conflicts: %r", line, exc)
+                    report.rejected.append((line, "conflicts with another customer's phone or telegram_id"))
+                    continue
+                seen[ref] = line
+                setattr(report, outcome, getattr(report, outcome) + 1)
+    log.info("orders imported: created=%d updated=%d unchanged=%d rejected=%d", report.created, report.updated,
+             report.unchanged, len(report.rejected))
+    return report
+
+
+def as_dict(order: Order) -> dict:
+    customer = order.customer
+    return {"order_ref": order.ref, "status": order.status, "is_open": order.is_open, "items": order.items,
+            "amount": None if order.amount is None else str(order.amount),
+            "promised_date": _iso(order.promised_date), "delayed_until": _iso(order.delayed_until),
+            "delay_reason": order.delay_reason, "notified_for": _iso(order.notified_for),
+            "customer": {"id": customer.id, "name": customer.name, "phone": customer.phone,
+                         "telegram_id": customer.telegram_user_id, "language": customer.language}}
+
+
+def _iso(day) -> str | None:
+    return day.isoformat() if day else None
+
+
+# ---- notices ---------------------------------------------------------------------------------------------
+@dataclass
+class Notice:
+    outcome: str                 # sent / already / no_template / unreachable
+    kind: str = "delay"          # delay / overdue
+    channel: str | None = None
+    coupon: str | None = None
+
+
+def template_for(kind: str, lang: str) -> str:
+    """The approved WhatsApp template (Content SID) for a notice kind ('delay', 'overdue') in a language."""
+    return _conf().get(f"whatsapp_{kind}_template_{lang}", "") or ""
+
+
+def reach(customer: Customer, kind: str, lang: str) -> Contact | None:
+    """Where a notice goes: the contact the customer last wrote from; for a customer who never wrote (an
+    import), WhatsApp when the shop has a WhatsApp sender and a template for this notice, else SMS, else
+    WhatsApp (then the agents hear it could not go), else Telegram. None: no way to reach them."""
+    contacts = list(customer.contacts)
+    wrote = [c for c in contacts if c.last_inbound_at and not c.unreachable]
+    if wrote:
+        return max(wrote, key=lambda c: c.last_inbound_at)
+    twilio = config.current()["twilio"]
+    candidates = []
+    if customer.phone:
+        if twilio["whatsapp_from"] and template_for(kind, lang):
+            candidates.append((WHATSAPP, f"whatsapp:{customer.phone}"))
+        if twilio["sms_from"]:
+            candidates.append((SMS, customer.phone))
+        if twilio["whatsapp_from"]:
+            candidates.append((WHATSAPP, f"whatsapp:{customer.phone}"))
+    if customer.telegram_user_id:
+        candidates.append((TELEGRAM, str(customer.telegram_user_id)))
+    for channel, address in candidates:
+        known = Contact.get_or_none((Contact.channel == channel) & (Contact.address == address))
+        if known is None:
+            return Contact.create(customer=customer, channel=channel, address=address, last_inbound_at=None)
+        if known.customer_id == customer.id and not known.unreachable:
+            return known
+    return None
+
+
+def _coupon(order: Order) -> Coupon | None:
+    """The compensation coupon for a late order (orders.delay_coupon_percent; one per order)."""
+    percent = _conf().get("delay_coupon_percent", 0) or 0
+    if percent <= 0:
+        return None
+    existing = Coupon.get_or_none((Coupon.order == order) & (Coupon.issued_by == "delay"))
+    if existing:
+        return existing
+    return loyalty.issue_coupon(order.customer, kind="percent", value=percent, issued_by="delay",
+                                reason=f"order {order.ref} late", order=order,
+                                valid_days=_conf().get("delay_coupon_valid_days") or None)
+
+
+def notify(order: Order, kind: str, key: str, day: dt.date | None, reason: str = "") -> Notice:
+    """Tell the order's customer, in their language, that it is late ('delay': new date and reason;
+    'overdue': the promised date has passed). Once per key (the outbox's idempotency key). On WhatsApp
+    outside the 24-hour window it goes as the shop's approved template, or not at all."""
+    customer = order.customer
+    if Outbox.select().where(Outbox.idempotency_key == key).exists():
+        return Notice("already", kind)
+    lang = customers.language_of(customer)
+    contact = reach(customer, kind, lang)
+    if contact is None:
+        return Notice("unreachable", kind)
+    extra = {}
+    template = ""
+    if broadcasts.outside_window(contact, clock.now()):
+        template = template_for(kind, lang)
+        if not template:
+            return Notice("no_template", kind, channel=WHATSAPP)
+    coupon = _coupon(order)
+    date_words = customer_date(lang, day) if day else ""
+    text = texts.render(lang, f"orders/{kind}_notice", name=customers.greeting_name(customer), ref=order.ref,
+                        items=order.items or texts.render(lang, "orders/no_items"), date=date_words,
+                        reason=reason, shop=config.current()["app"]["shop_name"])
+    if coupon:
+        text += "\n\n" + texts.render(lang, "orders/coupon", code=coupon.code, percent=f"{Decimal(str(coupon.value)).normalize():f}",
+                                      until=customer_date(lang, coupon.expires_on) if coupon.expires_on else "")
+    if template:
+        variables = [order.ref, date_words] + ([reason] if kind == "delay" else [])
+        if coupon:
+            variables.append(coupon.code)
+        extra = {"content_sid": template, "content_variables": json.dumps(
+            {str(i): v for i, v in enumerate(variables, start=1)}, ensure_ascii=False)}
+    outbox.to_contact(contact, text, purpose=f"{kind}_notice", priority=outbox.PRIORITY_NOTICE,
+                      idempotency_key=key, **extra)
+    order.notified_at = clock.now()
+    log.info("%s notice queued order=%s channel=%s customer=%s template=%s", kind, order.ref, contact.channel,
+             customer.id, bool(template))
+    return Notice("sent", kind, channel=contact.channel, coupon=coupon.code if coupon else None)
+
+
+def why_not(order: Order, notice: Notice) -> str:
+    """Why a notice did not go, for the agents."""
+    lang = customers.language_of(order.customer)
+    return texts.for_agents(f"agents/orders/why_{notice.outcome}", lang=lang, kind=notice.kind)
+
+
+def _tell_group_not_sent(order: Order, notice: Notice) -> None:
+    ticket = tickets.open_ticket_of(order.customer)
+    outbox.to_group(texts.for_agents("agents/orders/not_sent", ref=order.ref, kind=notice.kind,
+                                     name=customers.display_name(order.customer), why=why_not(order, notice)),
+                    purpose="agents", ticket=ticket)
+
+
+def delay(ref: str, until: str, reason: str, tell_group: bool = True) -> tuple[Order, Notice]:
+    """Mark an order delayed until a new date and tell its customer at once (once per order and date).
+    Raises NotFound, Invalid. Runs inside the caller's write transaction."""
+    from handlers import orderdata
+    order = Order.get_or_none(Order.ref == clean_ref(ref))
+    if order is None:
+        raise NotFound(ref)
+    errors = {}
+    try:
+        day = orderdata.date(until or "")
+    except ValueError:
+        errors["until"] = f'unknown date "{(until or "")[:40]}" (use YYYY-MM-DD)'
+    else:
+        if day < today():
+            errors["until"] = f"{day.isoformat()} is in the past"
+    reason = " ".join((reason or "").split())
+    if not reason:
+        errors["reason"] = "missing reason"
+    elif len(reason) > 500:
+        errors["reason"] = "longer than 500 characters"
+    if not order.is_open:
+        errors["status"] = f"order {order.ref} is {order.status}: nothing to delay"
+    if errors:
+        raise Invalid(errors)
+    key = f"delay:{order.ref}:{day.isoformat()}"
+    if order.delayed_until == day and Outbox.select().where(Outbox.idempotency_key == key).exists():
+        return order, Notice("already")
+    old_due = due_date(order)
+    order.delayed_until, order.delay_reason, order.updated_at = day, reason, clock.now()
+    if old_due and old_due < day and (order.notified_for is None or order.notified_for < old_due):
+        order.notified_for = old_due     # the missed date is answered by this notice: the job will not repeat it
+    notice = notify(order, "delay", key, day, reason)
+    order.save()
+    log.info("order delayed ref=%s until=%s notice=%s", order.ref, day, notice.outcome)
+    if tell_group and notice.outcome in ("no_template", "unreachable"):
+        _tell_group_not_sent(order, notice)
+    return order, notice
+
+
+# ---- the overdue-orders job ------------------------------------------------------------------------------
+def overdue_query(day: dt.date):
+    """Open orders whose expected date is before `day`. Selected through the (is_open, promised_date)
+    index: a delay only moves the date later, so every late order also has promised_date < day."""
+    due = fn.COALESCE(Order.delayed_until, Order.promised_date)
+    return Order.select().where((Order.is_open == True) & (Order.promised_date < day) & (due < day))  # noqa: E712
+
+
+def to_notify_query(day: dt.date):
+    due = fn.COALESCE(Order.delayed_until, Order.promised_date)
+    return overdue_query(day).where(Order.notified_for.is_null() | (Order.notified_for < due))
+
+
+def overdue_now() -> str:
+    """`flask --app webhook jobs run overdue`: the job now, even outside opening hours."""
+    return overdue(any_time=True)
+
+
+def overdue(any_time: bool = False) -> str:
+    """Scheduler job (hourly; customers are written to during opening hours only): tell each customer whose
+    open order is past its date — once per order and date — then post the day's list of late orders to
+    the agents (once a day). Returns a summary line."""
+    if not any_time and not hours.is_open(clock.now()):
+        log.info("overdue orders: the shop is closed, notices wait for the opening")
+        return "the shop is closed: notices wait for the opening"
+    day = today()
+    not_sent, sent = [], 0
+    while True:
+        with write():
+            batch = list(to_notify_query(day).order_by(Order.promised_date, Order.id).limit(BATCH))
+            for order in batch:
+                due = due_date(order)
+                try:
+                    with database.atomic():
+                        notice = notify(order, "overdue", f"overdue:{order.ref}:{due.isoformat()}", due)
+                        order.notified_for = due
+                        order.save()
+                except IntegrityError:   # another run queued it a moment ago
+                    Order.update(notified_for=due).where(Order.id == order.id).execute()
+                    continue
+                sent += notice.outcome == "sent"
+                if notice.outcome in ("no_template", "unreachable"):
+                    not_sent.append(texts.for_agents("agents/orders/not_sent_line", ref=order.ref,
+                                                     name=customers.display_name(order.customer),
+                                                     why=why_not(order, notice)))
+        if len(batch) < BATCH:
+            break
+    with write():
+        if not_sent:
+            outbox.to_group(texts.for_agents("agents/orders/not_sent_list", count=len(not_sent),
+                                             lines="\n".join(not_sent[:LIST_LINES])), purpose="agents")
+        listed = None
+        if State.read(LIST_STATE) != day.isoformat():
+            listed = _post_daily_list(day)
+            State.put(LIST_STATE, day.isoformat())
+    summary = f"overdue orders: {sent} notified, {len(not_sent)} could not be told"
+    if listed is not None:
+        summary += f", daily list of {listed} posted"
+    log.info(summary)
+    return summary
+
+
+def _post_daily_list(day: dt.date) -> int:
+    late = overdue_query(day)
+    count = late.count()
+    if not count:
+        return 0
+    lines = []
+    for order in late.order_by(Order.promised_date, Order.id).limit(LIST_LINES):
+        due = due_date(order)
+        told = order.notified_at is not None and order.notified_at.date() >= due
+        lines.append(texts.for_agents("agents/orders/overdue_line", ref=order.ref,
+                                      name=customers.display_name(order.customer), due=agent_date(due),
+                                      days=(day - due).days, status=order.status,
+                                      told=texts.for_agents("agents/orders/told_yes" if told else "agents/orders/told_no")))
+    more = texts.for_agents("agents/orders/overdue_more", count=count - len(lines)) if count > len(lines) else ""
+    outbox.to_group(texts.for_agents("agents/orders/overdue_list", count=count, date=agent_date(day),
+                                     lines="\n".join(lines), more=more).rstrip(),
+                    purpose="agents", idempotency_key=f"overdue_list:{day.isoformat()}")
+    return count
+
+
+# ---- customers asking, or answering a notice ----------------------------------------------------------------
+ORDER_WORDS = {"order", "orders", "parcel", "package", "delivery", "shipment", "courier", "آرڈر", "آڈر", "پارسل",
+               "ڈیلیوری", "آرڈرز"}
+QUESTION_WORDS = {"where", "when", "status", "track", "tracking", "kahan", "kahaan", "kaha", "kidhar", "kiddar",
+                  "kab", "kb", "کہاں", "کب", "کدھر", "کہاں؟", "کب؟"}
+FILLER = {"my", "mera", "meri", "mere", "the", "is", "no", "number", "num", "nr", "ref", "id", "please", "plz",
+          "pls", "میرا", "میری", "میرے", "نمبر", "کا", "کی"}
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_WORD = re.compile(r"[^\W_]+")
+
+
+@dataclass
+class Question:
+    refs: list            # order references the message names
+    bare: bool            # nothing but a reference (and "my order", "number" …)
+    asks: bool            # where / when / status / kab / کہاں …
+    about_orders: bool    # order / parcel / آرڈر …
+
+
+def read_question(text: str) -> Question:
+    """What a customer's words say about orders. Urdu and Arabic-Indic digits count as digits."""
+    refs = []
+
+    def take(match):
+        token = match.group(0).rstrip("._-")
+        if len(token) < 3 or not any(ch.isdigit() for ch in token):
+            return match.group(0)
+        if token not in refs:
+            refs.append(token)
+        return " "
+    rest = _TOKEN.sub(take, ascii_digits(text)).lower()
+    words = set(_WORD.findall(rest))
+    return Question(refs=refs, bare=bool(refs) and words <= ORDER_WORDS | FILLER,
+                    asks=bool(words & QUESTION_WORDS), about_orders=bool(words & ORDER_WORDS))
+
+
+def _own_orders(customer: Customer, refs: list[str]) -> list[Order]:
+    """The customer's own orders among the references (as typed, or in upper or lower case)."""
+    variants = {v: ref for ref in reversed(refs) for v in (ref, ref.upper(), ref.lower())}
+    found = {}
+    for order in Order.select().where(Order.ref.in_(list(variants)) & (Order.customer == customer)):
+        found.setdefault(variants[order.ref], order)
+    return [found[ref] for ref in refs if ref in found]
+
+
+def status_text(lang: str, order: Order) -> str:
+    """One order's state as the customer reads it."""
+    values = dict(ref=order.ref, items=order.items or texts.render(lang, "orders/no_items"),
+                  status=texts.render(lang, f"orders/status_{order.status}"), reason=order.delay_reason or "")
+    if order.is_open and order.delayed_until:
+        return texts.render(lang, "orders/answer_delayed", date=customer_date(lang, order.delayed_until), **values)
+    if order.is_open and order.promised_date:
+        late = order.promised_date < today()
+        return texts.render(lang, "orders/answer_late" if late else "orders/answer",
+                            date=customer_date(lang, order.promised_date), **values)
+    return texts.render(lang, "orders/answer_no_date", **values)
+
+
+def recent_notice(customer: Customer) -> Order | None:
+    """The customer's order whose delay notice went out within orders.reply_window_days."""
+    since = clock.now() - dt.timedelta(days=_conf().get("reply_window_days", 7))
+    return (Order.select().where((Order.customer == customer) & (Order.notified_at >= since))
+            .order_by(Order.notified_at.desc()).first())
 
 
 def on_customer_message(inbound: Inbound, customer: Customer, contact: Contact) -> bool:
-    """A customer's message about an order (its status, or an answer to a delay notice); True when handled."""
+    """A customer's message about an order; True when handled.
+
+    - Within orders.reply_window_days of a delay notice, whatever they write opens (or joins) a ticket
+      whose card carries that order.
+    - A clear question about their own order ("where is my order 5531", "میرا آرڈر ۵۵۳۱ کہاں ہے", or just
+      the number) gets its status and date in their language. With a ticket open, only a clear question
+      (not a bare number) about their own order is answered, and it still joins the ticket, where the agents
+      also see the answer.
+    - Without an open ticket, a clear question about an order that is not theirs (or does not exist) gets
+      the polite "not found on your number".
+    - Any other message naming one of their orders becomes (part of) a ticket that carries the order.
+    """
+    noticed = recent_notice(customer)
+    if noticed is not None:
+        tickets.on_customer_message(inbound, customer, contact, order_ref=noticed.ref)
+        log.info("answer to a delay notice order=%s channel=%s customer=%s", noticed.ref, inbound.channel, customer.id)
+        return True
+    if inbound.kind != "message" or not inbound.text.strip():
+        return False
+    question = read_question(inbound.text)
+    lang = customers.language_of(customer)
+    open_ticket = tickets.open_ticket_of(customer)
+    if not question.refs:
+        if open_ticket or not (question.asks and question.about_orders):
+            return False
+        mine = list(Order.select().where((Order.customer == customer) & (Order.is_open == True))  # noqa: E712
+                    .order_by(Order.created_at.desc()).limit(3))
+        if not mine:
+            return False
+        _answer(contact, lang, mine, inbound)
+        return True
+    own = _own_orders(customer, question.refs)
+    clear = question.bare or (question.asks and (question.about_orders or bool(own)))
+    if open_ticket is not None:
+        if not (own and clear and not question.bare):
+            if own and not open_ticket.order_ref:
+                tickets.on_customer_message(inbound, customer, contact, order_ref=own[0].ref)
+                return True
+            return False
+        answer = _answer(contact, lang, own, inbound)
+        ticket = tickets.on_customer_message(inbound, customer, contact, order_ref=own[0].ref)
+        Message.create(ticket=ticket, direction="out", channel=contact.channel, text=answer, author="bot")
+        outbox.to_group(texts.for_agents("agents/orders/bot_answered", refs=", ".join(o.ref for o in own),
+                                         answer=answer), purpose="agents", ticket=ticket)
+        return True
+    if own and clear:
+        _answer(contact, lang, own, inbound)
+        return True
+    if clear:
+        outbox.to_contact(contact, texts.render(lang, "orders/not_found", ref=question.refs[0]), purpose="order_status")
+        log.info("order question without a matching order channel=%s customer=%s", inbound.channel, customer.id)
+        return True
+    if own:
+        tickets.on_customer_message(inbound, customer, contact, order_ref=own[0].ref)
+        return True
     return False
 
 
+def _answer(contact: Contact, lang: str, mine: list[Order], inbound: Inbound) -> str:
+    answer = "\n\n".join(status_text(lang, o) for o in mine)
+    outbox.to_contact(contact, answer, purpose="order_status")
+    log.info("order status answered orders=%s channel=%s customer=%s", ",".join(o.ref for o in mine),
+             inbound.channel, contact.customer_id)
+    return answer
+
+
+# ---- the ticket card, and the agents' command ---------------------------------------------------------------
+def card_line(ref: str) -> str:
+    """The order on a ticket's card: ref, items, amount, status, promised → delayed until, reason."""
+    order = Order.get_or_none(Order.ref == ref)
+    if order is None:
+        return texts.for_agents("agents/orders/card_unknown", ref=ref)
+    delayed = texts.for_agents("agents/orders/card_delayed", date=agent_date(order.delayed_until),
+                               reason=order.delay_reason or "") if order.delayed_until else ""
+    return texts.for_agents("agents/orders/card", ref=order.ref, items=order.items or "—",
+                            amount="—" if order.amount is None else f"{order.amount:,.2f}".rstrip("0").rstrip("."),
+                            status=order.status, promised=agent_date(order.promised_date), delayed=delayed)
+
+
 def agent_command(name: str, args: str, ticket, agent, agent_name: str):
-    """The agents' order commands (/delay); handlers.agents.NOT_MINE for any other command."""
+    """The agents' order commands: /delay REF YYYY-MM-DD reason. handlers.agents.NOT_MINE for others."""
     from handlers.agents import NOT_MINE
-    return NOT_MINE
+    if name != "delay":
+        return NOT_MINE
+    parts = args.split(maxsplit=2)
+    if len(parts) < 3:
+        return texts.for_agents("agents/orders/usage_delay")
+    ref, until, reason = parts
+    try:
+        order, notice = delay(ref, until, reason, tell_group=False)
+    except NotFound:
+        return texts.for_agents("agents/orders/unknown", ref=clean_ref(ref))
+    except Invalid as exc:
+        if "status" in exc.errors:
+            return texts.for_agents("agents/orders/cannot_delay", problem=exc.errors["status"])
+        return texts.for_agents("agents/orders/usage_delay") + "\n" + "; ".join(exc.errors.values())
+    log.info("/delay by agent order=%s", order.ref)
+    name_ = customers.display_name(order.customer)
+    if notice.outcome == "sent":
+        told = texts.for_agents("agents/orders/told", channel=tickets.CHANNEL_NAMES.get(notice.channel, notice.channel))
+    elif notice.outcome == "already":
+        told = texts.for_agents("agents/orders/told_already")
+    else:
+        told = texts.for_agents("agents/orders/not_told", why=why_not(order, notice))
+    if notice.coupon:
+        told += " " + texts.for_agents("agents/orders/with_coupon", code=notice.coupon)
+    return texts.for_agents("agents/orders/delayed", ref=order.ref, name=name_, date=agent_date(order.delayed_until),
+                            told=told)

@@ -30,8 +30,10 @@ def _group_text(inbound: Inbound) -> str:
     return inbound.text
 
 
-def on_customer_message(inbound: Inbound, customer: Customer, contact: Contact) -> Ticket | None:
-    """A customer wrote: open a ticket (card to the group, acknowledgement to them) or add to the open one."""
+def on_customer_message(inbound: Inbound, customer: Customer, contact: Contact,
+                        order_ref: str | None = None) -> Ticket | None:
+    """A customer wrote: open a ticket (card to the group, acknowledgement to them) or add to the open one.
+    order_ref: the order the message is about (an answer to a delay notice); the card shows it."""
     if inbound.kind in ("message", "edited") and not inbound.text.strip() and not inbound.media:
         log.info("empty message ignored channel=%s customer=%s", inbound.channel, customer.id)
         return None
@@ -44,7 +46,7 @@ def on_customer_message(inbound: Inbound, customer: Customer, contact: Contact) 
     if ticket is None:
         first_line = (inbound.text.strip().splitlines() or [""])[0]
         ticket = Ticket.create(customer=customer, contact=contact, subject=first_line[:200], created_at=clock.now(),
-                               last_customer_at=clock.now())
+                               last_customer_at=clock.now(), order_ref=order_ref)
         Message.create(ticket=ticket, **message_fields)
         if urgency.is_urgent(inbound.text):
             ticket.urgent, ticket.priority = True, "high"
@@ -60,6 +62,8 @@ def on_customer_message(inbound: Inbound, customer: Customer, contact: Contact) 
         if ticket.contact_id != contact.id:
             ticket.contact = contact       # replies follow the channel the customer used last
             refresh_card = True
+        if order_ref and not ticket.order_ref:
+            ticket.order_ref, refresh_card = order_ref, True
         if urgency.is_urgent(inbound.text) and not ticket.urgent:
             ticket.urgent, refresh_card = True, True
             if ticket.priority in ("low", "normal"):
