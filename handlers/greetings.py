@@ -109,7 +109,7 @@ def on_customer_message(inbound: Inbound, customer: Customer, contact: Contact) 
     """A customer telling us their birthday (/birthday DD-MM, "birthday 14-08", "سالگرہ 14-08") or
     anniversary; True when handled. A keyword followed by anything but a date ("birthday gift not
     received") is an ordinary message and goes on to the ticket rules."""
-    if inbound.kind != "message" or not inbound.text:
+    if inbound.kind != "message" or inbound.media or not inbound.text:
         return False
     text = inbound.text.strip()
     for occasion, pattern, is_command in _CUSTOMER_FORMS:

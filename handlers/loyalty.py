@@ -128,7 +128,7 @@ def asks_for_points(text: str, strict: bool) -> bool:
 
 def on_customer_message(inbound: Inbound, customer: Customer, contact: Contact) -> bool:
     """A customer asking for their points (/points, "points", "پوائنٹس"); True when handled."""
-    if inbound.kind != "message" or not inbound.text or not asks_for_points(inbound.text, strict=False):
+    if inbound.kind != "message" or inbound.media or not inbound.text or not asks_for_points(inbound.text, strict=False):
         return False
     has_ticket = Ticket.select().where((Ticket.customer == customer) & (Ticket.status == "open")).exists()
     if has_ticket and not asks_for_points(inbound.text, strict=True):
