@@ -478,6 +478,8 @@ QUESTION_WORDS = {"where", "when", "status", "track", "tracking", "kahan", "kaha
                   "kab", "kb", "کہاں", "کب", "کدھر", "کہاں؟", "کب؟"}
 FILLER = {"my", "mera", "meri", "mere", "the", "is", "no", "number", "num", "nr", "ref", "id", "please", "plz",
           "pls", "میرا", "میری", "میرے", "نمبر", "کا", "کی"}
+QUESTION_CHARS = 200
+MAX_REFS = 10
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _WORD = re.compile(r"[^\W_]+")
 
@@ -503,8 +505,9 @@ def read_question(text: str) -> Question:
         return " "
     rest = _TOKEN.sub(take, ascii_digits(text)).lower()
     words = set(_WORD.findall(rest))
-    return Question(refs=refs, bare=bool(refs) and words <= ORDER_WORDS | FILLER,
-                    asks=bool(words & QUESTION_WORDS), about_orders=bool(words & ORDER_WORDS))
+    short = len(text) <= QUESTION_CHARS   # a long message is a complaint, whatever numbers it holds
+    return Question(refs=refs[:MAX_REFS], bare=short and 0 < len(refs) <= 3 and words <= ORDER_WORDS | FILLER,
+                    asks=short and bool(words & QUESTION_WORDS), about_orders=bool(words & ORDER_WORDS))
 
 
 def _own_orders(customer: Customer, refs: list[str]) -> list[Order]:
