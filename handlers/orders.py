@@ -18,8 +18,9 @@ import config
 from bots.base import SMS, TELEGRAM, WHATSAPP, Inbound
 from db.connection import database, write
 from db.models import Contact, Coupon, Customer, CustomerTag, Message, Order, Outbox, State, Ticket
-from handlers import broadcasts, clock, customers, hours, loyalty, outbox, texts, tickets
-from handlers.orderdata import CLOSED_STATUSES, Invalid, ascii_digits, clean_ref, is_open
+from handlers import broadcasts, cards, clock, customers, hours, loyalty, outbox, texts, tickets
+from handlers import orderdata
+from handlers.orderdata import Invalid, ascii_digits, clean_ref, is_open
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,6 @@ def due_date(order: Order) -> dt.date | None:
 def save(raw: dict, existing: Order | None = None) -> tuple[Order, str]:
     """Create or update one order (and its customer) from the shop's fields; 'created', 'updated' or
     'unchanged'. Raises Invalid. Runs inside the caller's write transaction."""
-    from handlers import orderdata
     values = orderdata.check(raw)
     order = existing or Order.get_or_none(Order.ref == values["order_ref"])
     customer = _customer_for(values, order)
@@ -178,7 +178,6 @@ def import_csv(data: bytes) -> ImportReport:
     """Import a shop's CSV (header row, UTF-8, columns in any order). Valid rows are saved, each rejected
     row changes nothing; importing the same file again changes nothing. Raises Invalid for a file that
     cannot be read at all."""
-    from handlers import orderdata
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -232,7 +231,7 @@ def import_csv(data: bytes) -> ImportReport:
 def as_dict(order: Order) -> dict:
     customer = order.customer
     return {"order_ref": order.ref, "status": order.status, "is_open": order.is_open, "items": order.items,
-            "amount": None if order.amount is None else str(order.amount),
+            "amount": None if order.amount is None else str(Decimal(str(order.amount)).quantize(Decimal("0.01"))),
             "promised_date": _iso(order.promised_date), "delayed_until": _iso(order.delayed_until),
             "delay_reason": order.delay_reason, "notified_for": _iso(order.notified_for),
             "customer": {"id": customer.id, "name": customer.name, "phone": customer.phone,
@@ -353,7 +352,6 @@ def _tell_group_not_sent(order: Order, notice: Notice) -> None:
 def delay(ref: str, until: str, reason: str, tell_group: bool = True) -> tuple[Order, Notice]:
     """Mark an order delayed until a new date and tell its customer at once (once per order and date).
     Raises NotFound, Invalid. Runs inside the caller's write transaction."""
-    from handlers import orderdata
     order = Order.get_or_none(Order.ref == clean_ref(ref))
     if order is None:
         raise NotFound(ref)
@@ -560,6 +558,8 @@ def on_customer_message(inbound: Inbound, customer: Customer, contact: Contact) 
     if inbound.kind != "message" or not inbound.text.strip():
         return False
     question = read_question(inbound.text)
+    if not question.refs and not (question.asks and question.about_orders):
+        return False
     lang = customers.language_of(customer)
     open_ticket = tickets.open_ticket_of(customer)
     if not question.refs:
@@ -637,6 +637,10 @@ def agent_command(name: str, args: str, ticket, agent, agent_name: str):
             return texts.for_agents("agents/orders/cannot_delay", problem=exc.errors["status"])
         return texts.for_agents("agents/orders/usage_delay") + "\n" + "; ".join(exc.errors.values())
     log.info("/delay by agent order=%s", order.ref)
+    if ticket is not None and ticket.customer_id == order.customer_id and not ticket.order_ref:
+        ticket.order_ref = order.ref      # used in the customer's ticket: its card now shows the order
+        ticket.save()
+        cards.refresh(ticket)
     name_ = customers.display_name(order.customer)
     if notice.outcome == "sent":
         told = texts.for_agents("agents/orders/told", channel=tickets.CHANNEL_NAMES.get(notice.channel, notice.channel))

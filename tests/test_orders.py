@@ -396,3 +396,16 @@ def test_answer_to_a_delay_notice_opens_a_ticket_with_the_order_on_its_card(khid
             "Tue 01 Dec 2026 (road closures)") in card
     assert Ticket.get().order_ref == "N-91"
     assert "#1001" in k.wait_chat(91, lambda t: "#1001" in t)[0]["text"]   # acknowledged like any ticket
+
+
+def test_delay_used_in_the_customers_ticket_puts_the_order_on_its_card(khidmat, tmp_path):
+    k = khidmat
+    k.tg_message(92, "my bat has not come", first_name="Waqar", language_code="en")
+    card = k.wait_group(lambda t: "my bat has not come" in t)[0]
+    import_rows(k, tmp_path, rows("N-92,Waqar,,92,Cricket bat,6500,shipped,2026-11-26,,,en,"))
+    k.agent_message("/delay N-92 2026-12-01 road closures", reply_to=card["message_id"])
+    assert "road closures" in k.wait_chat(92, lambda t: "N-92" in t)[0]["text"]
+    k.wait_group(lambda t: "N-92 (Waqar) delayed until Tue 01 Dec 2026: customer told on Telegram." in t)
+    edits = eventually(lambda: [c for c in k.tg.calls if c["method"] == "editMessageText" and c["status"] == 200
+                                and "📦 Order N-92" in str(c["params"].get("text"))], what="the card's edit")
+    assert int(edits[-1]["params"]["message_id"]) == card["message_id"]
