@@ -256,34 +256,6 @@ def template_for(kind: str, lang: str) -> str:
     return _conf().get(f"whatsapp_{kind}_template_{lang}", "") or ""
 
 
-def reach(customer: Customer, kind: str, lang: str) -> Contact | None:
-    """Where a notice goes: the contact the customer last wrote from; for a customer who never wrote (an
-    import), WhatsApp when the shop has a WhatsApp sender and a template for this notice, else SMS, else
-    WhatsApp (then the agents hear it could not go), else Telegram. None: no way to reach them."""
-    contacts = list(customer.contacts)
-    wrote = [c for c in contacts if c.last_inbound_at and not c.unreachable]
-    if wrote:
-        return max(wrote, key=lambda c: c.last_inbound_at)
-    twilio = config.current()["twilio"]
-    candidates = []
-    if customer.phone:
-        if twilio["whatsapp_from"] and template_for(kind, lang):
-            candidates.append((WHATSAPP, f"whatsapp:{customer.phone}"))
-        if twilio["sms_from"]:
-            candidates.append((SMS, customer.phone))
-        if twilio["whatsapp_from"]:
-            candidates.append((WHATSAPP, f"whatsapp:{customer.phone}"))
-    if customer.telegram_user_id:
-        candidates.append((TELEGRAM, str(customer.telegram_user_id)))
-    for channel, address in candidates:
-        known = Contact.get_or_none((Contact.channel == channel) & (Contact.address == address))
-        if known is None:
-            return Contact.create(customer=customer, channel=channel, address=address, last_inbound_at=None)
-        if known.customer_id == customer.id and not known.unreachable:
-            return known
-    return None
-
-
 def _coupon(order: Order) -> Coupon | None:
     """The compensation coupon for a late order (orders.delay_coupon_percent; one per order)."""
     percent = _conf().get("delay_coupon_percent", 0) or 0
@@ -305,7 +277,7 @@ def notify(order: Order, kind: str, key: str, day: dt.date | None, reason: str =
     if Outbox.select().where(Outbox.idempotency_key == key).exists():
         return Notice("already", kind)
     lang = customers.language_of(customer)
-    contact = reach(customer, kind, lang)
+    contact = customers.best_contact(customer)   # the one rule for messages the shop starts
     if contact is None:
         return Notice("unreachable", kind)
     extra = {}

@@ -134,7 +134,7 @@ def test_api_token_validation_create_update_patch_delay(make_khidmat):
     off = make_khidmat()
     assert api(off, "POST", "/orders", {"order_ref": "1"}).status_code == 403   # api.token empty: the API is off
     off.close()
-    k = make_khidmat(**{"api.token": API_TOKEN})
+    k = make_khidmat(**{"api.token": API_TOKEN, "twilio.whatsapp_from": ""})   # a shop that writes by SMS only
     body = {"order_ref": "W-900", "customer_name": "Hina", "phone": "0321 5550001", "items": "Shawl",
             "amount": 2500, "status": "confirmed", "promised_date": "2026-11-29", "language": "ur"}
     for token in (None, "wrong-token", API_TOKEN + "x", ""):
@@ -168,7 +168,7 @@ def test_api_token_validation_create_update_patch_delay(make_khidmat):
     assert api(k, "POST", "/orders/NOPE-1/delay", {"until": "2026-12-02", "reason": "x"}).status_code == 404
     r = api(k, "POST", "/orders/W-900/delay", {"until": "2026-12-02", "reason": "کوریئر کی ہڑتال"})
     assert r.status_code == 200 and r.json()["notice"] == "sent" and r.json()["channel"] == "sms"
-    # Hina never wrote; no WhatsApp template is set, so the notice goes by SMS, in Urdu
+    # Hina never wrote: the notice goes to her phone by SMS (the shop has no WhatsApp sender), in Urdu
     notice = khidmat_wait_sms(k, "+923215550001", "W-900")
     assert "تاخیر" in notice and "کوریئر کی ہڑتال" in notice and "2 دسمبر 2026" in notice
     assert Contact.get().channel == "sms" and Contact.get().last_inbound_at is None
@@ -340,13 +340,15 @@ def test_delay_command_usage_and_mistakes(khidmat, tmp_path):
 def test_overdue_job_twice_notifies_each_once_and_lists_them_once(khidmat, tmp_path):
     k = khidmat
     k.tg_message(81, "hello", first_name="Asad", language_code="en")
+    k.sms("+923000000082", "سلام")
     settle(k)
     import_rows(k, tmp_path, rows(
         "L-1,Asad,,81,Books,800,shipped,2026-11-20,,,en,",             # late
-        "L-2,Rabia,03000000082,,Toys,1300,pending,2026-11-22,,,ur,",    # late, never wrote: SMS
+        "L-2,Rabia,03000000082,,Toys,1300,pending,2026-11-22,,,ur,",    # late
         "L-3,Asad,,81,Pens,100,delivered,2026-11-20,,,en,",             # late but delivered
         "L-4,Asad,,81,Ink,100,shipped,2026-11-30,,,en,",                # not yet due
-        "L-5,Rabia,03000000082,,Kite,300,shipped,2026-11-21,,,ur,"))   # late, but delayed below
+        "L-5,Rabia,03000000082,,Kite,300,shipped,2026-11-21,,,ur,",    # late, but delayed below
+        "L-6,Imran,03000000083,,Clock,900,shipped,2026-11-23,,,en,"))  # late; never wrote: WhatsApp, no template
     cli(k, "orders", "delay", "L-5", "--until", "2026-12-01", "--reason", "stock")
     k.wait_twilio("+923000000082", lambda b: "L-5" in b)   # the delay notice
     k.tg.clear()
@@ -356,15 +358,19 @@ def test_overdue_job_twice_notifies_each_once_and_lists_them_once(khidmat, tmp_p
     asad = k.wait_chat(81, lambda t: "L-1" in t)
     rabia = k.wait_twilio("+923000000082", lambda b: "L-2" in b)
     listing = k.wait_group(lambda t: "Late orders" in t)
+    not_sent = k.wait_group(lambda t: "could not be sent" in t)
     settle(k)
+    assert len(not_sent) == 1 and "L-6 · Imran" in not_sent[0]["text"] and "whatsapp_overdue_template_en" in \
+        not_sent[0]["text"] and k.twilio.sent(to="whatsapp:+923000000083") == []
     assert len(asad) == 1 and "was due on Friday 20 November 2026" in asad[0]["text"]
     assert len(rabia) == 1 and "22 نومبر 2026" in rabia[0]["body"]
     assert not [m for m in k.chat(81) if "L-3" in (m["text"] or "") or "L-4" in (m["text"] or "")]
     assert not [b for b in texts_to(k, "+923000000082") if "L-5" in b]
     assert len(listing) == 1
     text = listing[0]["text"]
-    assert "Late orders on Wed 25 Nov 2026: 2" in text and "L-1 · Asad · due Fri 20 Nov 2026 (5 d late)" in text
+    assert "Late orders on Wed 25 Nov 2026: 3" in text and "L-1 · Asad · due Fri 20 Nov 2026 (5 d late)" in text
     assert "L-2 · Rabia" in text and "customer told" in text and "L-3" not in text and "L-5" not in text
+    assert "L-6 · Imran · due Mon 23 Nov 2026 (2 d late) · shipped · ⚠️ not told" in text
 
     # the delayed order's new date passes: its customer hears once more, once
     clock.travel_to(dt.datetime(2026, 12, 2, 7, 0))
