@@ -191,6 +191,8 @@ def test_order_questions_on_telegram(khidmat, tmp_path):
     khidmat.tg_message(4242, "where is my order A-100?", first_name="Bilal", language_code="en")
     answer = khidmat.wait_chat(4242, lambda t: "A-100" in t)[0]["text"]
     assert "Blue kurta" in answer and "on its way" in answer and "Saturday 28 November 2026" in answer
+    khidmat.tg_message(4242, "where is my order?", first_name="Bilal", language_code="en")
+    eventually(lambda: len(khidmat.wait_chat(4242, lambda t: "A-100" in t)) == 2, what="the open orders listed")
     khidmat.tg_message(4242, "order 9999 kab aye ga", first_name="Bilal", language_code="en")
     refused = khidmat.wait_chat(4242, lambda t: "9999" in t)[0]["text"]
     assert "couldn't find order 9999" in refused and "Watch" not in refused
