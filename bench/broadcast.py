@@ -1,10 +1,13 @@
-"""Broadcast benchmark: 10,000 Telegram recipients at Telegram's paid-broadcast-like limit of 300 messages/s.
+"""Broadcast benchmark: 10,000 recipients at the platform's limit — Telegram at a paid-broadcast-like 300
+messages/s, or Twilio (WhatsApp or SMS) at the sender's configured rate.
 
-    .venv/bin/python bench/broadcast.py [--db sqlite|postgres] [-n 10000] [--rate 300]
+    .venv/bin/python bench/broadcast.py [--channel telegram|whatsapp|sms] [--db sqlite|postgres] [-n 10000]
+                                        [--rate 300]
 
-Starts the Telegram stand-in in this process, enforcing a global rate of RATE sends/s (a 429 with
-retry_after beyond it), fills a fresh database with N customers on Telegram, starts `python webhook.py`
-(sender + scheduler) with telegram.rate_global_per_s = RATE, then runs the owner's command
+Starts the platform's stand-in in this process, enforcing a global rate of RATE sends/s over a sliding second
+(a 429 beyond it: Telegram's retry_after, Twilio's 20429), fills a fresh database with N customers on the
+channel (WhatsApp ones inside the 24-hour window), starts `python webhook.py` (sender + scheduler) with the
+channel's rate setting = RATE, then runs the owner's command
 `flask --app webhook broadcast --segment all --kind notice --text … --yes` and waits until every
 recipient has the message. Prints:
   - achieved rate = sends / (first send .. last send), and its share of RATE (target >= 95 %)
@@ -30,21 +33,39 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.relay import AGENTS, SECRET, TOKEN, free_port, fresh_database, wait_until  # noqa: E402
 from tests.standins.telegram_api import TelegramStandin  # noqa: E402
+from tests.standins.twilio_api import TwilioStandin  # noqa: E402
 
 TEXT = "Bench notice: the shop opens at 10 tomorrow"
 
 
-def environment(db_url: str, tg: TelegramStandin, rate: int) -> dict:
+def environment(db_url: str, tg: TelegramStandin, tw: TwilioStandin, channel: str, rate: int) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
     env.update({"BOT_DATABASE_URL": db_url, "BOT_TELEGRAM_TOKEN": TOKEN, "BOT_TELEGRAM_API_BASE_URL": tg.base_url,
                 "BOT_TELEGRAM_WEBHOOK_SECRET": SECRET, "BOT_TELEGRAM_AGENTS_CHAT_ID": str(AGENTS),
-                "BOT_TELEGRAM_RATE_GLOBAL_PER_S": str(rate), "BOT_APP_DEFAULT_LANGUAGE": "en",
-                "BOT_SCHEDULER_ENABLED": "true", "PYTHONUNBUFFERED": "1"})
+                "BOT_TWILIO_ACCOUNT_SID": tw.account_sid, "BOT_TWILIO_AUTH_TOKEN": tw.auth_token,
+                "BOT_TWILIO_API_BASE_URL": tw.base_url, "BOT_TWILIO_WHATSAPP_FROM": "whatsapp:+14155238886",
+                "BOT_TWILIO_SMS_FROM": "+15005550006",
+                "BOT_APP_DEFAULT_LANGUAGE": "en", "BOT_SCHEDULER_ENABLED": "true", "PYTHONUNBUFFERED": "1"})
+    env[RATE_SETTING[channel]] = str(rate)
     return env
 
 
-def fill(db_url: str, n: int) -> None:
-    """The schema, and n customers each with a Telegram contact (ids 5,000,000 …)."""
+RATE_SETTING = {"telegram": "BOT_TELEGRAM_RATE_GLOBAL_PER_S", "whatsapp": "BOT_TWILIO_RATE_WHATSAPP_PER_S",
+                "sms": "BOT_TWILIO_RATE_SMS_PER_S"}
+
+
+def address(channel: str, i: int) -> str:
+    """Recipient i's address on the channel (Telegram chat ids 5,000,000 …; numbers +92300 5000000 …)."""
+    if channel == "telegram":
+        return str(5_000_000 + i)
+    number = f"+923005{i:06d}"
+    return f"whatsapp:{number}" if channel == "whatsapp" else number
+
+
+def fill(db_url: str, n: int, channel: str) -> None:
+    """The schema, and n customers each with one contact on the channel (WhatsApp: wrote an hour ago)."""
+    import datetime as dt
+
     import config
     import db
     from db import migrations
@@ -52,15 +73,19 @@ def fill(db_url: str, n: int) -> None:
     config.activate(config.load(environ={}, overrides={"database.url": db_url}))
     db.connect(db_url)
     migrations.upgrade()
-    first = 5_000_000
+    wrote = dt.datetime.utcnow() - dt.timedelta(hours=1)
     with db.write():
-        for i in range(0, n, 1000):
-            ids = range(first + i, first + min(n, i + 1000))
-            Customer.insert_many([{"name": f"B{u}", "language": "en", "telegram_user_id": u} for u in ids]).execute()
-        by_user = dict(Customer.select(Customer.telegram_user_id, Customer.id).tuples())
-        rows = [{"customer": cid, "channel": "telegram", "address": str(uid)} for uid, cid in by_user.items()]
-        for i in range(0, len(rows), 1000):
-            Contact.insert_many(rows[i:i + 1000]).execute()
+        for start in range(0, n, 1000):
+            batch = range(start, min(n, start + 1000))
+            Customer.insert_many([{"name": f"B{i}", "language": "en",
+                                   "telegram_user_id": 5_000_000 + i if channel == "telegram" else None,
+                                   "phone": None if channel == "telegram" else f"+923005{i:06d}"}
+                                  for i in batch]).execute()
+        ids = [cid for (cid,) in Customer.select(Customer.id).order_by(Customer.id).tuples()]
+        rows = [{"customer": cid, "channel": channel, "address": address(channel, i), "last_inbound_at": wrote}
+                for i, cid in enumerate(ids)]
+        for start in range(0, len(rows), 1000):
+            Contact.insert_many(rows[start:start + 1000]).execute()
     db.connection.close_all()
 
 
@@ -101,26 +126,34 @@ class RssSampler(threading.Thread):
                 return
 
 
-def delivered(tg: TelegramStandin) -> list[dict]:
-    return [m for m in tg.sent() if m["text"] and TEXT in m["text"]]
+def delivered(tg: TelegramStandin, tw: TwilioStandin, channel: str) -> list[dict]:
+    """Every copy of the broadcast the platform accepted: {to, time}."""
+    if channel == "telegram":
+        return [{"to": m["chat_id"], "time": m["time"]} for m in tg.sent() if m["text"] and TEXT in m["text"]]
+    return [{"to": m["to"], "time": m["time"]} for m in tw.sent() if TEXT in (m.get("body") or "")]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--channel", choices=("telegram", "whatsapp", "sms"), default="telegram")
     ap.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     ap.add_argument("-n", type=int, default=10_000, help="recipients")
-    ap.add_argument("--rate", type=int, default=300, help="Telegram's global limit, sends per second")
+    ap.add_argument("--rate", type=int, default=300, help="the platform's limit (the channel's rate setting), sends/s")
     args = ap.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="khidmat-bench-")
     log_path = Path(tmp) / "webhook.log"
     tg = TelegramStandin(token=TOKEN).start()
-    tg.enforce_rate(global_per_s=args.rate)
+    tw = TwilioStandin().start()
+    if args.channel == "telegram":
+        tg.enforce_rate(global_per_s=args.rate)
+    else:
+        tw.enforce_rate(args.rate)
     db_url, drop_db = fresh_database(args.db, tmp)
     proc = None
     try:
-        fill(db_url, args.n)
-        env = environment(db_url, tg, args.rate)
+        fill(db_url, args.n, args.channel)
+        env = environment(db_url, tg, tw, args.channel, args.rate)
         proc, _ = start_server(env, log_path)
         time.sleep(1)
         rss_before = rss_mb(proc.pid)
@@ -133,7 +166,7 @@ def main() -> None:
         command_s = time.time() - started
         if command.returncode:
             raise SystemExit(f"the broadcast command failed:\n{command.stdout}\n{command.stderr}")
-        wait_until(lambda: len(delivered(tg)) >= args.n, timeout=args.n / args.rate * 3 + 60, interval=0.2)
+        wait_until(lambda: len(delivered(tg, tw, args.channel)) >= args.n, timeout=args.n / args.rate * 3 + 60, interval=0.2)
         time.sleep(2)   # anything sent twice would arrive now
         sampler.stopping.set()
         rss_after = rss_mb(proc.pid)
@@ -145,10 +178,12 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 proc.kill()
         tg.stop()
+        tw.stop()
         drop_db()
 
-    sent = delivered(tg)
-    per_chat = collections.Counter(m["chat_id"] for m in sent)
+    sent = delivered(tg, tw, args.channel)
+    per_chat = collections.Counter(m["to"] for m in sent)
+    too_many = tg.too_many if args.channel == "telegram" else tw.too_many
     times = sorted(m["time"] for m in sent)
     span = times[-1] - times[0] if len(times) > 1 else float("nan")
     rate = (len(times) - 1) / span if len(times) > 1 else 0.0
@@ -159,12 +194,12 @@ Khidmat broadcast benchmark
   cores              {os.cpu_count()}
   database           {args.db} ({db_url.split('?')[0]})
   server log         {log_path}
-  recipients         {args.n} on Telegram, stand-in limit {args.rate}/s, telegram.rate_global_per_s = {args.rate}
+  recipients         {args.n} on {args.channel}, stand-in limit {args.rate}/s, {RATE_SETTING[args.channel]} = {args.rate}
 
   delivered          {len(sent)} messages to {len(per_chat)} chats
   missing            {args.n - len(per_chat):7d}          (target 0: {ok(len(per_chat) == args.n)})
   duplicates         {sum(c - 1 for c in per_chat.values()):7d}          (target 0: {ok(all(c == 1 for c in per_chat.values()))})
-  429 answers        {tg.too_many:7d}          (target 0: {ok(tg.too_many == 0)})
+  429 answers        {too_many:7d}          (target 0: {ok(too_many == 0)})
   first .. last send {span:7.1f} s
   achieved rate      {rate:7.1f} /s  = {100 * rate / args.rate:.1f} % of {args.rate}/s (target >= 95 %: {ok(rate >= 0.95 * args.rate)})
   first send after   {times[0] - started:7.2f} s from the command's start

@@ -18,7 +18,7 @@ import time
 from peewee import InterfaceError, OperationalError, fn
 
 from bots.base import FAILED, GONE, RETRY, SENT, SMS, TELEGRAM, WHATSAPP, SendResult
-from db.connection import release, write
+from db.connection import after_commit, release, write
 from db.models import Outbox
 from handlers import agents, delivery, inbound, outbox
 from sender.pacing import Pacer
@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 MERGE_LIMIT = 3800          # merged group messages stay one Telegram message (4096) with room for the header
 BATCH = 300
 LOOKAHEAD = 0.2             # a send may be scheduled this far ahead of its pacing slot
+
+
+BUSY_INFLIGHT = 8         # sends in flight from which the dispatcher batches its rounds
+BUSY_ROUND_GAP_S = 0.004  # the pause between two rounds then
 
 
 class Sender:
@@ -105,6 +109,10 @@ class Sender:
             except Exception:
                 log.exception("sender round failed")
                 next_due = 1.0
+            if len(self.inflight) >= BUSY_INFLIGHT:
+                # busy (a broadcast at the platform's rate): let a few sends finish before the next round,
+                # so one round (one database fetch) refills several slots instead of one per finished send
+                await asyncio.sleep(BUSY_ROUND_GAP_S)
             try:
                 await asyncio.wait_for(self._event.wait(), timeout=max(0.001, min(self.poll, next_due)))
             except asyncio.TimeoutError:
@@ -260,13 +268,16 @@ class Sender:
 
     # ---- one send -----------------------------------------------------------------------------
     async def _deliver(self, lane: str, rows: list[Outbox], delay: float = 0.0) -> None:
+        slot = time.monotonic() + delay
         try:
-            if delay > 0:
-                await asyncio.sleep(delay)
             out, prestep = await self._db(delivery.build, rows)
             if out is None:
                 await self._db(self._finish, rows, "skipped", None)
                 return
+            # wait for the pacing slot only now, right before the request: the time building took varies,
+            # and sends spaced at the platform's limit must reach it spaced so, not bunched
+            if slot > time.monotonic():
+                await asyncio.sleep(slot - time.monotonic())
             skip = 0 if prestep else rows[0].parts_sent
             result = await self._send(out, skip)
             await self._record_surely(lane, rows, out, result, prestep, skip)
@@ -296,8 +307,16 @@ class Sender:
                         # gone for good (4xx): the words still go, with a note instead of the file
                         out.media.remove(media)
                         out.text = delivery.media_unavailable_note(media.kind, status) + "\n" + out.text
+            while (wait := self.pacer.gates[TELEGRAM].wait()) > 0:
+                await asyncio.sleep(wait)
             return await self.telegram.send(out, skip_parts=skip) if skip else await self.telegram.send(out)
-        return await self.loop.run_in_executor(self.pool, self.twilio.send, out, skip)
+        return await self.loop.run_in_executor(self.pool, self._twilio_send, out, skip)
+
+    def _twilio_send(self, out, skip: int) -> SendResult:
+        gate = self.pacer.gates.get(out.channel)   # SMS: paced by segments, which the gate does not count
+        if gate is not None:
+            gate.pass_blocking()
+        return self.twilio.send(out, skip)
 
     async def _record_surely(self, lane, rows, out, result: SendResult, prestep: bool, skip: int) -> None:
         """Record a send's outcome even if the database is away for a while (a restart): the platform
@@ -381,18 +400,28 @@ class Sender:
         (inside the caller's transaction), so the next rounds take them in priority order — customers'
         replies before bulk — instead of in the order their backoffs happen to end."""
         with self._failing_lock:
-            lanes = self.failing.pop(channel, None)
+            lanes = sorted(self.failing.get(channel) or ())
         if not lanes:
             return
         now = time.time()
-        lanes = sorted(lanes)
         for i in range(0, len(lanes), 500):
             Outbox.update(next_attempt_at=now).where(
                 (Outbox.destination.in_(lanes[i:i + 500])) & (Outbox.status == "pending") &
                 (Outbox.next_attempt_at > now)).execute()
+        # the channel stops "failing" (one probe at a time) only once the rows above are committed: a round in
+        # between would find only the never-tried bulk rows due, and send those before the customers' replies
+        after_commit(lambda: self._failing_over(channel, lanes))
+        log.info("%s is back: %d waiting destination(s) retried now, in priority order", channel, len(lanes))
+
+    def _failing_over(self, channel: str, lanes: list[str]) -> None:
+        with self._failing_lock:
+            waiting = self.failing.get(channel)
+            if waiting is not None:
+                waiting.difference_update(lanes)
+                if not waiting:
+                    del self.failing[channel]
         for lane in lanes:
             self.lane_wait.pop(lane, None)
-        log.info("%s is back: %d waiting destination(s) retried now, in priority order", channel, len(lanes))
 
     # ---- start-up checks ------------------------------------------------------------------------
     async def _startup_checks(self) -> None:
