@@ -60,12 +60,16 @@ def due_date(order: Order) -> dt.date | None:
 
 
 # ---- saving (CSV rows, API bodies) ------------------------------------------------------------------------
-def save(raw: dict, existing: Order | None = None) -> tuple[Order, str]:
+def save(raw: dict, existing: Order | None = None, seen_customers: set | None = None) -> tuple[Order, str]:
     """Create or update one order (and its customer) from the shop's fields; 'created', 'updated' or
-    'unchanged'. Raises Invalid. Runs inside the caller's write transaction."""
+    'unchanged'. Raises Invalid. Runs inside the caller's write transaction.
+    seen_customers (an import): customers whose details an earlier row of the same file set — a later row
+    only adds tags, so two rows that spell a name differently cannot flip it on every import."""
     values = orderdata.check(raw)
     order = existing or Order.get_or_none(Order.ref == values["order_ref"])
     customer = _customer_for(values, order)
+    if seen_customers is not None and customer.id in seen_customers:
+        values = {k: v for k, v in values.items() if k not in ("customer_name", "language", "birthday", "anniversary")}
     customer_changed = _update_customer(customer, values)
     now = clock.now()
     if order is None:
@@ -192,7 +196,7 @@ def import_csv(data: bytes) -> ImportReport:
     if "order_ref" not in header:
         raise Invalid({"file": "the header row has no order_ref column"})
     report = ImportReport(ignored_columns=[h for h in header if h not in orderdata.FIELDS])
-    rows, seen = [], {}
+    rows, seen, seen_customers = [], {}, set()
     try:
         for cells in reader:
             rows.append((reader.line_num, cells))
@@ -213,7 +217,7 @@ def import_csv(data: bytes) -> ImportReport:
                     continue
                 try:
                     with database.atomic():   # a savepoint: a rejected row leaves no trace
-                        _, outcome = save(row)
+                        order, outcome = save(row, seen_customers=seen_customers)
                 except Invalid as exc:
                     report.rejected.append((line, "; ".join(exc.errors.values())))
                     continue
@@ -222,6 +226,7 @@ def import_csv(data: bytes) -> ImportReport:
                     report.rejected.append((line, "conflicts with another customer's phone or telegram_id"))
                     continue
                 seen[ref] = line
+                seen_customers.add(order.customer_id)
                 setattr(report, outcome, getattr(report, outcome) + 1)
     log.info("orders imported: created=%d updated=%d unchanged=%d rejected=%d", report.created, report.updated,
              report.unchanged, len(report.rejected))

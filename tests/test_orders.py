@@ -23,7 +23,7 @@ GOOD_AND_BAD = f"""{HEADER}
 5534,Bad Date,03001112222,,Shoes,1000,pending,2026-13-01,,,,
 ,No Ref,03001112223,,Shoes,1000,pending,2026-11-30,,,,
 5535,Bad Status,03001112224,,Shoes,1000,lost,2026-11-30,,,,
-5536,Ali Raza,+92 300 1234567,,Old order,999,DELIVERED,2026-11-01,,,,
+5536,Ali,+92 300 1234567,,Old order,999,DELIVERED,2026-11-01,,,,
 """
 SUMMARY = """orders.csv: 3 created, 0 updated, 0 unchanged, 4 rejected
 line 4: bad phone "12345"
