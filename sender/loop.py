@@ -66,6 +66,7 @@ class Sender:
         self._tasks: set[asyncio.Task] = set()
         self.started = threading.Event()
         self._deferred_since = 0.0
+        self._sent_batch: tuple[list, asyncio.Future] | None = None   # sends waiting to be recorded together
         self._group_checked_at, self._group_ok = -1e9, False
 
     # ---- life cycle -------------------------------------------------------------------------
@@ -270,7 +271,10 @@ class Sender:
     async def _deliver(self, lane: str, rows: list[Outbox], delay: float = 0.0) -> None:
         slot = time.monotonic() + delay
         try:
-            out, prestep = await self._db(delivery.build, rows)
+            if rows[0].chat_id == outbox.GROUP:   # the group's messages look up their ticket's thread
+                out, prestep = await self._db(delivery.build, rows)
+            else:                                 # a customer's message is built from its row alone
+                out, prestep = delivery.build(rows)
             if out is None:
                 await self._db(self._finish, rows, "skipped", None)
                 return
@@ -280,7 +284,11 @@ class Sender:
                 await asyncio.sleep(slot - time.monotonic())
             skip = 0 if prestep else rows[0].parts_sent
             result = await self._send(out, skip)
-            await self._record_surely(lane, rows, out, result, prestep, skip)
+            if (result.status == SENT and not prestep and out.channel not in self.failing
+                    and len(self.inflight) >= BUSY_INFLIGHT):
+                await self._record_sent_together(lane, rows, out, result)
+            else:
+                await self._record_surely(lane, rows, out, result, prestep, skip)
         except Exception as exc:
             log.exception("delivering outbox %s failed", [r.id for r in rows])
             try:
@@ -317,6 +325,38 @@ class Sender:
         if gate is not None:
             gate.pass_blocking()
         return self.twilio.send(out, skip)
+
+    async def _record_sent_together(self, lane, rows, out, result: SendResult) -> None:
+        """When busy (a broadcast), sends that went through are recorded a few at a time, in one transaction:
+        one commit for several sends instead of one each. The lane stays in flight until its row is written."""
+        if self._sent_batch is None:
+            self._sent_batch = ([], self.loop.create_future())
+            self._spawn(self._flush_sent())
+        items, done = self._sent_batch
+        items.append((lane, rows, out, result))
+        await done
+
+    async def _flush_sent(self) -> None:
+        await asyncio.sleep(BUSY_ROUND_GAP_S)
+        items, done = self._sent_batch
+        self._sent_batch = None
+        try:
+            try:
+                await self._db(self._record_sent_many, items)
+            except (OperationalError, InterfaceError):
+                for lane, rows, out, result in items:   # the database is away: one by one, until it is back
+                    await self._record_surely(lane, rows, out, result, False, 0)
+            done.set_result(None)
+        except Exception as exc:
+            done.set_exception(exc)
+
+    def _record_sent_many(self, items) -> None:
+        now = time.time()
+        with write():
+            for _, rows, out, result in items:
+                Outbox.update(status="sent", sent_at=now, message_ids=result.message_ids,
+                              attempts=Outbox.attempts + 1).where(Outbox.id.in_([r.id for r in rows])).execute()
+                delivery.sent(rows, out, result)
 
     async def _record_surely(self, lane, rows, out, result: SendResult, prestep: bool, skip: int) -> None:
         """Record a send's outcome even if the database is away for a while (a restart): the platform
