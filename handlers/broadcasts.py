@@ -142,6 +142,7 @@ def targets(kind: str, segment: str, template: str | None = None) -> list[dict]:
     """Every customer in the segment: customer, contact, language, state, reason (not yet stored)."""
     wanted = parse_segment(segment)
     now = clock.now()
+    _reach_imported(wanted, now)
     query = (Contact.select(Contact, Customer).join(Customer)
              .where(Contact.channel.in_(sorted(wanted["channels"]) or ["-"]), *_customer_conditions(wanted, now))
              .order_by(Contact.customer, Contact.id))
@@ -162,6 +163,22 @@ def targets(kind: str, segment: str, template: str | None = None) -> list[dict]:
     if customer is not None:
         flush()
     return found
+
+
+def _reach_imported(wanted: dict, now: dt.datetime) -> None:
+    """Customers known only from the shop's data (an order import or the API: a phone or a Telegram id, never
+    written to us) get the contact the shop would reach them on (customers.best_contact), so a broadcast
+    counts and reaches them like everyone else."""
+    has_contact = Contact.select(Contact.id).where(Contact.customer == Customer.id)
+    never_wrote = (Customer.select().where(~fn.EXISTS(has_contact),
+                                           Customer.phone.is_null(False) | Customer.telegram_user_id.is_null(False),
+                                           *_customer_conditions(wanted, now)).order_by(Customer.id))
+    while True:
+        with write():
+            batch = list(never_wrote.limit(500))
+            reached = [c for c in batch if customers.best_contact(c) is not None]
+        if len(batch) < 500 or not reached:
+            return
 
 
 def render(kind: str, text: str, language: str) -> str:

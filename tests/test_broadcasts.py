@@ -242,6 +242,24 @@ def test_whatsapp_outside_the_window_needs_a_template(make_khidmat, db_url):
     assert len(inside) == 1 and inside[0]["content_sid"] is None   # inside the window: free-form text
 
 
+def test_customers_known_only_from_imports_are_reached_too(make_khidmat, db_url):
+    """A customer from the shop's order data (a phone, never wrote to us) is in the audience: WhatsApp when the
+    shop has a WhatsApp sender (outside the window, so only with a template), counted like everyone else."""
+    k = make_khidmat(**{"broadcasts.whatsapp_offer_template_ur": "HX" + "a" * 32})
+    with db.write():
+        imported = Customer.create(name="Zainab", phone="+923004445566", language="ur")
+        CustomerTag.create(customer=imported, tag="karachi")
+        Customer.create(name="Nobody", language="en")    # neither phone nor Telegram id: cannot be reached
+    db.connection.release()
+    result = cli(k, "--segment", "tag:karachi", "--text", "Karachi offer", "--yes")
+    assert result.exit_code == 0, result.output
+    assert "Recipients: 1 — whatsapp 1" in result.output
+    sent = twilio_offers(k, "whatsapp:+923004445566", "Karachi offer")
+    assert len(sent) == 1 and sent[0]["content_sid"] == "HX" + "a" * 32
+    assert Contact.get(Contact.customer == imported).channel == "whatsapp"
+    assert cli(k, "--segment", "all", "--text", "Everyone", "--yes").output.count("Recipients: 1 ") == 1
+
+
 # ---- crashes, restarts, schedules ---------------------------------------------------------------------
 def test_crash_mid_way_then_restart_sends_everyone_exactly_once(make_khidmat):
     k = make_khidmat(**{"broadcasts.chunk": 40, "telegram.rate_global_per_s": 100})
