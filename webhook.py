@@ -43,6 +43,7 @@ def create_app(settings: config.Settings | None = None) -> Flask:
     app.cli.add_command(db_command)
     app.cli.add_command(jobs_command)
     app.cli.add_command(broadcast_command)
+    app.cli.add_command(faq_command)
     app.cli.add_command(orders_command)
     app.teardown_request(_release_connection)
 
@@ -300,6 +301,38 @@ def orders_delay(ref, until, reason):
             "unreachable": "NOT told: no way to reach the customer (agents told)"}[notice.outcome]
     coupon = f"; coupon {notice.coupon}" if notice.coupon else ""
     click.echo(f"order {order.ref} delayed until {order.delayed_until.isoformat()}: {told}{coupon}")
+
+
+@click.group("faq")
+def faq_command():
+    """The shop's common questions (templates/<lang>/faq.toml)."""
+
+
+@faq_command.command("test")
+@click.argument("question")
+def faq_test(question):
+    """Which answer a customer asking QUESTION would get, and how sure the match is."""
+    from handlers import faq
+    try:
+        known = faq.load()
+    except faq.FaqFileError as exc:
+        raise click.ClickException(str(exc))
+    found = faq.match(question, known)
+    if found.answered:
+        lang = faq.guess_language(question)
+        click.echo(f"answer: {found.key} (score {found.score:.2f}; next best {found.second or '—'} "
+                   f"{found.second_score:.2f}) — {lang}:")
+        click.echo(known.get(found.key).answer(lang))
+        return
+    reasons = {"complaint": "reads as a complaint: it goes to a person", "person": "asks for a person",
+               "greeting": "only a greeting: the customer gets the menu", "empty": "no meaningful word",
+               "too_short": "one word and no question", "below_threshold": "below threshold",
+               "too_close": f"too close to {found.second} {found.second_score:.2f}",
+               "unknown_words": f"the answer explains only {found.coverage:.0%} of the question",
+               "partial": f"covers too little of any example ({found.explained:.0%})"}
+    best = f"best: {found.best} {found.score:.2f}, " if found.best else ""
+    then = "" if found.reason == "greeting" else " — a person answers"
+    click.echo(f"no answer ({best}{reasons.get(found.reason, found.reason)}){then}")
 
 
 # ---- python webhook.py -------------------------------------------------------------------------

@@ -31,6 +31,15 @@ def whatsapp_window(contacts: list[Contact]) -> str:
     return texts.for_agents("agents/card_window_open", hours=hours, minutes=minutes)
 
 
+SELF_SERVICE = "self-service"   # Message.author of the bot's own words in a ticket (handlers/selfservice.py)
+
+
+def self_service_note(ticket: Ticket) -> str:
+    note = (Message.select(Message.text).where((Message.ticket == ticket) & (Message.direction == "note")
+                                               & (Message.author == SELF_SERVICE)).order_by(Message.id).first())
+    return note.text if note else ""
+
+
 def first_message(ticket: Ticket) -> str:
     first = (Message.select().where((Message.ticket == ticket) & (Message.direction == "in"))
              .order_by(Message.id).first())
@@ -63,6 +72,9 @@ def text(ticket: Ticket, excerpt: str | None = None, earlier: int | None = None)
         lines.append(orders.card_line(ticket.order_ref))
     if ticket.urgent:
         lines.append(texts.for_agents("agents/card_urgent"))
+    before = self_service_note(ticket)   # what the bot answered the customer before this ticket
+    if before:
+        lines += ["", before]
     if body:
         lines.append("")
         lines.append(body)

@@ -127,12 +127,15 @@ def route(inbound: Inbound) -> None:
         return
     if broadcasts.on_private(inbound):   # owners' /broadcast flow (and non-owners refused) before customers
         return
-    if inbound.kind == "callback":
-        return
     customer, contact = customers.identify(inbound)
+    if inbound.kind == "callback":   # a customer's tap on one of our buttons (menu, questions, "did this help?")
+        selfservice.on_button(inbound, customer, contact)
+        return
     lang = customers.language_of(customer)
     if inbound.kind == "command":
         name, _ = agents.parse_command(inbound.text)
+        if name == "start" and selfservice.on_start(customer, contact):   # welcome and menu
+            return
         if name == "start":
             outbox.to_contact(contact, texts.render(lang, "welcome", name=customers.greeting_name(customer),
                                                     shop=_shop()), purpose="welcome")

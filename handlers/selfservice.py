@@ -1,11 +1,374 @@
-"""Self-service: the menu, answers to common questions (FAQ) and the handoff to a person."""
+"""Self-service: the menu, answers to common questions (handlers/faq.py) and the handoff to a person.
+
+Runs for a customer's text after CSAT answers, opt-out words, greetings, loyalty and orders
+(handlers/inbound.SELF_ANSWERS), and for their Telegram button taps. In order:
+- "menu" / "مینو" / "/menu" → the menu (also while a ticket is open). Telegram: buttons; WhatsApp and SMS:
+  numbered options, and a reply of a digit (Latin or Urdu) picks one while the menu was the last thing asked.
+- While a ticket is open everything else joins the ticket (False: the ticket rules take it).
+- "agent" / "insaan" / "کسی سے بات" … → a ticket (the handoff).
+- A reply to what the bot just asked (a menu number, a question's number, yes/no to "did this help?").
+- After "file a complaint" or "track an order" the next message goes on to the ticket rules.
+- A complaint → straight to the ticket rules, never delayed; a greeting alone → welcome and menu;
+  a clear FAQ match → the answer and "did this help?"; anything else → the ticket rules (a ticket, as before).
+- "no", or asking the same question again after its answer → a ticket.
+
+The dialog state lives in Customer.dialog (JSON): what was last asked and when (it expires after
+selfservice.dialog_minutes), the answer awaiting feedback, and the history since the last ticket, which the
+new ticket's card shows (`on_ticket_opened`). Every question tried is a FaqLog row; `stats` sums them up.
+"""
 from __future__ import annotations
 
-from bots.base import Inbound
-from db.models import Contact, Customer
+import datetime as dt
+import logging
+from dataclasses import replace
+from zoneinfo import ZoneInfo
+
+import config
+from bots.base import TELEGRAM, Inbound
+from db.models import Contact, Customer, FaqLog, Message, Ticket
+from handlers import cards, clock, customers, faq, hours, outbox, texts, tickets
+
+log = logging.getLogger(__name__)
+
+OPTIONS = ("complaint", "order", "faq", "person")      # the menu, in order (numbers 1–4)
+HISTORY = 10                                           # dialog lines kept for the next ticket's card
+QUESTION_CHARS = 300
+LINE_CHARS = 120                                       # of each customer message quoted on the card
 
 
+def _conf() -> dict:
+    return config.current().get("selfservice", {})
+
+
+def enabled() -> bool:
+    return bool(_conf().get("enabled", True))
+
+
+# ---- the dialog state (Customer.dialog) ------------------------------------------------------------------
+def _dialog(customer: Customer) -> dict:
+    return dict(customer.dialog or {})
+
+
+def _asked(dialog: dict) -> str | None:
+    """What the bot last asked, while the answer still counts."""
+    at = dialog.get("at")
+    if not dialog.get("asked") or not at:
+        return None
+    age = clock.now() - dt.datetime.fromisoformat(at)
+    return dialog["asked"] if age <= dt.timedelta(minutes=_conf().get("dialog_minutes", 30)) else None
+
+
+def _save(customer: Customer, dialog: dict, asked: str | None = None, heard: str | None = None,
+          did: dict | None = None, **state) -> None:
+    """Remember what the bot now waits for (asked=None: nothing) and one more line of history."""
+    dialog = {k: v for k, v in dialog.items() if k == "history"}
+    if asked:
+        dialog.update(asked=asked, at=clock.now().isoformat(timespec="seconds"), **state)
+    if did is not None and tickets.open_ticket_of(customer) is None:   # a ticket's own talk is not history
+        line = {"at": clock.now().isoformat(timespec="seconds"), "text": (heard or "")[:QUESTION_CHARS], **did}
+        dialog["history"] = (dialog.get("history") or [])[-(HISTORY - 1):] + [line]
+    customer.dialog = dialog or None
+    customer.save()
+
+
+# ---- customers' messages -----------------------------------------------------------------------------
 def on_customer_message(inbound: Inbound, customer: Customer, contact: Contact) -> bool:
     """A message the bot answers itself (menu, a common question, feedback on an answer); True when handled.
     Anything else (a complaint above all) goes on to the ticket rules."""
+    if not enabled() or inbound.kind != "message" or inbound.media or not inbound.text.strip():
+        return False
+    text = inbound.text.strip()
+    lang = customers.language_of(customer)
+    dialog = _dialog(customer)
+    if faq.is_menu_word(text):
+        send_menu(customer, contact, lang, heard=text)
+        return True
+    ticket = tickets.open_ticket_of(customer)
+    asked = _asked(dialog)
+    if ticket is not None:
+        # only what the customer explicitly asked of the bot during the ticket (they typed "menu")
+        return _reply_to_bot(asked, dialog, inbound, text, customer, contact, lang, ticket)
+    if faq.wants_person(text):
+        _person(inbound, customer, contact, dialog, words=text)
+        return True
+    if _reply_to_bot(asked, dialog, inbound, text, customer, contact, lang, None):
+        return True
+    if asked in ("complaint", "order"):
+        return False   # what they were asked for: the ticket rules take it
+    if faq.is_complaint(text):
+        return False
+    if faq.is_greeting(text):
+        first = not dialog.get("history") and not Ticket.select().where(Ticket.customer == customer).exists()
+        send_menu(customer, contact, lang, heard=text, welcome=first)
+        return True
+    return _question(inbound, text, customer, contact, lang, dialog)
+
+
+def _reply_to_bot(asked, dialog, inbound, text, customer, contact, lang, ticket) -> bool:
+    """A digit answering the menu or the list of questions, or yes/no to "did this help?"."""
+    number = faq.choice(text)
+    if asked == "menu" and number and 1 <= number <= len(OPTIONS):
+        choose(OPTIONS[number - 1], inbound, customer, contact, lang, ticket, heard=text)
+        return True
+    if asked == "faq_list" and number and 1 <= number <= len(dialog.get("keys") or []):
+        give_answer(dialog["keys"][number - 1], inbound, customer, contact, lang, ticket, heard=text)
+        return True
+    if asked == "feedback":
+        verdict = faq.feedback(text) or {1: "yes", 2: "no"}.get(number)
+        if verdict:
+            feedback(verdict, dialog.get("faq_log"), inbound, customer, contact, lang, ticket, heard=text)
+            return True
     return False
+
+
+def _question(inbound, text, customer, contact, lang, dialog) -> bool:
+    """A free-text question: the answer when the match is clear; else the ticket rules (logged as a
+    question that went to a person when it reads like one)."""
+    found = faq.match(text, _faq())
+    if found.answered:
+        pending = dialog.get("faq_log") if _asked(dialog) == "feedback" else None
+        row = FaqLog.get_or_none(id=pending) if pending else None
+        if row is not None and row.answer_key == found.key:
+            # the same answer again would not help: a person takes over
+            row.outcome = "unhelpful"
+            row.save()
+            _save(customer, dialog, heard=text, did={"did": "repeat", "key": found.key})
+            log.info("faq answer %s asked again customer=%s: handoff", found.key, customer.id)
+            return False
+        give_answer(found.key, inbound, customer, contact, lang, None, heard=text, score=found.score)
+        return True
+    if faq.is_question(text) and found.reason not in ("complaint", "greeting", "person"):
+        FaqLog.create(customer=customer, channel=inbound.channel, language=lang, question=text[:QUESTION_CHARS],
+                      answer_key=None, score=found.score, outcome="handoff", created_at=clock.now())
+        log.info("faq no answer (%s, best %s %.2f) customer=%s", found.reason, found.best, found.score, customer.id)
+    return False
+
+
+# ---- Telegram buttons --------------------------------------------------------------------------------
+def on_button(inbound: Inbound, customer: Customer, contact: Contact) -> None:
+    """A customer tapped one of our buttons: answered at once (Telegram wants every tap answered), then
+    done like the typed choice. Old or unknown buttons only get the answer."""
+    outbox.enqueue(TELEGRAM, "callback", purpose="callback", callback_id=inbound.callback_id,
+                   method="answer_callback", priority=outbox.PRIORITY_CUSTOMER)
+    parts = (inbound.callback_data or "").split(":")
+    if not enabled() or len(parts) < 3 or parts[0] != "ss":
+        log.info("customer button ignored data=%r customer=%s", inbound.callback_data, customer.id)
+        return
+    lang = customers.language_of(customer)
+    ticket = tickets.open_ticket_of(customer)
+    kind, value = parts[1], parts[2]
+    label = _button_label(kind, value, lang)
+    if kind == "menu" and value in OPTIONS:
+        choose(value, inbound, customer, contact, lang, ticket, heard=label)
+    elif kind == "faq":
+        give_answer(value, inbound, customer, contact, lang, ticket, heard=label)
+    elif kind == "fb" and value in ("yes", "no"):
+        row_id = int(parts[3]) if len(parts) > 3 and parts[3].isdigit() else None
+        feedback(value, row_id, inbound, customer, contact, lang, ticket, heard=label)
+
+
+def _button_label(kind: str, value: str, lang: str) -> str:
+    if kind == "menu" and value in OPTIONS:
+        return texts.render(lang, f"selfservice/option_{value}")
+    if kind == "fb" and value in ("yes", "no"):
+        return texts.render(lang, f"selfservice/button_{value}")
+    entry = _faq().get(value) if kind == "faq" else None
+    return entry.title(lang) if entry else value
+
+
+# ---- what the bot says -------------------------------------------------------------------------------
+def on_start(customer: Customer, contact: Contact) -> bool:
+    """Telegram /start: the welcome and the menu (False when self-service is off: the plain welcome)."""
+    if not enabled():
+        return False
+    send_menu(customer, contact, customers.language_of(customer), heard="/start", welcome=True)
+    return True
+
+
+def send_menu(customer: Customer, contact: Contact, lang: str, heard: str, welcome: bool = False) -> None:
+    """The menu in the customer's language (after the welcome on first contact), with when the team is
+    back while the shop is closed."""
+    shop = config.current()["app"]["shop_name"]
+    name = customers.greeting_name(customer)
+    parts = [texts.render(lang, "welcome", name=name, shop=shop) if welcome
+             else texts.render(lang, "selfservice/hello", name=name) if faq.is_greeting(heard) else ""]
+    now = clock.now()
+    if not hours.is_open(now):
+        opening = hours.next_opening(now)
+        if opening is not None:
+            parts.append(texts.render(lang, "selfservice/menu_closed", when=hours.opening_words(lang, opening, now)))
+    labels = [texts.render(lang, f"selfservice/option_{o}") for o in OPTIONS]
+    if contact.channel == TELEGRAM:
+        parts.append(texts.render(lang, "selfservice/menu_head") + "\n" + texts.render(lang, "selfservice/menu_buttons"))
+        buttons = [[[label, f"ss:menu:{option}"]] for label, option in zip(labels, OPTIONS)]
+    else:
+        parts.append("\n".join([texts.render(lang, "selfservice/menu_head")]
+                               + [f"{n}. {label}" for n, label in enumerate(labels, 1)]
+                               + [texts.render(lang, "selfservice/menu_numbers")]))
+        buttons = None
+    outbox.to_contact(contact, "\n\n".join(p for p in parts if p), purpose="menu", buttons=buttons)
+    _save(customer, _dialog(customer), asked="menu", heard=heard, did={"did": "menu"})
+
+
+def choose(option: str, inbound, customer, contact, lang, ticket, heard: str) -> None:
+    """A menu option picked (button or number)."""
+    dialog = _dialog(customer)
+    did = {"did": "option", "option": option}
+    if option == "person":
+        _person(inbound, customer, contact, dialog, words=None, ticket=ticket, heard=heard)
+    elif option == "faq":
+        _faq_list(customer, contact, lang, dialog, heard)
+    else:
+        outbox.to_contact(contact, texts.render(lang, f"selfservice/ask_{option}"), purpose="menu")
+        _save(customer, dialog, asked=option, heard=heard, did=did)
+
+
+def _faq_list(customer, contact, lang, dialog, heard) -> None:
+    entries = _faq().entries
+    head = texts.render(lang, "selfservice/faq_head")
+    if contact.channel == TELEGRAM:
+        text = head + "\n" + texts.render(lang, "selfservice/faq_buttons")
+        buttons = [[[e.title(lang)[:60], f"ss:faq:{e.key}"]] for e in entries]
+    else:
+        text = "\n".join([head] + [f"{n}. {e.title(lang)}" for n, e in enumerate(entries, 1)]
+                         + [texts.render(lang, "selfservice/faq_numbers")])
+        buttons = None
+    outbox.to_contact(contact, text, purpose="menu", buttons=buttons)
+    _save(customer, dialog, asked="faq_list", heard=heard, did={"did": "list"}, keys=[e.key for e in entries])
+
+
+def give_answer(key: str, inbound, customer, contact, lang, ticket, heard: str, score: float | None = None) -> None:
+    """The shop's answer and "did this help?" (no question while a ticket is open: a person is on it)."""
+    entry = _faq().get(key)
+    if entry is None:
+        log.info("unknown faq key %r (an old button?) customer=%s", key, customer.id)
+        return
+    answer = entry.answer(lang).replace("{shop}", config.current()["app"]["shop_name"])
+    row = FaqLog.create(customer=customer, channel=inbound.channel, language=lang, question=heard[:QUESTION_CHARS],
+                        answer_key=key, score=score, outcome="answered", ticket=ticket, created_at=clock.now())
+    dialog = _dialog(customer)
+    did = {"did": "answer", "key": key, "score": score}
+    if ticket is not None:
+        outbox.to_contact(contact, answer, purpose="faq", ticket=ticket)
+        Message.create(ticket=ticket, direction="out", channel=contact.channel, text=answer, author=cards.SELF_SERVICE)
+        _save(customer, dialog)
+        log.info("faq answer %s during ticket=%s", key, ticket.number)
+        return
+    if contact.channel == TELEGRAM:
+        text = answer + "\n\n" + texts.render(lang, "selfservice/helped_buttons")
+        buttons = [[[texts.render(lang, "selfservice/button_yes"), f"ss:fb:yes:{row.id}"],
+                    [texts.render(lang, "selfservice/button_no"), f"ss:fb:no:{row.id}"]]]
+    else:
+        text, buttons = answer + "\n\n" + texts.render(lang, "selfservice/helped_numbers"), None
+    outbox.to_contact(contact, text, purpose="faq", buttons=buttons)
+    _save(customer, dialog, asked="feedback", heard=heard, did=did, faq_log=row.id, key=key)
+    log.info("faq answer %s score=%s channel=%s customer=%s", key, score, inbound.channel, customer.id)
+
+
+def feedback(verdict: str, row_id, inbound, customer, contact, lang, ticket, heard: str) -> None:
+    """Yes: thanks. No: a person takes over (a ticket that shows what the bot answered)."""
+    row = FaqLog.get_or_none((FaqLog.id == (row_id or 0)) & (FaqLog.customer == customer))
+    dialog = _dialog(customer)
+    if row is not None and row.outcome in ("answered", "helpful", "unhelpful"):
+        row.outcome = "helpful" if verdict == "yes" else "unhelpful"
+        row.save()
+    if verdict == "yes":
+        outbox.to_contact(contact, texts.render(lang, "selfservice/glad"), purpose="faq")
+        _save(customer, dialog, heard=heard, did={"did": "helpful"})
+        return
+    _save(customer, dialog, heard=heard, did={"did": "unhelpful"})
+    words = heard if len(faq.normalise(heard).split()) > 2 else (row.question if row is not None else None)
+    _handoff(inbound, customer, contact, words, ticket)
+
+
+def _person(inbound, customer, contact, dialog, words: str | None, ticket=None, heard: str | None = None) -> None:
+    """The customer asked for a person: a ticket (or, with one open, the agents are told)."""
+    pending = dialog.get("faq_log") if _asked(dialog) == "feedback" else None
+    if pending:
+        FaqLog.update(outcome="handoff").where((FaqLog.id == pending) & (FaqLog.outcome == "answered")).execute()
+    _save(customer, dialog, heard=heard or words, did={"did": "person"})
+    if ticket is not None:
+        lang = customers.language_of(customer)
+        outbox.to_contact(contact, texts.render(lang, "selfservice/ticket_open", ticket=ticket.number),
+                          purpose="menu", ticket=ticket)
+        outbox.to_group(texts.for_agents("agents/selfservice/person_in_ticket"), purpose="agents", ticket=ticket)
+        return
+    last = next((h.get("text") for h in reversed(_dialog(customer).get("history") or [])
+                 if h.get("did") == "answer" and h.get("text")), None)
+    _handoff(inbound, customer, contact, words or last, None)
+
+
+def _handoff(inbound: Inbound, customer, contact, words: str | None, ticket) -> None:
+    """Open (or join) the customer's ticket with their words, or a note that they asked for a person."""
+    text = words or texts.for_agents("agents/selfservice/asked_person")
+    handed = replace(inbound, kind="message", text=text, media=[])
+    tickets.on_customer_message(handed, customer, contact)
+    log.info("handoff to a person channel=%s customer=%s", inbound.channel, customer.id)
+
+
+# ---- the ticket's side -------------------------------------------------------------------------------
+def on_ticket_opened(ticket: Ticket, customer: Customer, channel: str) -> None:
+    """A ticket was just opened for this customer: what they did with the bot since the last ticket becomes
+    a note the card shows, their questions are linked to the ticket, and the dialog starts afresh."""
+    dialog = _dialog(customer)
+    FaqLog.update(ticket=ticket).where((FaqLog.customer == customer) & FaqLog.ticket.is_null()).execute()
+    history = dialog.get("history") or []
+    if customer.dialog:
+        customer.dialog = None
+        customer.save()
+    if history:
+        lines = "\n".join(_history_line(h) for h in history)
+        Message.create(ticket=ticket, direction="note", channel=channel, author=cards.SELF_SERVICE,
+                       text=texts.for_agents("agents/selfservice/context", lines=lines), created_at=clock.now())
+
+
+def _history_line(h: dict) -> str:
+    did = h.get("did")
+    if did == "answer":
+        entry = _faq().get(h.get("key") or "")
+        words = texts.for_agents("agents/selfservice/did_answer", key=h.get("key"),
+                                 title=entry.title(config.current()["app"]["agent_language"]) if entry else h.get("key"),
+                                 score="—" if h.get("score") is None else f"{h['score']:.2f}")
+    elif did == "option":
+        words = texts.for_agents("agents/selfservice/did_option",
+                                 option=texts.for_agents(f"selfservice/option_{h.get('option')}"))
+    elif did == "repeat":
+        words = texts.for_agents("agents/selfservice/did_repeat", key=h.get("key"))
+    else:
+        words = texts.for_agents(f"agents/selfservice/did_{did}")
+    said = h.get("text") or ""
+    said = said if len(said) <= LINE_CHARS else said[:LINE_CHARS - 1] + "…"
+    return texts.for_agents("agents/selfservice/line", time=_local(h.get("at")), text=said, did=words)
+
+
+def _local(at: str | None) -> str:
+    if not at:
+        return ""
+    zone = ZoneInfo(config.current()["app"]["timezone"])
+    moment = dt.datetime.fromisoformat(at).replace(tzinfo=dt.timezone.utc).astimezone(zone)
+    today = clock.now().replace(tzinfo=dt.timezone.utc).astimezone(zone).date()
+    return moment.strftime("%H:%M" if moment.date() == today else "%d %b %H:%M")
+
+
+def _faq() -> faq.Faq:
+    try:
+        return faq.load()
+    except faq.FaqFileError:
+        log.exception("the FAQ file cannot be read: no automatic answers until it is fixed")
+        return faq.Faq([])
+
+
+# ---- the shop's numbers --------------------------------------------------------------------------------
+def stats(since: dt.datetime) -> str:
+    """The self-service lines of /stats: questions answered, marked helpful, and the questions that most
+    often went to a person (the answers worth writing next)."""
+    rows = list(FaqLog.select().where(FaqLog.created_at >= since))
+    if not rows:
+        return ""
+    answered = [r for r in rows if r.answer_key]
+    to_person = [r for r in rows if r.outcome in ("handoff", "unhelpful")]
+    top = faq.group_questions([r.question for r in to_person])[:5]
+    return texts.for_agents(
+        "agents/selfservice/stats", answered=len(answered), helpful=sum(r.outcome == "helpful" for r in rows),
+        unhelpful=sum(r.outcome == "unhelpful" for r in rows), handoffs=len(to_person),
+        top=", ".join(texts.for_agents("agents/selfservice/top_line", question=q[:60], count=n) for q, n in top) or "—")

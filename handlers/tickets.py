@@ -51,6 +51,8 @@ def on_customer_message(inbound: Inbound, customer: Customer, contact: Contact,
         if urgency.is_urgent(inbound.text):
             ticket.urgent, ticket.priority = True, "high"
             ticket.save()
+        from handlers import selfservice   # (imports tickets)
+        selfservice.on_ticket_opened(ticket, customer, inbound.channel)
         earlier = customers.earlier_tickets(customer, ticket)
         cards.post(ticket, text, media, earlier=earlier)
         first_contact = earlier == 0 and inbound.channel != TELEGRAM

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import config
 from db.models import Agent, Contact, Customer, Message, Ticket
-from handlers import cards, clock, csat, customers, outbox, sla, texts, tickets
+from handlers import cards, clock, csat, customers, outbox, selfservice, sla, texts, tickets
 
 TAG = re.compile(r"^[\w\u0600-\u06FF-]{1,32}$")
 
@@ -210,11 +210,12 @@ def stats(period: str) -> str:
             tags[word] = tags.get(word, 0) + 1
     top = sorted(tags.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
     rating = csat.summary(since)
+    bot = selfservice.stats(since)      # questions the bot answered, helpful, and what went to a person
     return _t("stats", period=_t(f"period_{period}"), opened=opened.count(), closed=closed.count(),
               first=_minutes(statistics.median(first)) if first else "—",
               resolution=_minutes(statistics.median(resolution)) if resolution else "—",
               csat=f"{rating['average']:.1f}" if rating.get("count") else "—", csat_count=rating.get("count", 0),
-              tags=", ".join(f"#{k} ({v})" for k, v in top) or "—")
+              tags=", ".join(f"#{k} ({v})" for k, v in top) or "—") + (f"\n{bot}" if bot else "")
 
 
 # ---- helpers ----------------------------------------------------------------------------------------

@@ -86,8 +86,10 @@ def test_urdu_writer_is_answered_in_urdu(khidmat):
 
 
 def test_telegram_language_ur_gets_urdu_even_in_latin(khidmat):
-    khidmat.tg_message(62, "order kab aye ga?", language_code="ur")
+    khidmat.tg_message(62, "parcel toota hua aaya hai", language_code="ur")
     assert "ٹکٹ نمبر" in khidmat.wait_chat(62)[0]["text"]
+    khidmat.tg_message(64, "order kab aye ga?", language_code="ur")     # a common question: the bot answers, in Urdu
+    assert "کاروباری دنوں" in khidmat.wait_chat(64)[0]["text"]
 
 
 def test_default_language_applies_to_others(make_khidmat):

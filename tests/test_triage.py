@@ -157,7 +157,7 @@ def test_buttons_claim_priority_close(khidmat, tg_api):
 def test_urgent_wording_raises_priority_and_flags_card(khidmat, tg_api):
     card = open_ticket(khidmat, 41, "یہ فراڈ ہے، مجھے فوری ریفنڈ چاہیے")
     assert "Urgent wording" in card["text"] and "high" in card["text"]
-    card2 = open_ticket(khidmat, 42, "where is my parcel")
+    card2 = open_ticket(khidmat, 42, "my parcel has not arrived")
     khidmat.tg_message(42, "HELLO???!!! anyone!!!")
     eventually(lambda: any("Urgent wording" in p["text"] for p in card_edits(tg_api, card2["message_id"])))
     assert Ticket.get_by_id(2).priority == "high"

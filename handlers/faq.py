@@ -1,0 +1,472 @@
+"""Common questions: the shop's answers (templates/<lang>/faq.toml) and the matcher that decides,
+conservatively, whether a customer's message is one of them. Pure: no database, nothing sent.
+
+Reading a message (`tokens`): Unicode NFKC; invisible marks, tatweel and Urdu diacritics dropped; Urdu letter
+variants unified (ي ى ئ → ی, ك → ک, ه ۃ ة ۂ ھ → ہ, آ أ إ → ا, ؤ → و); Urdu and Arabic-Indic digits → 0–9;
+lower case; punctuation → space. Then known phrases become one token ("cash on delivery" → cod, "جاز کیش" →
+jazzcash), repeated Latin letters are squeezed (aaye → aye) and each word is mapped to a canonical token, so
+Roman Urdu spellings (kab/kb, kaise/kese), Urdu-script loanwords (آرڈر, ڈیلیوری) and English share one
+(handlers/faq_words.py). Words with no meaning of their own (hai, kya, the, کا …) are dropped.
+
+Scoring an answer: its examples (both language files) and titles are token lists. A question's words weigh
+by how rare they are among the answers (a word of one answer only weighs most; a word no answer knows weighs
+as much: it is likely about something else); a misspelt word counts for the known word within one edit
+(two for long words). Score = 0.45 × best soft-F1 against one example (how much of the question the example
+explains and of the example the question) + 0.35 × how much of the question the answer's vocabulary explains
++ 0.20 × character-trigram similarity with the closest example (joined words, typos).
+
+Deciding (`match`): no answer when the message reads as a complaint, asks for a person, is only a greeting or
+has no meaningful word; otherwise the best answer is given only if its score reaches the threshold, beats
+the second-best answer by the margin and its vocabulary explains most of the question (settings
+[selfservice]). A wrong automatic answer is worse than a handoff.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import re
+import tomllib
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
+
+from handlers import faq_words as words
+
+FILE = "faq.toml"
+LANGUAGES = ("ur", "en")
+KEY = re.compile(r"^[a-z0-9_]{1,40}$")
+
+W_EXAMPLE, W_VOCAB, W_CHARS = 0.45, 0.35, 0.20
+LIGHT_WEIGHT = 0.45        # question words (when, how much …)
+NUMBER_WEIGHT = 0.3        # 2000, 42 …
+UNKNOWN_WEIGHT = 0.7       # a word no answer uses (likely about something else)
+FUZZY_SIMILARITY = 0.85    # a misspelt word counts this much of the word it stands for
+
+# ---- reading text ---------------------------------------------------------------------------------------
+_INVISIBLE = re.compile("[\u00ad\u0640\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
+_LETTERS = str.maketrans({
+    "ي": "ی", "ى": "ی", "ئ": "ی", "ې": "ی", "ك": "ک", "ه": "ہ", "ۃ": "ہ", "ة": "ہ", "ۂ": "ہ", "ھ": "ہ",
+    "آ": "ا", "أ": "ا", "إ": "ا", "ٱ": "ا", "ؤ": "و", "ۓ": "ے",
+    **{chr(0x06F0 + i): str(i) for i in range(10)}, **{chr(0x0660 + i): str(i) for i in range(10)},
+})
+_NOT_WORD = re.compile(r"[\W_]+")
+_DIGIT_LETTER = re.compile(r"(?<=\d)(?=[^\W\d_])|(?<=[^\W\d_])(?=\d)")
+_REPEATS = re.compile(r"([a-z])\1+")
+_LATIN = re.compile(r"[a-z]")
+
+
+def letters(text: str) -> str:
+    """Urdu letter variants unified and diacritics dropped, nothing else (usable on regular expressions)."""
+    return _DIACRITICS.sub("", _INVISIBLE.sub("", text)).translate(_LETTERS)
+
+
+def normalise(text: str) -> str:
+    """Lower case, one letter per Urdu sound, Latin digits, words separated by single spaces."""
+    text = letters(unicodedata.normalize("NFKC", text or "")).casefold()
+    text = _DIGIT_LETTER.sub(" ", _NOT_WORD.sub(" ", text))
+    return " ".join(text.split())
+
+
+def squeeze(word: str) -> str:
+    """Repeated Latin letters once: aaye → aye, helloo → helo (Urdu script untouched)."""
+    return _REPEATS.sub(r"\1", word)
+
+
+def _word_form(word: str) -> str:
+    return squeeze(normalise(word))
+
+
+@functools.lru_cache(maxsize=1)
+def _lexicon():
+    phrases = {normalise(k): v for k, v in words.PHRASES.items()}
+    phrase_re = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, sorted(phrases, key=len, reverse=True)))
+                           + r")(?!\w)")
+    canonical = {}
+    for canon, variants in words.CANONICAL.items():
+        for variant in variants.split() + [canon]:
+            canonical[_word_form(variant)] = canon
+    stop = {_word_form(w) for w in words.STOPWORDS} - set(canonical)
+    complaint = [re.compile(letters(p)) for p in words.COMPLAINT]
+    complaint_raw = [re.compile(p) for p in words.COMPLAINT_RAW]
+    person = [re.compile(letters(p)) for p in words.PERSON]
+    return dict(phrases=phrases, phrase_re=phrase_re, canonical=canonical, spellings=sorted(canonical), stop=stop,
+                complaint=complaint,
+                complaint_raw=complaint_raw, person=person,
+                greetings={_word_form(w) for w in words.GREETINGS},
+                menu={normalise(w) for w in words.MENU_WORDS},
+                yes={_word_form(w) for w in words.YES}, no={_word_form(w) for w in words.NO})
+
+
+def all_tokens(text: str) -> list[str]:
+    """Every word of the message as a canonical token, meaningless ones included."""
+    lex = _lexicon()
+    text = lex["phrase_re"].sub(lambda m: lex["phrases"][m.group(1)], normalise(text))
+    return [_canonical(raw) for raw in text.split()]
+
+
+@functools.lru_cache(maxsize=4096)
+def _canonical(raw: str) -> str:
+    """One word as its canonical token: a known spelling, its plural, or a known word within one edit
+    (two for long words) — 'khulegi' → open, 'exchanges' → exchange; otherwise the word itself."""
+    canonical = _lexicon()["canonical"]
+    word = squeeze(raw)
+    for candidate in (raw, word, word[:-1] if word.endswith("s") else "", word[:-2] if word.endswith("es") else ""):
+        if candidate in canonical:
+            return canonical[candidate]
+    if len(word) >= 7 and not word.isdigit() and word not in _lexicon()["stop"]:
+        near = process.extractOne(word, _lexicon()["spellings"], scorer=OSA.distance, score_cutoff=_budget(word))
+        if near and near[0][0] == word[0]:
+            return canonical[near[0]]
+    return word
+
+
+def _budget(word: str) -> int:
+    """Edits a misspelling may be away from the word it stands for: one, two for words of 9+ letters."""
+    return 2 if len(word) >= 9 else 1
+
+
+def _implied(found: list[str]):
+    for token in found:
+        yield token
+        if token in words.IMPLIES:
+            yield words.IMPLIES[token]
+
+
+def tokens(text: str) -> list[str]:
+    """The meaningful words of a message as canonical tokens, in order, without repeats."""
+    stop = _lexicon()["stop"]
+    seen, out = set(), []
+    for token in _implied(all_tokens(text)):
+        if token not in stop and token not in seen and not (len(token) == 1 and _LATIN.match(token)):
+            seen.add(token)
+            out.append(token)
+    return out
+
+
+# ---- what kind of message it is -------------------------------------------------------------------------
+def is_complaint(text: str) -> bool:
+    """Anger, a problem with an order, a refund wanted … (Urdu, Roman Urdu, English)."""
+    lex = _lexicon()
+    if any(p.search(text or "") for p in lex["complaint_raw"]):
+        return True
+    plain = normalise(text)
+    squeezed = " ".join(squeeze(w) for w in plain.split())
+    return any(p.search(plain) or p.search(squeezed) for p in lex["complaint"])
+
+
+def wants_person(text: str) -> bool:
+    """"agent", "human", "insaan", "کسی سے بات", "talk to a person" …"""
+    plain = normalise(text)
+    return any(p.search(plain) for p in _lexicon()["person"])
+
+
+def is_greeting(text: str) -> bool:
+    """Only a greeting: "hi", "salam", "AoA", "السلام علیکم", "good morning sir" (no question, no problem)."""
+    found = [_word_form(w) for w in normalise(text).split()]
+    return bool(found) and all(w in _lexicon()["greetings"] for w in found)
+
+
+def is_menu_word(text: str) -> bool:
+    return normalise(text) in _lexicon()["menu"]
+
+
+def feedback(text: str) -> str | None:
+    """'yes' or 'no' when a short message answers "did this help?" with a word (ہاں, nahi, thanks …)."""
+    found = [_word_form(w) for w in normalise(text).split()]
+    if not found:
+        return None
+    if found[0] in _lexicon()["no"]:
+        return "no"
+    if found[0] in _lexicon()["yes"] and len(found) <= 4:
+        return "yes"
+    return None
+
+
+_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+
+
+def choice(text: str) -> int | None:
+    """A message that is only a number (Latin, Urdu or Arabic-Indic digits): "2", "۲", "2.", "(2)"."""
+    found = re.fullmatch(r"[\s(#]*(\d{1,2})[\s.)۔]*", (text or "").translate(_DIGITS))
+    return int(found.group(1)) if found else None
+
+
+_ROMAN_URDU = {"hai", "hain", "kya", "kia", "ka", "ki", "ke", "ko", "se", "mein", "nahi", "nhi", "kab", "kb",
+               "kahan", "kaise", "kese", "kitne", "kitna", "kitni", "karna", "karni", "aap", "ap", "apka", "mera",
+               "meri", "mujhe", "chahiye", "sakte", "sakta", "milega", "hoti", "hota", "kidhar", "bhai", "yaar",
+               "tak", "wala", "batao", "dein", "karen", "hy", "hn", "kr", "krna", "ho", "hoga", "gi", "ga"}
+
+
+def guess_language(text: str) -> str:
+    """'ur' for Urdu script or Roman Urdu, 'en' otherwise (the CLI's choice of answer text)."""
+    plain = normalise(text)
+    if re.search(r"[\u0600-\u06ff]", plain):
+        return "ur"
+    return "ur" if any(w in _ROMAN_URDU for w in plain.split()) else "en"
+
+
+# ---- the shop's answers -----------------------------------------------------------------------------
+class FaqFileError(ValueError):
+    """The shop's FAQ file cannot be read (the message says which file and what)."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    key: str
+    titles: dict
+    answers: dict
+    examples: tuple
+
+    def title(self, lang: str) -> str:
+        return self.titles.get(lang) or next(iter(self.titles.values()), self.key)
+
+    def answer(self, lang: str) -> str:
+        return self.answers.get(lang) or next(iter(self.answers.values()), "")
+
+
+@dataclass
+class Match:
+    key: str | None            # the answer to give; None: no automatic answer
+    score: float = 0.0         # the best answer's score (0–1)
+    best: str | None = None    # the best answer, given or not
+    second: str | None = None
+    second_score: float = 0.0
+    reason: str = "no_match"   # answer, or why not: complaint / person / greeting / empty / too_short /
+    #                            below_threshold / too_close / unknown_words / partial
+    coverage: float = 0.0      # how much of the message the best answer's words explain
+    explained: float = 0.0     # how much of the best answer's closest example the message covers
+
+    @property
+    def answered(self) -> bool:
+        return self.key is not None
+
+
+@dataclass
+class Faq:
+    """The shop's answers, in file order, with the index the matcher needs."""
+    entries: list
+    _examples: list = field(default_factory=list, repr=False)   # (key, tokens, trigram counter)
+    _vocab: dict = field(default_factory=dict, repr=False)       # key → set of tokens
+    _idf: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self):
+        stop = _lexicon()["stop"]
+        for entry in self.entries:
+            vocab = set()
+            for text in entry.examples + tuple(entry.titles.values()):
+                found = tokens(text)
+                if found:
+                    self._examples.append((entry.key, found, _trigrams(found)))
+                    vocab.update(found)
+            self._vocab[entry.key] = vocab - stop
+        df = Counter(t for vocab in self._vocab.values() for t in vocab)
+        top = math.log(1 + len(self.entries)) or 1.0
+        self._idf = {t: math.log(1 + len(self.entries) / n) / top for t, n in df.items()}
+        self._all = sorted(self._idf)
+
+    def specific(self, token: str) -> bool:
+        """Does only one answer use this word?"""
+        return self._idf.get(token) == 1.0
+
+    def get(self, key: str) -> Entry | None:
+        return next((e for e in self.entries if e.key == key), None)
+
+    def keys(self) -> list[str]:
+        return [e.key for e in self.entries]
+
+    # -- scoring
+    def _weight(self, token: str, fuzzy: dict) -> float:
+        if token in words.LIGHT:
+            return LIGHT_WEIGHT
+        if token.isdigit():
+            return NUMBER_WEIGHT
+        if token in self._idf:
+            return self._idf[token]
+        if fuzzy:
+            return max(self._idf[v] for v in fuzzy)
+        return UNKNOWN_WEIGHT
+
+    def _fuzzy(self, token: str) -> dict:
+        """Known tokens within one edit (two for words of 8+ letters) of an unknown one."""
+        if token in self._idf or len(token) < 5 or token.isdigit():
+            return {}
+        found = process.extract(token, self._all, scorer=OSA.distance, score_cutoff=_budget(token), limit=None)
+        return {known: FUZZY_SIMILARITY for known, _, _ in found if len(known) >= 5 and known[0] == token[0]}
+
+    def scores(self, text: str) -> dict:
+        """Every answer's Score for the message (empty when it has no meaningful word)."""
+        query = tokens(text)
+        if not query:
+            return {}
+        fuzzy = {t: self._fuzzy(t) for t in query}
+        weight = {t: self._weight(t, fuzzy[t]) for t in query}
+        total = sum(weight.values())
+
+        def sim(token: str, pool) -> float:
+            if token in pool:
+                return 1.0
+            return max((s for known, s in fuzzy[token].items() if known in pool), default=0.0)
+
+        grams = _trigrams(query)
+        found: dict[str, Score] = {key: Score() for key in self._vocab}
+        for key, example, example_grams in self._examples:
+            q_part = sum(weight[t] * sim(t, example) for t in query) / total
+            ex_weights = [LIGHT_WEIGHT if x in words.LIGHT else self._idf.get(x, 1.0) for x in example]
+            ex_part = sum(w * max(sim(t, (x,)) for t in query) for x, w in zip(example, ex_weights)) / sum(ex_weights)
+            f1 = 2 * q_part * ex_part / (q_part + ex_part) if q_part + ex_part else 0.0
+            score = found[key]
+            score.example = max(score.example, f1)
+            score.explained = max(score.explained, ex_part)
+            score.chars = max(score.chars, _dice(grams, example_grams))
+        for key, score in found.items():
+            score.coverage = sum(weight[t] * sim(t, self._vocab[key]) for t in query) / total
+            score.total = W_EXAMPLE * score.example + W_VOCAB * score.coverage + W_CHARS * score.chars
+        return found
+
+
+@dataclass
+class Score:
+    """How well a message matches one answer (each 0–1)."""
+    total: float = 0.0
+    example: float = 0.0      # soft-F1 with the closest example
+    explained: float = 0.0    # how much of its best-covered example the message covers
+    coverage: float = 0.0     # how much of the message the answer's words explain
+    chars: float = 0.0        # character-trigram similarity with the closest example
+
+
+def _trigrams(found: list[str]) -> Counter:
+    text = f" {' '.join(found)} "
+    return Counter(text[i:i + 3] for i in range(len(text) - 2))
+
+
+def _dice(a: Counter, b: Counter) -> float:
+    shared = sum((a & b).values())
+    size = sum(a.values()) + sum(b.values())
+    return 2 * shared / size if size else 0.0
+
+
+def _read(path: Path) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise FaqFileError(f"{path}: {exc}") from None
+    for key, entry in data.items():
+        if not KEY.match(key) or not isinstance(entry, dict):
+            raise FaqFileError(f"{path}: [{key}] must be a section named with a-z, 0-9 and _")
+        if not isinstance(entry.get("answer", ""), str) or not isinstance(entry.get("examples", []), list):
+            raise FaqFileError(f"{path}: [{key}] needs answer = \"…\" and examples = [\"…\", …]")
+    return data
+
+
+def load(root: Path | None = None) -> Faq:
+    """The shop's answers from templates/<lang>/faq.toml (both languages merged by key), re-read when a file
+    changes. FaqFileError when a file is broken."""
+    from handlers.texts import TEMPLATES
+    root = Path(root or TEMPLATES)
+    paths = tuple(root / lang / FILE for lang in LANGUAGES)
+    stamps = tuple(p.stat().st_mtime_ns if p.exists() else 0 for p in paths)
+    return _load(paths, stamps)
+
+
+@functools.lru_cache(maxsize=4)
+def _load(paths: tuple, stamps: tuple) -> Faq:
+    by_key: dict[str, dict] = {}
+    for lang, path in zip(LANGUAGES, paths):
+        for key, entry in _read(path).items():
+            merged = by_key.setdefault(key, {"titles": {}, "answers": {}, "examples": []})
+            if entry.get("title"):
+                merged["titles"][lang] = str(entry["title"])
+            if entry.get("answer"):
+                merged["answers"][lang] = str(entry["answer"]).strip()
+            merged["examples"] += [str(x) for x in entry.get("examples", [])]
+    entries = [Entry(key, v["titles"], v["answers"], tuple(v["examples"])) for key, v in by_key.items() if v["answers"]]
+    return Faq(entries)
+
+
+# ---- deciding -------------------------------------------------------------------------------------------
+def match(text: str, faq: Faq | None = None, threshold: float | None = None, margin: float | None = None,
+          min_coverage: float | None = None, min_explained: float | None = None) -> Match:
+    """Which answer (if any) to give to this message. Thresholds default to the [selfservice] settings."""
+    conf = _thresholds()
+    threshold = conf["threshold"] if threshold is None else threshold
+    margin = conf["margin"] if margin is None else margin
+    min_coverage = conf["min_coverage"] if min_coverage is None else min_coverage
+    min_explained = conf["min_explained"] if min_explained is None else min_explained
+    faq = faq or load()
+    scores = faq.scores(text)
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1].total)
+    best, top = ranked[0] if ranked else (None, Score())
+    second, runner_up = ranked[1] if len(ranked) > 1 else (None, Score())
+    found = Match(None, round(top.total, 3), best, second, round(runner_up.total, 3), coverage=round(top.coverage, 3),
+                  explained=round(top.explained, 3))
+    if is_complaint(text):
+        found.reason = "complaint"
+    elif wants_person(text):
+        found.reason = "person"
+    elif is_greeting(text):
+        found.reason = "greeting"
+    elif not ranked:
+        found.reason = "empty"
+    elif len(query := tokens(text)) == 1 and not (_asks(text) and faq.specific(query[0])):
+        found.reason = "too_short"
+    elif top.total < threshold:
+        found.reason = "below_threshold"
+    elif top.total - runner_up.total < margin:
+        found.reason = "too_close"
+    elif top.coverage < min_coverage:
+        found.reason = "unknown_words"
+    elif top.explained < min_explained:
+        found.reason = "partial"
+    else:
+        found.key, found.reason = best, "answer"
+    return found
+
+
+def _thresholds() -> dict:
+    import config
+    conf = config.current().get("selfservice", {})
+    return {name: conf.get(name, default) for name, default in
+            (("threshold", 0.5), ("margin", 0.1), ("min_coverage", 0.6), ("min_explained", 0.6))}
+
+
+_ASKING = {"kya", "kia", "hai", "hain", "he", "hy", "is", "are", "r", "do", "does", "can", "what", "which", "when",
+           "where", "how", "kab", "kahan", "kaise", "kitna", "kitne", "کیا", "ہے", "ہیں", "کب", "کہاں", "کیسے", "کتنا",
+           "کتنے",
+           "tell", "show", "bata", "batao", "bataen", "bataein", "bataye", "bataiye", "batain", "btao", "dikhao",
+           "dikha", "بتا", "بتائیں", "بتادیں", "بتاؤ", "دکھا", "دکھائیں"}
+
+
+def _asks(text: str) -> bool:
+    """A question mark or a question word: "warranty?", "cod hai", "کیا وارنٹی ہے"."""
+    return "?" in text or "؟" in text or any(squeeze(w) in {squeeze(a) for a in _ASKING} for w in normalise(text).split())
+
+
+def is_question(text: str) -> bool:
+    """Does the message read like a question (a question mark or a question word)?"""
+    return _asks(text)
+
+
+def group_questions(questions: list[str], similarity: int = 85) -> list[tuple[str, int]]:
+    """Questions that say the same thing counted together (greedy, by normalised word similarity):
+    [(the first wording seen, how many)], most frequent first."""
+    groups: list[list] = []   # [normalised, first wording, count]
+    for question in questions:
+        plain = normalise(question)
+        if not plain:
+            continue
+        for group in groups:
+            if fuzz.token_sort_ratio(plain, group[0]) >= similarity:
+                group[2] += 1
+                break
+        else:
+            groups.append([plain, question.strip(), 1])
+    groups.sort(key=lambda g: -g[2])
+    return [(g[1], g[2]) for g in groups]
