@@ -111,7 +111,9 @@ def _reply_to_bot(asked, dialog, inbound, text, customer, contact, lang, ticket)
         choose(OPTIONS[number - 1], inbound, customer, contact, lang, ticket, heard=text)
         return True
     if asked == "faq_list" and number and 1 <= number <= len(dialog.get("keys") or []):
-        give_answer(dialog["keys"][number - 1], inbound, customer, contact, lang, ticket, heard=text)
+        key = dialog["keys"][number - 1]
+        entry = _faq().get(key)
+        give_answer(key, inbound, customer, contact, lang, ticket, heard=text, question=entry.title(lang) if entry else None)
         return True
     if asked == "feedback":
         verdict = faq.feedback(text) or {1: "yes", 2: "no"}.get(number)
@@ -237,14 +239,17 @@ def _faq_list(customer, contact, lang, dialog, heard) -> None:
     _save(customer, dialog, asked="faq_list", heard=heard, did={"did": "list"}, keys=[e.key for e in entries])
 
 
-def give_answer(key: str, inbound, customer, contact, lang, ticket, heard: str, score: float | None = None) -> None:
-    """The shop's answer and "did this help?" (no question while a ticket is open: a person is on it)."""
+def give_answer(key: str, inbound, customer, contact, lang, ticket, heard: str, score: float | None = None,
+                question: str | None = None) -> None:
+    """The shop's answer and "did this help?" (no question while a ticket is open: a person is on it).
+    question: what was asked, when it is not what the customer typed (a number picked from the list)."""
     entry = _faq().get(key)
     if entry is None:
         log.info("unknown faq key %r (an old button?) customer=%s", key, customer.id)
         return
     answer = entry.answer(lang).replace("{shop}", config.current()["app"]["shop_name"])
-    row = FaqLog.create(customer=customer, channel=inbound.channel, language=lang, question=heard[:QUESTION_CHARS],
+    row = FaqLog.create(customer=customer, channel=inbound.channel, language=lang,
+                        question=(question or heard)[:QUESTION_CHARS],
                         answer_key=key, score=score, outcome="answered", ticket=ticket, created_at=clock.now())
     dialog = _dialog(customer)
     did = {"did": "answer", "key": key, "score": score}
