@@ -221,8 +221,8 @@ def import_csv(data: bytes) -> ImportReport:
                 except Invalid as exc:
                     report.rejected.append((line, "; ".join(exc.errors.values())))
                     continue
-                except IntegrityError as exc:
-                    log.warning("order import line %d conflicts: %r", line, exc)
+                except IntegrityError as exc:   # the message would carry the phone number: not logged
+                    log.warning("order import line %d conflicts (%s)", line, type(exc).__name__)
                     report.rejected.append((line, "conflicts with another customer's phone or telegram_id"))
                     continue
                 seen[ref] = line
@@ -455,6 +455,7 @@ FILLER = {"my", "mera", "meri", "mere", "the", "is", "no", "number", "num", "nr"
           "pls", "میرا", "میری", "میرے", "نمبر", "کا", "کی"}
 QUESTION_CHARS = 200
 MAX_REFS = 10
+_PHONE_LIKE = re.compile(r"(?:\+|00|0|92)\d{9,12}")   # 0300…, +92…, 92300…: a phone number, not an order ref
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _WORD = re.compile(r"[^\W_]+")
 
@@ -468,12 +469,13 @@ class Question:
 
 
 def read_question(text: str) -> Question:
-    """What a customer's words say about orders. Urdu and Arabic-Indic digits count as digits."""
+    """What a customer's words say about orders. Urdu and Arabic-Indic digits count as digits; a phone
+    number written as one (0300…, +92…) is not an order reference."""
     refs = []
 
     def take(match):
         token = match.group(0).rstrip("._-")
-        if len(token) < 3 or not any(ch.isdigit() for ch in token):
+        if len(token) < 3 or not any(ch.isdigit() for ch in token) or _PHONE_LIKE.fullmatch(token):
             return match.group(0)
         if token not in refs:
             refs.append(token)
@@ -532,8 +534,8 @@ def on_customer_message(inbound: Inbound, customer: Customer, contact: Contact) 
         tickets.on_customer_message(inbound, customer, contact, order_ref=noticed.ref)
         log.info("answer to a delay notice order=%s channel=%s customer=%s", noticed.ref, inbound.channel, customer.id)
         return True
-    if inbound.kind != "message" or not inbound.text.strip():
-        return False
+    if inbound.kind != "message" or not inbound.text.strip() or inbound.media:
+        return False   # a photo or a voice note with words is for the agents
     question = read_question(inbound.text)
     if not question.refs and not (question.asks and question.about_orders):
         return False

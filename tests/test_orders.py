@@ -99,12 +99,12 @@ def test_import_file_problems_are_explained(khidmat, tmp_path):
 
 
 def test_phone_written_locally_is_the_whatsapp_customer(khidmat, tmp_path):
-    khidmat.whatsapp(ALI, "hello", profile_name="Ali")
-    khidmat.wait_group(lambda t: "hello" in t)
+    khidmat.whatsapp(ALI, "the stitching on my kurta came apart", profile_name="Ali")
+    khidmat.wait_group(lambda t: "stitching" in t)
     import_rows(khidmat, tmp_path, rows("5531,Ali Raza,0300-1234567,,2 kurtas,4500,shipped,2026-11-28,,,,"))
     assert Customer.select().count() == 1
     assert Order.get().customer_id == Customer.get(Customer.phone == ALI).id
-    # with the "hello" ticket open, a clear question about their own order is answered and joins the ticket
+    # with that ticket open, a clear question about their own order is answered and joins the ticket
     khidmat.whatsapp(ALI, "where is my order 5531?")
     answer = khidmat.wait_twilio(f"whatsapp:{ALI}", lambda b: "5531" in b)[0]["body"]
     assert "on its way" in answer and "Saturday 28 November 2026" in answer and "2 kurtas" in answer
@@ -212,6 +212,17 @@ def test_order_questions_on_whatsapp_in_urdu_and_a_bare_number(khidmat, tmp_path
     assert "نہیں ملا" in khidmat.wait_twilio(f"whatsapp:{ALI}", lambda b: "9999" in b)[0]["body"]
     settle(khidmat)
     assert Ticket.select().count() == 0
+    # a phone number is not an order number: "where is my order" without one lists their open orders
+    khidmat.whatsapp(ALI, "Mera order kahan hai? 03001234567")
+    eventually(lambda: len([m for m in khidmat.twilio.sent(to=f"whatsapp:{ALI}") if "روانہ" in m["body"]]) == 2,
+               what="the second answer about 5531")
+    # a photo with words is for the agents
+    photo = khidmat.twilio.add_media(b"\xff\xd8jpeg", "image/jpeg")
+    khidmat.whatsapp(ALI, "where is my order 5531? see the box", media=[(photo, "image/jpeg")])
+    khidmat.wait_group(lambda t: "see the box" in t)
+    settle(khidmat)
+    sent = khidmat.twilio.sent(to=f"whatsapp:{ALI}")
+    assert len([m for m in sent if "روانہ" in m["body"]]) == 2 and not [m for m in sent if "03001234567" in m["body"]]
 
 
 def test_order_questions_on_sms_and_a_complaint_carries_the_order(khidmat, tmp_path):
@@ -230,8 +241,8 @@ def test_order_questions_on_sms_and_a_complaint_carries_the_order(khidmat, tmp_p
 
 def test_with_an_open_ticket_a_bare_number_joins_the_ticket(khidmat, tmp_path):
     import_rows(khidmat, tmp_path, ORDERS_FOR_QUESTIONS)
-    khidmat.tg_message(4242, "hi", first_name="Bilal")
-    khidmat.wait_group(lambda t: "hi" in t)
+    khidmat.tg_message(4242, "the kurta colour is wrong", first_name="Bilal")
+    khidmat.wait_group(lambda t: "colour is wrong" in t)
     for text in ("my order", "is late", "A-100"):
         khidmat.tg_message(4242, text, first_name="Bilal")
     khidmat.wait_group(lambda t: "A-100" in t)
