@@ -19,7 +19,7 @@ from peewee import fn
 
 import config
 from db.models import Ticket
-from handlers import clock, customers, outbox, texts, tickets
+from handlers import clock, customers, faq, outbox, texts, tickets
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +93,8 @@ def take_answer(customer, contact, inbound) -> bool:
         return False          # media, edits, commands: a new matter, not an answer
     if customers.opt_out_word(inbound.channel, inbound.text, customer.marketing_opt_out):
         return False
+    if faq.is_menu_word(inbound.text):
+        return False          # "menu": they want the bot's menu (handlers/selfservice.py), not to rate
     ticket = question_waiting(customer)
     if ticket is None:
         return False

@@ -226,6 +226,18 @@ def test_complaints_bypass_the_menu_even_after_a_greeting(khidmat):
     assert card.index("menu shown") < card.index("wrong colour")
 
 
+def test_after_a_closed_ticket_menu_is_not_taken_as_the_rating(khidmat):
+    k = khidmat
+    k.tg_message(37, "my parcel arrived damaged")
+    card = k.wait_group(lambda t: "damaged" in t)[0]
+    k.agent_message("/close", reply_to=card["message_id"])
+    k.wait_chat(37, lambda t: "rate" in t.lower())
+    k.tg_message(37, "menu")
+    k.wait_chat(37, lambda t: "How can we help" in t)
+    k.tg_message(37, "5")
+    eventually(lambda: Ticket.get().rating == 5, what="the rating")
+
+
 def test_the_menu_expires(khidmat):
     k = khidmat
     k.sms(SMS_NO, "menu")
