@@ -2,7 +2,7 @@
 
 Authorization: Bearer <api.token> (env BOT_API_TOKEN), compared in constant time; a wrong or missing token
 gets 401 and changes nothing; while api.token is empty the API is off (403). Invalid data gets 400 with
-{"errors": {field: message}}. The rules live in handlers/orders.py; this module only parses and answers.
+{"errors": {field: message}}. The rules live in handlers/orders.py and handlers/delays.py; this module only parses and answers.
 
     POST  /api/orders               create or update an order (201 created, 200 updated or unchanged)
     GET   /api/orders/<ref>         the order
@@ -18,7 +18,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 import db
 from db.models import Order
-from handlers import orders
+from handlers import delays, orders
 from handlers.orderdata import Invalid, clean_ref
 
 log = logging.getLogger("khidmat.api")
@@ -89,7 +89,7 @@ def delay(ref):
     try:
         with db.write():
             data = _body()
-            order, notice = orders.delay(ref, str(data.get("until") or ""), str(data.get("reason") or ""))
+            order, notice = delays.delay(ref, str(data.get("until") or ""), str(data.get("reason") or ""))
             body = {"notice": notice.outcome, "channel": notice.channel, "coupon": notice.coupon,
                     "order": orders.as_dict(order)}
     except orders.NotFound:

@@ -7,7 +7,7 @@ import logging
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from db.connection import release
-from handlers import broadcasts, greetings, hours, housekeeping, orders, sla
+from handlers import broadcasts, delays, greetings, hours, housekeeping, sla
 
 log = logging.getLogger(__name__)
 
@@ -19,13 +19,13 @@ JOBS = {   # name → (function, how often)
     "opening": (hours.post_opening_summary, {"minutes": 1}),
     "broadcasts": (broadcasts.tick, {"seconds": 2}),   # start scheduled ones, resume, report progress
     "greetings": (greetings.tick, {"minutes": 1}),      # the day's greetings once greetings.send_at has passed
-    "overdue": (orders.overdue, {"hours": 1}),          # late orders: notices (opening hours), the day's list
+    "overdue": (delays.overdue, {"hours": 1}),          # late orders: notices (opening hours), the day's list
 }
 
 
 ON_DEMAND = {   # what `jobs run NAME` runs instead of the scheduled function (e.g. whatever the time of day)
     "greetings": greetings.run_now,
-    "overdue": orders.overdue_now,
+    "overdue": delays.overdue_now,
 }
 
 

@@ -288,11 +288,11 @@ def orders_import(path):
 @click.option("--reason", required=True, help="why, in words the customer reads")
 def orders_delay(ref, until, reason):
     """Mark an order delayed and tell its customer at once, in their language."""
-    from handlers import orderdata, orders
+    from handlers import delays, orderdata
     try:
         with db.write():
-            order, notice = orders.delay(ref, until, reason)
-    except orders.NotFound:
+            order, notice = delays.delay(ref, until, reason)
+    except orderdata.NotFound:
         raise click.ClickException(f"no order {ref}")
     except orderdata.Invalid as exc:
         raise click.ClickException("; ".join(f"{k}: {v}" if k not in v else v for k, v in exc.errors.items()))

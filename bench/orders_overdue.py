@@ -7,10 +7,10 @@ dropped after) with N orders of N/10 customers (bulk: executemany on SQLite, COP
 shop's history looks: about 97 % delivered or cancelled over the last two years, 3 % open with promised
 dates from ten days ago to twenty days ahead; some open ones delayed, half of the late ones already
 notified. Then, with the shop's clock at Wed 2026-11-25 12:00 (Karachi):
-  - prints the query plan of the overdue job's selection (handlers.orders.to_notify_query, first batch) and
+  - prints the query plan of the overdue job's selection (handlers.delays.to_notify_query, first batch) and
     of the daily list's count: both must use the shop_order (is_open, promised_date) index, no full scan;
   - times them (best and worst of 5 runs; target < 1 s);
-  - unless --no-job, times the whole job (handlers.orders.overdue: a notice per late order, SMS contacts
+  - unless --no-job, times the whole job (handlers.delays.overdue: a notice per late order, SMS contacts
     created from the phone numbers, outbox rows, the daily list).
 """
 from __future__ import annotations
@@ -114,7 +114,7 @@ def bench(kind: str, n: int, run_job: bool) -> None:
     import db
     from db.models import Order
     from peewee import fn
-    from handlers import clock, orders as orders_
+    from handlers import clock, delays
     clock.travel_to(NOW)
     with tempfile.TemporaryDirectory() as tmp:
         url, drop = fresh_database(kind, tmp)
@@ -122,24 +122,24 @@ def bench(kind: str, n: int, run_job: bool) -> None:
             took = fill(url, n)
             open_count = Order.select().where(Order.is_open == True).count()  # noqa: E712
             print(f"\n== {kind}: {n:,} orders of {n // 10:,} customers inserted in {took:.1f} s; {open_count:,} open")
-            batch = orders_.to_notify_query(TODAY).order_by(Order.promised_date, Order.id).limit(orders_.BATCH)
+            batch = delays.to_notify_query(TODAY).order_by(Order.promised_date, Order.id).limit(delays.BATCH)
             print("query plan of the job's selection (first batch of late orders not yet notified):")
             print(plan(batch))
             print("query plan of the daily list's count (all late open orders):")
-            print(plan(orders_.overdue_query(TODAY).select(fn.COUNT(Order.id))))
+            print(plan(delays.overdue_query(TODAY).select(fn.COUNT(Order.id))))
             best, worst, found = timed(lambda: len(list(batch.clone())))
             print(f"first batch ({found} orders): best {best * 1000:.1f} ms, worst {worst * 1000:.1f} ms of 5 runs")
-            best, worst, found = timed(lambda: orders_.to_notify_query(TODAY).count())
+            best, worst, found = timed(lambda: delays.to_notify_query(TODAY).count())
             print(f"all {found:,} late orders to notify: best {best * 1000:.1f} ms, worst {worst * 1000:.1f} ms "
                   f"of 5 runs (target < 1 s)")
-            best, worst, found = timed(lambda: orders_.overdue_query(TODAY).count())
+            best, worst, found = timed(lambda: delays.overdue_query(TODAY).count())
             print(f"all {found:,} late open orders (daily list): best {best * 1000:.1f} ms, "
                   f"worst {worst * 1000:.1f} ms of 5 runs")
             if run_job:
                 started = time.perf_counter()
-                summary = orders_.overdue()
+                summary = delays.overdue()
                 print(f"the whole job: {time.perf_counter() - started:.2f} s — {summary}")
-                best, worst, found = timed(lambda: orders_.to_notify_query(TODAY).count())
+                best, worst, found = timed(lambda: delays.to_notify_query(TODAY).count())
                 print(f"afterwards, late orders still to notify: {found} (found in {best * 1000:.1f} ms)")
             db.connection.close_all()
         finally:

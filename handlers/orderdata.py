@@ -1,7 +1,8 @@
-"""Order fields as a shop gives them (a CSV row, a JSON body): checked and turned into clean values.
+"""Order fields as a shop gives them (a CSV row, a JSON body): checked and turned into clean values; and
+the dates orders are about (the shop's today, dates in the customer's words).
 
 One place for the rules, so the import, the API and the commands say the same thing about the same
-mistake. Pure functions: no database, no platform.
+mistake. No database, no platform.
 """
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
 
+from zoneinfo import ZoneInfo
+
 import phonenumbers
 
 import config
+from handlers import clock, texts
 
 # The status words a shop may use (case-insensitive; spaces and hyphens count as "_"). An order is open —
 # the overdue job and "where is my order" look at it — until it is delivered, cancelled or returned.
@@ -26,6 +30,36 @@ FIELDS = ("order_ref", "customer_name", "phone", "telegram_id", "items", "amount
 REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 LANGUAGE_WORDS = {"ur": "ur", "urdu": "ur", "اردو": "ur", "en": "en", "english": "en", "eng": "en"}
 DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")   # Urdu and Arabic-Indic digits
+
+
+class NotFound(Exception):
+    """No order with that reference."""
+
+
+def conf() -> dict:
+    """The [orders] settings."""
+    return config.current().get("orders", {})
+
+
+def today() -> dt.date:
+    """The shop's date (app.timezone), as promised dates are meant."""
+    zone = ZoneInfo(config.current()["app"]["timezone"])
+    return clock.now().replace(tzinfo=dt.timezone.utc).astimezone(zone).date()
+
+
+def customer_date(lang: str, day: dt.date) -> str:
+    """A date as a customer reads it, in their language: 'Tuesday 1 December 2026'."""
+    return texts.render(lang, "orders/date", weekday=texts.render(lang, "weekdays").splitlines()[day.weekday()],
+                        day=day.day, month=texts.render(lang, "months").splitlines()[day.month - 1], year=day.year)
+
+
+def agent_date(day: dt.date | None) -> str:
+    return day.strftime("%a %d %b %Y") if day else "—"
+
+
+def due_date(order) -> dt.date | None:
+    """The date the customer now expects the order: the new one after a delay, else the promised one."""
+    return order.delayed_until or order.promised_date
 
 
 class Invalid(Exception):

@@ -1,62 +1,27 @@
-"""Orders: imports (CSV) and pushes (API) saved by one function, "where is my order", delay notices (the
-command line, the API, /delay) and the overdue-orders job. The CLI and the API only parse and call these."""
+"""Orders: imports (CSV) and pushes (API) saved by one function, "where is my order", and the order on a
+ticket's card. The CLI and the API only parse and call these; delay notices live in handlers/delays.py."""
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
-import json
 import logging
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from peewee import IntegrityError, fn
+from peewee import IntegrityError
 
-import config
-from bots.base import SMS, TELEGRAM, WHATSAPP, Inbound
+from bots.base import Inbound
 from db.connection import database, write
-from db.models import Contact, Coupon, Customer, CustomerTag, Message, Order, Outbox, State, Ticket
-from handlers import broadcasts, cards, clock, customers, hours, loyalty, outbox, texts, tickets
-from handlers import orderdata
-from handlers.orderdata import Invalid, ascii_digits, clean_ref, is_open
+from db.models import Contact, Customer, CustomerTag, Message, Order
+from handlers import clock, customers, delays, loyalty, orderdata, outbox, texts, tickets
+from handlers.orderdata import (Invalid, NotFound, agent_date, ascii_digits, clean_ref, conf, customer_date,  # noqa: F401
+                                is_open, today)
 
 log = logging.getLogger(__name__)
 
-BATCH = 200                      # overdue orders handled per transaction
 IMPORT_CHUNK = 100               # CSV rows per transaction (SQLite has one writer: let webhooks in between)
-LIST_LINES = 50                  # lines of the daily overdue list; the rest is counted
-LIST_STATE = "orders:overdue_list"
-
-
-class NotFound(Exception):
-    """No order with that reference."""
-
-
-def _conf() -> dict:
-    return config.current().get("orders", {})
-
-
-def today() -> dt.date:
-    """The shop's date (app.timezone), as promised dates are meant."""
-    zone = ZoneInfo(config.current()["app"]["timezone"])
-    return clock.now().replace(tzinfo=dt.timezone.utc).astimezone(zone).date()
-
-
-def customer_date(lang: str, day: dt.date) -> str:
-    """A date as a customer reads it, in their language: 'Tuesday 1 December 2026'."""
-    return texts.render(lang, "orders/date", weekday=texts.render(lang, "weekdays").splitlines()[day.weekday()],
-                        day=day.day, month=texts.render(lang, "months").splitlines()[day.month - 1], year=day.year)
-
-
-def agent_date(day: dt.date | None) -> str:
-    return day.strftime("%a %d %b %Y") if day else "—"
-
-
-def due_date(order: Order) -> dt.date | None:
-    """The date the customer now expects the order: the new one after a delay, else the promised one."""
-    return order.delayed_until or order.promised_date
 
 
 # ---- saving (CSV rows, API bodies) ------------------------------------------------------------------------
@@ -247,205 +212,6 @@ def _iso(day) -> str | None:
     return day.isoformat() if day else None
 
 
-# ---- notices ---------------------------------------------------------------------------------------------
-@dataclass
-class Notice:
-    outcome: str                 # sent / already / no_template / unreachable
-    kind: str = "delay"          # delay / overdue
-    channel: str | None = None
-    coupon: str | None = None
-
-
-def template_for(kind: str, lang: str) -> str:
-    """The approved WhatsApp template (Content SID) for a notice kind ('delay', 'overdue') in a language."""
-    return _conf().get(f"whatsapp_{kind}_template_{lang}", "") or ""
-
-
-def _coupon(order: Order) -> Coupon | None:
-    """The compensation coupon for a late order (orders.delay_coupon_percent; one per order)."""
-    percent = _conf().get("delay_coupon_percent", 0) or 0
-    if percent <= 0:
-        return None
-    existing = Coupon.get_or_none((Coupon.order == order) & (Coupon.issued_by == "delay"))
-    if existing:
-        return existing
-    return loyalty.issue_coupon(order.customer, kind="percent", value=percent, issued_by="delay",
-                                reason=f"order {order.ref} late", order=order,
-                                valid_days=_conf().get("delay_coupon_valid_days") or None)
-
-
-def notify(order: Order, kind: str, key: str, day: dt.date | None, reason: str = "") -> Notice:
-    """Tell the order's customer, in their language, that it is late ('delay': new date and reason;
-    'overdue': the promised date has passed). Once per key (the outbox's idempotency key). On WhatsApp
-    outside the 24-hour window it goes as the shop's approved template, or not at all."""
-    customer = order.customer
-    if Outbox.select().where(Outbox.idempotency_key == key).exists():
-        return Notice("already", kind)
-    lang = customers.language_of(customer)
-    contact = customers.best_contact(customer)   # the one rule for messages the shop starts
-    if contact is None:
-        return Notice("unreachable", kind)
-    extra = {}
-    template = ""
-    if broadcasts.outside_window(contact, clock.now()):
-        template = template_for(kind, lang)
-        if not template:
-            return Notice("no_template", kind, channel=WHATSAPP)
-    coupon = _coupon(order)
-    date_words = customer_date(lang, day) if day else ""
-    text = texts.render(lang, f"orders/{kind}_notice", name=customers.greeting_name(customer), ref=order.ref,
-                        items=order.items or texts.render(lang, "orders/no_items"), date=date_words,
-                        reason=reason, shop=config.current()["app"]["shop_name"])
-    if coupon:
-        text += "\n\n" + texts.render(lang, "orders/coupon", code=coupon.code, percent=f"{Decimal(str(coupon.value)).normalize():f}",
-                                      until=customer_date(lang, coupon.expires_on) if coupon.expires_on else "")
-    if template:
-        variables = [order.ref, date_words] + ([reason] if kind == "delay" else [])
-        if coupon:
-            variables.append(coupon.code)
-        extra = {"content_sid": template, "content_variables": json.dumps(
-            {str(i): v for i, v in enumerate(variables, start=1)}, ensure_ascii=False)}
-    outbox.to_contact(contact, text, purpose=f"{kind}_notice", priority=outbox.PRIORITY_NOTICE,
-                      idempotency_key=key, **extra)
-    order.notified_at = clock.now()
-    log.info("%s notice queued order=%s channel=%s customer=%s template=%s", kind, order.ref, contact.channel,
-             customer.id, bool(template))
-    return Notice("sent", kind, channel=contact.channel, coupon=coupon.code if coupon else None)
-
-
-def why_not(order: Order, notice: Notice) -> str:
-    """Why a notice did not go, for the agents."""
-    lang = customers.language_of(order.customer)
-    return texts.for_agents(f"agents/orders/why_{notice.outcome}", lang=lang, kind=notice.kind)
-
-
-def _tell_group_not_sent(order: Order, notice: Notice) -> None:
-    ticket = tickets.open_ticket_of(order.customer)
-    outbox.to_group(texts.for_agents("agents/orders/not_sent", ref=order.ref, kind=notice.kind,
-                                     name=customers.display_name(order.customer), why=why_not(order, notice)),
-                    purpose="agents", ticket=ticket)
-
-
-def delay(ref: str, until: str, reason: str, tell_group: bool = True) -> tuple[Order, Notice]:
-    """Mark an order delayed until a new date and tell its customer at once (once per order and date).
-    Raises NotFound, Invalid. Runs inside the caller's write transaction."""
-    order = Order.get_or_none(Order.ref == clean_ref(ref))
-    if order is None:
-        raise NotFound(ref)
-    errors = {}
-    try:
-        day = orderdata.date(until or "")
-    except ValueError:
-        errors["until"] = f'unknown date "{(until or "")[:40]}" (use YYYY-MM-DD)'
-    else:
-        if day < today():
-            errors["until"] = f"{day.isoformat()} is in the past"
-    reason = " ".join((reason or "").split())
-    if not reason:
-        errors["reason"] = "missing reason"
-    elif len(reason) > 500:
-        errors["reason"] = "longer than 500 characters"
-    if not order.is_open:
-        errors["status"] = f"order {order.ref} is {order.status}: nothing to delay"
-    if errors:
-        raise Invalid(errors)
-    key = f"delay:{order.ref}:{day.isoformat()}"
-    if order.delayed_until == day and Outbox.select().where(Outbox.idempotency_key == key).exists():
-        return order, Notice("already")
-    old_due = due_date(order)
-    order.delayed_until, order.delay_reason, order.updated_at = day, reason, clock.now()
-    if old_due and old_due < day and (order.notified_for is None or order.notified_for < old_due):
-        order.notified_for = old_due     # the missed date is answered by this notice: the job will not repeat it
-    notice = notify(order, "delay", key, day, reason)
-    order.save()
-    log.info("order delayed ref=%s until=%s notice=%s", order.ref, day, notice.outcome)
-    if tell_group and notice.outcome in ("no_template", "unreachable"):
-        _tell_group_not_sent(order, notice)
-    return order, notice
-
-
-# ---- the overdue-orders job ------------------------------------------------------------------------------
-def overdue_query(day: dt.date):
-    """Open orders whose expected date is before `day`. Selected through the (is_open, promised_date)
-    index: a delay only moves the date later, so every late order also has promised_date < day."""
-    due = fn.COALESCE(Order.delayed_until, Order.promised_date)
-    return Order.select().where((Order.is_open == True) & (Order.promised_date < day) & (due < day))  # noqa: E712
-
-
-def to_notify_query(day: dt.date):
-    due = fn.COALESCE(Order.delayed_until, Order.promised_date)
-    return overdue_query(day).where(Order.notified_for.is_null() | (Order.notified_for < due))
-
-
-def overdue_now() -> str:
-    """`flask --app webhook jobs run overdue`: the job now, even outside opening hours."""
-    return overdue(any_time=True)
-
-
-def overdue(any_time: bool = False) -> str:
-    """Scheduler job (hourly; customers are written to during opening hours only): tell each customer whose
-    open order is past its date — once per order and date — then post the day's list of late orders to
-    the agents (once a day). Returns a summary line."""
-    if not any_time and not hours.is_open(clock.now()):
-        log.info("overdue orders: the shop is closed, notices wait for the opening")
-        return "the shop is closed: notices wait for the opening"
-    day = today()
-    not_sent, sent = [], 0
-    while True:
-        with write():
-            batch = list(to_notify_query(day).order_by(Order.promised_date, Order.id).limit(BATCH))
-            for order in batch:
-                due = due_date(order)
-                try:
-                    with database.atomic():
-                        notice = notify(order, "overdue", f"overdue:{order.ref}:{due.isoformat()}", due)
-                        order.notified_for = due
-                        order.save()
-                except IntegrityError:   # another run queued it a moment ago
-                    Order.update(notified_for=due).where(Order.id == order.id).execute()
-                    continue
-                sent += notice.outcome == "sent"
-                if notice.outcome in ("no_template", "unreachable"):
-                    not_sent.append(texts.for_agents("agents/orders/not_sent_line", ref=order.ref,
-                                                     name=customers.display_name(order.customer),
-                                                     why=why_not(order, notice)))
-        if len(batch) < BATCH:
-            break
-    with write():
-        if not_sent:
-            outbox.to_group(texts.for_agents("agents/orders/not_sent_list", count=len(not_sent),
-                                             lines="\n".join(not_sent[:LIST_LINES])), purpose="agents")
-        listed = None
-        if State.read(LIST_STATE) != day.isoformat():
-            listed = _post_daily_list(day)
-            State.put(LIST_STATE, day.isoformat())
-    summary = f"overdue orders: {sent} notified, {len(not_sent)} could not be told"
-    if listed is not None:
-        summary += f", daily list of {listed} posted"
-    log.info(summary)
-    return summary
-
-
-def _post_daily_list(day: dt.date) -> int:
-    late = overdue_query(day)
-    count = late.count()
-    if not count:
-        return 0
-    lines = []
-    for order in late.order_by(Order.promised_date, Order.id).limit(LIST_LINES):
-        due = due_date(order)
-        told = order.notified_at is not None and order.notified_at.date() >= due
-        lines.append(texts.for_agents("agents/orders/overdue_line", ref=order.ref,
-                                      name=customers.display_name(order.customer), due=agent_date(due),
-                                      days=(day - due).days, status=order.status,
-                                      told=texts.for_agents("agents/orders/told_yes" if told else "agents/orders/told_no")))
-    more = texts.for_agents("agents/orders/overdue_more", count=count - len(lines)) if count > len(lines) else ""
-    outbox.to_group(texts.for_agents("agents/orders/overdue_list", count=count, date=agent_date(day),
-                                     lines="\n".join(lines), more=more).rstrip(),
-                    purpose="agents", idempotency_key=f"overdue_list:{day.isoformat()}")
-    return count
-
-
 # ---- customers asking, or answering a notice ----------------------------------------------------------------
 ORDER_WORDS = {"order", "orders", "parcel", "package", "delivery", "shipment", "courier", "آرڈر", "آڈر", "پارسل",
                "ڈیلیوری", "آرڈرز"}
@@ -511,7 +277,7 @@ def status_text(lang: str, order: Order) -> str:
 
 def recent_notice(customer: Customer) -> Order | None:
     """The customer's order whose delay notice went out within orders.reply_window_days."""
-    since = clock.now() - dt.timedelta(days=_conf().get("reply_window_days", 7))
+    since = clock.now() - dt.timedelta(days=conf().get("reply_window_days", 7))
     return (Order.select().where((Order.customer == customer) & (Order.notified_at >= since))
             .order_by(Order.notified_at.desc()).first())
 
@@ -601,33 +367,4 @@ def card_line(ref: str) -> str:
 def agent_command(name: str, args: str, ticket, agent, agent_name: str):
     """The agents' order commands: /delay REF YYYY-MM-DD reason. handlers.agents.NOT_MINE for others."""
     from handlers.agents import NOT_MINE
-    if name != "delay":
-        return NOT_MINE
-    parts = args.split(maxsplit=2)
-    if len(parts) < 3:
-        return texts.for_agents("agents/orders/usage_delay")
-    ref, until, reason = parts
-    try:
-        order, notice = delay(ref, until, reason, tell_group=False)
-    except NotFound:
-        return texts.for_agents("agents/orders/unknown", ref=clean_ref(ref))
-    except Invalid as exc:
-        if "status" in exc.errors:
-            return texts.for_agents("agents/orders/cannot_delay", problem=exc.errors["status"])
-        return texts.for_agents("agents/orders/usage_delay") + "\n" + "; ".join(exc.errors.values())
-    log.info("/delay by agent order=%s", order.ref)
-    if ticket is not None and ticket.customer_id == order.customer_id and not ticket.order_ref:
-        ticket.order_ref = order.ref      # used in the customer's ticket: its card now shows the order
-        ticket.save()
-        cards.refresh(ticket)
-    name_ = customers.display_name(order.customer)
-    if notice.outcome == "sent":
-        told = texts.for_agents("agents/orders/told", channel=tickets.CHANNEL_NAMES.get(notice.channel, notice.channel))
-    elif notice.outcome == "already":
-        told = texts.for_agents("agents/orders/told_already")
-    else:
-        told = texts.for_agents("agents/orders/not_told", why=why_not(order, notice))
-    if notice.coupon:
-        told += " " + texts.for_agents("agents/orders/with_coupon", code=notice.coupon)
-    return texts.for_agents("agents/orders/delayed", ref=order.ref, name=name_, date=agent_date(order.delayed_until),
-                            told=told)
+    return delays.delay_command(args, ticket) if name == "delay" else NOT_MINE
