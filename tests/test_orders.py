@@ -428,3 +428,22 @@ def test_delay_used_in_the_customers_ticket_puts_the_order_on_its_card(khidmat, 
     edits = eventually(lambda: [c for c in k.tg.calls if c["method"] == "editMessageText" and c["status"] == 200
                                 and "📦 Order N-92" in str(c["params"].get("text"))], what="the card's edit")
     assert int(edits[-1]["params"]["message_id"]) == card["message_id"]
+
+
+def test_overdue_notice_as_template_and_to_a_telegram_id_from_the_import(make_khidmat, tmp_path):
+    template = "HX" + "a" * 32
+    k = make_khidmat(**{"orders.whatsapp_overdue_template_ur": template})
+    k.whatsapp("+923000000095", "میرا پارسل", profile_name="Saima")
+    settle(k)
+    with db.write():   # Saima last wrote three days ago
+        Contact.update(last_inbound_at=clock.now() - dt.timedelta(days=3)).execute()
+    import_rows(k, tmp_path, rows("O-95,Saima,03000000095,,Lamp,2000,shipped,2026-11-24,,,,",
+                                  "O-96,Kashif,,960096,Mug,300,packed,2026-11-23,,,en,"))   # never wrote: Telegram
+    k.twilio.messages.clear()
+    cli(k, "jobs", "run", "overdue")
+    sent = k.wait_twilio("whatsapp:+923000000095", what="the overdue template")
+    assert sent[0]["content_sid"] == template and not sent[0]["body"]
+    assert json.loads(sent[0]["content_variables"]) == {"1": "O-95", "2": "منگل، 24 نومبر 2026"}
+    told = k.wait_chat(960096, lambda t: "O-96" in t)[0]["text"]
+    assert "Mug" in told and "Monday 23 November 2026" in told
+    assert Contact.get(Contact.address == "960096").last_inbound_at is None
