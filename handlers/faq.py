@@ -172,6 +172,10 @@ def is_greeting(text: str) -> bool:
 
 
 def is_menu_word(text: str) -> bool:
+    """"menu", "مینو", "/menu" (also "/menu@shop_bot")."""
+    text = (text or "").strip()
+    if text.startswith("/"):
+        text = text.split("@", 1)[0]
     return normalise(text) in _lexicon()["menu"]
 
 

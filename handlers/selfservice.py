@@ -120,6 +120,8 @@ def _reply_to_bot(asked, dialog, inbound, text, customer, contact, lang, ticket)
         if verdict:
             feedback(verdict, dialog.get("faq_log"), inbound, customer, contact, lang, ticket, heard=text)
             return True
+    if asked == "thanked" and faq.feedback(text) == "yes":
+        return True   # "thanks" / "ok" after our "glad to help": nothing more to say, nothing for the agents
     return False
 
 
@@ -279,7 +281,7 @@ def feedback(verdict: str, row_id, inbound, customer, contact, lang, ticket, hea
         row.save()
     if verdict == "yes":
         outbox.to_contact(contact, texts.render(lang, "selfservice/glad"), purpose="faq")
-        _save(customer, dialog, heard=heard, did={"did": "helpful"})
+        _save(customer, dialog, asked="thanked", heard=heard, did={"did": "helpful"})
         return
     _save(customer, dialog, heard=heard, did={"did": "unhelpful"})
     words = heard if len(faq.normalise(heard).split()) > 2 else (row.question if row is not None else None)

@@ -97,7 +97,9 @@ def test_telegram_urdu_question_answered_in_urdu_and_marked_helpful(khidmat):
     tap(k, 32, yes[1], first_name="Bilal", language_code="ur")
     assert "خوشی ہوئی" in k.wait_chat(32, lambda t: "خوشی" in t)[0]["text"]
     eventually(lambda: FaqLog.get().outcome == "helpful", what="the answer marked helpful")
-    assert Ticket.select().count() == 0 and k.group() == []
+    k.tg_message(32, "شکریہ", first_name="Bilal", language_code="ur")     # thanks for the thanks: nothing more
+    time.sleep(0.3)
+    assert Ticket.select().count() == 0 and k.group() == [] and len(k.chat(32)) == 2
 
 
 def test_telegram_menu_complaint_and_order_options(khidmat):
@@ -106,7 +108,7 @@ def test_telegram_menu_complaint_and_order_options(khidmat):
     k.wait_chat(33, lambda t: "How can we help" in t)
     tap(k, 33, "ss:menu:order")
     assert "order number" in k.wait_chat(33, lambda t: "order number" in t)[0]["text"]
-    k.tg_message(33, "/menu")
+    k.tg_message(33, "/menu@khidmat_bot")
     eventually(lambda: len([m for m in k.chat(33) if "How can we help" in (m["text"] or "")]) == 2)
     tap(k, 33, "ss:menu:complaint")
     k.wait_chat(33, lambda t: "describe the problem" in t)
