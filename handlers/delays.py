@@ -75,7 +75,8 @@ def notify(order: Order, kind: str, key: str, day: dt.date | None, reason: str =
                         items=order.items or texts.render(lang, "orders/no_items"), date=date_words,
                         reason=reason, shop=config.current()["app"]["shop_name"])
     if coupon:
-        text += "\n\n" + texts.render(lang, "orders/coupon", code=coupon.code, percent=f"{Decimal(str(coupon.value)).normalize():f}",
+        text += "\n\n" + texts.render(lang, "orders/coupon" if coupon.expires_on else "orders/coupon_no_expiry",
+                                      code=coupon.code, percent=f"{Decimal(str(coupon.value)).normalize():f}",
                                       until=customer_date(lang, coupon.expires_on) if coupon.expires_on else "")
     if template:
         variables = [order.ref, date_words] + ([reason] if kind == "delay" else [])

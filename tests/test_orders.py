@@ -318,6 +318,18 @@ def test_delay_with_coupon_on_whatsapp_outside_the_window_uses_the_template(make
                                                       "3": "warehouse flooding", "4": coupon.code}
     assert coupon.customer.name == "Kamran" and coupon.value == 10 and coupon.order.ref == "T-71"
     assert k.wait_group(lambda t: "T-71" in t and "told on WhatsApp" in t and coupon.code in t)
+    # inside the window the notice is text, with the coupon in words; one coupon per order however often it is late
+    k.sms("+923000000073", "kab aye ga mera saman?")
+    settle(k)
+    import_rows(k, tmp_path, rows("T-73,Nida,03000000073,,Pillow,700,shipped,2026-11-27,,,en,"), name="more.csv")
+    cli(k, "orders", "delay", "T-73", "--until", "2026-12-04", "--reason", "late stock")
+    cli(k, "orders", "delay", "T-73", "--until", "2026-12-06", "--reason", "late stock again")
+    first, second = eventually(lambda: [b for b in texts_to(k, "+923000000073") if "T-73" in b]
+                               if len([b for b in texts_to(k, "+923000000073") if "T-73" in b]) == 2 else None)
+    code = Coupon.get(Coupon.order == Order.get(Order.ref == "T-73")).code
+    assert "10% off your next order: code " + code in first and code in second
+    assert "valid until Friday 25 December 2026" in first
+    assert Coupon.select().count() == 2
 
 
 def test_whatsapp_outside_the_window_without_a_template_tells_the_agents(khidmat, tmp_path):
