@@ -6,12 +6,11 @@ import json
 import subprocess
 import sys
 
-import pytest
 
 import db
 from db.models import Contact, Coupon, Customer, CustomerTag, InboundEvent, Order, Ticket
 from handlers import clock
-from tests.conftest import AGENTS, eventually
+from tests.conftest import eventually
 
 API_TOKEN = "shop-api-token-0123456789"
 ALI = "+923001234567"
