@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 
-
 import db
 from db.models import Contact, Coupon, Customer, CustomerTag, InboundEvent, Order, Ticket
 from handlers import clock
