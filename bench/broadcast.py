@@ -187,6 +187,8 @@ def main() -> None:
     times = sorted(m["time"] for m in sent)
     span = times[-1] - times[0] if len(times) > 1 else float("nan")
     rate = (len(times) - 1) / span if len(times) > 1 else 0.0
+    per_second = collections.Counter(int(t - times[0]) for t in times) if times else collections.Counter()
+    steady = [per_second[i] for i in range(1, int(span))] if times and span > 2 else [0]
     ok = lambda good: "ok" if good else "MISSED"  # noqa: E731
     last_lines = [line for line in command.stdout.splitlines() if line.strip()][-3:]
     print(f"""
@@ -202,6 +204,7 @@ Khidmat broadcast benchmark
   429 answers        {too_many:7d}          (target 0: {ok(too_many == 0)})
   first .. last send {span:7.1f} s
   achieved rate      {rate:7.1f} /s  = {100 * rate / args.rate:.1f} % of {args.rate}/s (target >= 95 %: {ok(rate >= 0.95 * args.rate)})
+  sends per second   min {min(steady)} · median {sorted(steady)[len(steady) // 2]} · max {max(steady)} (whole seconds after the first)
   first send after   {times[0] - started:7.2f} s from the command's start
   command            {command_s:7.1f} s (enqueue {args.n} + watch until done); its last lines:
                      {chr(10).join('                     ' + l for l in last_lines).strip()}

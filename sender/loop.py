@@ -67,6 +67,7 @@ class Sender:
         self.started = threading.Event()
         self._deferred_since = 0.0
         self._sent_batch: tuple[list, asyncio.Future] | None = None   # sends waiting to be recorded together
+        self._slot_waiting = 0   # sends in flight that only wait for their pacing slot (at most LOOKAHEAD ahead)
         self._group_checked_at, self._group_ok = -1e9, False
 
     # ---- life cycle -------------------------------------------------------------------------
@@ -123,6 +124,11 @@ class Sender:
         if self.telegram is not None:
             await self.telegram.close()
 
+    def _busy_sends(self) -> int:
+        """Sends that take a share of `concurrency`: those waiting for their pacing slot do not (at the
+        platform's rate, LOOKAHEAD of sends wait so; counting them would cap the rate below the limit)."""
+        return len(self.inflight) - self._slot_waiting
+
     def _spawn(self, coro) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
@@ -174,15 +180,15 @@ class Sender:
                          if not self._configured(c) or self.pacer.channel_wait(c, now) > LOOKAHEAD or c in probing]
         next_due = min([self.poll] + [self.pacer.channel_wait(c, now) for c in busy_channels
                                       if self._configured(c)] + [t - now for t in self.lane_wait.values() if t > now])
-        if len(self.inflight) >= self.concurrency or len(busy_channels) == 3:
+        if self._busy_sends() >= self.concurrency or len(busy_channels) == 3:
             return max(next_due, 0.001)
         rows = await self._db(self._fetch, sorted(busy_lanes), busy_channels,
-                              2 * (self.concurrency - len(self.inflight)))
+                              2 * (self.concurrency - self._busy_sends()))
         lanes: dict[str, list[Outbox]] = {}
         for row in rows:
             lanes.setdefault(row.destination, []).append(row)
         for lane, lane_rows in lanes.items():
-            if len(self.inflight) >= self.concurrency:
+            if self._busy_sends() >= self.concurrency:
                 break
             now = time.monotonic()
             start, cooling = self._pick(lane_rows, now)
@@ -207,7 +213,7 @@ class Sender:
             if head.channel in self.failing:
                 probing.add(head.channel)
             self._spawn(self._deliver(lane, batch, wait))
-        if len(rows) >= self.concurrency - len(self.inflight):
+        if len(rows) >= self.concurrency - self._busy_sends():
             next_due = min(next_due, 0.0)
         return max(next_due, 0.0005)
 
@@ -281,7 +287,11 @@ class Sender:
             # wait for the pacing slot only now, right before the request: the time building took varies,
             # and sends spaced at the platform's limit must reach it spaced so, not bunched
             if slot > time.monotonic():
-                await asyncio.sleep(slot - time.monotonic())
+                self._slot_waiting += 1
+                try:
+                    await asyncio.sleep(slot - time.monotonic())
+                finally:
+                    self._slot_waiting -= 1
             skip = 0 if prestep else rows[0].parts_sent
             result = await self._send(out, skip)
             if (result.status == SENT and not prestep and out.channel not in self.failing
