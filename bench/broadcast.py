@@ -133,6 +133,13 @@ def delivered(tg: TelegramStandin, tw: TwilioStandin, channel: str) -> list[dict
     return [{"to": m["to"], "time": m["time"]} for m in tw.sent() if TEXT in (m.get("body") or "")]
 
 
+def tenths(samples: list[float]) -> list[float]:
+    """The samples at each tenth of the run: flat memory shows as a flat row."""
+    if not samples:
+        return []
+    return [samples[min(len(samples) - 1, len(samples) * i // 10)] for i in range(11)]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--channel", choices=("telegram", "whatsapp", "sms"), default="telegram")
@@ -209,6 +216,7 @@ Khidmat broadcast benchmark
   command            {command_s:7.1f} s (enqueue {args.n} + watch until done); its last lines:
                      {chr(10).join('                     ' + l for l in last_lines).strip()}
   server RSS         {rss_before:.0f} MB before, {max(sampler.samples or [rss_before]):.0f} MB peak, {rss_after:.0f} MB after
+                     over the run (each tenth): {" ".join(f"{x:.0f}" for x in tenths(sampler.samples))} MB
 """)
 
 

@@ -30,6 +30,7 @@ BATCH = 300
 LOOKAHEAD = 0.2             # a send may be scheduled this far ahead of its pacing slot
 
 
+DB_THREADS = 6            # threads (so connections) for the sender's database work
 BUSY_INFLIGHT = 8         # sends in flight from which the dispatcher batches its rounds
 BUSY_ROUND_GAP_S = 0.004  # the pause between two rounds then
 
@@ -57,6 +58,9 @@ class Sender:
         # lanes that waited for it are retried at once when it is back, so priority decides who goes first
         self.failing: dict[str, set[str]] = {}     # channel → lanes waiting because the platform failed
         self._failing_lock = threading.Lock()
+        # database work has threads of its own, few of them: each thread holds a connection (and on SQLite
+        # its page cache), so memory and PostgreSQL connections stay bounded however many sends are in flight
+        self.db_pool = concurrent.futures.ThreadPoolExecutor(max_workers=DB_THREADS, thread_name_prefix="sender-db")
         self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=self.concurrency + 4,
                                                           thread_name_prefix="sender-io")
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -84,6 +88,7 @@ class Sender:
         if self._thread:
             self._thread.join(timeout)
         self.pool.shutdown(wait=False, cancel_futures=True)
+        self.db_pool.shutdown(wait=False, cancel_futures=True)
 
     def wake(self) -> None:
         loop, event = self.loop, self._event
@@ -135,7 +140,7 @@ class Sender:
         task.add_done_callback(self._tasks.discard)
 
     async def _db(self, fn_, *args):
-        return await self.loop.run_in_executor(self.pool, _released, fn_, args)
+        return await self.loop.run_in_executor(self.db_pool, _released, fn_, args)
 
     # ---- choosing what goes next --------------------------------------------------------------
     def _group_known(self, now: float) -> bool:

@@ -14,6 +14,7 @@ from bots.base import SMS, TELEGRAM, WHATSAPP
 
 class Steady:
     """At most `rate` units a second, evenly spaced (no bursts that a sliding window would refuse)."""
+    __slots__ = ("interval", "next_free")   # one per chat written to recently: a broadcast makes thousands
 
     def __init__(self, rate: float):
         self.interval = 1.0 / rate if rate > 0 else 0.0
@@ -122,6 +123,6 @@ class Pacer:
         self.global_limits[channel].take(now, cost)
         for limit in self._chat_limits(channel, chat_id):
             limit.take(now)
-        if now - self._last_gc > 300:   # forget idle chats so memory stays flat
+        if now - self._last_gc > 10:   # forget chats whose pace no longer holds anything back: memory stays flat
             self.chats = {k: v for k, v in self.chats.items() if v.next_free > now}
             self._last_gc = now
