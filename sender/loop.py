@@ -72,6 +72,7 @@ class Sender:
         self._deferred_since = 0.0
         self._sent_batch: tuple[list, asyncio.Future] | None = None   # sends waiting to be recorded together
         self._slot_waiting = 0   # sends in flight that only wait for their pacing slot (at most LOOKAHEAD ahead)
+        self._recording = 0      # sends done that wait for their outcome to be written together
         self._group_checked_at, self._group_ok = -1e9, False
 
     # ---- life cycle -------------------------------------------------------------------------
@@ -130,9 +131,10 @@ class Sender:
             await self.telegram.close()
 
     def _busy_sends(self) -> int:
-        """Sends that take a share of `concurrency`: those waiting for their pacing slot do not (at the
-        platform's rate, LOOKAHEAD of sends wait so; counting them would cap the rate below the limit)."""
-        return len(self.inflight) - self._slot_waiting
+        """Sends that take a share of `concurrency` (requests to a platform at once): those waiting for their
+        pacing slot do not (at the platform's rate, LOOKAHEAD of sends wait so), nor those already answered
+        and waiting to be recorded (a broadcast's chunk being written must not stall the sending)."""
+        return len(self.inflight) - self._slot_waiting - self._recording
 
     def _spawn(self, coro) -> None:
         task = asyncio.ensure_future(coro)
@@ -349,7 +351,11 @@ class Sender:
             self._spawn(self._flush_sent())
         items, done = self._sent_batch
         items.append((lane, rows, out, result))
-        await done
+        self._recording += 1
+        try:
+            await done
+        finally:
+            self._recording -= 1
 
     async def _flush_sent(self) -> None:
         await asyncio.sleep(BUSY_ROUND_GAP_S)
