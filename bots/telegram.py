@@ -271,7 +271,8 @@ class TelegramBot:
         self._requests = []
         self.bot = None
         if self.configured:
-            self._requests = [HTTPXRequest(connection_pool_size=64, read_timeout=timeout, connect_timeout=timeout,
+            connections = int(conf.get("connections") or 8)
+            self._requests = [HTTPXRequest(connection_pool_size=connections, read_timeout=timeout, connect_timeout=timeout,
                                            write_timeout=timeout, pool_timeout=timeout),
                               HTTPXRequest(connection_pool_size=1, read_timeout=timeout)]
             self.bot = telegram.Bot(self.token, base_url=f"{self.api_base_url}/bot",
