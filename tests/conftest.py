@@ -52,6 +52,19 @@ def eventually(check, timeout=5.0, interval=0.02, what="condition"):
     raise AssertionError(f"timed out waiting for {what}; last saw: {last!r}")
 
 
+def open_ticket(k, user_id=21, text="the blender I got is broken", **kw):
+    """A Telegram customer's complaint: its card in the agents' group (once the acknowledgement went out)."""
+    k.tg_message(user_id, text, **kw)
+    card = k.wait_group(lambda t: text in t)[0]
+    k.wait_chat(user_id)
+    return card
+
+
+def answer(k, predicate, what="the bot's answer in the group"):
+    """The text of the newest group message that matches."""
+    return k.wait_group(predicate, what=what)[-1]["text"]
+
+
 OPEN_HOURS = dt.datetime(2026, 11, 25, 7, 0)     # a Wednesday, 12:00 in Karachi: the shop is open
 
 

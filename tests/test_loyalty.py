@@ -6,21 +6,10 @@ import decimal
 import db
 from db.models import Coupon, Customer, Message, Order, Ticket
 from handlers import loyalty
-from tests.conftest import eventually
+from tests.conftest import answer, eventually, open_ticket
 
 OWNER = 900
 WA = "+923001240001"
-
-
-def open_ticket(k, user_id=21, text="the blender I got is broken", **kw):
-    k.tg_message(user_id, text, **kw)
-    card = k.wait_group(lambda t: text in t)[0]
-    k.wait_chat(user_id)
-    return card
-
-
-def answer(k, predicate, what="the bot's answer in the group"):
-    return k.wait_group(predicate, what=what)[-1]["text"]
 
 
 def order(customer, ref, amount, status="pending"):

@@ -3,18 +3,7 @@ import json
 import time
 
 from db.models import Outbox, Ticket
-from tests.conftest import AGENTS, eventually
-
-
-def open_ticket(k, user_id=21, text="the blender I got is broken", **kw):
-    k.tg_message(user_id, text, **kw)
-    card = k.wait_group(lambda t: text in t)[0]
-    k.wait_chat(user_id)
-    return card
-
-
-def answer(k, predicate, what="the bot's answer in the group"):
-    return k.wait_group(predicate, what=what)[-1]["text"]
+from tests.conftest import AGENTS, answer, eventually, open_ticket
 
 
 def card_edits(tg_api, message_id):
