@@ -72,13 +72,12 @@ def test_a_flood_loses_nothing_and_does_not_hold_up_another_customer(make_khidma
     assert other_waited < 8, timing
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)   # sender logic, the same on both databases
 def test_a_new_customer_is_not_held_up_when_floods_spend_the_groups_minute(make_khidmat, db_url):
     """Two long floods at once: merge_interval_s (3 s) × rate_group_per_min (20) = 60 s, so ONE flooding ticket
     could take the group's whole minute (a merged follow-up every 3 s) and two twice over. The sender keeps
     the last quarter of the minute's slots for tickets that have not had their share (sender/loop.py
     _flooding): a new customer's card goes at once instead of waiting for the minute to renew."""
-    if "postgres" in db_url:
-        pytest.skip("sender logic, the same on both databases")
     k = make_khidmat(**REAL_LIMITS)
     long = " and the tracking page still says it is in Lahore, I have called your shop twice already" * 3
 
