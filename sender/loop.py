@@ -375,9 +375,7 @@ class Sender:
         now = time.time()
         with write():
             for _, rows, out, result in items:
-                Outbox.update(status="sent", sent_at=now, message_ids=result.message_ids,
-                              attempts=Outbox.attempts + 1).where(Outbox.id.in_([r.id for r in rows])).execute()
-                delivery.sent(rows, out, result)
+                _mark_sent(rows, out, result, now)
 
     async def _record_surely(self, lane, rows, out, result: SendResult, prestep: bool, skip: int) -> None:
         """Record a send's outcome even if the database is away for a while (a restart): the platform
@@ -416,9 +414,7 @@ class Sender:
                 if prestep:
                     delivery.topic_created(rows, out, result)
                     return
-                Outbox.update(status="sent", sent_at=now, message_ids=result.message_ids,
-                              attempts=Outbox.attempts + 1).where(Outbox.id.in_(ids)).execute()
-                delivery.sent(rows, out, result)
+                _mark_sent(rows, out, result, now)
                 return
             if result.status == RETRY and result.migrate_to_chat_id and head.chat_id == outbox.GROUP:
                 agents.on_group_migrated(out.chat_id, result.migrate_to_chat_id)
@@ -497,6 +493,13 @@ class Sender:
                 await self._db(_note_forum, bool(chat.get("is_forum")))
         except Exception as exc:
             log.warning("telegram start-up check failed: %r", exc)
+
+
+def _mark_sent(rows, out, result: SendResult, now: float) -> None:
+    """Rows that went through: sent, with the platform's ids (inside the caller's transaction)."""
+    Outbox.update(status="sent", sent_at=now, message_ids=result.message_ids,
+                  attempts=Outbox.attempts + 1).where(Outbox.id.in_([r.id for r in rows])).execute()
+    delivery.sent(rows, out, result)
 
 
 def _released(fn_, args):
