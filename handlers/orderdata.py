@@ -43,8 +43,13 @@ def conf() -> dict:
 
 def today() -> dt.date:
     """The shop's date (app.timezone), as promised dates are meant."""
+    return shop_date(clock.now())
+
+
+def shop_date(moment: dt.datetime) -> dt.date:
+    """The shop's date (app.timezone) at a naive-UTC moment."""
     zone = ZoneInfo(config.current()["app"]["timezone"])
-    return clock.now().replace(tzinfo=dt.timezone.utc).astimezone(zone).date()
+    return moment.replace(tzinfo=dt.timezone.utc).astimezone(zone).date()
 
 
 def customer_date(lang: str, day: dt.date) -> str:

@@ -360,8 +360,36 @@ def card_line(ref: str) -> str:
     delayed = texts.for_agents("agents/orders/card_delayed", date=agent_date(order.delayed_until),
                                reason=order.delay_reason or "") if order.delayed_until else ""
     return texts.for_agents("agents/orders/card", ref=order.ref, items=order.items or "—",
-                            amount="—" if order.amount is None else f"{order.amount:,.2f}".rstrip("0").rstrip("."),
-                            status=order.status, promised=agent_date(order.promised_date), delayed=delayed)
+                            amount=_amount(order), status=order.status, promised=agent_date(order.promised_date),
+                            delayed=delayed)
+
+
+def _amount(order: Order) -> str:
+    """4,500 or 4,500.50 (no currency: the shop's own); '—' when the shop gave none."""
+    if order.amount is None:
+        return "—"
+    words = f"{order.amount:,.2f}"
+    return words[:-3] if words.endswith(".00") else words
+
+
+HISTORY_ORDERS = 5        # /history shows this many of the customer's latest orders
+HISTORY_ITEMS_CHARS = 40
+
+
+def history(customer: Customer) -> str:
+    """The customer's latest orders for /history (newest first): ref, date, status, amount, items; '' if none."""
+    latest = list(Order.select().where(Order.customer == customer)
+                  .order_by(Order.created_at.desc(), Order.id.desc()).limit(HISTORY_ORDERS))
+    if not latest:
+        return ""
+    lines = [texts.for_agents("agents/orders/history_line", ref=o.ref, date=orderdata.shop_date(o.created_at),
+                              status=o.status, amount=_amount(o), items=_short(o.items)) for o in latest]
+    return "\n".join([texts.for_agents("agents/orders/history_head")] + lines)
+
+
+def _short(items: str) -> str:
+    items = (items or "").strip() or "—"
+    return items if len(items) <= HISTORY_ITEMS_CHARS else items[:HISTORY_ITEMS_CHARS - 1].rstrip() + "…"
 
 
 def agent_command(name: str, args: str, ticket, agent, agent_name: str):

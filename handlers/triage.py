@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import config
 from db.models import Agent, Contact, Customer, Message, Ticket
-from handlers import cards, clock, csat, customers, outbox, selfservice, sla, texts, tickets
+from handlers import cards, clock, csat, customers, orders, outbox, selfservice, sla, texts, tickets
 
 TAG = re.compile(r"^[\w\u0600-\u06FF-]{1,32}$")
 
@@ -95,9 +95,10 @@ def history(ticket: Ticket) -> str:
     lines = [_t("history_line", ticket=t.number, date=_local(t.created_at).strftime("%Y-%m-%d"),
                 subject=(t.subject or "—")[:60], outcome=_outcome(t),
                 rating=f" · {'⭐' * t.rating}" if t.rating else "") for t in earlier]
-    if not lines:
-        return _t("history_none", name=customers.display_name(ticket.customer))
-    return _t("history_head", name=customers.display_name(ticket.customer)) + "\n" + "\n".join(lines)
+    name = customers.display_name(ticket.customer)
+    told = _t("history_head", name=name) + "\n" + "\n".join(lines) if lines else _t("history_none", name=name)
+    bought = orders.history(ticket.customer)   # their latest orders, once the shop's orders are here
+    return f"{told}\n\n{bought}" if bought else told
 
 
 def _outcome(t: Ticket) -> str:

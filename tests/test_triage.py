@@ -1,9 +1,12 @@
 """Agents triage from the group: commands, the ticket card and its buttons, urgent wording, desk views."""
+import datetime as dt
 import json
 import time
 
 from db.models import Outbox, Ticket
+from handlers import clock
 from tests.conftest import AGENTS, answer, eventually, open_ticket
+from tests.test_orders import import_rows, rows
 
 
 def card_edits(tg_api, message_id):
@@ -204,3 +207,47 @@ def test_topic_name_follows_the_ticket(make_khidmat, tg_api):
     eventually(lambda: tg_api.topics(AGENTS)[thread_id].get("closed"))
     k.agent_message("/reopen", thread_id=thread_id)
     eventually(lambda: not tg_api.topics(AGENTS)[thread_id].get("closed"), what="topic reopened")
+
+
+def test_history_shows_the_customers_latest_orders(khidmat, tg_api, tmp_path):
+    """/history and the card's History button: earlier tickets, then the five latest orders (newest first)."""
+    clock.travel_to(dt.datetime(2026, 11, 1, 7, 0))          # orders imported on three days (12:00 in Karachi)
+    import_rows(khidmat, tmp_path, rows("5520,Ali Raza,,21,Old kettle,999,delivered,,,,,"))
+    clock.travel_to(dt.datetime(2026, 11, 10, 7, 0))
+    import_rows(khidmat, tmp_path, rows("5521,Ali Raza,,21,Lawn suit,3200,delivered,2026-11-12,,,,",
+                                        "5522,Ali Raza,,21,Shoes,1000,cancelled,,,,,",
+                                        "5523,Ali Raza,,21,,450,delivered,,,,,",
+                                        "6001,Sara Khan,,777001,Someone else's shawl,2500,pending,,,,,"))
+    clock.travel_to(dt.datetime(2026, 11, 20, 7, 0))
+    import_rows(khidmat, tmp_path, rows('5531,Ali Raza,,21,2 kurtas,"4,500",shipped,2026-11-28,,,,',
+                                        "5532,Ali Raza,,21,3 cushions 2 curtains and a rug for the sitting room,"
+                                        "12500.5,pending,,,,,"))
+    clock.travel_to(dt.datetime(2026, 11, 25, 7, 0))
+    card = open_ticket(khidmat)
+    orders = ["📦 Latest orders:",
+              "5532 · 2026-11-20 · pending · 12,500.50 · 3 cushions 2 curtains and a rug for the…",
+              "5531 · 2026-11-20 · shipped · 4,500 · 2 kurtas",
+              "5523 · 2026-11-10 · delivered · 450 · —",
+              "5522 · 2026-11-10 · cancelled · 1,000 · Shoes",
+              "5521 · 2026-11-10 · delivered · 3,200 · Lawn suit"]
+    khidmat.agent_message("/history", reply_to=card["message_id"])
+    assert answer(khidmat, lambda t: "Latest orders" in t).splitlines() == [
+        "🗂 Ali Raza has no earlier tickets.", ""] + orders
+
+    khidmat.agent_message("/close", reply_to=card["message_id"])
+    khidmat.tg_message(21, "5")                              # the rating
+    khidmat.tg_message(21, "and the lid is missing")
+    card2 = khidmat.wait_group(lambda t: "lid is missing" in t)[0]
+    tap(khidmat, card2, "t:2:history")
+    shown = answer(khidmat, lambda t: "Earlier tickets of Ali Raza" in t).splitlines()
+    assert shown[0] == "🗂 Earlier tickets of Ali Raza:"
+    assert shown[1] == "#1001 · 2026-11-25 · the blender I got is broken · closed · ⭐⭐⭐⭐⭐"
+    assert shown[2:] == [""] + orders
+    eventually(lambda: any(c["params"].get("text") == "🗂 Earlier tickets of Ali Raza:"
+                           for c in tg_api.calls if c["method"] == "answerCallbackQuery"), what="the tap answered")
+
+
+def test_history_without_tickets_or_orders_says_so(khidmat):
+    card = open_ticket(khidmat)
+    khidmat.agent_message("/history", reply_to=card["message_id"])
+    assert answer(khidmat, lambda t: "no earlier tickets" in t) == "🗂 Ali has no earlier tickets."
