@@ -12,11 +12,11 @@ from handlers import broadcasts, delays, greetings, hours, housekeeping, sla
 log = logging.getLogger(__name__)
 
 
-JOBS = {   # name → (function, how often)
+JOBS = {   # name → (function, how often: an interval, or the [scheduler] setting that holds it in seconds)
     "prune": (housekeeping.prune, {"hours": 6}),
     "stuck": (housekeeping.report_stuck, {"minutes": 5}),
-    "sla": (sla.remind, {"minutes": 1}),
-    "opening": (hours.post_opening_summary, {"minutes": 1}),
+    "sla": (sla.remind, "sla_every_s"),                 # reminders near and past the first-response target
+    "opening": (hours.post_opening_summary, "opening_every_s"),   # the group's summary once the shop opens
     "broadcasts": (broadcasts.tick, {"seconds": 2}),   # start scheduled ones, resume, report progress
     "greetings": (greetings.tick, {"minutes": 1}),      # the day's greetings once greetings.send_at has passed
     "overdue": (delays.overdue, {"hours": 1}),          # late orders: notices (opening hours), the day's list
@@ -42,6 +42,8 @@ def run(name: str, on_demand: bool = False):
 def start(settings) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone=settings["app"]["timezone"])
     for name, (_, every) in JOBS.items():
+        if isinstance(every, str):
+            every = {"seconds": settings["scheduler"][every]}
         scheduler.add_job(run, "interval", args=[name], id=name, coalesce=True, max_instances=1, **every)
     scheduler.start()
     log.info("scheduler started (%s): %s", settings["app"]["timezone"], ", ".join(JOBS))

@@ -165,6 +165,10 @@ class Khidmat:
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
         self.sender = runtime.start_sender(settings) if start_sender else None
+        self.scheduler = None
+        if settings["scheduler"]["enabled"]:      # off unless a test turns it on (scheduler.enabled)
+            import scheduler
+            self.scheduler = scheduler.start(settings)
         self.http = requests.Session()
 
     def _serve(self):
@@ -174,6 +178,8 @@ class Khidmat:
             pass
 
     def close(self):
+        if self.scheduler:
+            self.scheduler.shutdown(wait=True)   # a job still running finishes before the database goes
         if self.sender:
             import runtime
             runtime.stop_sender(self.sender)

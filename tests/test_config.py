@@ -33,3 +33,10 @@ def test_bot_settings_selects_a_shop_file_with_only_its_changes(tmp_path):
     s = config.load(environ={"BOT_SETTINGS": str(shop)})
     assert s["app"]["shop_name"] == "Karachi Crockery" and s["app"]["default_language"] == "en"
     assert s["telegram"]["rate_chat_per_s"] == 1           # everything else keeps its default
+
+
+def test_scheduler_intervals_are_settings():
+    s = config.load(environ={})
+    assert (s["scheduler"]["sla_every_s"], s["scheduler"]["opening_every_s"]) == (60, 60)
+    s = config.load(environ={"BOT_SCHEDULER_SLA_EVERY_S": "15", "BOT_SCHEDULER_OPENING_EVERY_S": "30"})
+    assert (s["scheduler"]["sla_every_s"], s["scheduler"]["opening_every_s"]) == (15, 30)

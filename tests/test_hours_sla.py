@@ -308,3 +308,43 @@ def test_response_and_resolution_times_count_business_minutes(shop):
     k.agent_message("/close", reply_to=card["message_id"])
     ticket = eventually(lambda: Ticket.get_or_none(Ticket.resolution_minutes.is_null(False)))
     assert ticket.resolution_minutes == pytest.approx(90, abs=0.5)
+
+
+# -- the scheduler runs them by itself ------------------------------------------------------------------------
+
+EVERY_SECOND = {"scheduler.enabled": True, "scheduler.sla_every_s": 1, "scheduler.opening_every_s": 1}
+
+
+def test_the_scheduler_reminds_and_calls_the_owners_by_itself(shop):
+    clock.travel_to(pkt(30, 10, 0))
+    k = shop(**EVERY_SECOND, **{"telegram.owner_ids": OWNERS[:1]})
+    assert k.scheduler.get_job("sla").trigger.interval == dt.timedelta(seconds=1)
+    k.tg_message(51, "my parcel is late", first_name="Kamran")
+    card = card_of(k, "my parcel is late")
+    clock.travel_to(pkt(30, 10, 48, 30))                  # 48 of the 60 minutes gone: the next run reminds
+    reminder = k.wait_group(lambda t: "still waiting for a first answer" in t)[0]
+    assert reminder["text"].startswith("⏰ #1001 · Kamran is still waiting for a first answer: 48 of the 60 minutes")
+    assert reminder["reply_to"] == card["message_id"]
+    clock.travel_to(pkt(30, 11, 0, 30))                   # past the target: the owners are called
+    breach = k.wait_group(lambda t: t.startswith("🚨"))[0]
+    assert breach["text"] == ("🚨 #1001 · Kamran has had no answer for 60 minutes — past the 60-minute target "
+                              "(opening hours only).\nOwner: please make sure someone answers.")
+    assert breach["reply_to"] == card["message_id"]
+    time.sleep(2.5)                                       # more runs: each is told once
+    assert len(group_with(k, "still waiting")) == 1 and len(group_with(k, "🚨")) == 1
+
+
+def test_the_scheduler_posts_the_opening_summary_by_itself(shop):
+    clock.travel_to(pkt(28, 20, 30))                      # Saturday night: closed
+    k = shop(**EVERY_SECOND)
+    assert k.scheduler.get_job("opening").trigger.interval == dt.timedelta(seconds=1)
+    k.tg_message(42, "the kettle leaks", first_name="Bilal")
+    card_of(k, "the kettle leaks")
+    clock.travel_to(pkt(30, 9, 59, 57))                   # Monday, three seconds before opening: nothing yet
+    time.sleep(1)
+    assert not group_with(k, "We are open")
+    summary = k.wait_group(lambda t: t.startswith("🔔 We are open"), timeout=6)[0]["text"]
+    assert summary.splitlines() == ["🔔 We are open. Tickets that came in while we were closed (1):",
+                                     "#1001 · Bilal · Telegram · the kettle leaks"]
+    time.sleep(2.5)
+    assert len(group_with(k, "We are open")) == 1
