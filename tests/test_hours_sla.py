@@ -348,3 +348,31 @@ def test_the_scheduler_posts_the_opening_summary_by_itself(shop):
                                      "#1001 · Bilal · Telegram · the kettle leaks"]
     time.sleep(2.5)
     assert len(group_with(k, "We are open")) == 1
+
+
+def test_tickets_overdue_lists_only_the_unanswered_past_their_target(shop):
+    k = shop()
+    clock.travel_to(pkt(30, 10, 0))
+    k.tg_message(61, "my parcel is late", first_name="Kamran")
+    card_of(k, "my parcel is late")
+    k.tg_message(62, "wrong colour delivered", first_name="Nadia")
+    answered = card_of(k, "wrong colour delivered")
+    clock.travel_to(pkt(30, 10, 5))
+    k.agent_message("Sorry! The right colour ships today.", reply_to=answered["message_id"])
+    k.wait_chat(62, lambda t: "ships today" in t)
+    clock.travel_to(pkt(30, 10, 30))
+    k.tg_message(63, "the lid does not fit", first_name="Usman")       # within its target
+    card_of(k, "the lid does not fit")
+    clock.travel_to(pkt(30, 11, 0, 30))                                # Kamran has waited 60 of 60 minutes
+    k.agent_message("/tickets overdue")
+    overdue = k.wait_group(lambda t: t.startswith("Open tickets"))[-1]["text"]
+    assert overdue.splitlines() == ["Open tickets (1), most pressing first:",
+                                    "#1001 · Kamran · 1h00m · normal · unassigned"]
+    k.agent_message("/tickets")
+    everything = k.wait_group(lambda t: t.startswith("Open tickets (3)"))[-1]["text"]
+    assert "Nadia" in everything and "Usman" in everything
+    clock.travel_to(pkt(30, 11, 10))
+    k.agent_message("On its way, sorry for the wait.", reply_to=card_of(k, "my parcel is late")["message_id"])
+    k.wait_chat(61, lambda t: "On its way" in t)
+    k.agent_message("/tickets overdue")
+    k.wait_group(lambda t: t == "No open tickets here. 🎉")

@@ -251,3 +251,75 @@ def test_history_without_tickets_or_orders_says_so(khidmat):
     card = open_ticket(khidmat)
     khidmat.agent_message("/history", reply_to=card["message_id"])
     assert answer(khidmat, lambda t: "no earlier tickets" in t) == "🗂 Ali has no earlier tickets."
+
+
+def test_priority_button_offers_the_choices_and_marks_the_card_urgent(khidmat, tg_api):
+    card = open_ticket(khidmat)
+    tap(khidmat, card, "t:1:priority")
+    offers = eventually(lambda: [c["params"] for c in tg_api.calls if c["method"] == "editMessageText"
+                                 and "priority:urgent" in str(c["params"].get("reply_markup"))], what="the choices")
+    markup = offers[-1]["reply_markup"]
+    markup = json.loads(markup) if isinstance(markup, str) else markup
+    assert [[b["text"] for b in row] for row in markup["inline_keyboard"]] == [
+        ["▫️ low", "normal", "🟠 high", "🔴 urgent"], ["⬅️ Back"]]
+    eventually(lambda: [c for c in tg_api.calls if c["method"] == "answerCallbackQuery"
+                        and c["params"].get("text") == "✓"], what="the first tap answered")
+    tap(khidmat, card, "t:1:priority:urgent")
+    edited = eventually(lambda: [p for p in card_edits(tg_api, card["message_id"]) if "🔴 urgent" in p["text"]],
+                        what="the card edited")[-1]
+    assert edited["text"].splitlines()[0] == "🎫 #1001 · open · 🔴 urgent · 👤 unassigned"
+    assert keyboard(edited) == [["t:1:claim", "t:1:priority"], ["t:1:history", "t:1:close"]]   # the actions again
+    eventually(lambda: [c for c in tg_api.calls if c["method"] == "answerCallbackQuery"
+                        and c["params"].get("text") == "⚡ #1001 priority: urgent."], what="the second tap answered")
+    assert answer(khidmat, lambda t: "priority: urgent" in t) == "⚡ #1001 priority: urgent."
+    assert Ticket.get().priority == "urgent"
+
+
+def pkt(day, hour, minute=0, second=0):
+    """A Karachi wall-clock moment in November 2026 as naive UTC (PKT is UTC+5)."""
+    return dt.datetime(2026, 11, day, hour, minute, second) - dt.timedelta(hours=5)
+
+
+def handled(k, user_id, name, text, tags, opened, answered=None, closed=None, rating=None):
+    """A customer's ticket, tagged, answered, closed and rated at the given moments (Karachi time)."""
+    clock.travel_to(opened)
+    card = open_ticket(k, user_id, text, first_name=name)
+    ticket = Ticket.get(Ticket.subject == text)
+    k.agent_message(f"/tag {tags}", reply_to=card["message_id"])
+    eventually(lambda: Ticket.get_by_id(ticket.id).tags == tags.split(), what="tags")
+    if answered:
+        clock.travel_to(answered)
+        k.agent_message("We are looking into it.", reply_to=card["message_id"])
+        k.wait_chat(user_id, lambda t: "looking into it" in t)
+    if closed:
+        clock.travel_to(closed)
+        k.agent_message("/close", reply_to=card["message_id"])
+        k.wait_chat(user_id, lambda t: "rate our help" in t)
+        k.tg_message(user_id, str(rating))
+        k.wait_chat(user_id, lambda t: "Thank you for your feedback" in t)
+
+
+def test_stats_week_and_month_give_the_desks_figures(khidmat):
+    # 23 November 2026 is a Monday; the minutes are business minutes (the shop opens at 10:00)
+    handled(khidmat, 71, "Asad", "the blender I got is broken", "delivery", opened=pkt(2, 10, 0),
+            answered=pkt(2, 10, 30, 30), closed=pkt(2, 11, 0, 30), rating=2)      # earlier this month
+    handled(khidmat, 72, "Bushra", "my parcel is late", "delivery refund", opened=pkt(23, 10, 0),
+            answered=pkt(23, 10, 10, 30), closed=pkt(23, 10, 40, 30), rating=5)
+    handled(khidmat, 73, "Danish", "wrong colour delivered", "refund", opened=pkt(24, 10, 0),
+            answered=pkt(24, 10, 20, 30), closed=pkt(24, 12, 0, 30), rating=4)
+    handled(khidmat, 74, "Erum", "the lid does not fit", "size", opened=pkt(25, 11, 0))   # open, waiting
+    clock.travel_to(pkt(25, 12, 0))
+    khidmat.agent_message("/stats week")
+    assert answer(khidmat, lambda t: t.startswith("📊 This week")).splitlines() == [
+        "📊 This week: opened 3, closed 2",
+        "First response (median, business time): 15m",
+        "Resolution (median, business time): 1h20m",
+        "Satisfaction: 4.5 from 2 ratings",
+        "Top tags: #refund (2), #delivery (1), #size (1)"]
+    khidmat.agent_message("/stats month")
+    assert answer(khidmat, lambda t: t.startswith("📊 This month")).splitlines() == [
+        "📊 This month: opened 4, closed 3",
+        "First response (median, business time): 20m",
+        "Resolution (median, business time): 1h00m",
+        "Satisfaction: 3.7 from 3 ratings",
+        "Top tags: #delivery (2), #refund (2), #size (1)"]
