@@ -3,7 +3,9 @@ with buttons for the common actions; and the forum topic whose name and state fo
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
+import config
 from bots.base import WHATSAPP
 from db.models import Contact, Message, Outbox, Ticket
 from handlers import clock, customers, loyalty, outbox, texts
@@ -20,15 +22,20 @@ def _channel_name(channel: str) -> str:
 
 
 def whatsapp_window(contacts: list[Contact]) -> str:
-    """How long the WhatsApp 24-hour window stays open ('' for customers not on WhatsApp)."""
+    """When the WhatsApp 24-hour window closes, in app.timezone, and how long that is from now ('' for customers
+    not on WhatsApp). The card is edited only when the ticket changes: the closing time stays true meanwhile."""
     contact = next((c for c in contacts if c.channel == WHATSAPP), None)
     if contact is None or contact.last_inbound_at is None:
         return ""
-    left = contact.last_inbound_at + WHATSAPP_WINDOW - clock.now()
+    closes = contact.last_inbound_at + WHATSAPP_WINDOW
+    left = closes - clock.now()
     if left.total_seconds() <= 0:
         return texts.for_agents("agents/card_window_closed")
     hours, minutes = divmod(int(left.total_seconds()) // 60, 60)
-    return texts.for_agents("agents/card_window_open", hours=hours, minutes=minutes)
+    local = closes.replace(tzinfo=dt.timezone.utc).astimezone(ZoneInfo(config.current()["app"]["timezone"]))
+    weekday = texts.for_agents("weekdays").splitlines()[local.weekday()]
+    return texts.for_agents("agents/card_window_open", weekday=weekday, time=local.strftime("%H:%M"), hours=hours,
+                            minutes=minutes)
 
 
 SELF_SERVICE = "self-service"   # Message.author of the bot's own words in a ticket (handlers/selfservice.py)

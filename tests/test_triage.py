@@ -5,7 +5,7 @@ import time
 
 from db.models import Outbox, Ticket
 from handlers import clock
-from tests.conftest import AGENTS, answer, eventually, open_ticket
+from tests.conftest import AGENTS, OPEN_HOURS, answer, eventually, open_ticket
 from tests.test_orders import import_rows, rows
 
 
@@ -323,3 +323,22 @@ def test_stats_week_and_month_give_the_desks_figures(khidmat):
         "Resolution (median, business time): 1h00m",
         "Satisfaction: 3.7 from 3 ratings",
         "Top tags: #delivery (2), #refund (2), #size (1)"]
+
+
+def test_card_names_when_the_whatsapp_window_closes(khidmat, tg_api):
+    """The card is edited only when the ticket changes: it says until when the window is open (Karachi time)."""
+    khidmat.whatsapp("+923001234567", "the blender I got is broken", profile_name="Bilal")   # Wednesday 12:00
+    card = khidmat.wait_group(lambda t: "the blender I got is broken" in t)[0]
+    assert "🕑 WhatsApp window open until Thursday 12:00 (23h 59m left)" in card["text"].splitlines()
+    clock.travel_to(OPEN_HOURS + dt.timedelta(hours=3))               # 15:00: they write again
+    khidmat.whatsapp("+923001234567", "hello? anyone there")
+    khidmat.wait_group(lambda t: "anyone there" in t)
+    clock.travel_to(OPEN_HOURS + dt.timedelta(hours=3, minutes=30, seconds=30))
+    khidmat.agent_message("/claim", reply_to=card["message_id"])
+    eventually(lambda: [p for p in card_edits(tg_api, card["message_id"])
+                        if "🕑 WhatsApp window open until Thursday 15:00 (23h 29m left)" in p["text"]],
+               what="the card with the new closing time")
+    clock.travel_to(OPEN_HOURS + dt.timedelta(days=1, hours=3, minutes=1))   # Thursday 15:01
+    khidmat.agent_message("/priority high", reply_to=card["message_id"])
+    eventually(lambda: [p for p in card_edits(tg_api, card["message_id"])
+                        if "🕑 WhatsApp window closed: only approved templates" in p["text"]], what="window closed")
