@@ -135,3 +135,42 @@ def test_agent_photo_reply_reaches_telegram_customer(khidmat):
                           photo=[{"file_id": "AGENT-PHOTO", "file_unique_id": "ap", "width": 10, "height": 10}])
     copied = eventually(lambda: [m for m in khidmat.chat(21) if m["method"] == "copyMessage"])
     assert "this one?" in (copied[0]["caption"] or copied[0]["text"] or "")
+
+
+IN_A_TICKET = [   # (what the agent writes as a reply to the card, what the group answers)
+    ("/note called the courier", "📝 Note saved on #1001"), ("/note", "Usage: /note"),
+    ("/claim", "🙋 #1001 is now Sara's."), ("/unassign", "#1001 is unassigned."),
+    ("/assign @sara_k", "🙋 #1001 is now Sara's."), ("/assign", "Usage: /assign"),
+    ("/priority high", "⚡ #1001 priority: high."), ("/priority", "Usage: /priority"),
+    ("/tag delivery", "🏷 #1001 tags: #delivery"), ("/tag", "Usage: /tag"),
+    ("/untag delivery", "🏷 #1001 tags: —"), ("/untag", "Usage: /untag"),
+    ("/history", "🗂 Ali has no earlier tickets."),
+    ("/canned", "Canned answers:"), ("/canned thanks", "📤 Sent “thanks”"), ("/canned nope", "No canned answer"),
+    ("/discount 10 sorry", "🎁 Coupon"), ("/discount", "Usage: /discount"),
+    ("/setbirthday 14-08", "🎂 Birthday of Ali: 14 August."), ("/setbirthday", "Usage: /setbirthday"),
+    ("/setanniversary -", "💐 Anniversary of Ali cleared."),
+    ("/delay 9999 2026-12-30 courier strike", "No order 9999."), ("/delay", "Usage: /delay"),
+    ("/close fixed", "✅ Ticket #1001 closed by Sara."), ("/close", "Ticket #1001 is already closed."),
+    ("/reopen", "↩️ #1001 reopened by Sara."), ("/reopen", "#1001 is open already."),
+]
+ANYWHERE = [      # (what the agent writes in the group's general area, what the group answers)
+    ("/tickets", "Open tickets (1)"), ("/tickets unassigned", "No open tickets here."), ("/tickets soon", "Usage: /tickets"),
+    ("/find Ali", "#1001 · Ali · Telegram"), ("/find", "Usage: /find"),
+    ("/stats", "📊 Today"), ("/stats week", "📊 This week"), ("/stats month", "📊 This month"),
+    ("/stats ever", "Usage: /stats"), ("/chatid", f"This chat's id is {AGENTS}"), ("/help", "In a ticket"),
+    ("/start", "In a ticket"), ("/close", "/close works inside a ticket"), ("/note hi", "/note works inside a ticket"),
+    ("/frobnicate", "Unknown command /frobnicate"),
+]
+
+
+def test_every_agent_command_answers_in_the_group(khidmat):
+    """A confirmation or a one-line usage, in the group, as a reply to the command or in the ticket's thread."""
+    card = open_ticket(khidmat)
+    for command, words in IN_A_TICKET + ANYWHERE:
+        seen = len([m for m in khidmat.group() if words in (m["text"] or "")])
+        in_ticket = (command, words) in IN_A_TICKET
+        khidmat.agent_message(command, reply_to=card["message_id"] if in_ticket else None, username="sara_k")
+        asked = khidmat.last_update["message"]["message_id"]
+        said = eventually(lambda: [m for m in khidmat.group() if words in (m["text"] or "")][seen:],
+                          what=f"the answer to {command}")
+        assert said[0]["reply_to"] in (asked, card["message_id"]), command
