@@ -1,5 +1,6 @@
-"""Orders: imports (CSV) and pushes (API) saved by one function, "where is my order", and the order on a
-ticket's card. The CLI and the API only parse and call these; delay notices live in handlers/delays.py."""
+"""Orders: imports (CSV) and pushes (API) saved by one function, "where is my order", the order on a ticket's
+card and the customer's latest orders in /history. The CLI and the API only parse and call these; delay notices
+live in handlers/delays.py."""
 from __future__ import annotations
 
 import csv
