@@ -37,7 +37,7 @@ def start_sender(settings):
     from bots.twilio import TwilioBot
     from inbox import Processor
     from sender.loop import Sender
-    sender = Sender(settings, telegram_bot_factory=lambda: TelegramBot(settings), twilio_bot=TwilioBot(settings))
+    sender = Sender(settings, telegram_bot_factory=lambda gate: TelegramBot(settings, gate=gate), twilio_bot=TwilioBot(settings))
     sender.start()
     processor = Processor(settings["sender"]["poll_s"]).start()
     sender.processor, sender.listener = processor, None

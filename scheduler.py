@@ -39,7 +39,19 @@ def run(name: str, on_demand: bool = False):
         release()
 
 
+class _StillRunning(logging.Filter):
+    """A job still busy when its next turn comes is expected (the broadcasts job feeds a big broadcast for
+    minutes): APScheduler's warning every 2 s would bury the log's real warnings."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()
+
+
+STILL_RUNNING = _StillRunning()
+
+
 def start(settings) -> BackgroundScheduler:
+    logging.getLogger("apscheduler.scheduler").addFilter(STILL_RUNNING)   # once, however often started
     scheduler = BackgroundScheduler(timezone=settings["app"]["timezone"])
     for name, (_, every) in JOBS.items():
         if isinstance(every, str):

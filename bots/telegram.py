@@ -19,10 +19,10 @@ import telegram
 from telegram import InputFile, Message, Update
 from telegram.error import (BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter,
                             TelegramError)
-from telegram.request import HTTPXRequest
 
 from bots.base import (BLOCKED, INVALID_ADDRESS, RETRY, TELEGRAM, Inbound, Media, Outbound, SendResult,
                        split_text, utf16_len)
+from bots.telegram_http import AiohttpRequest
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 MAX_TEXT = 4096
@@ -263,7 +263,7 @@ class TelegramBot:
     """One bot token, reached at settings["telegram"]["api_base_url"] (Telegram, a local Bot API server
     or the test stand-in). Create and use it inside one event loop; `close()` at the end."""
 
-    def __init__(self, settings):
+    def __init__(self, settings, gate=None):
         conf = settings["telegram"]
         self.token = conf.get("token") or ""
         self.api_base_url = (conf.get("api_base_url") or "https://api.telegram.org").rstrip("/")
@@ -272,9 +272,7 @@ class TelegramBot:
         self.bot = None
         if self.configured:
             connections = int(conf.get("connections") or 8)
-            self._requests = [HTTPXRequest(connection_pool_size=connections, read_timeout=timeout, connect_timeout=timeout,
-                                           write_timeout=timeout, pool_timeout=timeout),
-                              HTTPXRequest(connection_pool_size=1, read_timeout=timeout)]
+            self._requests = [AiohttpRequest(connections, timeout, gate), AiohttpRequest(1, timeout)]
             self.bot = telegram.Bot(self.token, base_url=f"{self.api_base_url}/bot",
                                     base_file_url=f"{self.api_base_url}/file/bot",
                                     request=self._requests[0], get_updates_request=self._requests[1])

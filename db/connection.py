@@ -97,6 +97,11 @@ def after_commit(fn):
         pending.append(fn)
 
 
+def runs_after_commit(fn) -> bool:
+    """Whether fn is already waiting for the current write transaction to commit."""
+    return fn in (getattr(_local, "after", None) or ())
+
+
 @contextlib.contextmanager
 def write():
     """A write transaction; nested calls join the outer one."""

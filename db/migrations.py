@@ -93,7 +93,15 @@ def _orders_occasions_selfservice():
         database.execute_sql("ALTER TABLE outbox ALTER COLUMN delivery TYPE VARCHAR(32)")
 
 
-STEPS = [_create_first_schema, _triage_sla_csat, _broadcasts, _orders_occasions_selfservice]   # index + 1 = version
+def _outbox_in_sending_order():
+    """Version 5: the outbox is indexed in the order the sender takes it (status, priority, id): finding
+    the next due rows no longer sorts every pending row (a broadcast's backlog) on each round."""
+    database.execute_sql("CREATE INDEX IF NOT EXISTS outbox_status_priority_id ON outbox (status, priority, id)")
+    database.execute_sql("DROP INDEX IF EXISTS outbox_status_next_attempt_at")
+
+
+STEPS = [_create_first_schema, _triage_sla_csat, _broadcasts, _orders_occasions_selfservice,
+         _outbox_in_sending_order]   # index + 1 = version
 
 
 def _table_exists(name: str) -> bool:

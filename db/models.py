@@ -182,7 +182,9 @@ class Outbox(BaseModel):
     delivery = CharField(max_length=32, null=True)   # Twilio callbacks: sent / delivered / read / failed …
 
     class Meta:
-        indexes = ((("status", "next_attempt_at"), False),)
+        # the sender's "what is due next" walks this index in order and stops at its LIMIT (no sort of the
+        # whole backlog); counts by status use its prefix
+        indexes = ((("status", "priority", "id"), False),)
 
 
 class SentMessage(BaseModel):

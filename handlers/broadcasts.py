@@ -21,7 +21,7 @@ import threading
 import time
 from zoneinfo import ZoneInfo
 
-from peewee import JOIN, fn
+from peewee import JOIN, Case, fn
 
 import config
 from bots.base import SMS, TELEGRAM, WHATSAPP, Inbound
@@ -273,32 +273,43 @@ def enqueue_chunk(broadcast_id: int) -> int:
                      .join(Contact, JOIN.LEFT_OUTER).switch(BroadcastRecipient).join(Customer)
                      .where((BroadcastRecipient.broadcast == b.id) & (BroadcastRecipient.state == "pending"))
                      .order_by(BroadcastRecipient.id).limit(_settings().get("chunk", 500)))
-        now = clock.now()
-        for r in chunk:
-            _enqueue_one(b, r, now)
+        _enqueue(b, chunk, clock.now())
     return len(chunk)
 
 
-def _enqueue_one(b: Broadcast, r: BroadcastRecipient, now: dt.datetime) -> None:
-    """One recipient's outbox row — unless, since the start, they opted out or their contact went away."""
-    contact, text = r.contact, render(b.kind, b.text, r.language)
-    if b.kind == "offer" and r.customer.marketing_opt_out:
-        return _mark(r, "opted_out")
-    if contact is None:
-        return _mark(r, "skipped", "no_contact")
-    extra = {}
-    if outside_window(contact, now):
-        sid = template_for(b.kind, r.language, b.template)
-        if not sid:
-            return _mark(r, "skipped", "no_template")
-        extra = {"content_sid": sid, "content_variables": json.dumps({"1": b.text.strip()}, ensure_ascii=False)}
-    row = outbox.to_contact(contact, text, purpose="broadcast", priority=outbox.PRIORITY_BULK,
-                            idempotency_key=f"b{b.id}:c{r.customer_id}", **extra)
-    BroadcastRecipient.update(state="queued", outbox=row.id).where(BroadcastRecipient.id == r.id).execute()
-
-
-def _mark(r: BroadcastRecipient, state: str, reason: str | None = None) -> None:
-    BroadcastRecipient.update(state=state, reason=reason).where(BroadcastRecipient.id == r.id).execute()
+def _enqueue(b: Broadcast, chunk: list[BroadcastRecipient], now: dt.datetime) -> None:
+    """The chunk's outbox rows and the recipients' new states, in a few statements (not a few per
+    recipient: on PostgreSQL each is a round trip, and the sender must not run dry while a chunk is written).
+    A recipient who opted out since the start, or whose contact went away, is marked and left out."""
+    words: dict[str, str] = {}
+    messages, queued, marks = [], {}, {}
+    for r in chunk:
+        contact = r.contact
+        if b.kind == "offer" and r.customer.marketing_opt_out:
+            marks.setdefault(("opted_out", None), []).append(r.id)
+            continue
+        if contact is None:
+            marks.setdefault(("skipped", "no_contact"), []).append(r.id)
+            continue
+        extra = {}
+        if outside_window(contact, now):
+            sid = template_for(b.kind, r.language, b.template)
+            if not sid:
+                marks.setdefault(("skipped", "no_template"), []).append(r.id)
+                continue
+            extra = {"content_sid": sid, "content_variables": json.dumps({"1": b.text.strip()}, ensure_ascii=False)}
+        if r.language not in words:
+            words[r.language] = render(b.kind, b.text, r.language)
+        key = f"b{b.id}:c{r.customer_id}"
+        messages.append((contact, words[r.language], key, extra))
+        queued[key] = r.id
+    ids = outbox.to_contacts(messages, purpose="broadcast", priority=outbox.PRIORITY_BULK)
+    if queued:
+        BroadcastRecipient.update(state="queued", outbox=Case(BroadcastRecipient.id, [
+            (recipient, ids[key]) for key, recipient in queued.items()])).where(
+            BroadcastRecipient.id.in_(list(queued.values()))).execute()
+    for (state, reason), recipients in marks.items():
+        BroadcastRecipient.update(state=state, reason=reason).where(BroadcastRecipient.id.in_(recipients)).execute()
 
 
 def pump(broadcast_id: int) -> None:

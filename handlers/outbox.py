@@ -5,7 +5,7 @@ import time
 from dataclasses import asdict
 
 from bots.base import TELEGRAM, Media
-from db.connection import after_commit, database, is_sqlite
+from db.connection import after_commit, database, is_sqlite, runs_after_commit
 from db.models import Outbox
 
 GROUP = "group"              # chat_id of rows for the agents' group, resolved to its effective id at send time
@@ -39,10 +39,33 @@ def enqueue(channel: str, chat_id: str, *, purpose: str, text: str = "", media: 
                         payload=payload, purpose=purpose, ticket=ticket, priority=priority,
                         merge_key=merge_key, idempotency_key=idempotency_key,
                         created_at=now, next_attempt_at=now + delay_s)
-    if not is_sqlite():
-        database.execute_sql("NOTIFY khidmat_outbox")   # delivered to other processes on commit
-    after_commit(_wake)
+    _announce()
     return row
+
+
+def to_contacts(messages: list[tuple], *, purpose: str, priority: int) -> dict[str, int]:
+    """Many customers' messages in one statement (a broadcast's chunk): (contact, text, idempotency_key,
+    extra payload) each. Returns idempotency key → outbox row id (rows already there are kept)."""
+    if not messages:
+        return {}
+    now = time.time()
+    Outbox.insert_many([
+        {"channel": c.channel, "chat_id": str(c.address), "destination": f"{c.channel}:{c.address}",
+         "payload": {"text": text, **{k: v for k, v in extra.items() if v is not None}}, "purpose": purpose,
+         "priority": priority, "idempotency_key": key, "status": "pending", "attempts": 0, "parts_sent": 0,
+         "created_at": now, "next_attempt_at": now}
+        for c, text, key, extra in messages]).on_conflict_ignore().execute()
+    keys = [key for _, _, key, _ in messages]
+    _announce()
+    return dict(Outbox.select(Outbox.idempotency_key, Outbox.id).where(Outbox.idempotency_key.in_(keys)).tuples())
+
+
+def _announce() -> None:
+    """Wake the senders, once per transaction: this process's after the commit, other processes' by a
+    PostgreSQL NOTIFY (delivered on commit)."""
+    if not is_sqlite() and not runs_after_commit(_wake):
+        database.execute_sql("NOTIFY khidmat_outbox")
+    after_commit(_wake)
 
 
 def to_group(text: str, *, purpose: str, ticket=None, media=None, merge: bool = False, header: str | None = None,

@@ -106,7 +106,7 @@ class Sender:
         self.loop = asyncio.get_running_loop()
         self._event = asyncio.Event()
         if self._telegram_factory:
-            self.telegram = self._telegram_factory()
+            self.telegram = self._telegram_factory(self.pacer.gates[TELEGRAM])
         self.started.set()
         if self.telegram is not None and self.telegram.configured:
             self._spawn(self._startup_checks())
@@ -332,16 +332,18 @@ class Sender:
                         # gone for good (4xx): the words still go, with a note instead of the file
                         out.media.remove(media)
                         out.text = delivery.media_unavailable_note(media.kind, status) + "\n" + out.text
-            while (wait := self.pacer.gates[TELEGRAM].wait()) > 0:
-                await asyncio.sleep(wait)
             return await self.telegram.send(out, skip_parts=skip) if skip else await self.telegram.send(out)
         return await self.loop.run_in_executor(self.pool, self._twilio_send, out, skip)
 
     def _twilio_send(self, out, skip: int) -> SendResult:
         gate = self.pacer.gates.get(out.channel)   # SMS: paced by segments, which the gate does not count
-        if gate is not None:
-            gate.pass_blocking()
-        return self.twilio.send(out, skip)
+        if gate is None:
+            return self.twilio.send(out, skip)
+        gate.pass_blocking()
+        try:
+            return self.twilio.send(out, skip)
+        finally:
+            gate.done()
 
     async def _record_sent_together(self, lane, rows, out, result: SendResult) -> None:
         """When busy (a broadcast), sends that went through are recorded a few at a time, in one transaction:

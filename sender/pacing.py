@@ -13,18 +13,21 @@ from bots.base import SMS, TELEGRAM, WHATSAPP
 
 
 class Steady:
-    """At most `rate` units a second, evenly spaced (no bursts that a sliding window would refuse)."""
-    __slots__ = ("interval", "next_free")   # one per chat written to recently: a broadcast makes thousands
+    """At most `rate` units a second, evenly spaced (no bursts that a sliding window would refuse).
+    `catch_up` seconds of slots missed while the sender was busy elsewhere may still be used, a little
+    faster than the rate (only where a Gate stands behind it and keeps any second within the limit)."""
+    __slots__ = ("interval", "next_free", "catch_up")   # one per chat written to recently: a broadcast makes thousands
 
-    def __init__(self, rate: float):
+    def __init__(self, rate: float, catch_up: float = 0.0):
         self.interval = 1.0 / rate if rate > 0 else 0.0
         self.next_free = 0.0
+        self.catch_up = catch_up
 
     def wait(self, now: float) -> float:
         return max(0.0, self.next_free - now)
 
     def take(self, now: float, cost: float = 1) -> None:
-        self.next_free = max(self.next_free, now) + self.interval * cost
+        self.next_free = max(self.next_free, now - self.catch_up) + self.interval * cost
 
 
 class Window:
@@ -58,31 +61,45 @@ def sms_segments(text: str) -> int:
     return 1 if n <= single else -(-n // multi)
 
 
-MARGIN = 0.97     # pace at 97 % of the limit
-GATE_SHARE = 0.985  # and never let more than 98.5 % of a high limit start within one second
+MARGIN = 0.99     # pace at 99 % of the limit (the Gate, not this margin, keeps every second within it)
+CATCH_UP = 0.1    # seconds of missed slots a gated channel may still use
+UNGATED_MARGIN = 0.97   # SMS (no gate): network jitter could bunch sends spaced at the limit, keep a margin
+PLATFORM_SECOND = 1.002   # the platforms' counting second, with a hair of margin for clock drift
 
 
 class Gate:
-    """The last guard before a request leaves: at most `limit` requests in any second, counted when they
-    actually start (thread-safe: Twilio sends run in worker threads). The pacer's slots keep sends below
-    the limit; this catches the bunching that late-waking threads would otherwise cause."""
+    """The last guard before a request leaves: at most `limit` requests in any second, as the platform
+    counts them. The platform stamps a request at some moment between our sending it and our reading its
+    answer, so a request here counts from when it starts until a second after its answer came back. Then
+    no second at the platform can hold more than `limit` requests however the network, a busy machine or
+    the platform itself bunches them: the pacer keeps sends even, this makes a 429 impossible.
+    Thread-safe: Telegram's requests pass it in the event loop, Twilio's in worker threads."""
 
     def __init__(self, limit: float):
-        # a high limit keeps a little margin; a low one (10/s) the exact count: one less would cost 10 %
-        limit = int(limit * GATE_SHARE) if limit >= 100 else int(limit)
-        self.window = Window(max(1, limit), 1.0) if limit > 0 else None
+        self.limit = max(1, int(limit)) if limit > 0 else 0
+        self.open = 0                           # requests started and not yet answered
+        self.answered = collections.deque()     # when the answers of the last second came
         self._lock = threading.Lock()
 
     def wait(self) -> float:
-        """0 and the request counted, or how long to wait before asking again."""
-        if self.window is None:
+        """0 and the request counted (call `done` when its answer is in), or how long to wait first."""
+        if not self.limit:
             return 0.0
         with self._lock:
             now = time.monotonic()
-            wait = self.window.wait(now)
-            if wait <= 0:
-                self.window.take(now)
-            return wait
+            while self.answered and self.answered[0] <= now - PLATFORM_SECOND:
+                self.answered.popleft()
+            if self.open + len(self.answered) < self.limit:
+                self.open += 1
+                return 0.0
+            return self.answered[0] + PLATFORM_SECOND - now if self.answered else 0.002
+
+    def done(self) -> None:
+        """The request counted by `wait` has its answer (or failed)."""
+        if self.limit:
+            with self._lock:
+                self.open -= 1
+                self.answered.append(time.monotonic())
 
     def pass_blocking(self) -> None:
         while (wait := self.wait()) > 0:
@@ -92,11 +109,11 @@ class Gate:
 class Pacer:
     def __init__(self, settings):
         tg, tw = settings["telegram"], settings["twilio"]
-        # the platforms count their limits over a sliding second as the requests arrive; network jitter can
-        # bunch sends spaced exactly at the limit into one second over it (a 429), so keep a margin
-        self.global_limits = {TELEGRAM: Steady(tg["rate_global_per_s"] * MARGIN),
-                              WHATSAPP: Steady(tw["rate_whatsapp_per_s"] * MARGIN),
-                              SMS: Steady(tw["rate_sms_per_s"] * MARGIN)}
+        # sends are spaced evenly just under the limit; the gates make sure that the platform, counting its
+        # sliding second as requests arrive, never sees more (SMS is paced by segments, which no gate counts)
+        self.global_limits = {TELEGRAM: Steady(tg["rate_global_per_s"] * MARGIN, CATCH_UP),
+                              WHATSAPP: Steady(tw["rate_whatsapp_per_s"] * MARGIN, CATCH_UP),
+                              SMS: Steady(tw["rate_sms_per_s"] * UNGATED_MARGIN)}
         self.gates = {TELEGRAM: Gate(tg["rate_global_per_s"]), WHATSAPP: Gate(tw["rate_whatsapp_per_s"])}
         self.chat_rate = tg["rate_chat_per_s"]
         self.group_per_min = tg["rate_group_per_min"]

@@ -295,6 +295,25 @@ def test_a_big_broadcast_is_fed_to_the_outbox_as_it_goes(make_khidmat):
     assert len(per_chat) == 200 and set(per_chat.values()) == {1}
 
 
+def test_at_the_platforms_limit_no_429_however_unevenly_requests_arrive(make_khidmat, tg_api):
+    """Telegram counts a message when it reaches it. Here requests reach it late by a random 0–0.4 s, so
+    requests sent evenly arrive bunched; the sender counts each one until a second after its answer, so
+    Telegram never sees more than its limit in any second — and the broadcast still goes at that limit."""
+    tg_api.enforce_rate(global_per_s=10)
+    tg_api.set_delay(0.0, jitter=0.4)
+    k = make_khidmat(**{"telegram.rate_global_per_s": 10})
+    add_customers(50)
+    started = time.monotonic()
+    assert cli(k, "--segment", "all", "--kind", "notice", "--text", "Evenly does it", "--yes").exit_code == 0
+    eventually(lambda: len([m for m in k.tg.sent() if "Evenly does it" in (m["text"] or "")]) >= 50, timeout=30,
+               what="all 50 messages")
+    took = time.monotonic() - started
+    per_chat = collections.Counter(m["chat_id"] for m in k.tg.sent() if "Evenly does it" in (m["text"] or ""))
+    assert len(per_chat) == 50 and set(per_chat.values()) == {1}
+    assert tg_api.too_many == 0
+    assert took < 50 / 10 * 1.6, f"50 messages at 10/s took {took:.1f} s"
+
+
 def test_scheduled_broadcast_goes_when_due_across_a_restart(make_khidmat):
     k = make_khidmat()
     people(k)

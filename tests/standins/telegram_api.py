@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import random
 import re
 import sys
 import threading
@@ -169,7 +170,7 @@ class TelegramStandin:
         with self._lock:
             self.clear()
             self.webhook = {"url": "", "secret_token": None, "allowed_updates": None}
-            self.delay = 0.0
+            self.delay, self.jitter = 0.0, 0.0
             self._last_id, self._messages, self._topics, self._forums = {}, {}, {}, {}
             self._blocked, self._unknown, self._migrated = {}, set(), {}
             self._faults, self._down = [], None
@@ -181,6 +182,11 @@ class TelegramStandin:
         with self._lock:
             self.calls, self._sent = [], []
             self.too_many = self.errors = 0
+
+    def sent_count(self) -> int:
+        """How many messages were delivered so far (cheap: for polling while thousands arrive)."""
+        with self._lock:
+            return len(self._sent)
 
     def sent(self, chat_id=None, thread_id=None) -> list[dict]:
         """Delivered messages, oldest first, optionally only those to one chat / topic."""
@@ -280,8 +286,10 @@ class TelegramStandin:
         with self._lock:
             self._down = None
 
-    def set_delay(self, seconds: float):
-        self.delay = seconds
+    def set_delay(self, seconds: float, jitter: float = 0.0):
+        """Each request waits `seconds` plus up to `jitter` more (random) before it is handled and counted:
+        a busy platform or network, where requests sent evenly arrive bunched."""
+        self.delay, self.jitter = seconds, jitter
 
     def enforce_rate(self, global_per_s=None, chat_per_s=None, group_per_min=None):
         """Flood limits on sends (sliding windows); None switches a limit off."""
@@ -316,8 +324,8 @@ class TelegramStandin:
     # ---- HTTP ---------------------------------------------------------------------------------------
     def respond(self, path: str, content_type: str, body: bytes) -> tuple[int, str, bytes]:
         """One HTTP request → (status, content type, body)."""
-        if self.delay:
-            time.sleep(self.delay)
+        if self.delay or self.jitter:
+            time.sleep(self.delay + random.uniform(0, self.jitter))
         url = urlsplit(path)
         url_path = unquote(url.path)
         if url_path.startswith("/file/bot"):

@@ -293,6 +293,11 @@ class TwilioStandin:
 
     # ---- reading ----------------------------------------------------------------------------
 
+    def sent_count(self) -> int:
+        """How many messages were accepted so far (cheap: for polling while thousands arrive)."""
+        with self._lock:
+            return len(self.messages)
+
     def sent(self, to: str | None = None) -> list[dict]:
         with self._lock:
             return [m for m in self.messages if to is None or m["to"] == to]
