@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import config
 from bots.base import Inbound
@@ -34,6 +35,20 @@ def parse_command(text: str) -> tuple[str, str]:
         head, _, more = head.partition("\n")
         rest = f"{more} {rest}".strip()
     return head[1:].split("@", 1)[0].lower(), rest.strip()
+
+
+def remember_bot_username(username: str | None) -> None:
+    """Our bot's @username (from Telegram at start-up), to tell commands meant for another bot."""
+    if username and State.read("bot_username") != username:
+        State.put("bot_username", username)
+
+
+def for_another_bot(text: str) -> bool:
+    """'/close@other_bot …' — addressed to another bot in the group, not to us."""
+    head = text.strip().split(maxsplit=1)[0] if text.strip() else ""
+    _, at, bot = head.partition("@")
+    mine = State.read("bot_username") if at else None
+    return bool(at and mine and bot.lower() != mine.lower())
 
 
 def reply_in_place(inbound: Inbound, text: str) -> None:
@@ -79,6 +94,11 @@ def on_group_message(inbound: Inbound) -> None:
         if inbound.kind == "command":
             reply_in_place(inbound, texts.for_agents("agents/not_an_agent"))
         return
+    if inbound.kind == "message" and inbound.media and inbound.text.lstrip().startswith("/"):
+        # a photo captioned "/note …" is for the agents: the command runs, nothing reaches the customer
+        inbound = replace(inbound, kind="command", text=inbound.text.lstrip())
+    if inbound.kind == "command" and for_another_bot(inbound.text):
+        return   # "/close@other_bot": another bot in the group is being asked
     ticket = tickets.ticket_for_group_message(int(inbound.chat_id), inbound.thread_id,
                                               inbound.reply_to_message_id)
     agent = seen(inbound) if inbound.user_id else None

@@ -486,6 +486,7 @@ class Sender:
     async def _startup_checks(self) -> None:
         try:
             me = await self.telegram.get_me()
+            await self._db(_note_username, me.get("username"))
             if not me.get("can_read_all_group_messages"):
                 log.warning("telegram: privacy mode is on — the bot sees only commands and replies to it in the "
                             "agents' group; make it an admin or turn privacy off in @BotFather, then re-add it")
@@ -523,6 +524,11 @@ def agents_chat_id_safe() -> int:
         return 0
     finally:
         release()
+
+
+def _note_username(username: str | None) -> None:
+    with write():
+        agents.remember_bot_username(username)
 
 
 def _note_forum(is_forum: bool) -> None:

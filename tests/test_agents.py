@@ -137,6 +137,27 @@ def test_agent_photo_reply_reaches_telegram_customer(khidmat):
     assert "this one?" in (copied[0]["caption"] or copied[0]["text"] or "")
 
 
+def test_a_photo_captioned_note_stays_with_the_agents(khidmat):
+    card = open_ticket(khidmat)
+    khidmat.agent_message(None, reply_to=card["message_id"], caption="/note the box came in crushed",
+                          photo=[{"file_id": "BOX-PHOTO", "file_unique_id": "bp", "width": 10, "height": 10}])
+    khidmat.wait_group(lambda t: t.startswith("📝 Note saved on #1001"))
+    assert Message.select().where((Message.direction == "note") & (Message.text == "the box came in crushed")).exists()
+    time.sleep(0.5)
+    assert [m for m in khidmat.chat(21) if m["method"] != "sendMessage" or "crushed" in (m["text"] or "")] == []
+
+
+def test_commands_for_another_bot_in_the_group_are_left_alone(khidmat):
+    from db.models import State
+    card = open_ticket(khidmat)
+    eventually(lambda: State.read("bot_username") == "khidmat_test_bot", what="the bot's username from getMe")
+    khidmat.agent_message("/close@other_shop_bot", reply_to=card["message_id"])
+    khidmat.agent_message("/close@Khidmat_Test_Bot done", reply_to=card["message_id"])
+    eventually(lambda: Ticket.get().status == "closed")
+    assert Ticket.get().close_reason == "done"    # the first /close was not ours: only the second one acted
+    assert not [t for t in khidmat.group_texts() if "already closed" in t]
+
+
 IN_A_TICKET = [   # (what the agent writes as a reply to the card, what the group answers)
     ("/note called the courier", "📝 Note saved on #1001"), ("/note", "Usage: /note"),
     ("/claim", "🙋 #1001 is now Sara's."), ("/unassign", "#1001 is unassigned."),
