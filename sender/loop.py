@@ -21,7 +21,7 @@ from bots.base import FAILED, GONE, RETRY, SENT, SMS, TELEGRAM, WHATSAPP, SendRe
 from db.connection import after_commit, release, write
 from db.models import Outbox
 from handlers import agents, delivery, inbound, outbox
-from sender.pacing import Pacer
+from sender.pacing import Pacer, sms_segments
 
 log = logging.getLogger(__name__)
 
@@ -336,14 +336,12 @@ class Sender:
         return await self.loop.run_in_executor(self.pool, self._twilio_send, out, skip)
 
     def _twilio_send(self, out, skip: int) -> SendResult:
-        gate = self.pacer.gates.get(out.channel)   # SMS: paced by segments, which the gate does not count
-        if gate is None:
-            return self.twilio.send(out, skip)
-        gate.pass_blocking()
+        gate, cost = self.pacer.gates[out.channel], sms_segments(out.text or "") if out.channel == SMS else 1
+        gate.pass_blocking(cost)
         try:
             return self.twilio.send(out, skip)
         finally:
-            gate.done()
+            gate.done(cost)
 
     async def _record_sent_together(self, lane, rows, out, result: SendResult) -> None:
         """When busy (a broadcast), sends that went through are recorded a few at a time, in one transaction:

@@ -62,47 +62,51 @@ def sms_segments(text: str) -> int:
 
 
 MARGIN = 0.99     # pace at 99 % of the limit (the Gate, not this margin, keeps every second within it)
-CATCH_UP = 0.1    # seconds of missed slots a gated channel may still use
-UNGATED_MARGIN = 0.97   # SMS (no gate): network jitter could bunch sends spaced at the limit, keep a margin
+CATCH_UP = 0.1    # seconds of missed slots may still be used (the gates keep every second within the limit)
 PLATFORM_SECOND = 1.002   # the platforms' counting second, with a hair of margin for clock drift
 
 
 class Gate:
-    """The last guard before a request leaves: at most `limit` requests in any second, as the platform
-    counts them. The platform stamps a request at some moment between our sending it and our reading its
-    answer, so a request here counts from when it starts until a second after its answer came back. Then
-    no second at the platform can hold more than `limit` requests however the network, a busy machine or
-    the platform itself bunches them: the pacer keeps sends even, this makes a 429 impossible.
-    Thread-safe: Telegram's requests pass it in the event loop, Twilio's in worker threads."""
+    """The last guard before a request leaves: at most `limit` units (messages; SMS segments) in any second,
+    as the platform counts them. The platform stamps a request at some moment between our sending it and
+    our reading its answer, so a request here counts from when it starts until a second after its answer
+    came back. Then no second at the platform can hold more than `limit`, however the network, a busy
+    machine or the platform itself bunches the requests: the pacer keeps sends even, this makes a 429
+    impossible. Thread-safe: Telegram's requests pass it in the event loop, Twilio's in worker threads."""
 
     def __init__(self, limit: float):
         self.limit = max(1, int(limit)) if limit > 0 else 0
-        self.open = 0                           # requests started and not yet answered
-        self.answered = collections.deque()     # when the answers of the last second came
+        self.open = 0                           # units started and not yet answered
+        self.answered = collections.deque()     # (when the answer came, units) over the last second
+        self.answered_units = 0
         self._lock = threading.Lock()
 
-    def wait(self) -> float:
-        """0 and the request counted (call `done` when its answer is in), or how long to wait first."""
+    def wait(self, cost: int = 1) -> float:
+        """0 and the request counted (call `done` with the same cost once its answer is in), or how long
+        to wait before asking again. A request costing more than a whole second's limit goes alone."""
         if not self.limit:
             return 0.0
+        cost = min(cost, self.limit)
         with self._lock:
             now = time.monotonic()
-            while self.answered and self.answered[0] <= now - PLATFORM_SECOND:
-                self.answered.popleft()
-            if self.open + len(self.answered) < self.limit:
-                self.open += 1
+            while self.answered and self.answered[0][0] <= now - PLATFORM_SECOND:
+                self.answered_units -= self.answered.popleft()[1]
+            if self.open + self.answered_units + cost <= self.limit:
+                self.open += cost
                 return 0.0
-            return self.answered[0] + PLATFORM_SECOND - now if self.answered else 0.002
+            return self.answered[0][0] + PLATFORM_SECOND - now if self.answered else 0.002
 
-    def done(self) -> None:
+    def done(self, cost: int = 1) -> None:
         """The request counted by `wait` has its answer (or failed)."""
         if self.limit:
+            cost = min(cost, self.limit)
             with self._lock:
-                self.open -= 1
-                self.answered.append(time.monotonic())
+                self.open -= cost
+                self.answered.append((time.monotonic(), cost))
+                self.answered_units += cost
 
-    def pass_blocking(self) -> None:
-        while (wait := self.wait()) > 0:
+    def pass_blocking(self, cost: int = 1) -> None:
+        while (wait := self.wait(cost)) > 0:
             time.sleep(wait)
 
 
@@ -110,11 +114,10 @@ class Pacer:
     def __init__(self, settings):
         tg, tw = settings["telegram"], settings["twilio"]
         # sends are spaced evenly just under the limit; the gates make sure that the platform, counting its
-        # sliding second as requests arrive, never sees more (SMS is paced by segments, which no gate counts)
-        self.global_limits = {TELEGRAM: Steady(tg["rate_global_per_s"] * MARGIN, CATCH_UP),
-                              WHATSAPP: Steady(tw["rate_whatsapp_per_s"] * MARGIN, CATCH_UP),
-                              SMS: Steady(tw["rate_sms_per_s"] * UNGATED_MARGIN)}
-        self.gates = {TELEGRAM: Gate(tg["rate_global_per_s"]), WHATSAPP: Gate(tw["rate_whatsapp_per_s"])}
+        # sliding second as requests arrive, never sees more
+        rates = {TELEGRAM: tg["rate_global_per_s"], WHATSAPP: tw["rate_whatsapp_per_s"], SMS: tw["rate_sms_per_s"]}
+        self.global_limits = {channel: Steady(rate * MARGIN, CATCH_UP) for channel, rate in rates.items()}
+        self.gates = {channel: Gate(rate) for channel, rate in rates.items()}
         self.chat_rate = tg["rate_chat_per_s"]
         self.group_per_min = tg["rate_group_per_min"]
         self.chats: dict[str, Steady] = {}
