@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 
 import aiohttp
-from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
@@ -65,7 +64,8 @@ class AiohttpRequest(BaseRequest):
                 self.gate.done()
 
     def _seconds(self, value) -> float | None:
-        return self._timeout if isinstance(value, DefaultValue) else value
+        """A timeout the caller left at its default (python-telegram-bot's DEFAULT_NONE kind) is ours."""
+        return self._timeout if isinstance(value, type(BaseRequest.DEFAULT_NONE)) else value
 
 
 def _body(request_data: RequestData | None):

@@ -444,6 +444,7 @@ def test_overdue_notice_as_template_and_to_a_telegram_id_from_the_import(make_kh
     template = "HX" + "a" * 32
     k = make_khidmat(**{"orders.whatsapp_overdue_template_ur": template})
     k.whatsapp("+923000000095", "میرا پارسل", profile_name="Saima")
+    k.wait_twilio("whatsapp:+923000000095", lambda b: "#1001" in b, what="the acknowledgement")   # before clearing
     settle(k)
     with db.write():   # Saima last wrote three days ago
         Contact.update(last_inbound_at=clock.now() - dt.timedelta(days=3)).execute()

@@ -587,7 +587,9 @@ class TelegramStandin:
 
     def _m_sendMessage(self, p, files, chat):
         thread, reply_to = self._thread(chat, p), self._reply(chat, p)
-        return self._deliver("sendMessage", chat, thread, reply_to, text=self._check_text(p.get("text")))
+        markup = p.get("reply_markup") if isinstance(p.get("reply_markup"), dict) else None
+        return self._deliver("sendMessage", chat, thread, reply_to, text=self._check_text(p.get("text")),
+                             extra={"reply_markup": markup} if markup else None)
 
     def _send_media(self, method, p, files, chat):
         kind = MEDIA_METHODS[method]
@@ -639,10 +641,16 @@ class TelegramStandin:
     def _m_editMessageText(self, p, files, chat):
         msg = self._target(chat, p, "edit")
         text = self._check_text(p.get("text"))
-        if msg.get("text") == text:
+        # an edit without reply_markup removes the buttons; the same words with other buttons is a change
+        markup = p.get("reply_markup") if isinstance(p.get("reply_markup"), dict) else None
+        if msg.get("text") == text and msg.get("reply_markup") == markup:
             raise bad("message is not modified: specified new message content and reply markup are exactly "
                       "the same as a current content and reply markup of the message")
         msg.update(text=text, edit_date=int(time.time()))
+        if markup:
+            msg["reply_markup"] = markup
+        else:
+            msg.pop("reply_markup", None)
         return self._stored(chat, msg["message_id"])
 
     def _m_editMessageReplyMarkup(self, p, files, chat):
