@@ -1,4 +1,5 @@
-"""The inbox processor: handles stored webhook events in the order they arrived, in the background.
+"""The inbox processor: handles stored webhook events in the background, each chat's in the order they
+arrived, the chats taking turns.
 
 Webhooks only store the raw event (handlers.inbound.store) and answer 200 at once; this thread parses
 each pending event with bots/ and hands it to handlers.inbound.handle, which marks it done in the same
@@ -20,19 +21,19 @@ from db.models import InboundEvent
 from handlers import inbound
 
 log = logging.getLogger(__name__)
-BATCH = 200
+BATCH = 50      # events handled per round; each round looks again at who is waiting
 
 
 def parse(event: InboundEvent):
-    """The channel-neutral Inbound of a stored event (None for one we acknowledge but cannot read)."""
+    """(the channel-neutral Inbound of a stored event, None) — or (None, why) for one we acknowledge but
+    cannot read."""
     try:
         raw = json.loads(event.payload)
         if "\\u0000" in event.payload:
             raw = _without_nul(raw)
-        return tg.parse_update(raw) if event.source == "telegram" else tw.parse_inbound(raw)
+        return (tg.parse_update(raw) if event.source == "telegram" else tw.parse_inbound(raw)), None
     except Exception as exc:
-        log.warning("unreadable %s event %s kept as done: %r", event.source, event.external_id, exc)
-        return None
+        return None, exc
 
 
 def _without_nul(value):
@@ -47,16 +48,36 @@ def _without_nul(value):
 
 
 def process_pending(limit: int = BATCH) -> int:
-    """Handle up to `limit` waiting events, oldest first; return how many."""
+    """Handle up to `limit` waiting events, the chats taking turns (see `taking_turns`); return how many."""
     try:
         events = list(InboundEvent.select().where(InboundEvent.status == "pending")
-                      .order_by(InboundEvent.id).limit(limit))
-        for event in events:
+                      .order_by(InboundEvent.id).limit(WINDOW))
+        turns = taking_turns([(event, parse(event)) for event in events])[:limit]
+        for event, (item, problem) in turns:
+            if problem is not None:
+                log.warning("unreadable %s event %s kept as done: %r", event.source, event.external_id, problem)
             _let_webhooks_go_first()
-            inbound.handle(event, parse(event))
-        return len(events)
+            inbound.handle(event, item)
+        return len(turns)
     finally:
         release()
+
+
+WINDOW = 1000   # waiting events looked at, so that a chat behind a flood gets its turn
+
+
+def taking_turns(parsed: list[tuple]) -> list[tuple]:
+    """The (event, (Inbound, problem)) pairs in the order to handle them: each chat's events in the order they came,
+    the chats taking turns — one customer flooding hundreds of messages does not hold up the next
+    customer's first one. Chats take their first turn in the order they first wrote."""
+    queues: dict[tuple, list] = {}
+    for event, (item, problem) in parsed:
+        queues.setdefault((event.source, item.chat_id if item is not None else None), []).append(
+            (event, (item, problem)))
+    order, rounds = [], list(queues.values())
+    for depth in range(max((len(q) for q in rounds), default=0)):
+        order += [q[depth] for q in rounds if depth < len(q)]
+    return order
 
 
 def _let_webhooks_go_first(most_s: float = 0.05) -> None:
