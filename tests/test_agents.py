@@ -2,14 +2,7 @@
 import time
 
 from db.models import Message, Ticket
-from tests.conftest import AGENTS, eventually
-
-
-def open_ticket(k, user_id=21, text="the blender I got is broken", **kw):
-    k.tg_message(user_id, text, **kw)
-    card = k.wait_group(lambda t: text in t)[0]
-    k.wait_chat(user_id)
-    return card
+from tests.conftest import AGENTS, eventually, open_ticket
 
 
 def test_reply_to_ticket_message_reaches_customer_signed(khidmat):

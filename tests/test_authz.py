@@ -6,18 +6,11 @@ import itertools
 import time
 
 from db.models import Agent, InboundEvent, Message, Outbox, Ticket
-from tests.conftest import AGENTS, SECRET, eventually
+from tests.conftest import AGENTS, SECRET, eventually, open_ticket
 
 AGENT, OTHER_AGENT, OWNER, STRANGER = 5001, 5002, 7007, 6666
 REFUSAL = "Only the shop's agents can do that here."
 _update_ids = itertools.count(int(time.time() * 1000) % 10**9)
-
-
-def open_ticket(k, user_id=21, text="the blender I got is broken"):
-    k.tg_message(user_id, text)
-    card = k.wait_group(lambda t: text in t)[0]
-    k.wait_chat(user_id)
-    return card
 
 
 def tap(k, data, user_id, chat=None, message_id=1, secret=SECRET):
