@@ -31,14 +31,11 @@ def _wake():
 def enqueue(channel: str, chat_id: str, *, purpose: str, text: str = "", media: list[Media] | None = None,
             ticket=None, priority: int = PRIORITY_NOTICE, merge_key: str | None = None,
             idempotency_key: str | None = None, delay_s: float = 0, **extra) -> Outbox:
-    payload = {"text": text, **{k: v for k, v in extra.items() if v is not None}}
+    payload = _payload(text, extra)
     if media:
         payload["media"] = [{k: v for k, v in asdict(m).items() if v is not None and k != "data"} for m in media]
-    now = time.time()
-    row = Outbox.create(channel=channel, chat_id=str(chat_id), destination=f"{channel}:{chat_id}",
-                        payload=payload, purpose=purpose, ticket=ticket, priority=priority,
-                        merge_key=merge_key, idempotency_key=idempotency_key,
-                        created_at=now, next_attempt_at=now + delay_s)
+    row = Outbox.create(**_row(channel, chat_id, payload, time.time(), delay_s, purpose=purpose, ticket=ticket,
+                               priority=priority, merge_key=merge_key, idempotency_key=idempotency_key))
     _announce()
     return row
 
@@ -49,15 +46,21 @@ def to_contacts(messages: list[tuple], *, purpose: str, priority: int) -> dict[s
     if not messages:
         return {}
     now = time.time()
-    Outbox.insert_many([
-        {"channel": c.channel, "chat_id": str(c.address), "destination": f"{c.channel}:{c.address}",
-         "payload": {"text": text, **{k: v for k, v in extra.items() if v is not None}}, "purpose": purpose,
-         "priority": priority, "idempotency_key": key, "status": "pending", "attempts": 0, "parts_sent": 0,
-         "created_at": now, "next_attempt_at": now}
-        for c, text, key, extra in messages]).on_conflict_ignore().execute()
+    Outbox.insert_many([_row(c.channel, c.address, _payload(text, extra), now, purpose=purpose, priority=priority,
+                             idempotency_key=key) for c, text, key, extra in messages]).on_conflict_ignore().execute()
     keys = [key for _, _, key, _ in messages]
     _announce()
     return dict(Outbox.select(Outbox.idempotency_key, Outbox.id).where(Outbox.idempotency_key.in_(keys)).tuples())
+
+
+def _payload(text: str, extra: dict) -> dict:
+    return {"text": text, **{k: v for k, v in extra.items() if v is not None}}
+
+
+def _row(channel: str, chat_id, payload: dict, now: float, delay_s: float = 0, **columns) -> dict:
+    """An outbox row's columns: its lane (destination) and times derived the one way they always are."""
+    return {"channel": channel, "chat_id": str(chat_id), "destination": f"{channel}:{chat_id}", "payload": payload,
+            "created_at": now, "next_attempt_at": now + delay_s, **columns}
 
 
 def _announce() -> None:
