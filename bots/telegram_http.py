@@ -8,8 +8,6 @@ rest of bots/telegram.py sees no difference.
 """
 from __future__ import annotations
 
-import asyncio
-
 import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
@@ -20,8 +18,8 @@ COUNTED = frozenset({"sendMessage", "sendMediaGroup", "copyMessage", "forwardMes
 
 
 class AiohttpRequest(BaseRequest):
-    """One connection pool of `connections` to the Bot API. `gate` (optional) is passed by every counted
-    request: `gate.wait()` → seconds to wait first (0 = counted), `gate.done()` once the answer is in."""
+    """One connection pool of `connections` to the Bot API. `gate` (optional, sender.pacing.Gate) is passed by
+    every counted request: `await gate.pass_async()` before it, `gate.done()` once the answer is in."""
 
     def __init__(self, connections: int = 8, timeout: float = 10.0, gate=None):
         self._connections, self._timeout, self.gate = connections, timeout, gate
@@ -50,8 +48,7 @@ class AiohttpRequest(BaseRequest):
         body, headers = _body(request_data)
         gated = self.gate is not None and url.rpartition("/")[2] in COUNTED
         if gated:
-            while (wait := self.gate.wait()) > 0:
-                await asyncio.sleep(wait)
+            await self.gate.pass_async()
         try:
             async with self._session.request(method, url, data=body, headers=headers, timeout=timeout) as response:
                 return response.status, await response.read()

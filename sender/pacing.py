@@ -5,6 +5,7 @@ and serve another; `take` consumes.
 """
 from __future__ import annotations
 
+import asyncio
 import collections
 import threading
 import time
@@ -106,8 +107,14 @@ class Gate:
                 self.answered_units += cost
 
     def pass_blocking(self, cost: int = 1) -> None:
+        """Wait (in a worker thread) until the request is counted."""
         while (wait := self.wait(cost)) > 0:
             time.sleep(wait)
+
+    async def pass_async(self, cost: int = 1) -> None:
+        """Wait (in the event loop) until the request is counted."""
+        while (wait := self.wait(cost)) > 0:
+            await asyncio.sleep(wait)
 
 
 class Pacer:

@@ -587,7 +587,7 @@ class TelegramStandin:
 
     def _m_sendMessage(self, p, files, chat):
         thread, reply_to = self._thread(chat, p), self._reply(chat, p)
-        markup = p.get("reply_markup") if isinstance(p.get("reply_markup"), dict) else None
+        markup = _markup(p)
         return self._deliver("sendMessage", chat, thread, reply_to, text=self._check_text(p.get("text")),
                              extra={"reply_markup": markup} if markup else None)
 
@@ -642,7 +642,7 @@ class TelegramStandin:
         msg = self._target(chat, p, "edit")
         text = self._check_text(p.get("text"))
         # an edit without reply_markup removes the buttons; the same words with other buttons is a change
-        markup = p.get("reply_markup") if isinstance(p.get("reply_markup"), dict) else None
+        markup = _markup(p)
         if msg.get("text") == text and msg.get("reply_markup") == markup:
             raise bad("message is not modified: specified new message content and reply markup are exactly "
                       "the same as a current content and reply markup of the message")
@@ -655,8 +655,8 @@ class TelegramStandin:
 
     def _m_editMessageReplyMarkup(self, p, files, chat):
         msg = self._target(chat, p, "edit")
-        if isinstance(p.get("reply_markup"), dict):
-            msg["reply_markup"] = p["reply_markup"]
+        if _markup(p):
+            msg["reply_markup"] = _markup(p)
         return self._stored(chat, msg["message_id"])
 
     def _m_deleteMessage(self, p, files, chat):
@@ -726,6 +726,11 @@ class TelegramStandin:
 for _method in MEDIA_METHODS:
     setattr(TelegramStandin, "_m_" + _method,
             lambda self, p, files, chat, _m=_method: self._send_media(_m, p, files, chat))
+
+
+def _markup(params: dict) -> dict | None:
+    """The inline keyboard a call carries (reply_markup), if any."""
+    return params.get("reply_markup") if isinstance(params.get("reply_markup"), dict) else None
 
 
 def main(argv=None):
