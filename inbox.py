@@ -22,6 +22,8 @@ from handlers import inbound
 
 log = logging.getLogger(__name__)
 BATCH = 50      # events handled per round; each round looks again at who is waiting
+WINDOW = 1000   # waiting events looked at, so that a chat behind a flood gets its turn
+_read: dict[int, tuple] = {}   # event id → parse(event) for the window's events: each is parsed once, not each round
 
 
 def parse(event: InboundEvent):
@@ -49,11 +51,14 @@ def _without_nul(value):
 
 def process_pending(limit: int = BATCH) -> int:
     """Handle up to `limit` waiting events, the chats taking turns (see `taking_turns`); return how many."""
+    global _read
     try:
         events = list(InboundEvent.select().where(InboundEvent.status == "pending")
                       .order_by(InboundEvent.id).limit(WINDOW))
-        turns = taking_turns([(event, parse(event)) for event in events])[:limit]
+        _read = {event.id: _read.get(event.id) or parse(event) for event in events}
+        turns = taking_turns([(event, _read[event.id]) for event in events])[:limit]
         for event, (item, problem) in turns:
+            del _read[event.id]   # handling may change the Inbound: an event left pending is read afresh
             if problem is not None:
                 log.warning("unreadable %s event %s kept as done: %r", event.source, event.external_id, problem)
             _let_webhooks_go_first()
@@ -61,9 +66,6 @@ def process_pending(limit: int = BATCH) -> int:
         return len(turns)
     finally:
         release()
-
-
-WINDOW = 1000   # waiting events looked at, so that a chat behind a flood gets its turn
 
 
 def taking_turns(parsed: list[tuple]) -> list[tuple]:
