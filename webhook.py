@@ -17,11 +17,13 @@ from telegram.error import BadRequest
 
 import config
 import db
-import logs
+from runtime import logs
 from bots import telegram as tg
 from bots import twilio as tw
 from db import migrations
-from handlers import delivery, inbound, media
+from handlers import inbound
+from handlers.core import media
+from handlers.features import delivery
 
 log = logging.getLogger("khidmat.web")
 routes = Blueprint("routes", __name__)
@@ -37,7 +39,7 @@ def create_app(settings: config.Settings | None = None) -> Flask:
     db.connect(settings["database"]["url"])
     migrations.upgrade()
     app.register_blueprint(routes)
-    from api import api
+    from web.api import api
     app.register_blueprint(api)
     app.cli.add_command(set_webhook_command)
     app.cli.add_command(db_command)
@@ -142,7 +144,7 @@ def twilio_status():
 
 @routes.get("/metrics")
 def metrics():
-    from handlers import metrics as numbers
+    from handlers.features import metrics as numbers
     return Response(numbers.render(), mimetype="text/plain; version=0.0.4")
 
 
@@ -224,7 +226,7 @@ def jobs_command():
 @click.argument("name")
 def jobs_run(name):
     """Run one scheduled job now (prune, stuck, sla, opening, broadcasts, greetings — greetings whatever the time)."""
-    import scheduler
+    from runtime import scheduler
     if name not in scheduler.JOBS:
         raise click.ClickException(f"unknown job {name!r}; jobs: {', '.join(scheduler.JOBS)}")
     report = scheduler.run(name, on_demand=True)
@@ -243,7 +245,7 @@ def jobs_run(name):
 @click.option("--yes", is_flag=True, help="do not ask for confirmation")
 def broadcast_command(segment, text, kind, template, at, yes):
     """Broadcast an offer or a notice to a segment of customers, and watch it go out."""
-    from handlers import broadcasts
+    from handlers.features import broadcasts
     try:
         when = broadcasts.parse_time(at) if at else None
         b = broadcasts.create(kind, segment, text, template=template, at=when)
@@ -272,7 +274,7 @@ def orders_command():
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def orders_import(path):
     """Import or update orders from a CSV file (columns in README: Orders). Prints the summary."""
-    from handlers import orderdata, orders
+    from handlers.features import orderdata, orders
     with open(path, "rb") as fh:
         data = fh.read()
     try:
@@ -288,7 +290,7 @@ def orders_import(path):
 @click.option("--reason", required=True, help="why, in words the customer reads")
 def orders_delay(ref, until, reason):
     """Mark an order delayed and tell its customer at once, in their language."""
-    from handlers import delays, orderdata
+    from handlers.features import delays, orderdata
     try:
         with db.write():
             order, notice = delays.delay(ref, until, reason)
@@ -312,7 +314,7 @@ def faq_command():
 @click.argument("question")
 def faq_test(question):
     """Which answer a customer asking QUESTION would get, and how sure the match is."""
-    from handlers import faq
+    from handlers.features import faq
     try:
         known = faq.load()
     except faq.FaqFileError as exc:

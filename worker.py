@@ -13,7 +13,7 @@ import threading
 
 import config
 import db
-import logs
+from runtime import logs
 import runtime
 from db import migrations
 from sender.election import Leadership

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import config  # noqa: E402
-from handlers import faq  # noqa: E402
+from handlers.features import faq# noqa: E402
 
 DATA = ROOT / "tests" / "data" / "faq_questions.csv"
 FRESH = ROOT / "tests" / "data" / "faq_questions_fresh.csv"   # written after the tuning, never tuned on

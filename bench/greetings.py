@@ -6,7 +6,7 @@ Fills a fresh database (SQLite in a temporary directory; PostgreSQL in a schema 
 with N customers (bulk: executemany on SQLite, COPY on PostgreSQL), about 70 % of them with a birthday
 spread over the year and a phone number; greeting_sent holds a New Year's greeting for every customer and
 half of today's birthdays are marked as already greeted. Then:
-  - prints the query plan of the greetings job's selection query (handlers.greetings.selection) for today's
+  - prints the query plan of the greetings job's selection query (handlers.features.greetings.selection) for today's
     birthdays: it must use the customer_birthday index (no full scan of the customer table);
   - times finding all of today's not-yet-greeted birthdays the way the job does (chunk by chunk, keyset on
     id) — target < 1 s;
@@ -106,7 +106,7 @@ def plan(query) -> str:
 
 def bench(kind: str, n: int, run_job: bool) -> None:
     import db
-    from handlers import greetings
+    from handlers.features import greetings
     with tempfile.TemporaryDirectory() as tmp:
         url, drop = fresh_database(kind, tmp)
         try:

@@ -7,10 +7,10 @@ dropped after) with N orders of N/10 customers (bulk: executemany on SQLite, COP
 shop's history looks: about 97 % delivered or cancelled over the last two years, 3 % open with promised
 dates from ten days ago to twenty days ahead; some open ones delayed, half of the late ones already
 notified. Then, with the shop's clock at Wed 2026-11-25 12:00 (Karachi):
-  - prints the query plan of the overdue job's selection (handlers.delays.to_notify_query, first batch) and
+  - prints the query plan of the overdue job's selection (handlers.features.delays.to_notify_query, first batch) and
     of the daily list's count: both must use the shop_order (is_open, promised_date) index, no full scan;
   - times them (best and worst of 5 runs; target < 1 s);
-  - unless --no-job, times the whole job (handlers.delays.overdue: a notice per late order, SMS contacts
+  - unless --no-job, times the whole job (handlers.features.delays.overdue: a notice per late order, SMS contacts
     created from the phone numbers, outbox rows, the daily list).
 """
 from __future__ import annotations
@@ -114,7 +114,8 @@ def bench(kind: str, n: int, run_job: bool) -> None:
     import db
     from db.models import Order
     from peewee import fn
-    from handlers import clock, delays
+    from handlers.core import clock
+    from handlers.features import delays
     clock.travel_to(NOW)
     with tempfile.TemporaryDirectory() as tmp:
         url, drop = fresh_database(kind, tmp)

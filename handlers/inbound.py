@@ -13,7 +13,10 @@ from peewee import IntegrityError
 from bots.base import SMS, Inbound
 from db.connection import after_commit, database, is_sqlite, write
 from db.models import InboundEvent, utcnow
-from handlers import agents, broadcasts, csat, customers, greetings, loyalty, orders, outbox, selfservice, texts, tickets
+import outbox
+from handlers.core import customers, texts, tickets
+from handlers.desk import agents
+from handlers.features import broadcasts, csat, greetings, loyalty, orders, selfservice
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +179,7 @@ def on_membership(inbound: Inbound) -> None:
     if inbound.migrate_to_chat_id and agents.is_agents_chat(inbound.chat_id):
         agents.on_group_migrated(inbound.chat_id, inbound.migrate_to_chat_id)
     elif not inbound.is_group and inbound.text in ("kicked", "member"):
-        from handlers import delivery
+        from handlers.features import delivery
         delivery.set_reachable(inbound.channel, inbound.chat_id, blocked=inbound.text == "kicked")
 
 

@@ -3,7 +3,7 @@ send through bots/, and record the outcome — retry later, done, or undeliverab
 that means for the business).
 
 It runs an asyncio loop in its own thread; database work runs in a thread pool. It wakes at once when a
-transaction enqueues (handlers.outbox.on_enqueue, or PostgreSQL NOTIFY from other processes) and polls
+transaction enqueues (outbox.on_enqueue, or PostgreSQL NOTIFY from other processes) and polls
 only as a fallback.
 """
 from __future__ import annotations
@@ -20,7 +20,10 @@ from peewee import InterfaceError, OperationalError, fn
 from bots.base import FAILED, GONE, RETRY, SENT, SMS, TELEGRAM, WHATSAPP, SendResult
 from db.connection import after_commit, release, write
 from db.models import Outbox
-from handlers import agents, delivery, inbound, outbox
+import outbox
+from handlers import inbound
+from handlers.desk import agents
+from handlers.features import delivery
 from sender.pacing import Pacer, sms_segments
 
 log = logging.getLogger(__name__)

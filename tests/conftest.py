@@ -17,8 +17,9 @@ import waitress
 
 import config
 import db
-from handlers import clock, inbound
-from handlers import outbox
+from handlers import inbound
+from handlers.core import clock
+import outbox
 from tests.standins.telegram_api import TelegramStandin
 from tests.standins.twilio_api import TwilioStandin, inbound_form, sign
 
@@ -167,7 +168,7 @@ class Khidmat:
         self.sender = runtime.start_sender(settings) if start_sender else None
         self.scheduler = None
         if settings["scheduler"]["enabled"]:      # off unless a test turns it on (scheduler.enabled)
-            import scheduler
+            from runtime import scheduler
             self.scheduler = scheduler.start(settings)
         self.http = requests.Session()
 

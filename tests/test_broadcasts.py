@@ -9,9 +9,10 @@ import time
 import pytest
 
 import db
-import scheduler
+from runtime import scheduler
 from db.models import Broadcast, BroadcastRecipient, Contact, Customer, CustomerTag, InboundEvent, Order, Outbox
-from handlers import broadcasts, clock
+from handlers.core import clock
+from handlers.features import broadcasts
 from tests.conftest import OPEN_HOURS, eventually
 
 WA = "+923001110001"

@@ -9,7 +9,8 @@ import pytest
 import requests
 
 from db.models import Ticket
-from handlers import csat, media
+from handlers.core import media
+from handlers.features import csat
 from tests.conftest import eventually
 
 NUMBER = "+923001234567"

@@ -28,7 +28,7 @@ import requests
 
 import db
 from db.models import Outbox
-from handlers import outbox
+import outbox
 from tests.conftest import AGENTS, PG_URL, SECRET, TOKEN, eventually, postgres_available
 from tests.test_process import _up, free_port
 

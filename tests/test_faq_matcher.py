@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 import config
-from handlers import faq
+from handlers.features import faq
 
 DATA = Path(__file__).parent / "data"
 

@@ -5,9 +5,10 @@ import datetime as dt
 import json
 
 import db
-import scheduler
+from runtime import scheduler
 from db.models import Contact, Coupon, Customer, GreetingSent, Outbox, Ticket
-from handlers import clock, greetings
+from handlers.core import clock
+from handlers.features import greetings
 from tests.conftest import OPEN_HOURS, eventually
 
 WA = "+923001230001"

@@ -1,7 +1,7 @@
 """Business hours and SLA: what the acknowledgement promises in and out of hours (English and Urdu), the
 opening summary, business minutes, reminders and breaches in the group, recorded response times.
 
-Time is moved with handlers.clock (it keeps ticking from where it was put; conftest resets it after each
+Time is moved with handlers.core.clock (it keeps ticking from where it was put; conftest resets it after each
 test). The shop here keeps the default hours: Monday–Saturday 10:00–20:00 Pakistan time, Sunday closed.
 23 and 30 November 2026 are Mondays; 28 November is a Saturday.
 """
@@ -12,7 +12,8 @@ import pytest
 
 import config
 from db.models import Agent, Ticket
-from handlers import clock, hours, sla
+from handlers.core import clock, hours
+from handlers.features import sla
 from tests.conftest import eventually, make_settings
 
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 import config
-import logs
+from runtime import logs
 from tests.conftest import AGENTS, eventually
 from tests.standins.telegram_api import TelegramStandin
 from tests.standins.twilio_api import TwilioStandin, inbound_form, sign

@@ -5,7 +5,7 @@ import decimal
 
 import db
 from db.models import Coupon, Customer, Message, Order, Ticket
-from handlers import loyalty
+from handlers.features import loyalty
 from tests.conftest import answer, eventually, open_ticket
 
 OWNER = 900

@@ -8,7 +8,7 @@ import sys
 
 import db
 from db.models import Contact, Coupon, Customer, CustomerTag, InboundEvent, Order, Ticket
-from handlers import clock
+from handlers.core import clock
 from tests.conftest import eventually
 
 API_TOKEN = "shop-api-token-0123456789"
@@ -406,7 +406,7 @@ def test_overdue_job_twice_notifies_each_once_and_lists_them_once(khidmat, tmp_p
 
 
 def test_scheduler_has_the_overdue_job():
-    import scheduler
+    from runtime import scheduler
     assert scheduler.JOBS["overdue"][1] == {"hours": 1}
 
 

@@ -7,7 +7,7 @@ import json
 import time
 
 from db.models import Customer, FaqLog, Message, Ticket
-from handlers import clock
+from handlers.core import clock
 from tests.conftest import eventually
 
 WA = "+923001234567"

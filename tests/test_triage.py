@@ -4,7 +4,7 @@ import json
 import time
 
 from db.models import Outbox, Ticket
-from handlers import clock
+from handlers.core import clock
 from tests.conftest import AGENTS, OPEN_HOURS, answer, eventually, open_ticket
 from tests.test_orders import import_rows, rows
 

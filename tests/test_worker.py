@@ -12,7 +12,7 @@ import pytest
 import config
 import db
 from db import migrations
-from handlers import outbox
+import outbox
 from tests.conftest import SECRET, TOKEN, eventually, make_settings
 
 ROOT = Path(__file__).resolve().parent.parent

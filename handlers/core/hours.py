@@ -15,7 +15,8 @@ from peewee import IntegrityError
 import config
 from db.connection import write
 from db.models import State, Ticket
-from handlers import clock, customers, outbox, texts, tickets
+import outbox
+from handlers.core import clock, customers, texts, tickets
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,10 @@ from peewee import IntegrityError
 from bots.base import Inbound
 from db.connection import database, write
 from db.models import Contact, Customer, CustomerTag, Message, Order
-from handlers import clock, customers, delays, loyalty, orderdata, outbox, texts, tickets
-from handlers.orderdata import (Invalid, NotFound, agent_date, ascii_digits, clean_ref, conf, customer_date,  # noqa: F401
+import outbox
+from handlers.core import clock, customers, texts, tickets
+from handlers.features import delays, loyalty, orderdata
+from handlers.features.orderdata import (Invalid, NotFound, agent_date, ascii_digits, clean_ref, conf, customer_date,  # noqa: F401
                                 is_open, today)
 
 log = logging.getLogger(__name__)
@@ -394,6 +396,6 @@ def _short(items: str) -> str:
 
 
 def agent_command(name: str, args: str, ticket, agent, agent_name: str):
-    """The agents' order commands: /delay REF YYYY-MM-DD reason. handlers.agents.NOT_MINE for others."""
-    from handlers.agents import NOT_MINE
+    """The agents' order commands: /delay REF YYYY-MM-DD reason. handlers.desk.agents.NOT_MINE for others."""
+    from handlers.desk.agents import NOT_MINE
     return delays.delay_command(args, ticket) if name == "delay" else NOT_MINE

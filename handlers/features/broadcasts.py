@@ -27,7 +27,9 @@ import config
 from bots.base import SMS, TELEGRAM, WHATSAPP, Inbound
 from db.connection import after_commit, database, is_sqlite, release, write
 from db.models import Broadcast, BroadcastRecipient, Contact, Customer, CustomerTag, Order, Outbox
-from handlers import agents, cards, clock, customers, outbox, texts
+import outbox
+from handlers.core import cards, clock, customers, texts
+from handlers.desk import agents
 from sender.pacing import sms_segments
 
 log = logging.getLogger(__name__)

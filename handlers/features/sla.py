@@ -12,7 +12,8 @@ import config
 from bots.base import utf16_len
 from db.connection import write
 from db.models import Agent, Ticket
-from handlers import clock, customers, hours, outbox, texts
+import outbox
+from handlers.core import clock, customers, hours, texts
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,9 @@ from zoneinfo import ZoneInfo
 import config
 from bots.base import TELEGRAM, Inbound
 from db.models import Contact, Customer, FaqLog, Message, Ticket
-from handlers import cards, clock, customers, faq, hours, outbox, texts, tickets
+import outbox
+from handlers.core import cards, clock, customers, hours, texts, tickets
+from handlers.features import faq
 
 log = logging.getLogger(__name__)
 

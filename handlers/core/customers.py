@@ -6,7 +6,7 @@ import re
 
 from bots.base import SMS, TELEGRAM, WHATSAPP, Inbound
 from db.models import Contact, Customer, Ticket
-from handlers import clock, texts
+from handlers.core import clock, texts
 
 # SMS carriers opt a number out on all of these (Twilio then refuses sends with 21610); on WhatsApp and
 # Telegram only the unambiguous ones count, so "cancel" there stays a message about an order.

@@ -7,7 +7,8 @@ import logging
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from db.connection import release
-from handlers import broadcasts, delays, greetings, hours, housekeeping, sla
+from handlers.core import hours
+from handlers.features import broadcasts, delays, greetings, housekeeping, sla
 
 log = logging.getLogger(__name__)
 

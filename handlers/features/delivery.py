@@ -7,7 +7,9 @@ import logging
 import config
 from bots.base import BLOCKED, FAILED, GONE, INVALID_ADDRESS, SMS, TELEGRAM, UNSUBSCRIBED, WHATSAPP, Outbound, SendResult
 from db.models import Contact, GroupMessage, Outbox, SentMessage, State, Ticket
-from handlers import agents, cards, clock, customers, outbox, texts, tickets
+import outbox
+from handlers.core import cards, clock, customers, texts, tickets
+from handlers.desk import agents
 
 log = logging.getLogger(__name__)
 

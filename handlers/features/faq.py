@@ -34,7 +34,7 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from handlers import faq_words as words
+from handlers.features import faq_words as words
 
 FILE = "faq.toml"
 LANGUAGES = ("ur", "en")
@@ -373,7 +373,7 @@ def _read(path: Path) -> dict:
 def load(root: Path | None = None) -> Faq:
     """The shop's answers from templates/<lang>/faq.toml (both languages merged by key), re-read when a file
     changes. FaqFileError when a file is broken."""
-    from handlers.texts import TEMPLATES
+    from handlers.core.texts import TEMPLATES
     root = Path(root or TEMPLATES)
     paths = tuple(root / lang / FILE for lang in LANGUAGES)
     stamps = tuple(p.stat().st_mtime_ns if p.exists() else 0 for p in paths)

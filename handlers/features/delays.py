@@ -15,8 +15,10 @@ import config
 from bots.base import WHATSAPP
 from db.connection import database, write
 from db.models import Coupon, Order, Outbox, State
-from handlers import broadcasts, cards, clock, customers, hours, loyalty, orderdata, outbox, texts, tickets
-from handlers.orderdata import Invalid, NotFound, agent_date, clean_ref, conf, customer_date, due_date, today
+import outbox
+from handlers.core import cards, clock, customers, hours, texts, tickets
+from handlers.features import broadcasts, loyalty, orderdata
+from handlers.features.orderdata import Invalid, NotFound, agent_date, clean_ref, conf, customer_date, due_date, today
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from flask import Blueprint, current_app, jsonify, request
 
 import db
 from db.models import Order
-from handlers import delays, orders
-from handlers.orderdata import Invalid, clean_ref
+from handlers.features import delays, orders
+from handlers.features.orderdata import Invalid, clean_ref
 
 log = logging.getLogger("khidmat.api")
 api = Blueprint("api", __name__, url_prefix="/api")

@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 import config
 from bots.base import WHATSAPP
 from db.models import Contact, Message, Outbox, Ticket
-from handlers import clock, customers, loyalty, outbox, texts
+import outbox
+from handlers.core import clock, customers, texts
+from handlers.features import loyalty
 
 PRIORITY_MARK = {"low": "▫️", "normal": "", "high": "🟠", "urgent": "🔴"}
 PRIORITIES = ("low", "normal", "high", "urgent")
@@ -17,7 +19,7 @@ WHATSAPP_WINDOW = dt.timedelta(hours=24)
 
 
 def _channel_name(channel: str) -> str:
-    from handlers.tickets import CHANNEL_NAMES
+    from handlers.core.tickets import CHANNEL_NAMES
     return CHANNEL_NAMES.get(channel, channel)
 
 
@@ -75,7 +77,7 @@ def text(ticket: Ticket, excerpt: str | None = None, earlier: int | None = None)
     if window:
         lines.append(window)
     if ticket.order_ref:
-        from handlers import orders
+        from handlers.features import orders
         lines.append(orders.card_line(ticket.order_ref))
     if ticket.urgent:
         lines.append(texts.for_agents("agents/card_urgent"))

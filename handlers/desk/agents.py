@@ -7,7 +7,10 @@ from dataclasses import replace
 import config
 from bots.base import Inbound
 from db.models import Agent, State, Ticket
-from handlers import cards, clock, greetings, loyalty, orders, outbox, texts, tickets, triage
+import outbox
+from handlers.core import cards, clock, texts, tickets
+from handlers.desk import triage
+from handlers.features import greetings, loyalty, orders
 
 log = logging.getLogger(__name__)
 

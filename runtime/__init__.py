@@ -35,7 +35,7 @@ def start_sender(settings):
     """The inbox processor and the outbox sender (they run together: where events are handled, messages go)."""
     from bots.telegram import TelegramBot
     from bots.twilio import TwilioBot
-    from inbox import Processor
+    from inbox.processor import Processor
     from sender.loop import Sender
     sender = Sender(settings, telegram_bot_factory=lambda gate: TelegramBot(settings, gate=gate), twilio_bot=TwilioBot(settings))
     sender.start()
@@ -60,7 +60,7 @@ def start_background(settings):
     sender = start_sender(settings)
     scheduler = None
     if settings["scheduler"]["enabled"]:
-        import scheduler as jobs
+        from runtime import scheduler as jobs
         scheduler = jobs.start(settings)
 
     def stop():

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 
 import config
-from handlers import clock, texts
+from handlers.core import clock, texts
 
 # The status words a shop may use (case-insensitive; spaces and hyphens count as "_"). An order is open —
 # the overdue job and "where is my order" look at it — until it is delivered, cancelled or returned.

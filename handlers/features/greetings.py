@@ -27,7 +27,8 @@ import config
 from bots.base import TELEGRAM, Inbound
 from db.connection import database, is_sqlite, write
 from db.models import Contact, Customer, GreetingSent, State
-from handlers import clock, customers, outbox, texts
+import outbox
+from handlers.core import clock, customers, texts
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +128,7 @@ def on_customer_message(inbound: Inbound, customer: Customer, contact: Contact) 
     _set(customer, occasion, value)
     outbox.to_contact(contact, texts.render(lang, f"greetings/{occasion}_saved", name=customers.greeting_name(customer),
                                             date=describe_day(lang, value[0]), shop=_shop()), purpose="occasion")
-    from handlers import tickets
+    from handlers.core import tickets
     ticket = tickets.open_ticket_of(customer)
     if ticket:
         outbox.to_group(texts.for_agents(f"agents/{occasion}_set_by_customer",
@@ -143,8 +144,8 @@ AGENT_COMMANDS = {"setbirthday": "birthday", "setanniversary": "anniversary"}
 
 def agent_command(name: str, args: str, ticket, agent, agent_name: str):
     """/setbirthday DD-MM and /setanniversary DD-MM in a ticket set its customer's day (DD-MM-YYYY keeps the
-    year of birth; '-' clears it); handlers.agents.NOT_MINE for any other command."""
-    from handlers.agents import NOT_MINE
+    year of birth; '-' clears it); handlers.desk.agents.NOT_MINE for any other command."""
+    from handlers.desk.agents import NOT_MINE
     occasion = AGENT_COMMANDS.get(name)
     if occasion is None:
         return NOT_MINE
@@ -258,7 +259,7 @@ def selection(occasion: Occasion, after_id: int = 0, limit: int = 500):
 
 def run(day: dt.date) -> str:
     """Greet for the occasions of a local day, chunk by chunk while the bulk backlog has room; a summary."""
-    from handlers import broadcasts
+    from handlers.features import broadcasts
     problems: list[str] = []
     found = occasions_on(day, problems)
     for problem in problems:
@@ -320,7 +321,7 @@ def whatsapp_template(occasion: str, lang: str) -> str:
 
 def _greet(customer: Customer, occasion: Occasion) -> str:
     """Enqueue one customer's greeting (with a coupon when the shop gives one); the outcome."""
-    from handlers import broadcasts, loyalty
+    from handlers.features import broadcasts, loyalty
     conf = _settings()
     promotional = occasion.coupon_percent > 0
     if customer.marketing_opt_out:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import config
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 LANGUAGES = ("ur", "en")
 # Arabic-script letters (Urdu); the Arabic-Indic and Urdu digits (U+0660–0669, U+06F0–06F9) do not count
 _ARABIC_SCRIPT = re.compile(r"[\u0600-\u065F\u066A-\u06EF\u06FA-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")

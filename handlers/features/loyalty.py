@@ -20,7 +20,8 @@ import config
 from bots.base import Inbound
 from db.connection import write
 from db.models import Contact, Customer, Message, Order, Ticket
-from handlers import clock, customers, outbox, texts
+import outbox
+from handlers.core import clock, customers, texts
 
 log = logging.getLogger(__name__)
 
@@ -232,7 +233,7 @@ def parse_discount(args: str) -> tuple[str, Decimal, str] | None:
 
 def _limit_exceeded(kind: str, value: Decimal, agent) -> str | None:
     """The agent's limit as words when this discount is above it; None when allowed (owners: always)."""
-    from handlers.broadcasts import is_owner
+    from handlers.features.broadcasts import is_owner
     if agent is not None and is_owner(agent.telegram_user_id):
         return None
     conf = config.current().get("coupons", {})
@@ -245,8 +246,8 @@ def _limit_exceeded(kind: str, value: Decimal, agent) -> str | None:
 
 def agent_command(name: str, args: str, ticket, agent, agent_name: str):
     """/discount 10 [reason] (percent) or /discount Rs500 [reason] (amount) in a ticket: a coupon for its
-    customer, sent to them in their language and noted in the ticket; handlers.agents.NOT_MINE otherwise."""
-    from handlers.agents import NOT_MINE
+    customer, sent to them in their language and noted in the ticket; handlers.desk.agents.NOT_MINE otherwise."""
+    from handlers.desk.agents import NOT_MINE
     if name != "discount":
         return NOT_MINE
     if ticket is None:

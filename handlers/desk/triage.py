@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 
 import config
 from db.models import Agent, Contact, Customer, Message, Ticket
-from handlers import cards, clock, csat, customers, orders, outbox, selfservice, sla, texts, tickets
+import outbox
+from handlers.core import cards, clock, customers, texts, tickets
+from handlers.features import csat, orders, selfservice, sla
 
 TAG = re.compile(r"^[\w\u0600-\u06FF-]{1,32}$")
 

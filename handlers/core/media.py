@@ -23,7 +23,8 @@ from typing import NamedTuple
 
 import config
 from bots.base import TELEGRAM, WHATSAPP, Inbound, Media
-from handlers import outbox, texts
+import outbox
+from handlers.core import texts
 
 # media kinds an agent can send to WhatsApp and SMS customers, with the content type Telegram implies
 LINKABLE = {"photo": "image/jpeg", "document": "application/octet-stream", "voice": "audio/ogg",

@@ -19,7 +19,9 @@ from peewee import fn
 
 import config
 from db.models import Ticket
-from handlers import clock, customers, faq, outbox, texts, tickets
+import outbox
+from handlers.core import clock, customers, texts, tickets
+from handlers.features import faq
 
 log = logging.getLogger(__name__)
 

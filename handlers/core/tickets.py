@@ -7,7 +7,9 @@ import config
 from bots.base import SMS, TELEGRAM, WHATSAPP, Inbound
 from db.connection import is_sqlite
 from db.models import Contact, Customer, Message, Ticket
-from handlers import cards, clock, csat, customers, hours, media, outbox, sla, texts, urgency
+import outbox
+from handlers.core import cards, clock, customers, hours, media, texts, urgency
+from handlers.features import csat, sla
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +53,7 @@ def on_customer_message(inbound: Inbound, customer: Customer, contact: Contact,
         if urgency.is_urgent(inbound.text):
             ticket.urgent, ticket.priority = True, "high"
             ticket.save()
-        from handlers import selfservice   # (imports tickets)
+        from handlers.features import selfservice# (imports tickets)
         selfservice.on_ticket_opened(ticket, customer, inbound.channel)
         earlier = customers.earlier_tickets(customer, ticket)
         cards.post(ticket, text, media, earlier=earlier)

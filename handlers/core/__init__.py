@@ -1,0 +1,1 @@
+"""The core of the business, under every feature: the clock, words, customers, tickets and their cards."""
