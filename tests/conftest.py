@@ -2,72 +2,30 @@
 PostgreSQL, talking to stand-in Telegram and Twilio API servers on loopback."""
 from __future__ import annotations
 
-import datetime as dt
+import contextlib
+import fcntl
 import itertools
-import json
 import os
-import socket
+import re
+import tempfile
 import threading
 import time
 import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import requests
 import waitress
 
-import config
 import db
 from handlers import inbound
 from handlers.core import clock
 import outbox
+from tests.helpers import (AGENTS, AUTH, OPEN_HOURS, PG_SERVER, SECRET, SID, SMS_FROM, TOKEN, WA_FROM, eventually,
+                           make_settings, postgres_available)
 from tests.standins.telegram_api import TelegramStandin
 from tests.standins.twilio_api import TwilioStandin, inbound_form, sign
-
-PG_URL = os.environ.get("KHIDMAT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-AGENTS = -1001234567890
-SECRET = "s3cret-webhook-token"
-TOKEN = "123456:TEST-token-abcdef"
-SID = "AC" + "0" * 31 + "1"
-AUTH = "twilio-auth-token-123"
-WA_FROM = "whatsapp:+14155238886"
-SMS_FROM = "+14155550100"
-
-
-def postgres_available() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-def eventually(check, timeout=5.0, interval=0.02, what="condition"):
-    """Poll check() until it returns something truthy; fail with what it last returned."""
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what}; last saw: {last!r}")
-
-
-def open_ticket(k, user_id=21, text="the blender I got is broken", **kw):
-    """A Telegram customer's complaint: its card in the agents' group (once the acknowledgement went out)."""
-    k.tg_message(user_id, text, **kw)
-    card = k.wait_group(lambda t: text in t)[0]
-    k.wait_chat(user_id)
-    return card
-
-
-def answer(k, predicate, what="the bot's answer in the group"):
-    """The text of the newest group message that matches."""
-    return k.wait_group(predicate, what=what)[-1]["text"]
-
-
-OPEN_HOURS = dt.datetime(2026, 11, 25, 7, 0)     # a Wednesday, 12:00 in Karachi: the shop is open
-
 
 @pytest.fixture(autouse=True)
 def shop_is_open():
@@ -77,33 +35,120 @@ def shop_is_open():
     clock.reset()
 
 
+# ---- PostgreSQL: a database of its own for each test process ------------------------------------------------
+# Advisory locks (the workers' leader election) and LISTEN/NOTIFY (wake-ups) are per database, so test processes
+# running at once (pytest-xdist's workers, another run of the suite on this machine) must not share one. Each
+# process creates its own from the `test` database (KHIDMAT_TEST_PG), named for its run and worker, and drops
+# it at the end; every test gets a fresh schema inside it.
+RUN_ID = os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex   # the same for a run's workers
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")                    # gw0, gw1 … under xdist
+RUNNER_PID = os.getppid() if "PYTEST_XDIST_WORKER" in os.environ else os.getpid()   # the run's own process
+DATABASE = f"khidmat_{RUNNER_PID}_{RUN_ID[:10]}_{WORKER}".lower()
+LOCKS = Path(tempfile.gettempdir())
+
+
+def _server_url(database: str) -> str:
+    return urlunsplit(urlsplit(PG_SERVER)._replace(path="/" + database))
+
+
+def _on_server(sql: str):
+    """One statement on the `test` database (outside a transaction, as CREATE/DROP DATABASE need)."""
+    import psycopg2
+    conn = psycopg2.connect(PG_SERVER)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+            return cur.fetchall() if cur.description else None
+    finally:
+        conn.close()
+
+
+def _drop_left_behind_databases():
+    """Databases of runs on this machine that were killed before they could drop theirs (the run's process is
+    gone). One still in use is left alone (DROP DATABASE without FORCE refuses)."""
+    import psycopg2
+    if urlsplit(PG_SERVER).hostname not in ("127.0.0.1", "localhost", "::1"):
+        return
+    for (name,) in _on_server("SELECT datname FROM pg_database WHERE datname LIKE 'khidmat%'"):
+        found = re.fullmatch(r"khidmat_(\d+)_[0-9a-f]+_\w+", name)
+        if not found or int(found.group(1)) == RUNNER_PID:
+            continue
+        try:
+            os.kill(int(found.group(1)), 0)
+            continue                        # that run is still going
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue
+        try:
+            _on_server(f'DROP DATABASE IF EXISTS "{name}"')
+        except psycopg2.Error:
+            pass
+
+
+@contextlib.contextmanager
+def _postgres_lock(alone: bool):
+    """Shared by the tests that use PostgreSQL, taken alone by the one that restarts it (test_failures), across
+    every test process on this machine: the restart waits for the tests using PostgreSQL to finish, and those
+    that come later wait for it (a turnstile: a waiting restart is not overtaken by ever new shared holders)."""
+    with open(LOCKS / "khidmat-tests-postgresql.turnstile", "a") as turnstile, \
+            open(LOCKS / "khidmat-tests-postgresql.lock", "a") as lock:
+        fcntl.flock(turnstile, fcntl.LOCK_EX)
+        fcntl.flock(lock, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+        if not alone:
+            fcntl.flock(turnstile, fcntl.LOCK_UN)
+        yield                               # closing the files releases the locks
+
+
+@pytest.fixture(scope="session")
+def postgres_database():
+    """The URL of this test process's own PostgreSQL database (see above); created on first use."""
+    if not postgres_available():
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not reachable on 127.0.0.1:5432 — in CI a skipped PostgreSQL run is a failure")
+        pytest.skip("PostgreSQL not reachable")
+    with _postgres_lock(alone=False):
+        _drop_left_behind_databases()
+        _on_server(f'DROP DATABASE IF EXISTS "{DATABASE}"')
+        _on_server(f'CREATE DATABASE "{DATABASE}"')
+    yield _server_url(DATABASE)
+    with _postgres_lock(alone=False):
+        _on_server(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+
+
+@pytest.fixture
+def postgres_alone():
+    """No other test on this machine uses PostgreSQL meanwhile (for the one that restarts it)."""
+    with _postgres_lock(alone=True):
+        yield
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def db_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/khidmat.db"
         return
-    yield from _fresh_postgres_schema()
+    yield from _fresh_postgres_schema(request)
 
 
 @pytest.fixture
-def pg_url():
+def pg_url(request):
     """PostgreSQL only (features SQLite does not have, like leader election)."""
-    yield from _fresh_postgres_schema()
+    yield from _fresh_postgres_schema(request)
 
 
-def _fresh_postgres_schema():
-    if not postgres_available():
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL is not reachable on 127.0.0.1:5432 — in CI a skipped PostgreSQL run is a failure")
-        pytest.skip("PostgreSQL not reachable")
-    import psycopg2
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    conn = psycopg2.connect(PG_URL)
-    conn.autocommit = True
-    conn.cursor().execute(f"CREATE SCHEMA {schema}")
-    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    conn.cursor().execute(f"DROP SCHEMA {schema} CASCADE")
-    conn.close()
+def _fresh_postgres_schema(request):
+    database = request.getfixturevalue("postgres_database")
+    with _postgres_lock(alone=False):
+        import psycopg2
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        conn = psycopg2.connect(database)
+        conn.autocommit = True
+        conn.cursor().execute(f"CREATE SCHEMA {schema}")
+        yield f"{database}?options=-csearch_path%3D{schema}"
+        conn.cursor().execute(f"DROP SCHEMA {schema} CASCADE")
+        conn.close()
 
 
 @pytest.fixture
@@ -118,37 +163,6 @@ def twilio_api():
     api = TwilioStandin(account_sid=SID, auth_token=AUTH).start()
     yield api
     api.stop()
-
-
-def make_settings(db_url, tg_api=None, twilio_api=None, **overrides):
-    base = {
-        "database.url": db_url,
-        "app.public_url": "https://shop.example.com",
-        "app.default_language": "en",
-        "telegram.token": TOKEN if tg_api else "",
-        "telegram.api_base_url": tg_api.base_url if tg_api else "http://127.0.0.1:9",
-        "telegram.webhook_secret": SECRET,
-        "telegram.agents_chat_id": AGENTS,
-        "telegram.rate_group_per_min": 6000,
-        "telegram.rate_chat_per_s": 100,
-        "telegram.rate_global_per_s": 1000,
-        "telegram.timeout_s": 3,
-        "twilio.account_sid": SID if twilio_api else "",
-        "twilio.auth_token": AUTH,
-        "twilio.api_base_url": twilio_api.base_url if twilio_api else "http://127.0.0.1:9",
-        "twilio.whatsapp_from": WA_FROM,
-        "twilio.sms_from": SMS_FROM,
-        "twilio.rate_sms_per_s": 100,
-        "twilio.rate_whatsapp_per_s": 100,
-        "twilio.timeout_s": 3,
-        "sender.retry_for_s": 30,
-        "sender.max_backoff_s": 0.5,
-        "sender.poll_s": 0.5,
-        "sender.merge_interval_s": 0.2,
-        "scheduler.enabled": False,
-    }
-    base.update(overrides)
-    return config.load(environ={}, overrides=base)
 
 
 class Khidmat:

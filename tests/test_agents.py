@@ -2,7 +2,7 @@
 import time
 
 from db.models import Message, Ticket
-from tests.conftest import AGENTS, eventually, open_ticket
+from tests.helpers import AGENTS, eventually, open_ticket
 
 
 def test_reply_to_ticket_message_reaches_customer_signed(khidmat):

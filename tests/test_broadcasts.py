@@ -10,10 +10,10 @@ import pytest
 
 import db
 from runtime import scheduler
-from db.models import Broadcast, BroadcastRecipient, Contact, Customer, CustomerTag, InboundEvent, Order, Outbox
+from db.models import Broadcast, BroadcastRecipient, Contact, Customer, CustomerTag, Order, Outbox
 from handlers.core import clock
 from handlers.features import broadcasts
-from tests.conftest import OPEN_HOURS, eventually
+from tests.helpers import OPEN_HOURS, callback_data, eventually, keyboard, quiet, settle, tap
 
 WA = "+923001110001"
 SMS_NO = "+923001110002"
@@ -22,11 +22,6 @@ OFFER = "Eid sale: 20% off everything"
 
 
 # ---- helpers ------------------------------------------------------------------------------------------
-def settle(k):
-    eventually(lambda: InboundEvent.select().where(InboundEvent.status == "pending").count() == 0,
-               what="the inbox to be handled")
-
-
 def people(k):
     """Five customers who wrote once: Telegram en (101) and ur (102), WhatsApp en, SMS ur, and 103 who said STOP."""
     k.tg_message(101, "hello, my parcel is late", first_name="Ali", language_code="en")
@@ -350,33 +345,16 @@ def test_agent_reply_overtakes_a_running_broadcast(make_khidmat):
 
 
 # ---- the owner's chat ---------------------------------------------------------------------------------
-def tap(k, message, data, user_id=OWNER):
-    update = {"update_id": k.tg._update_id + 10_000 + len(k.tg.calls), "callback_query": {
-        "id": f"cb{len(k.tg.calls)}", "chat_instance": "1", "data": data,
-        "from": {"id": user_id, "is_bot": False, "first_name": "Owner"},
-        "message": {"message_id": message["message_id"], "date": 0,
-                    "chat": {"id": user_id, "type": "private", "first_name": "Owner"}, "text": message["text"]}}}
-    assert k.post_update(update).status_code == 200
-
-
-def buttons_of(k, message):
-    call = next(c for c in k.tg.calls if c["method"] == "sendMessage" and c["status"] == 200
-                and c["params"].get("text") == message["text"])
-    markup = call["params"]["reply_markup"]
-    markup = json.loads(markup) if isinstance(markup, str) else markup
-    return [b["callback_data"] for row in markup["inline_keyboard"] for b in row]
-
-
 def test_owner_chat_flow_preview_confirm_progress_and_report(make_khidmat):
     k = make_khidmat(**{"telegram.owner_ids": [OWNER]})
     people(k)
     with Ticking():
         k.tg_message(OWNER, "/broadcast", first_name="Owner")
         ask = k.wait_chat(OWNER, lambda t: "who should receive it" in t)[-1]
-        assert "bc:1:seg:channel:telegram" in buttons_of(k, ask)
+        assert "bc:1:seg:channel:telegram" in sum(callback_data(keyboard(k, OWNER, ask["text"])), [])
         k.tg_message(OWNER, "city:lahore", first_name="Owner")
         k.wait_chat(OWNER, lambda t: "unknown segment 'city:lahore'" in t)
-        tap(k, ask, "bc:1:seg:channel:telegram")
+        tap(k, "bc:1:seg:channel:telegram", OWNER, ask, first_name="Owner")
         k.wait_chat(OWNER, lambda t: "Now send the text" in t and "2 customer(s)" in t)
         k.tg_message(OWNER, "Flash sale tonight", first_name="Owner")
         preview = k.wait_chat(OWNER, lambda t: t.startswith("Preview"))[-1]
@@ -385,7 +363,7 @@ def test_owner_chat_flow_preview_confirm_progress_and_report(make_khidmat):
         assert "as en readers (1)" in text and "Reply STOP to stop offers" in text
         assert "as ur readers (1)" in text and "STOP لکھیں" in text
         assert Broadcast.get().status == "draft" and offers_to(k, 101, "Flash sale") == []
-        tap(k, preview, "bc:1:send")
+        tap(k, "bc:1:send", OWNER, preview, first_name="Owner")
         report = k.wait_chat(OWNER, lambda t: "is done" in t, timeout=10)[-1]
         assert "2 of 2 sent" in report["text"] and "1 opted out" in report["text"]
     assert len(offers_to(k, 101, "Flash sale")) == 1 and len(offers_to(k, 102, "Flash sale")) == 1
@@ -411,8 +389,7 @@ def test_owner_cancels_a_broadcast_in_progress(make_khidmat):
     k.wait_chat(OWNER, lambda t: "cancelled" in t)
     sent_then = len([m for m in k.tg.sent() if "Slow notice" in (m["text"] or "")])
     assert Broadcast.get_by_id(b.id).status == "cancelled"
-    eventually(lambda: not k.sender.inflight)
-    time.sleep(0.5)
+    quiet(k)
     assert len([m for m in k.tg.sent() if "Slow notice" in (m["text"] or "")]) <= sent_then + 2
     assert broadcasts.counts(b)["cancelled"] > 50
 
@@ -439,8 +416,7 @@ def test_kill_9_of_server_and_command_mid_broadcast_then_restart(db_url, tmp_pat
 
     import config
     from db import migrations
-    from tests.conftest import AGENTS, SECRET, TOKEN, make_settings
-    from tests.test_process import ROOT, base_env, free_port, start
+    from tests.helpers import AGENTS, ROOT, SECRET, TOKEN, base_env, free_port, make_settings, start
 
     config.activate(make_settings(db_url))
     db.connect(db_url)
@@ -471,7 +447,10 @@ def test_kill_9_of_server_and_command_mid_broadcast_then_restart(db_url, tmp_pat
         tg_api.set_delay(0)
         server = start(env, port, tmp_path / "out.log")
         eventually(lambda: len({m["chat_id"] for m in ours()}) == 300, timeout=30, what="everyone")
-        time.sleep(2.5)        # a scheduler round more: nothing else may arrive
+        db.connect(db_url)     # once the broadcast is done and nothing waits in the outbox, nothing else may arrive
+        eventually(lambda: Broadcast.get().status == "done", timeout=15, what="the broadcast to be done")
+        quiet()
+        db.connection.close_all()
         per_chat = collections.Counter(m["chat_id"] for m in ours())
         assert max(per_chat.values()) <= 2 and sum(v - 1 for v in per_chat.values()) <= 32
     finally:

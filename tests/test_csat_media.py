@@ -11,7 +11,7 @@ import requests
 from db.models import Ticket
 from handlers.core import media
 from handlers.features import csat
-from tests.conftest import eventually
+from tests.helpers import eventually
 
 NUMBER = "+923001234567"
 WA = f"whatsapp:{NUMBER}"

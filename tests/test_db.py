@@ -7,7 +7,7 @@ from bots.base import Inbound
 from db import migrations
 from db.models import GroupMessage, InboundEvent, SchemaVersion, Ticket
 from handlers import inbound as door
-from tests.conftest import make_settings
+from tests.helpers import make_settings
 
 
 def setup_db(db_url):

@@ -4,7 +4,7 @@ import time
 import pytest
 
 from db.models import Contact, Outbox, Ticket
-from tests.conftest import AGENTS, eventually
+from tests.helpers import AGENTS, eventually
 
 NUMBER = "+923001234567"
 

@@ -21,7 +21,6 @@ import threading
 import time
 import uuid
 from collections import Counter
-from pathlib import Path
 
 import pytest
 import requests
@@ -29,10 +28,7 @@ import requests
 import db
 from db.models import Outbox
 import outbox
-from tests.conftest import AGENTS, PG_URL, SECRET, TOKEN, eventually, postgres_available
-from tests.test_process import _up, free_port
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import AGENTS, ROOT, SECRET, TOKEN, eventually, free_port, healthy, postgres_available
 
 OUTAGE_S = float(os.environ.get("KHIDMAT_OUTAGE_S", "10"))   # the issue says a minute: KHIDMAT_OUTAGE_S=60
 TIMEOUT_S = 1          # the bot's telegram.timeout_s / twilio.timeout_s in these tests
@@ -229,29 +225,29 @@ def pg_cluster_version() -> str | None:
 
 
 @pytest.fixture
-def restartable_pg():
-    """A fresh schema on the local PostgreSQL, which this test may restart (pg_ctlcluster, as root).
-    Unlike conftest's db_url it keeps no connection open across the test (the restart would cut it)."""
+def restartable_pg(request):
+    """A fresh schema in this test process's PostgreSQL database, on the local server, which this test may
+    restart (pg_ctlcluster, as root) while no other test on the machine uses PostgreSQL (conftest's
+    postgres_alone). Unlike conftest's db_url it keeps no connection open across the test (the restart would
+    cut it)."""
     if shutil.which("pg_ctlcluster") is None or pg_cluster_version() is None:
         pytest.skip("pg_ctlcluster is not installed: cannot restart PostgreSQL")
     if os.geteuid() != 0:
         pytest.skip("restarting PostgreSQL with pg_ctlcluster needs root")
-    if not postgres_available():
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL is not reachable on 127.0.0.1:5432 — in CI a skipped PostgreSQL run is a failure")
-        pytest.skip("PostgreSQL not reachable")
+    database = request.getfixturevalue("postgres_database")    # fails in CI when PostgreSQL is not reachable
+    request.getfixturevalue("postgres_alone")
     import psycopg2
     schema = f"t_{uuid.uuid4().hex[:12]}"
 
     def run(sql):
-        conn = psycopg2.connect(PG_URL)
+        conn = psycopg2.connect(database)
         conn.autocommit = True
         try:
             conn.cursor().execute(sql)
         finally:
             conn.close()
     run(f"CREATE SCHEMA {schema}")
-    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    yield f"{database}?options=-csearch_path%3D{schema}"
     eventually(postgres_available, timeout=60, what="PostgreSQL to be back before dropping the schema")
     for _ in range(20):
         try:
@@ -326,7 +322,7 @@ def test_postgresql_restart_under_load_recovers_by_itself(database, restartable_
     clients = [Complainer(tg_api, f"http://127.0.0.1:{port}/telegram/webhook", first_user=100_000 * (1 + i))
                for i in range(CLIENTS)]
     try:
-        eventually(lambda: _up(port) or proc.poll() is not None, timeout=30, what="webhook.py to answer /healthz")
+        eventually(lambda: healthy(port) or proc.poll() is not None, timeout=30, what="webhook.py to answer /healthz")
         assert proc.poll() is None, log_path.read_text()[-3000:]
         for client in clients:
             client.start()

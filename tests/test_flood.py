@@ -9,7 +9,7 @@ import time
 import pytest
 
 from db.models import InboundEvent, Message, Ticket
-from tests.conftest import eventually
+from tests.helpers import eventually
 
 REAL_LIMITS = {"telegram.rate_group_per_min": 20, "telegram.rate_chat_per_s": 1, "sender.merge_interval_s": 3}
 FLOODER, OTHER = 31, 32

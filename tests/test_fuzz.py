@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from db.models import InboundEvent, Outbox
-from tests.conftest import AGENTS, AUTH, SECRET, SMS_FROM, WA_FROM, eventually
+from tests.helpers import AGENTS, AUTH, SECRET, SMS_FROM, WA_FROM, eventually
 from tests.standins.twilio_api import inbound_form, sign
 
 FUZZ = settings(max_examples=80, deadline=None, database=None,

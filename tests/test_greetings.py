@@ -9,7 +9,7 @@ from runtime import scheduler
 from db.models import Contact, Coupon, Customer, GreetingSent, Outbox, Ticket
 from handlers.core import clock
 from handlers.features import greetings
-from tests.conftest import OPEN_HOURS, eventually
+from tests.helpers import OPEN_HOURS, eventually
 
 WA = "+923001230001"
 SMS_NO = "+923001230002"
@@ -19,12 +19,6 @@ EID = ["2026-11-25 eid_ul_fitr"]
 
 
 # ---- helpers ------------------------------------------------------------------------------------------
-def settle():
-    from db.models import InboundEvent
-    eventually(lambda: InboundEvent.select().where(InboundEvent.status == "pending").count() == 0,
-               what="the inbox to be handled")
-
-
 def drained():
     """Everything enqueued has been through the sender (sent, or given up on)."""
     eventually(lambda: Outbox.select().where(Outbox.status == "pending").count() == 0, timeout=10,

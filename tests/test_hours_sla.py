@@ -14,7 +14,7 @@ import config
 from db.models import Agent, Ticket
 from handlers.core import clock, hours
 from handlers.features import sla
-from tests.conftest import eventually, make_settings
+from tests.helpers import card_of, eventually, make_settings
 
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 SHOP = {**{f"hours.{day}": "10:00-20:00" for day in DAYS[:6]}, "hours.sunday": "", "hours.closed_dates": []}
@@ -57,10 +57,6 @@ def ack_on_whatsapp(k, moment, text, number=NUMBER, **kw):
     clock.travel_to(moment)
     k.whatsapp(number, text, **kw)
     return k.wait_twilio(f"whatsapp:{number}", lambda b: "#10" in b)[0]["body"]
-
-
-def card_of(k, text):
-    return k.wait_group(lambda t: text in t, what=f"the card with {text!r}")[0]
 
 
 def group_with(k, words):

@@ -17,10 +17,9 @@ import requests
 
 import config
 from runtime import logs
-from tests.conftest import AGENTS, eventually
+from tests.helpers import AGENTS, base_env, eventually, free_port, start
 from tests.standins.telegram_api import TelegramStandin
 from tests.standins.twilio_api import TwilioStandin, inbound_form, sign
-from tests.test_process import base_env, free_port, start
 
 TOKEN = "7391028465:AAHk3vQ9rXb2-VfL0pWm8sTt4yQeN1cDjUo"
 SECRET = "whs_9f8e7d6c5b4a39281706f5e4d3c2b1a0"

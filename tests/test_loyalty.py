@@ -6,7 +6,7 @@ import decimal
 import db
 from db.models import Coupon, Customer, Message, Order, Ticket
 from handlers.features import loyalty
-from tests.conftest import answer, eventually, open_ticket
+from tests.helpers import answer, eventually, open_ticket
 
 OWNER = 900
 WA = "+923001240001"

@@ -7,14 +7,13 @@ import subprocess
 import sys
 
 import db
-from db.models import Contact, Coupon, Customer, CustomerTag, InboundEvent, Order, Ticket
+from db.models import Contact, Coupon, Customer, CustomerTag, Order, Ticket
 from handlers.core import clock
-from tests.conftest import eventually
+from tests.helpers import ORDER_HEADER, eventually, import_orders, order_rows, settle
 
 API_TOKEN = "shop-api-token-0123456789"
 ALI = "+923001234567"
-HEADER = "order_ref,customer_name,phone,telegram_id,items,amount,status,promised_date,birthday,anniversary,language,tags"
-GOOD_AND_BAD = f"""{HEADER}
+GOOD_AND_BAD = f"""{ORDER_HEADER}
 5531,Ali Raza,0300-1234567,,2 kurtas,"4,500",shipped,2026-11-28,1990-08-14,,ur,"vip, lahore"
 5532,Sara Khan,,777001,Lawn suit,3200,Pending,2026-11-30,08-14,2015-03-01,en,eid
 5533,Bad Phone,12345,,Shoes,1000,pending,2026-11-30,,,,
@@ -31,25 +30,8 @@ line 7: unknown status "lost" (one of pending, confirmed, processing, packed, sh
 
 
 # ---- helpers ------------------------------------------------------------------------------------------------
-def settle(k):
-    eventually(lambda: InboundEvent.select().where(InboundEvent.status == "pending").count() == 0,
-               what="the inbox to be handled")
-
-
 def cli(k, *args):
     return k.app.test_cli_runner().invoke(args=list(args), catch_exceptions=False)
-
-
-def import_rows(k, tmp_path, text, name="orders.csv"):
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    result = cli(k, "orders", "import", str(path))
-    assert result.exit_code == 0, result.output
-    return result.output.strip().replace(str(tmp_path) + "/", "")
-
-
-def rows(*lines):
-    return HEADER + "\n" + "\n".join(lines) + "\n"
 
 
 def api(k, method, path, body=None, token=API_TOKEN):
@@ -63,7 +45,7 @@ def texts_to(k, to):
 
 # ---- import ---------------------------------------------------------------------------------------------------
 def test_import_good_and_bad_rows_then_again_changes_nothing(khidmat, tmp_path):
-    assert import_rows(khidmat, tmp_path, GOOD_AND_BAD) == SUMMARY
+    assert import_orders(khidmat, tmp_path, GOOD_AND_BAD) == SUMMARY
     assert Order.select().count() == 3 and Customer.select().count() == 2   # rejected rows left nothing behind
     ali = Customer.get(Customer.phone == ALI)
     assert (ali.name, ali.language, ali.birthday, ali.birth_year) == ("Ali Raza", "ur", "08-14", 1990)
@@ -74,12 +56,12 @@ def test_import_good_and_bad_rows_then_again_changes_nothing(khidmat, tmp_path):
     assert (sara.birthday, sara.birth_year, sara.anniversary, sara.language) == ("08-14", None, "03-01", "en")
     assert Order.get(Order.ref == "5532").status == "pending"
 
-    again = import_rows(khidmat, tmp_path, GOOD_AND_BAD)
+    again = import_orders(khidmat, tmp_path, GOOD_AND_BAD)
     assert again.splitlines()[0] == "orders.csv: 0 created, 0 updated, 3 unchanged, 4 rejected"
     assert Order.select().count() == 3 and Customer.select().count() == 2 and CustomerTag.select().count() == 3
 
     changed = GOOD_AND_BAD.replace("2 kurtas,\"4,500\",shipped", "2 kurtas,\"4,500\",delivered")
-    assert import_rows(khidmat, tmp_path, changed).splitlines()[0] == \
+    assert import_orders(khidmat, tmp_path, changed).splitlines()[0] == \
         "orders.csv: 0 created, 1 updated, 2 unchanged, 4 rejected"
     assert Order.get(Order.ref == "5531").is_open is False
 
@@ -89,8 +71,9 @@ def test_import_file_problems_are_explained(khidmat, tmp_path):
     path.write_text("ref,phone\n1,03001234567\n")
     result = khidmat.app.test_cli_runner().invoke(args=["orders", "import", str(path)])
     assert result.exit_code == 1 and "no order_ref column" in result.output
-    assert import_rows(khidmat, tmp_path, rows("7001,A,03001234567,,x,1,pending,,,,,", "7001,B,03001234567,,y,1,"
-                                                "pending,,,,,", "7002,C,,,z,1,pending,,,,,")) == (
+    assert import_orders(khidmat, tmp_path, order_rows("7001,A,03001234567,,x,1,pending,,,,,",
+                                                       "7001,B,03001234567,,y,1,pending,,,,,",
+                                                       "7002,C,,,z,1,pending,,,,,")) == (
         "orders.csv: 1 created, 0 updated, 0 unchanged, 2 rejected\n"
         "line 3: order_ref 7001 repeats line 2\n"
         "line 4: phone or telegram_id is required")
@@ -99,7 +82,7 @@ def test_import_file_problems_are_explained(khidmat, tmp_path):
 def test_phone_written_locally_is_the_whatsapp_customer(khidmat, tmp_path):
     khidmat.whatsapp(ALI, "the stitching on my kurta came apart", profile_name="Ali")
     khidmat.wait_group(lambda t: "stitching" in t)
-    import_rows(khidmat, tmp_path, rows("5531,Ali Raza,0300-1234567,,2 kurtas,4500,shipped,2026-11-28,,,,"))
+    import_orders(khidmat, tmp_path, order_rows("5531,Ali Raza,0300-1234567,,2 kurtas,4500,shipped,2026-11-28,,,,"))
     assert Customer.select().count() == 1
     assert Order.get().customer_id == Customer.get(Customer.phone == ALI).id
     # with that ticket open, a clear question about their own order is answered and joins the ticket
@@ -114,7 +97,7 @@ def test_phone_written_locally_is_the_whatsapp_customer(khidmat, tmp_path):
 
 def test_the_real_command_line(db_url, tmp_path):
     """`flask --app webhook orders import` as a shop runs it."""
-    from tests.test_process import ROOT, base_env
+    from tests.helpers import ROOT, base_env
     path = tmp_path / "orders.csv"
     path.write_text(GOOD_AND_BAD, encoding="utf-8")
     env = base_env(db_url)
@@ -177,7 +160,7 @@ def khidmat_wait_sms(k, number, words):
 
 
 # ---- customers asking -------------------------------------------------------------------------------------------
-ORDERS_FOR_QUESTIONS = rows(
+ORDERS_FOR_QUESTIONS = order_rows(
     "A-100,Bilal,,4242,Blue kurta,3000,shipped,2026-11-28,,,en,",
     "5531,Ali Raza,0300-1234567,,2 kurtas,4500,shipped,2026-11-28,,,ur,",
     "5532,Sana,03331112222,,Lawn suit,3200,processing,2026-11-20,,,en,",
@@ -185,7 +168,7 @@ ORDERS_FOR_QUESTIONS = rows(
 
 
 def test_order_questions_on_telegram(khidmat, tmp_path):
-    import_rows(khidmat, tmp_path, ORDERS_FOR_QUESTIONS)
+    import_orders(khidmat, tmp_path, ORDERS_FOR_QUESTIONS)
     khidmat.tg_message(4242, "where is my order A-100?", first_name="Bilal", language_code="en")
     answer = khidmat.wait_chat(4242, lambda t: "A-100" in t)[0]["text"]
     assert "Blue kurta" in answer and "on its way" in answer and "Saturday 28 November 2026" in answer
@@ -202,7 +185,7 @@ def test_order_questions_on_telegram(khidmat, tmp_path):
 
 
 def test_order_questions_on_whatsapp_in_urdu_and_a_bare_number(khidmat, tmp_path):
-    import_rows(khidmat, tmp_path, ORDERS_FOR_QUESTIONS)
+    import_orders(khidmat, tmp_path, ORDERS_FOR_QUESTIONS)
     khidmat.whatsapp(ALI, "میرا آرڈر ۵۵۳۱ کہاں ہے")
     urdu = khidmat.wait_twilio(f"whatsapp:{ALI}", lambda b: "5531" in b)[0]["body"]
     assert "روانہ ہو چکا ہے" in urdu and "ہفتہ، 28 نومبر 2026" in urdu and "2 kurtas" in urdu
@@ -224,7 +207,7 @@ def test_order_questions_on_whatsapp_in_urdu_and_a_bare_number(khidmat, tmp_path
 
 
 def test_order_questions_on_sms_and_a_complaint_carries_the_order(khidmat, tmp_path):
-    import_rows(khidmat, tmp_path, ORDERS_FOR_QUESTIONS)
+    import_orders(khidmat, tmp_path, ORDERS_FOR_QUESTIONS)
     khidmat.sms("+923331112222", "status of my order 5532 please")
     answer = khidmat.wait_twilio("+923331112222", lambda b: "5532" in b)[0]["body"]
     # promised for the 20th, so it is late: the answer says so and apologises
@@ -238,7 +221,7 @@ def test_order_questions_on_sms_and_a_complaint_carries_the_order(khidmat, tmp_p
 
 
 def test_with_an_open_ticket_a_bare_number_joins_the_ticket(khidmat, tmp_path):
-    import_rows(khidmat, tmp_path, ORDERS_FOR_QUESTIONS)
+    import_orders(khidmat, tmp_path, ORDERS_FOR_QUESTIONS)
     khidmat.tg_message(4242, "the kurta colour is wrong", first_name="Bilal")
     khidmat.wait_group(lambda t: "colour is wrong" in t)
     for text in ("my order", "is late", "A-100"):
@@ -259,7 +242,7 @@ def test_delay_notices_on_every_channel_in_both_languages(khidmat, tmp_path):
     k.sms("+923000000065", "hello")
     k.sms("+923000000066", "سلام")
     settle(k)
-    import_rows(k, tmp_path, rows(
+    import_orders(k, tmp_path, order_rows(
         "D-61,Tariq,,61,Red scarf,1500,shipped,2026-11-27,,,,",
         "D-62,Nadia,,62,Sandals,2500,packed,2026-11-27,,,,",
         "D-63,Omar,03000000063,,Perfume,5000,shipped,2026-11-27,,,,",
@@ -306,7 +289,7 @@ def test_delay_with_coupon_on_whatsapp_outside_the_window_uses_the_template(make
     with db.write():   # Kamran last wrote two days ago: the 24-hour window is closed
         Contact.update(last_inbound_at=clock.now() - dt.timedelta(days=2)).execute()
     k.twilio.close_window("+923000000071")
-    import_rows(k, tmp_path, rows("T-71,Kamran,03000000071,,Sofa cover,7000,shipped,2026-11-27,,,en,"))
+    import_orders(k, tmp_path, order_rows("T-71,Kamran,03000000071,,Sofa cover,7000,shipped,2026-11-27,,,en,"))
     k.twilio.messages.clear()
     k.agent_message("/delay T-71 2026-12-04 warehouse flooding")
     sent = k.wait_twilio("whatsapp:+923000000071", lambda b: True, what="the template message")
@@ -319,7 +302,7 @@ def test_delay_with_coupon_on_whatsapp_outside_the_window_uses_the_template(make
     # inside the window the notice is text, with the coupon in words; one coupon per order however often it is late
     k.sms("+923000000073", "kab aye ga mera saman?")
     settle(k)
-    import_rows(k, tmp_path, rows("T-73,Nida,03000000073,,Pillow,700,shipped,2026-11-27,,,en,"), name="more.csv")
+    import_orders(k, tmp_path, order_rows("T-73,Nida,03000000073,,Pillow,700,shipped,2026-11-27,,,en,"), name="more.csv")
     cli(k, "orders", "delay", "T-73", "--until", "2026-12-04", "--reason", "late stock")
     cli(k, "orders", "delay", "T-73", "--until", "2026-12-06", "--reason", "late stock again")
     first, second = eventually(lambda: [b for b in texts_to(k, "+923000000073") if "T-73" in b]
@@ -336,7 +319,7 @@ def test_whatsapp_outside_the_window_without_a_template_tells_the_agents(khidmat
     settle(k)
     with db.write():
         Contact.update(last_inbound_at=clock.now() - dt.timedelta(days=2)).execute()
-    import_rows(k, tmp_path, rows("T-72,Faisal,03000000072,,Rug,9000,shipped,2026-11-27,,,ur,"))
+    import_orders(k, tmp_path, order_rows("T-72,Faisal,03000000072,,Rug,9000,shipped,2026-11-27,,,ur,"))
     k.twilio.messages.clear()
     out = cli(k, "orders", "delay", "T-72", "--until", "2026-12-04", "--reason", "late stock")
     assert "NOT told" in out.output
@@ -347,7 +330,7 @@ def test_whatsapp_outside_the_window_without_a_template_tells_the_agents(khidmat
 
 
 def test_delay_command_usage_and_mistakes(khidmat, tmp_path):
-    import_rows(khidmat, tmp_path, ORDERS_FOR_QUESTIONS + "5540,Gul,03001231231,,Cap,500,delivered,2026-11-01,,,,\n")
+    import_orders(khidmat, tmp_path, ORDERS_FOR_QUESTIONS + "5540,Gul,03001231231,,Cap,500,delivered,2026-11-01,,,,\n")
     usage = "Usage: /delay ORDER YYYY-MM-DD reason"
     for text, expected in (("/delay", usage), ("/delay 5531 2026-12-01", usage),
                            ("/delay 5531 tomorrow courier", 'unknown date "tomorrow"'),
@@ -365,7 +348,7 @@ def test_overdue_job_twice_notifies_each_once_and_lists_them_once(khidmat, tmp_p
     k.tg_message(81, "hello", first_name="Asad", language_code="en")
     k.sms("+923000000082", "سلام")
     settle(k)
-    import_rows(k, tmp_path, rows(
+    import_orders(k, tmp_path, order_rows(
         "L-1,Asad,,81,Books,800,shipped,2026-11-20,,,en,",             # late
         "L-2,Rabia,03000000082,,Toys,1300,pending,2026-11-22,,,ur,",    # late
         "L-3,Asad,,81,Pens,100,delivered,2026-11-20,,,en,",             # late but delivered
@@ -415,7 +398,7 @@ def test_answer_to_a_delay_notice_opens_a_ticket_with_the_order_on_its_card(khid
     k = khidmat
     k.tg_message(91, "/start", first_name="Junaid", language_code="en")
     settle(k)
-    import_rows(k, tmp_path, rows("N-91,Junaid,,91,Cricket bat,6500,shipped,2026-11-26,,,en,"))
+    import_orders(k, tmp_path, order_rows("N-91,Junaid,,91,Cricket bat,6500,shipped,2026-11-26,,,en,"))
     cli(k, "orders", "delay", "N-91", "--until", "2026-12-01", "--reason", "road closures")
     k.wait_chat(91, lambda t: "N-91" in t)
     k.tg_message(91, "this is the third time!", first_name="Junaid")
@@ -431,7 +414,7 @@ def test_delay_used_in_the_customers_ticket_puts_the_order_on_its_card(khidmat, 
     k = khidmat
     k.tg_message(92, "my bat has not come", first_name="Waqar", language_code="en")
     card = k.wait_group(lambda t: "my bat has not come" in t)[0]
-    import_rows(k, tmp_path, rows("N-92,Waqar,,92,Cricket bat,6500,shipped,2026-11-26,,,en,"))
+    import_orders(k, tmp_path, order_rows("N-92,Waqar,,92,Cricket bat,6500,shipped,2026-11-26,,,en,"))
     k.agent_message("/delay N-92 2026-12-01 road closures", reply_to=card["message_id"])
     assert "road closures" in k.wait_chat(92, lambda t: "N-92" in t)[0]["text"]
     k.wait_group(lambda t: "N-92 (Waqar) delayed until Tue 01 Dec 2026: customer told on Telegram." in t)
@@ -448,8 +431,8 @@ def test_overdue_notice_as_template_and_to_a_telegram_id_from_the_import(make_kh
     settle(k)
     with db.write():   # Saima last wrote three days ago
         Contact.update(last_inbound_at=clock.now() - dt.timedelta(days=3)).execute()
-    import_rows(k, tmp_path, rows("O-95,Saima,03000000095,,Lamp,2000,shipped,2026-11-24,,,,",
-                                  "O-96,Kashif,,960096,Mug,300,packed,2026-11-23,,,en,"))   # never wrote: Telegram
+    import_orders(k, tmp_path, order_rows("O-95,Saima,03000000095,,Lamp,2000,shipped,2026-11-24,,,,",
+                                          "O-96,Kashif,,960096,Mug,300,packed,2026-11-23,,,en,"))   # never wrote: Telegram
     k.twilio.messages.clear()
     cli(k, "jobs", "run", "overdue")
     sent = k.wait_twilio("whatsapp:+923000000095", what="the overdue template")

@@ -2,7 +2,7 @@
 import time
 
 from db.models import Outbox
-from tests.conftest import AGENTS, eventually
+from tests.helpers import AGENTS, eventually
 
 
 def test_group_cap_is_kept_and_waiting_messages_merge(make_khidmat, tg_api):

@@ -1,46 +1,12 @@
 """`python webhook.py` as a shop runs it: starts with nothing configured, and survives kill -9 mid-send."""
-import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-import pytest
 import requests
 
-from tests.conftest import AGENTS, SECRET, TOKEN, eventually
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start(env, port, log_path):
-    log = open(log_path, "ab")
-    proc = subprocess.Popen([sys.executable, "webhook.py", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
-    eventually(lambda: _up(port), timeout=20, what="the server to answer /healthz")
-    return proc
-
-
-def _up(port):
-    try:
-        return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
-    except requests.RequestException:
-        return False
-
-
-def base_env(db_url):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
-    env["BOT_DATABASE_URL"] = db_url
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
+from tests.helpers import AGENTS, ROOT, SECRET, TOKEN, base_env, eventually, free_port, start
 
 
 def test_starts_with_no_tokens_and_says_what_is_missing(db_url, tmp_path):

@@ -2,53 +2,22 @@
 Urdu and English, "did this help?", the handoff to a person with what the bot answered on the card, complaints
 going straight to a ticket, the menu outside business hours, /stats and `flask faq test`."""
 import datetime as dt
-import itertools
-import json
-import time
 
 from db.models import Customer, FaqLog, Message, Ticket
 from handlers.core import clock
-from tests.conftest import eventually
+from tests.helpers import card_of, eventually, keyboard, quiet, tap
 
 WA = "+923001234567"
 SMS_NO = "+923331112222"
-_updates = itertools.count(7_000_000)
 
 
 # ---- helpers --------------------------------------------------------------------------------------------
-def keyboard(k, chat_id, containing=""):
-    """The buttons ([(label, data)] per row) of the last message to chat_id whose text contains `containing`."""
-    calls = [c["params"] for c in k.tg.calls if c["method"] == "sendMessage" and c["status"] == 200
-             and str(c["params"].get("chat_id")) == str(chat_id) and containing in str(c["params"].get("text"))
-             and c["params"].get("reply_markup")]
-    assert calls, f"no message with buttons to {chat_id}"
-    markup = calls[-1]["reply_markup"]
-    markup = json.loads(markup) if isinstance(markup, str) else markup
-    return [[(b["text"], b["callback_data"]) for b in row] for row in markup["inline_keyboard"]]
-
-
-def tap(k, user_id, data, first_name="Ali", language_code="en"):
-    """The customer taps one of the bot's buttons in their private chat."""
-    message = k.chat(user_id)[-1]
-    update = {"update_id": next(_updates), "callback_query": {
-        "id": f"cb-{data}-{time.time()}", "chat_instance": "1", "data": data,
-        "from": {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": language_code},
-        "message": {"message_id": message["message_id"], "date": int(time.time()),
-                    "chat": {"id": user_id, "type": "private", "first_name": first_name}, "text": message["text"]}}}
-    assert k.post_update(update).status_code == 200
-    return update["callback_query"]["id"]
-
-
 def answered_callbacks(k):
     return [c["params"].get("callback_query_id") for c in k.tg.calls if c["method"] == "answerCallbackQuery"]
 
 
 def texts_to(k, address):
     return [m["body"] for m in k.twilio.sent(to=address)]
-
-
-def card_of(k, ticket_number):
-    return k.wait_group(lambda t: t.startswith(f"🎫 #{ticket_number}"), what=f"the card of #{ticket_number}")[0]["text"]
 
 
 # ---- Telegram: buttons ----------------------------------------------------------------------------------
@@ -61,23 +30,23 @@ def test_telegram_menu_by_buttons_answer_and_no_opens_a_ticket_with_context(khid
         ["ss:menu:complaint", "ss:menu:order", "ss:menu:faq", "ss:menu:person"]
     assert [label for row in keyboard(k, 31) for label, _ in row][3] == "Talk to a person"
 
-    first = tap(k, 31, "ss:menu:faq")
+    first = tap(k, "ss:menu:faq", 31, k.chat(31)[-1]).callback_id
     k.wait_chat(31, lambda t: t.startswith("Common questions"))
     eventually(lambda: first in answered_callbacks(k), what="the tap answered")
     questions = keyboard(k, 31, "Common questions")
     assert ("Delivery charges", "ss:faq:delivery_charges") in [b for row in questions for b in row]
 
-    tap(k, 31, "ss:faq:delivery_charges")
+    tap(k, "ss:faq:delivery_charges", 31, k.chat(31)[-1])
     answer = k.wait_chat(31, lambda t: "Rs. 3,000" in t)[0]["text"]
     assert "Did this answer your question?" in answer
     yes_no = keyboard(k, 31, "Rs. 3,000")[0]
     assert [label for label, _ in yes_no] == ["👍 Yes", "👎 No"] and yes_no[1][1].startswith("ss:fb:no:")
     assert Ticket.select().count() == 0
 
-    tap(k, 31, yes_no[1][1])
+    tap(k, yes_no[1][1], 31, k.chat(31)[-1])
     ack = k.wait_chat(31, lambda t: "#1001" in t)[0]["text"]
     assert "30 minutes" in ack
-    card = card_of(k, 1001)
+    card = card_of(k, 1001)["text"]
     assert "Before this ticket, with the bot" in card
     assert "“/start” → menu shown" in card and "“Common questions” → common questions listed" in card
     assert "“Delivery charges” → answered: Delivery charges (delivery_charges" in card and "👎 not helpful" in card
@@ -94,11 +63,11 @@ def test_telegram_urdu_question_answered_in_urdu_and_marked_helpful(khidmat):
     assert "3,000 روپے" in answer and "کیا اس سے آپ کے سوال کا جواب مل گیا؟" in answer
     yes = keyboard(k, 32)[0][0]
     assert yes[0] == "👍 جی ہاں"
-    tap(k, 32, yes[1], first_name="Bilal", language_code="ur")
+    tap(k, yes[1], 32, k.chat(32)[-1], first_name="Bilal", language_code="ur")
     assert "خوشی ہوئی" in k.wait_chat(32, lambda t: "خوشی" in t)[0]["text"]
     eventually(lambda: FaqLog.get().outcome == "helpful", what="the answer marked helpful")
     k.tg_message(32, "شکریہ", first_name="Bilal", language_code="ur")     # thanks for the thanks: nothing more
-    time.sleep(0.3)
+    quiet(k)
     assert Ticket.select().count() == 0 and k.group() == [] and len(k.chat(32)) == 2
 
 
@@ -106,15 +75,15 @@ def test_telegram_menu_complaint_and_order_options(khidmat):
     k = khidmat
     k.tg_message(33, "menu")
     k.wait_chat(33, lambda t: "How can we help" in t)
-    tap(k, 33, "ss:menu:order")
+    tap(k, "ss:menu:order", 33, k.chat(33)[-1])
     assert "order number" in k.wait_chat(33, lambda t: "order number" in t)[0]["text"]
     k.tg_message(33, "/menu@khidmat_bot")
     eventually(lambda: len([m for m in k.chat(33) if "How can we help" in (m["text"] or "")]) == 2)
-    tap(k, 33, "ss:menu:complaint")
+    tap(k, "ss:menu:complaint", 33, k.chat(33)[-1])
     k.wait_chat(33, lambda t: "describe the problem" in t)
     k.tg_message(33, "the lid of my kettle")                     # whatever they write now is the complaint
     assert "#1001" in k.wait_chat(33, lambda t: "#1001" in t)[0]["text"]
-    assert "the lid of my kettle" in card_of(k, 1001) and "chose “File a complaint”" in card_of(k, 1001)
+    assert "the lid of my kettle" in card_of(k, 1001)["text"] and "chose “File a complaint”" in card_of(k, 1001)["text"]
 
 
 # ---- WhatsApp and SMS: numbers ----------------------------------------------------------------------------
@@ -133,7 +102,7 @@ def test_whatsapp_greeting_menu_by_number_answer_and_no_with_context(khidmat):
     k.whatsapp(WA, "2")
     ack = k.wait_twilio(f"whatsapp:{WA}", lambda b: "#1001" in b)[0]["body"]
     assert "welcome" in ack
-    card = card_of(k, 1001)
+    card = card_of(k, 1001)["text"]
     assert "WhatsApp" in card and "“Assalam o Alaikum” → menu shown" in card and "“3” → common questions listed" in card
     assert "answered: Delivery charges (delivery_charges" in card and "“2” → 👎 not helpful" in card
     assert Message.select().where(Message.direction == "in").get().text == "Delivery charges"   # what they asked
@@ -147,7 +116,7 @@ def test_sms_urdu_menu_urdu_digit_talks_to_a_person(khidmat):
     k.sms(SMS_NO, "۴")
     ack = k.wait_twilio(SMS_NO, lambda b: "#1001" in b)[0]["body"]
     assert "ٹکٹ نمبر" in ack
-    card = card_of(k, 1001)
+    card = card_of(k, 1001)["text"]
     assert "SMS" in card and "“۴” → asked for a person" in card and "(asked to talk to a person)" in card
 
 
@@ -160,7 +129,7 @@ def test_sms_faq_hit_in_english_and_a_miss_becomes_a_ticket(khidmat):
     k.wait_twilio(SMS_NO, lambda b: "Glad to help" in b)
     k.sms(SMS_NO, "can I pay in installments?")
     assert "#1001" in k.wait_twilio(SMS_NO, lambda b: "#1001" in b)[0]["body"]
-    card = card_of(k, 1001)
+    card = card_of(k, 1001)["text"]
     assert "can I pay in installments?" in card and "answered: Where we deliver (delivery_areas" in card
     assert "“1” → 👍 helpful" in card
     miss = FaqLog.get(FaqLog.answer_key.is_null())
@@ -178,7 +147,7 @@ def test_whatsapp_urdu_digits_pick_questions_and_asking_again_goes_to_a_person(k
     assert "ہاں کے لیے 1" in answer
     k.whatsapp(WA, "order kitne din mein pohanchta hai?")            # the same question again: a person takes it
     assert "#1001" in k.wait_twilio(f"whatsapp:{WA}", lambda b: "#1001" in b)[0]["body"]
-    assert "asked again: delivery_time did not help" in card_of(k, 1001)
+    assert "asked again: delivery_time did not help" in card_of(k, 1001)["text"]
     assert FaqLog.get().outcome == "unhelpful"
 
 
@@ -189,13 +158,13 @@ def test_asking_for_a_person_at_any_point(khidmat):
     k.wait_chat(34, lambda t: "Monday to Saturday" in t)
     k.tg_message(34, "insaan se baat karni hai")
     assert "#1001" in k.wait_chat(34, lambda t: "#1001" in t)[0]["text"]
-    card = card_of(k, 1001)
+    card = card_of(k, 1001)["text"]
     assert "insaan se baat karni hai" in card and "answered: Opening hours (opening_hours" in card
     assert FaqLog.get().outcome == "handoff"
     # with the ticket open: the menu on request, and "talk to a person" says the team has it
     k.tg_message(34, "menu")
     k.wait_chat(34, lambda t: "How can we help" in t)
-    tap(k, 34, "ss:menu:person")
+    tap(k, "ss:menu:person", 34, k.chat(34)[-1])
     assert "#1001" in k.wait_chat(34, lambda t: "is open" in t)[0]["text"]
     k.wait_group(lambda t: "asked to talk to a person" in t)
     assert Ticket.select().count() == 1
@@ -209,7 +178,7 @@ def test_while_a_ticket_is_open_questions_join_it(khidmat):
     k.wait_group(lambda t: "what are your delivery charges?" in t)
     k.whatsapp(WA, "hi")
     k.wait_group(lambda t: t.endswith("hi"))
-    time.sleep(0.3)
+    quiet(k)
     assert len(k.twilio.sent(to=f"whatsapp:{WA}")) == 1 and FaqLog.select().count() == 0
 
 
@@ -223,7 +192,7 @@ def test_complaints_bypass_the_menu_even_after_a_greeting(khidmat):
     k.wait_twilio(f"whatsapp:{WA}", lambda b: "order number" in b)
     k.whatsapp(WA, "you sent the wrong colour, I want a refund")         # … but it is a complaint
     assert "#1002" in k.wait_twilio(f"whatsapp:{WA}", lambda b: "#1002" in b)[0]["body"]
-    card = card_of(k, 1002)
+    card = card_of(k, 1002)["text"]
     assert "“hi” → menu shown" in card and "chose “Track an order”" in card and "wrong colour" in card
     assert card.index("menu shown") < card.index("wrong colour")
 
@@ -272,7 +241,8 @@ def test_stats_count_answers_helpful_and_what_went_to_a_person(khidmat):
         k.tg_message(user, question)
         k.wait_chat(user)
         if verdict:
-            tap(k, user, next(d for row in keyboard(k, user) for _, d in row if d.startswith(f"ss:fb:{verdict}")))
+            tap(k, next(d for row in keyboard(k, user) for _, d in row if d.startswith(f"ss:fb:{verdict}")), user,
+                k.chat(user)[-1])
     eventually(lambda: FaqLog.select().where(FaqLog.outcome != "answered").count() == 4, what="every outcome")
     eventually(lambda: Ticket.select().count() == 3, what="the tickets of the three who went to a person")
     k.agent_message("/stats")

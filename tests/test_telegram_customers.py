@@ -2,7 +2,7 @@
 import time
 
 from db.models import Message, Ticket
-from tests.conftest import AGENTS, eventually
+from tests.helpers import AGENTS, eventually
 
 
 def test_start_greets_by_name_in_their_language(khidmat):

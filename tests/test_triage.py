@@ -1,12 +1,10 @@
 """Agents triage from the group: commands, the ticket card and its buttons, urgent wording, desk views."""
 import datetime as dt
-import json
-import time
 
-from db.models import Outbox, Ticket
+from db.models import Ticket
 from handlers.core import clock
-from tests.conftest import AGENTS, OPEN_HOURS, answer, eventually, open_ticket
-from tests.test_orders import import_rows, rows
+from tests.helpers import (AGENTS, OPEN_HOURS, answer, buttons, callback_data, eventually, import_orders, open_ticket,
+                           order_rows, tap)
 
 
 def card_edits(tg_api, message_id):
@@ -14,19 +12,7 @@ def card_edits(tg_api, message_id):
             and int(c["params"]["message_id"]) == message_id and c["status"] == 200]
 
 
-def keyboard(params):
-    markup = params.get("reply_markup")
-    markup = json.loads(markup) if isinstance(markup, str) else markup
-    return [[b["callback_data"] for b in row] for row in markup["inline_keyboard"]]
-
-
-def tap(k, card, data, user_id=5001, first_name="Sara", username="sara_k"):
-    update = {"update_id": int(time.time() * 1000) % 10**9, "callback_query": {
-        "id": f"cb{data}{time.time()}", "chat_instance": "1", "data": data,
-        "from": {"id": user_id, "is_bot": False, "first_name": first_name, "username": username},
-        "message": {"message_id": card["message_id"], "date": int(time.time()),
-                    "chat": {"id": AGENTS, "type": "supergroup", "title": "Agents"}, "text": card["text"]}}}
-    assert k.post_update(update).status_code == 200
+SARA = {"user_id": 5001, "first_name": "Sara", "username": "sara_k"}   # the agent tapping the card's buttons
 
 
 def test_card_shows_the_ticket_and_has_buttons(khidmat, tg_api):
@@ -37,7 +23,7 @@ def test_card_shows_the_ticket_and_has_buttons(khidmat, tg_api):
         assert part in text, part
     sent = [c for c in tg_api.calls if c["method"] == "sendMessage" and str(c["params"]["chat_id"]) == str(AGENTS)
             and "#1001" in str(c["params"].get("text"))][0]
-    assert keyboard(sent["params"]) == [["t:1:claim", "t:1:priority"], ["t:1:history", "t:1:close"]]
+    assert callback_data(buttons(sent["params"])) == [["t:1:claim", "t:1:priority"], ["t:1:history", "t:1:close"]]
 
 
 def test_claim_assign_unassign_update_the_card(khidmat, tg_api):
@@ -128,17 +114,17 @@ def test_customers_cannot_run_agent_commands(khidmat):
 
 def test_buttons_claim_priority_close(khidmat, tg_api):
     card = open_ticket(khidmat)
-    tap(khidmat, card, "t:1:claim")
+    tap(khidmat, "t:1:claim", message=card, **SARA)
     eventually(lambda: [c for c in tg_api.calls if c["method"] == "answerCallbackQuery"], what="tap answered")
     answer(khidmat, lambda t: "is now Sara's" in t)
-    tap(khidmat, card, "t:1:priority")
-    eventually(lambda: any(["t:1:priority:urgent" in sum(keyboard(p), []) for p in card_edits(tg_api, card["message_id"])
+    tap(khidmat, "t:1:priority", message=card, **SARA)
+    eventually(lambda: any(["t:1:priority:urgent" in sum(callback_data(buttons(p)), []) for p in card_edits(tg_api, card["message_id"])
                             if p.get("reply_markup")]) or
                any(c["method"] == "editMessageText" and "priority:urgent" in str(c["params"].get("reply_markup"))
                    for c in tg_api.calls), what="priority choices")
-    tap(khidmat, card, "t:1:priority:high")
+    tap(khidmat, "t:1:priority:high", message=card, **SARA)
     answer(khidmat, lambda t: "priority: high" in t)
-    tap(khidmat, card, "t:1:close")
+    tap(khidmat, "t:1:close", message=card, **SARA)
     khidmat.wait_chat(21, lambda t: "closed" in t)
     ticket = Ticket.get()
     assert (ticket.assignee, ticket.priority, ticket.status) == ("Sara", "high", "closed")
@@ -212,16 +198,16 @@ def test_topic_name_follows_the_ticket(make_khidmat, tg_api):
 def test_history_shows_the_customers_latest_orders(khidmat, tg_api, tmp_path):
     """/history and the card's History button: earlier tickets, then the five latest orders (newest first)."""
     clock.travel_to(dt.datetime(2026, 11, 1, 7, 0))          # orders imported on three days (12:00 in Karachi)
-    import_rows(khidmat, tmp_path, rows("5520,Ali Raza,,21,Old kettle,999,delivered,,,,,"))
+    import_orders(khidmat, tmp_path, order_rows("5520,Ali Raza,,21,Old kettle,999,delivered,,,,,"))
     clock.travel_to(dt.datetime(2026, 11, 10, 7, 0))
-    import_rows(khidmat, tmp_path, rows("5521,Ali Raza,,21,Lawn suit,3200,delivered,2026-11-12,,,,",
-                                        "5522,Ali Raza,,21,Shoes,1000,cancelled,,,,,",
-                                        "5523,Ali Raza,,21,,450,delivered,,,,,",
-                                        "6001,Sara Khan,,777001,Someone else's shawl,2500,pending,,,,,"))
+    import_orders(khidmat, tmp_path, order_rows("5521,Ali Raza,,21,Lawn suit,3200,delivered,2026-11-12,,,,",
+                                                "5522,Ali Raza,,21,Shoes,1000,cancelled,,,,,",
+                                                "5523,Ali Raza,,21,,450,delivered,,,,,",
+                                                "6001,Sara Khan,,777001,Someone else's shawl,2500,pending,,,,,"))
     clock.travel_to(dt.datetime(2026, 11, 20, 7, 0))
-    import_rows(khidmat, tmp_path, rows('5531,Ali Raza,,21,2 kurtas,"4,500",shipped,2026-11-28,,,,',
-                                        "5532,Ali Raza,,21,3 cushions 2 curtains and a rug for the sitting room,"
-                                        "12500.5,pending,,,,,"))
+    import_orders(khidmat, tmp_path, order_rows('5531,Ali Raza,,21,2 kurtas,"4,500",shipped,2026-11-28,,,,',
+                                                "5532,Ali Raza,,21,3 cushions 2 curtains and a rug for the sitting room,"
+                                                "12500.5,pending,,,,,"))
     clock.travel_to(dt.datetime(2026, 11, 25, 7, 0))
     card = open_ticket(khidmat)
     orders = ["📦 Latest orders:",
@@ -238,7 +224,7 @@ def test_history_shows_the_customers_latest_orders(khidmat, tg_api, tmp_path):
     khidmat.tg_message(21, "5")                              # the rating
     khidmat.tg_message(21, "and the lid is missing")
     card2 = khidmat.wait_group(lambda t: "lid is missing" in t)[0]
-    tap(khidmat, card2, "t:2:history")
+    tap(khidmat, "t:2:history", message=card2, **SARA)
     shown = answer(khidmat, lambda t: "Earlier tickets of Ali Raza" in t).splitlines()
     assert shown[0] == "🗂 Earlier tickets of Ali Raza:"
     assert shown[1] == "#1001 · 2026-11-25 · the blender I got is broken · closed · ⭐⭐⭐⭐⭐"
@@ -255,20 +241,18 @@ def test_history_without_tickets_or_orders_says_so(khidmat):
 
 def test_priority_button_offers_the_choices_and_marks_the_card_urgent(khidmat, tg_api):
     card = open_ticket(khidmat)
-    tap(khidmat, card, "t:1:priority")
+    tap(khidmat, "t:1:priority", message=card, **SARA)
     offers = eventually(lambda: [c["params"] for c in tg_api.calls if c["method"] == "editMessageText"
                                  and "priority:urgent" in str(c["params"].get("reply_markup"))], what="the choices")
-    markup = offers[-1]["reply_markup"]
-    markup = json.loads(markup) if isinstance(markup, str) else markup
-    assert [[b["text"] for b in row] for row in markup["inline_keyboard"]] == [
+    assert [[label for label, _ in row] for row in buttons(offers[-1])] == [
         ["▫️ low", "normal", "🟠 high", "🔴 urgent"], ["⬅️ Back"]]
     eventually(lambda: [c for c in tg_api.calls if c["method"] == "answerCallbackQuery"
                         and c["params"].get("text") == "✓"], what="the first tap answered")
-    tap(khidmat, card, "t:1:priority:urgent")
+    tap(khidmat, "t:1:priority:urgent", message=card, **SARA)
     edited = eventually(lambda: [p for p in card_edits(tg_api, card["message_id"]) if "🔴 urgent" in p["text"]],
                         what="the card edited")[-1]
     assert edited["text"].splitlines()[0] == "🎫 #1001 · open · 🔴 urgent · 👤 unassigned"
-    assert keyboard(edited) == [["t:1:claim", "t:1:priority"], ["t:1:history", "t:1:close"]]   # the actions again
+    assert callback_data(buttons(edited)) == [["t:1:claim", "t:1:priority"], ["t:1:history", "t:1:close"]]   # the actions again
     eventually(lambda: [c for c in tg_api.calls if c["method"] == "answerCallbackQuery"
                         and c["params"].get("text") == "⚡ #1001 priority: urgent."], what="the second tap answered")
     assert answer(khidmat, lambda t: "priority: urgent" in t) == "⚡ #1001 priority: urgent."

@@ -2,7 +2,7 @@
 import time
 
 from db.models import Customer, Ticket
-from tests.conftest import AGENTS, eventually
+from tests.helpers import AGENTS, eventually
 
 NUMBER = "+923001234567"
 

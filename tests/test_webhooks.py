@@ -5,7 +5,7 @@ import sys
 from click.testing import CliRunner
 
 from db.models import InboundEvent, Outbox, Ticket
-from tests.conftest import AUTH, SECRET, TOKEN
+from tests.helpers import AUTH, SECRET, TOKEN
 
 NUMBER = "+923001234567"
 

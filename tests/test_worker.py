@@ -13,7 +13,7 @@ import config
 import db
 from db import migrations
 import outbox
-from tests.conftest import SECRET, TOKEN, eventually, make_settings
+from tests.helpers import SECRET, TOKEN, eventually, make_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
