@@ -7,6 +7,7 @@ import datetime as dt
 import itertools
 import json
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -113,6 +114,22 @@ def quiet(k=None, timeout=10.0):
         raise AssertionError(f"the outbox did not become idle in {timeout}s; pending rows: {pending}") from None
 
 
+def scheduler_ran(k, job_id, times=1, timeout=10.0):
+    """Wait until the shop's scheduler has finished `times` runs of the job `job_id` that were due after this
+    call: each started later, so it saw everything done before (the clock moved, a ticket answered)."""
+    from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
+    since, runs = dt.datetime.now(dt.timezone.utc), []
+
+    def finished(event):
+        if event.job_id == job_id and event.scheduled_run_time >= since:
+            runs.append(event)
+    k.scheduler.add_listener(finished, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    try:
+        eventually(lambda: len(runs) >= times, timeout=timeout, what=f"{times} run(s) of the {job_id} job")
+    finally:
+        k.scheduler.remove_listener(finished)
+
+
 # ---- what people do and see -------------------------------------------------------------------------------
 def open_ticket(k, user_id=21, text="the blender I got is broken", **kw):
     """A Telegram customer's complaint: its card in the agents' group (once the acknowledgement went out)."""
@@ -183,10 +200,22 @@ def keyboard(k, chat_id, containing=""):
 
 
 # ---- `python webhook.py` as a shop runs it ---------------------------------------------------------------
+_ports = random.SystemRandom()   # not the random module's own: tests (Hypothesis) may seed that
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port for a server process to listen on, free right now. Drawn below the kernel's ephemeral range
+    (32768–60999 here): a port from bind(0) is one the kernel may give to the next outgoing connection or
+    bind(0) of any test process running alongside, before our server binds it."""
+    for _ in range(100):
+        port = _ports.randrange(20000, 32000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError("no free port between 20000 and 32000")
 
 
 def base_env(db_url):

@@ -1,8 +1,6 @@
 """Agents in the Telegram group: reply by replying or in a topic, notes stay internal, /close, set-up help."""
-import time
-
 from db.models import Message, Ticket
-from tests.helpers import AGENTS, eventually, open_ticket
+from tests.helpers import AGENTS, eventually, open_ticket, quiet
 
 
 def test_reply_to_ticket_message_reaches_customer_signed(khidmat):
@@ -34,7 +32,7 @@ def test_note_stays_internal(khidmat):
     card = open_ticket(khidmat)
     khidmat.agent_message("/note customer is a VIP, be gentle", reply_to=card["message_id"])
     khidmat.wait_group(lambda t: "Note saved" in t)
-    time.sleep(0.3)
+    quiet(khidmat)
     assert not [m for m in khidmat.chat(21) if "VIP" in (m["text"] or "")]
     assert Message.get(Message.direction == "note").text == "customer is a VIP, be gentle"
 
@@ -70,7 +68,7 @@ def test_chatid_helps_set_up_any_group(khidmat):
 def test_agents_chatting_among_themselves_is_not_sent(khidmat):
     open_ticket(khidmat)
     khidmat.agent_message("lunch at 2?")
-    time.sleep(0.3)
+    quiet(khidmat)
     assert len(khidmat.chat(21)) == 1   # only the acknowledgement
 
 
@@ -136,7 +134,7 @@ def test_a_photo_captioned_note_stays_with_the_agents(khidmat):
                           photo=[{"file_id": "BOX-PHOTO", "file_unique_id": "bp", "width": 10, "height": 10}])
     khidmat.wait_group(lambda t: t.startswith("📝 Note saved on #1001"))
     assert Message.select().where((Message.direction == "note") & (Message.text == "the box came in crushed")).exists()
-    time.sleep(0.5)
+    quiet(khidmat)
     assert [m for m in khidmat.chat(21) if m["method"] != "sendMessage" or "crushed" in (m["text"] or "")] == []
 
 
@@ -148,6 +146,7 @@ def test_commands_for_another_bot_in_the_group_are_left_alone(khidmat):
     khidmat.agent_message("/close@Khidmat_Test_Bot done", reply_to=card["message_id"])
     eventually(lambda: Ticket.get().status == "closed")
     assert Ticket.get().close_reason == "done"    # the first /close was not ours: only the second one acted
+    quiet(khidmat)
     assert not [t for t in khidmat.group_texts() if "already closed" in t]
 
 

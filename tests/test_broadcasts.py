@@ -319,6 +319,7 @@ def test_scheduled_broadcast_goes_when_due_across_a_restart(make_khidmat):
     b = Broadcast.get()
     assert b.status == "scheduled" and b.scheduled_at == OPEN_HOURS + dt.timedelta(minutes=30)
     scheduler.run("broadcasts")
+    quiet(k)
     assert Broadcast.get().status == "scheduled" and offers_to(k, 101, "Tomorrow's deal") == []
     k.close()
 
@@ -326,6 +327,7 @@ def test_scheduled_broadcast_goes_when_due_across_a_restart(make_khidmat):
     clock.travel_to(OPEN_HOURS + dt.timedelta(minutes=31))
     with Ticking():
         eventually(lambda: Broadcast.get().status == "done", timeout=10, what="the scheduled broadcast")
+    quiet(k)
     assert len(offers_to(k, 101, "Tomorrow's deal")) == 1 and offers_to(k, 103, "Tomorrow's deal") == []
 
 
@@ -362,6 +364,7 @@ def test_owner_chat_flow_preview_confirm_progress_and_report(make_khidmat):
         assert "Recipients: 2 — telegram 2" in text and "1 opted out" in text
         assert "as en readers (1)" in text and "Reply STOP to stop offers" in text
         assert "as ur readers (1)" in text and "STOP لکھیں" in text
+        quiet(k)
         assert Broadcast.get().status == "draft" and offers_to(k, 101, "Flash sale") == []
         tap(k, "bc:1:send", OWNER, preview, first_name="Owner")
         report = k.wait_chat(OWNER, lambda t: "is done" in t, timeout=10)[-1]
@@ -402,7 +405,7 @@ def test_non_owners_are_refused_and_nothing_happens(make_khidmat):
     eventually(lambda: len(k.chat(555)) == 3)
     assert all("only the shop's owners" in m["text"] for m in k.chat(555))
     assert "مالکان" in k.wait_chat(556)[0]["text"]
-    settle(k)
+    quiet(k)
     assert Broadcast.select().count() == 0 and k.group() == []
 
 

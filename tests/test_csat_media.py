@@ -11,7 +11,7 @@ import requests
 from db.models import Ticket
 from handlers.core import media
 from handlers.features import csat
-from tests.helpers import eventually
+from tests.helpers import eventually, open_ticket, quiet
 
 NUMBER = "+923001234567"
 WA = f"whatsapp:{NUMBER}"
@@ -22,15 +22,8 @@ def close_ticket(k, card):
     k.agent_message("/close", reply_to=card["message_id"], first_name="Sara")
 
 
-def telegram_ticket(k, user_id=21, text="the blender I got is broken", **kw):
-    k.tg_message(user_id, text, **kw)
-    card = k.wait_group(lambda t: text in t)[0]
-    k.wait_chat(user_id)
-    return card
-
-
 def closed_telegram_ticket(k, user_id=21, **kw):
-    card = telegram_ticket(k, user_id, **kw)
+    card = open_ticket(k, user_id, **kw)
     close_ticket(k, card)
     question = k.wait_chat(user_id, lambda t: "rate our help" in t, what="the rating question")[0]["text"]
     return card, question
@@ -51,6 +44,7 @@ def test_telegram_customer_rates_in_english_then_writes_a_new_ticket(khidmat):
     # only the first message after the question is the answer: the next one is a new matter
     khidmat.tg_message(21, "4 more things: the lid is missing too")
     khidmat.wait_group(lambda t: "#1002" in t and "the lid is missing" in t)
+    quiet(khidmat)
     assert Ticket.get_by_id(ticket.id).rating == 5
     assert not [t for t in khidmat.group_texts() if "Low rating" in t]
 
@@ -92,6 +86,7 @@ def test_answers_become_rating_comment_and_a_note_for_the_agents(khidmat, answer
     note = khidmat.wait_group(lambda t: agents_read[0] in t)[0]
     assert all(words in note["text"] for words in agents_read)
     assert note["reply_to"] == card["message_id"]
+    quiet(khidmat)
     ticket = Ticket.get()
     assert (ticket.rating, ticket.rating_comment) == (rating, comment)
     assert Ticket.select().count() == 1                    # the answer opened no ticket
@@ -105,16 +100,17 @@ def test_an_answer_after_the_window_opens_a_new_ticket(khidmat):
     Ticket.update(csat_asked_at=ticket.csat_asked_at - dt.timedelta(hours=49)).execute()   # two days pass
     khidmat.tg_message(21, "5")
     khidmat.wait_group(lambda t: "#1002" in t)
+    quiet(khidmat)
     assert Ticket.get_by_id(1).rating is None
     assert not [m for m in khidmat.chat(21) if "Thank you for your feedback" in (m["text"] or "")]
 
 
 def test_no_question_when_csat_is_disabled(make_khidmat):
     k = make_khidmat(**{"csat.enabled": False})
-    card = telegram_ticket(k)
+    card = open_ticket(k)
     close_ticket(k, card)
     k.wait_chat(21, lambda t: "has been closed" in t)
-    time.sleep(0.3)
+    quiet(k)
     assert not [m for m in k.chat(21) if "rate our help" in (m["text"] or "")]
     assert Ticket.get().csat_asked_at is None
     k.tg_message(21, "5")
@@ -195,7 +191,7 @@ def test_agent_document_reaches_sms_customer_as_a_link_in_their_language(khidmat
 
 
 def test_agent_voice_note_is_copied_to_telegram_customer(khidmat):
-    card = telegram_ticket(khidmat)
+    card = open_ticket(khidmat)
     voice = {"file_id": "AGENT-VOICE", "file_unique_id": "v", "duration": 4, "mime_type": "audio/ogg"}
     khidmat.agent_message(None, reply_to=card["message_id"], voice=voice)
     copied = eventually(lambda: [m for m in khidmat.chat(21) if m["method"] == "copyMessage"])[0]
@@ -209,7 +205,7 @@ def test_a_sticker_cannot_go_to_whatsapp_and_the_agents_are_told(khidmat):
                           sticker={"file_id": "STICKER", "file_unique_id": "st", "width": 512, "height": 512,
                                    "is_animated": False, "is_video": False, "type": "regular"})
     khidmat.wait_group(lambda t: "A sticker cannot be sent to the customer" in t)
-    time.sleep(0.3)
+    quiet(khidmat)
     assert len(khidmat.twilio.sent(to=WA)) == 1               # only the acknowledgement
 
 

@@ -1,29 +1,20 @@
 """Delivery: retries on 429/5xx, final failures told to the agents in the ticket's thread, no duplicates."""
-import time
-
 import pytest
 
-from db.models import Contact, Outbox, Ticket
-from tests.helpers import AGENTS, eventually
+from db.models import Contact, Outbox
+from tests.helpers import eventually, open_ticket, quiet
 
 NUMBER = "+923001234567"
 
 
-def open_tg_ticket(k, user_id=21, text="my order is late"):
-    k.tg_message(user_id, text)
-    card = k.wait_group(lambda t: text in t)[0]
-    k.wait_chat(user_id)
-    return card
-
-
 def test_blocked_telegram_customer_is_reported_once_and_not_retried(khidmat, tg_api):
-    card = open_tg_ticket(khidmat)
+    card = open_ticket(khidmat, text="my order is late")
     tg_api.block_chat(21)
     khidmat.agent_message("Here is an update", reply_to=card["message_id"])
     notice = khidmat.wait_group(lambda t: "Could not deliver" in t)[0]
     assert "blocked the bot" in notice["text"] and "#1001" in notice["text"] and "Here is an update" in notice["text"]
     assert notice["reply_to"] == card["message_id"]                  # in the ticket's thread
-    time.sleep(0.5)
+    quiet(khidmat)
     tries = [c for c in tg_api.calls if c["method"] == "sendMessage" and str(c["params"].get("chat_id")) == "21"]
     assert len(tries) == 2          # the acknowledgement and one failed try, no retry loop
     assert Contact.get(Contact.channel == "telegram").unreachable == "blocked"
@@ -76,7 +67,7 @@ def test_platform_down_past_retry_budget_is_reported(make_khidmat, twilio_api):
 
 
 def test_429_storm_delays_but_delivers_everything_once_in_order(khidmat, tg_api):
-    card = open_tg_ticket(khidmat)
+    card = open_ticket(khidmat, text="my order is late")
     tg_api.fail_next(method="sendMessage", chat_id=21, times=3, status=429, retry_after=1)
     for i in range(5):
         khidmat.agent_message(f"reply number {i}", reply_to=card["message_id"])
@@ -84,13 +75,13 @@ def test_429_storm_delays_but_delivers_everything_once_in_order(khidmat, tg_api)
                      if len([m for m in khidmat.chat(21) if "reply number" in (m["text"] or "")]) >= 5 else None,
                      timeout=15)
     assert [t.split("\n")[0] for t in got] == [f"reply number {i}" for i in range(5)]
-    time.sleep(0.5)
+    quiet(khidmat)
     assert len([m for m in khidmat.chat(21) if "reply number" in (m["text"] or "")]) == 5
     assert tg_api.too_many >= 3
 
 
 def test_5xx_then_recovery_delivers(khidmat, tg_api):
-    card = open_tg_ticket(khidmat)
+    card = open_ticket(khidmat, text="my order is late")
     tg_api.set_down(502, seconds=1.5)
     khidmat.agent_message("after the outage", reply_to=card["message_id"])
     khidmat.wait_chat(21, lambda t: "after the outage" in t, timeout=10)
@@ -101,7 +92,7 @@ def test_redelivered_updates_are_ignored(khidmat):
     r = khidmat.post_update(khidmat.last_update)
     assert r.status_code == 200
     khidmat.wait_group(lambda t: "only once please" in t)
-    time.sleep(0.3)
+    quiet(khidmat)
     assert len([t for t in khidmat.group_texts() if "only once please" in t]) == 1
     assert len(khidmat.chat(31)) == 1
 
@@ -111,6 +102,6 @@ def test_redelivered_twilio_message_is_ignored(khidmat):
     assert khidmat.sms(NUMBER, "twice?", sid=sid).status_code == 200
     assert khidmat.sms(NUMBER, "twice?", sid=sid).status_code == 200
     khidmat.wait_group(lambda t: "twice?" in t)
-    time.sleep(0.3)
+    quiet(khidmat)
     assert len([t for t in khidmat.group_texts() if "twice?" in t]) == 1
     assert len(khidmat.twilio.sent(to=NUMBER)) == 1

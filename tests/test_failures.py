@@ -28,7 +28,7 @@ import requests
 import db
 from db.models import Outbox
 import outbox
-from tests.helpers import AGENTS, ROOT, SECRET, TOKEN, eventually, free_port, healthy, postgres_available
+from tests.helpers import AGENTS, ROOT, SECRET, TOKEN, eventually, free_port, healthy, postgres_available, quiet
 
 OUTAGE_S = float(os.environ.get("KHIDMAT_OUTAGE_S", "10"))   # the issue says a minute: KHIDMAT_OUTAGE_S=60
 TIMEOUT_S = 1          # the bot's telegram.timeout_s / twilio.timeout_s in these tests
@@ -67,7 +67,8 @@ class Outage:
             # requests already hanging must finish (refused) before the platform accepts again: a
             # request that hung past the bot's timeout and was then accepted would be a true duplicate
             self.standin.set_delay(0)
-            time.sleep(HANG_S + 0.5)
+            eventually(lambda: self.standin.answering == 0, timeout=HANG_S + 10, interval=0.01,
+                       what="the requests hanging at the platform to be refused")
         if self.platform == "twilio":
             self.standin.set_down(None)
         else:
@@ -132,8 +133,7 @@ def test_telegram_away_backlog_waits_then_drains_once_replies_first(make_khidmat
                 and all(tg_api.sent(chat_id=user) for user in tokens)
                 and any("ships today" in (m["text"] or "") for m in tg_api.sent(chat_id=21)))
     eventually(everything_there, timeout=30 + BULK / RATE * 3, interval=0.1, what="the backlog to drain")
-    k.settled(True)
-    time.sleep(0.5)
+    quiet(k)
 
     # nothing lost, nothing twice
     sent = tg_api.sent()
@@ -195,8 +195,7 @@ def test_twilio_away_backlog_waits_then_drains_once_replies_first(make_khidmat, 
                 and all(any(address(m) == w for m in sent) for w in writers)
                 and any("ships today" in (m["body"] or "") for m in sent))
     eventually(everything_there, timeout=30 + BULK / RATE * 3, interval=0.1, what="the backlog to drain")
-    k.settled(True)
-    time.sleep(0.5)
+    quiet(k)
 
     sent = twilio_api.sent()
     per_address = Counter(address(m) for m in sent)
@@ -354,7 +353,11 @@ def test_postgresql_restart_under_load_recovers_by_itself(database, restartable_
             return found if len(found) == len(tokens) else None
         eventually(all_cards, timeout=60, interval=0.2,
                    what=f"every card after the restart ({len(tokens)} complaints)")
-        time.sleep(1)
+        db.connect(restartable_pg)      # once the inbox and the outbox are idle, nothing more is on its way
+        try:
+            quiet()
+        finally:
+            db.connection.close_all()
         cards = all_cards()
         assert set(cards.values()) == {1}, cards.most_common(3)
         acks = Counter(int(m["chat_id"]) for m in tg_api.sent() if m["chat_id"] != str(AGENTS))

@@ -9,7 +9,7 @@ from runtime import scheduler
 from db.models import Contact, Coupon, Customer, GreetingSent, Outbox, Ticket
 from handlers.core import clock
 from handlers.features import greetings
-from tests.helpers import OPEN_HOURS, eventually
+from tests.helpers import OPEN_HOURS, eventually, quiet
 
 WA = "+923001230001"
 SMS_NO = "+923001230002"
@@ -19,12 +19,6 @@ EID = ["2026-11-25 eid_ul_fitr"]
 
 
 # ---- helpers ------------------------------------------------------------------------------------------
-def drained():
-    """Everything enqueued has been through the sender (sent, or given up on)."""
-    eventually(lambda: Outbox.select().where(Outbox.status == "pending").count() == 0, timeout=10,
-               what="the outbox to drain")
-
-
 def person(name, lang="en", *, tg=None, phone=None, channel=None, birthday=None, anniversary=None,
            wrote_ago=dt.timedelta(hours=1), opted_out=False, unreachable=None):
     """A customer straight into the database (a shop's existing list), with one contact when channel is given."""
@@ -73,6 +67,7 @@ def test_birthday_on_telegram_is_saved_and_confirmed_in_the_customers_language(k
     khidmat.wait_chat(301, lambda t: "1 December" in t)
     ali = Customer.get(telegram_user_id=301)
     assert (ali.birthday, ali.birth_year) == ("12-01", 1990)
+    quiet(khidmat)
     assert Ticket.select().count() == 0 and khidmat.group() == []
 
 
@@ -121,6 +116,7 @@ def test_agents_set_birthday_and_anniversary_in_a_ticket(khidmat):
     khidmat.agent_message("/setbirthday -", reply_to=card["message_id"])
     khidmat.wait_group(lambda t: "Birthday of Ali cleared" in t)
     assert Customer.get(telegram_user_id=304).birthday is None
+    quiet(khidmat)
     assert not [m for m in khidmat.chat(304) if "August" in (m.get("text") or "")]   # agents' business only
 
 
@@ -151,7 +147,7 @@ def test_greetings_run_twice_a_day_greet_each_customer_once_and_again_next_year(
     khidmat.wait_twilio(f"whatsapp:{WA}", lambda b: "Happy birthday, Bilal" in b)
     khidmat.wait_twilio(SMS_NO, lambda b: "سالگرہ مبارک" in b)
     khidmat.wait_chat(403, lambda t: "Happy anniversary, Omar" in t)
-    drained()
+    quiet(khidmat)
     assert len(greeted(khidmat, 401, "Happy birthday")) == 1 and len(greeted(khidmat, 402, "سالگرہ مبارک")) == 1
     assert len(twilio_greeted(khidmat, f"whatsapp:{WA}", "Happy birthday")) == 1
     assert len(twilio_greeted(khidmat, SMS_NO, "سالگرہ مبارک")) == 1
@@ -165,7 +161,7 @@ def test_greetings_run_twice_a_day_greet_each_customer_once_and_again_next_year(
     assert "birthday no_template 1, sent 3" in summary, summary
     scheduler.run("greetings")
     khidmat.wait_chat(401, lambda t: len(greeted(khidmat, 401, "Happy birthday")) == 2)
-    drained()
+    quiet(khidmat)
     assert len(greeted(khidmat, 401, "Happy birthday")) == 2 and len(greeted(khidmat, 402, "سالگرہ مبارک")) == 2
     assert len(twilio_greeted(khidmat, f"whatsapp:{WA}", "Happy birthday")) == 1
     assert GreetingSent.select().where(GreetingSent.year == 2027).count() == 5
@@ -184,7 +180,7 @@ def test_holiday_greeting_in_urdu_and_english_to_everyone(make_khidmat):
     eventually(lambda: len(twilio_greeted(k, SMS_NO, "مبارک")) == 2, what="both greetings by SMS")
     assert any("عید الفطر" in b for b in [m["body"] for m in twilio_greeted(k, SMS_NO, "مبارک")]), sms
     scheduler.run("greetings")
-    drained()
+    quiet(k)
     assert len(greeted(k, 501, "Eid Mubarak")) == 1 and len(greeted(k, 502, "عید الفطر")) == 1
     assert greetings.holidays() == [(dt.date(2026, 11, 25), "eid_ul_fitr")]   # bad entries left out (and logged)
 
@@ -199,9 +195,9 @@ def test_holidays_wait_for_room_in_the_bulk_backlog_and_continue_after_a_restart
     k.close()
     k = make_khidmat(**{"greetings.holidays": EID, "broadcasts.backlog": 2, "broadcasts.chunk": 1})
     for _ in range(6):
-        drained()
+        quiet(k)
         scheduler.run("greetings")
-    drained()
+    quiet(k)
     for i in range(5):
         assert len(greeted(k, 600 + i, "Eid Mubarak")) == 1
     assert GreetingSent.select().count() == 5
@@ -218,7 +214,7 @@ def test_a_coupon_greeting_respects_opt_out_and_plain_wishes_follow_the_setting(
     assert coupon.code in text and "10% off" in text and "Reply STOP" in text
     assert (coupon.kind, int(coupon.value), coupon.issued_by) == ("percent", 10, "greetings")
     assert str(coupon.expires_on) == "2026-12-09"                       # coupon_valid_days = 14
-    drained()
+    quiet(k)
     assert k.chat(702) == [] and Coupon.select().count() == 1          # no plain wish either (the default)
     assert ("Stopped", "opted_out") in outcomes("anniversary")
     assert k.wait_chat(703, lambda t: "شادی کی سالگرہ" in t)            # no coupon for anniversaries
@@ -240,7 +236,7 @@ def test_whatsapp_outside_the_window_needs_a_template(make_khidmat):
     person("Nowhere", "en", birthday=TODAY)
     summary = cli_run(k)
     assert "birthday no_contact 1, no_template 2, unreachable 1" in summary, summary
-    drained()
+    quiet(k)
     assert twilio_greeted(k, f"whatsapp:{WA}") == [] and k.chat(801) == [] and Coupon.select().count() == 0
     k.close()
     # next year, with the shop's approved templates
@@ -266,7 +262,7 @@ def test_greetings_go_where_the_customer_last_wrote_or_by_sms_without_a_whatsapp
     assert "birthday sent 2" in cli_run(k)
     k.wait_twilio(SMS_NO, lambda b: "Happy birthday, Both" in b)
     k.wait_twilio("+923001230004", lambda b: "سالگرہ مبارک" in b)
-    drained()
+    quiet(k)
     assert k.chat(1001) == []
     assert Contact.get(Contact.address == "+923001230004").channel == "sms"
 
@@ -282,7 +278,7 @@ def test_29_february_birthdays_are_greeted_on_28_february_in_other_years(khidmat
     assert "birthday sent 1" in cli_run(khidmat)
     clock.travel_to(dt.datetime(2028, 2, 29, 7, 0))
     assert "birthday sent 1" in cli_run(khidmat)
-    drained()
+    quiet(khidmat)
     assert len(greeted(khidmat, 901, "Happy birthday")) == 2 and len(greeted(khidmat, 902, "Happy birthday")) == 2
 
 

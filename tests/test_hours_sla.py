@@ -6,7 +6,6 @@ test). The shop here keeps the default hours: Monday–Saturday 10:00–20:00 Pa
 23 and 30 November 2026 are Mondays; 28 November is a Saturday.
 """
 import datetime as dt
-import time
 
 import pytest
 
@@ -14,7 +13,7 @@ import config
 from db.models import Agent, Ticket
 from handlers.core import clock, hours
 from handlers.features import sla
-from tests.helpers import card_of, eventually, make_settings
+from tests.helpers import card_of, eventually, make_settings, quiet, scheduler_ran
 
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 SHOP = {**{f"hours.{day}": "10:00-20:00" for day in DAYS[:6]}, "hours.sunday": "", "hours.closed_dates": []}
@@ -157,7 +156,7 @@ def test_opening_summary_lists_the_nights_tickets_once(shop):
     ]
     clock.travel_to(pkt(30, 12, 0))
     hours.post_opening_summary()
-    time.sleep(0.3)
+    quiet(k)
     assert len(group_with(k, "We are open")) == 1
 
     clock.travel_to(pkt(30, 21, 0))                      # Monday night: the next opening lists only this one
@@ -175,7 +174,7 @@ def test_no_summary_when_nothing_came_in_while_closed(shop):
     ack_on_telegram(k, pkt(23, 11, 0))
     clock.travel_to(pkt(24, 10, 0, 30))
     hours.post_opening_summary()
-    time.sleep(0.3)
+    quiet(k)
     assert not group_with(k, "We are open")
 
 
@@ -231,7 +230,7 @@ def test_reminder_near_the_first_response_target_fires_once_in_the_tickets_threa
     assert reminder["reply_to"] == card["message_id"]        # in the ticket's thread
     clock.travel_to(pkt(23, 10, 55))
     sla.remind()
-    time.sleep(0.3)
+    quiet(k)
     assert len(group_with(k, "still waiting")) == 1
     assert Ticket.get().sla_warned_at is not None and Ticket.get().sla_breached_at is None
 
@@ -270,7 +269,7 @@ def test_breach_calls_the_owners_by_name_once(shop):
     assert named == ["Bilal", "Owner"]
     clock.travel_to(pkt(23, 12, 0))
     sla.remind()
-    time.sleep(0.3)
+    quiet(k)
     assert len(group_with(k, "🚨")) == 1 and not group_with(k, "still waiting")
     ticket = Ticket.get()
     assert ticket.sla_breached_at is not None and sla.is_overdue(ticket, clock.now())
@@ -286,7 +285,7 @@ def test_answered_tickets_get_no_reminder(shop):
     eventually(lambda: Ticket.get().first_response_at is not None)
     clock.travel_to(pkt(23, 11, 30))
     sla.remind()
-    time.sleep(0.3)
+    quiet(k)
     assert not group_with(k, "still waiting") and not group_with(k, "🚨")
     assert not sla.is_overdue(Ticket.get(), clock.now())
 
@@ -327,7 +326,8 @@ def test_the_scheduler_reminds_and_calls_the_owners_by_itself(shop):
     assert breach["text"] == ("🚨 #1001 · Kamran has had no answer for 60 minutes — past the 60-minute target "
                               "(opening hours only).\nOwner: please make sure someone answers.")
     assert breach["reply_to"] == card["message_id"]
-    time.sleep(2.5)                                       # more runs: each is told once
+    scheduler_ran(k, "sla", times=2)                     # more runs: each is told once
+    quiet(k)
     assert len(group_with(k, "still waiting")) == 1 and len(group_with(k, "🚨")) == 1
 
 
@@ -338,12 +338,14 @@ def test_the_scheduler_posts_the_opening_summary_by_itself(shop):
     k.tg_message(42, "the kettle leaks", first_name="Bilal")
     card_of(k, "the kettle leaks")
     clock.travel_to(pkt(30, 9, 59, 57))                   # Monday, three seconds before opening: nothing yet
-    time.sleep(1)
+    scheduler_ran(k, "opening")
+    quiet(k)
     assert not group_with(k, "We are open")
     summary = k.wait_group(lambda t: t.startswith("🔔 We are open"), timeout=6)[0]["text"]
     assert summary.splitlines() == ["🔔 We are open. Tickets that came in while we were closed (1):",
                                      "#1001 · Bilal · Telegram · the kettle leaks"]
-    time.sleep(2.5)
+    scheduler_ran(k, "opening", times=2)                 # more runs: posted once
+    quiet(k)
     assert len(group_with(k, "We are open")) == 1
 
 

@@ -9,15 +9,16 @@ import base64
 import io
 import json
 import logging
-import time
 from urllib.parse import quote
 
 import pytest
 import requests
 
 import config
+import db
+from db.models import GroupMessage, SentMessage
 from runtime import logs
-from tests.helpers import AGENTS, base_env, eventually, free_port, start
+from tests.helpers import AGENTS, base_env, eventually, free_port, quiet, start
 from tests.standins.telegram_api import TelegramStandin
 from tests.standins.twilio_api import TwilioStandin, inbound_form, sign
 
@@ -119,6 +120,14 @@ class Shop:
         return eventually(lambda: [m for m in self.tg.sent(chat_id=AGENTS)
                                    if predicate(m.get("text") or m.get("caption") or "")], timeout=40)
 
+    def card(self, predicate):
+        """A ticket's card in the group, once the shop has recorded it (the agents' replies to it find their
+        ticket by it: a reply handled before that would be agents talking among themselves)."""
+        card = self.group(predicate)[0]
+        eventually(lambda: GroupMessage.select().where(GroupMessage.message_id == card["message_id"]).exists(),
+                   timeout=40, what="the shop to record the card")
+        return card
+
 
 @pytest.fixture
 def standins():
@@ -133,7 +142,7 @@ def drive_a_day(shop: Shop):
     tg, tw = shop.tg, shop.tw
     # Telegram: a ticket, an agent's answer, a 429 on the next answer (retried)
     assert shop.update(21, f"My blender is broken, call me on {WA_CUSTOMER}", 21).status_code == 200
-    card = shop.group(lambda t: "blender" in t)[0]
+    card = shop.card(lambda t: "blender" in t)
     shop.update(AGENTS, "Sorry! A replacement ships today.", 5001, reply_to=card["message_id"])
     eventually(lambda: [m for m in tg.sent(chat_id=21) if "replacement" in (m["text"] or "")], timeout=40)
     tg.fail_next(method="sendMessage", chat_id=21, status=429, retry_after=1)
@@ -148,13 +157,14 @@ def drive_a_day(shop: Shop):
     assert shop.twilio(inbound_form(f"whatsapp:{WA_CUSTOMER}", "Mera order kahan hai? 03001234567", WA_FROM,
                                     profile_name="Bilal", media=[(photo, "image/jpeg")], account_sid=SID)
                        ).status_code == 200
-    wa_card = shop.group(lambda t: "Mera order" in t)[0]
+    wa_card = shop.card(lambda t: "Mera order" in t)
     eventually(lambda: tw.sent(to=f"whatsapp:{WA_CUSTOMER}"), timeout=40)
     tw.fail_next(to=f"whatsapp:{WA_CUSTOMER}", status=500, code=20500, message="Internal Server Error")
     shop.update(AGENTS, "It left Lahore today.", 5001, reply_to=wa_card["message_id"])
     reply = eventually(lambda: [m for m in tw.sent(to=f"whatsapp:{WA_CUSTOMER}") if "Lahore" in m["body"]],
                        timeout=40)[0]
-    time.sleep(0.5)   # the sender records the sid the callback names
+    eventually(lambda: SentMessage.select().where(SentMessage.platform_id == reply["sid"]).exists(), timeout=40,
+               what="the sender to record the sid the callback names")
     shop.twilio({"MessageSid": reply["sid"], "MessageStatus": "undelivered", "ErrorCode": "30003",
                  "To": f"whatsapp:{WA_CUSTOMER}", "From": WA_FROM, "AccountSid": SID}, path="/twilio/status")
     # SMS: one ticket answered, one number opted out at the carrier (21610)
@@ -188,7 +198,8 @@ def drive_a_day(shop: Shop):
     gone = tw.add_media(b"x", "image/jpeg").replace("/Media/ME", "/Media/MX")
     shop.twilio(inbound_form(f"whatsapp:{SMS_CUSTOMER}", "", WA_FROM, media=[(gone, "image/jpeg")],
                              account_sid=SID))
-    time.sleep(2)
+    shop.group(lambda t: "could not be fetched" in t)
+    quiet(timeout=40)   # the day is over: everything handled, sent or given up
 
 
 @pytest.mark.parametrize("log_format", ["text", "json"])
@@ -209,9 +220,11 @@ def test_logs_of_a_running_shop_hold_no_secret_and_no_phone_number(db_url, tmp_p
     log_path = tmp_path / "khidmat.log"
     proc = start(env, port, log_path)
     shop = Shop(port, tg, tw)
+    db.connect(db_url)   # the shop's database, to see what its process has done
     try:
         drive_a_day(shop)
     finally:
+        db.connection.close_all()
         proc.terminate()
         proc.wait(15)
     out = log_path.read_text(encoding="utf-8")

@@ -1,6 +1,4 @@
 """The sender keeps to the platforms' limits: never over the group's per-minute cap, merging instead."""
-import time
-
 from db.models import Outbox
 from tests.helpers import AGENTS, eventually
 
@@ -17,7 +15,9 @@ def test_group_cap_is_kept_and_waiting_messages_merge(make_khidmat, tg_api):
         return [c for c in tg_api.calls if str(c["params"].get("chat_id")) == str(AGENTS)
                 and c["method"] not in ("getChat",)]
     eventually(lambda: len(calls_into_group()) >= 5, timeout=10, what="five calls into the group")
-    time.sleep(1.5)
+    window = k.sender.pacer.groups["group"]  # the sender's own count of the group's minute: nothing more can go
+    eventually(lambda: len(window.times) >= window.limit and not k.sender.inflight,  # before it frees (~55 s)
+               what="the group's minute spent and nothing in flight")
     assert len(calls_into_group()) == 5     # the cap, and no more
     group = k.group()
     assert tg_api.too_many == 0             # we never made Telegram refuse us

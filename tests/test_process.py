@@ -2,11 +2,11 @@
 import signal
 import subprocess
 import sys
-import time
 
 import requests
 
-from tests.helpers import AGENTS, ROOT, SECRET, TOKEN, base_env, eventually, free_port, start
+import db
+from tests.helpers import AGENTS, ROOT, SECRET, TOKEN, base_env, eventually, free_port, quiet, start
 
 
 def test_starts_with_no_tokens_and_says_what_is_missing(db_url, tmp_path):
@@ -54,7 +54,12 @@ def test_kill_9_mid_sending_then_restart_loses_and_repeats_nothing(db_url, tmp_p
             acks = [m for m in tg_api.sent() if m["chat_id"] != str(AGENTS)]
             return (cards, acks) if len({c["text"] for c in cards}) == n and len({a["chat_id"] for a in acks}) == n else None
         cards, acks = eventually(all_there, timeout=30, what="every card and acknowledgement")
-        time.sleep(0.5)
+        db.connect(db_url)   # once its inbox and outbox are idle, nothing more is on its way
+        try:
+            quiet()
+        finally:
+            db.connection.close_all()
+        cards, acks = all_there()
         # only sends that were in flight at the kill may repeat: each message at most twice,
         # and no more repeats than sends in flight at once (sender.concurrency)
         from collections import Counter

@@ -1,8 +1,6 @@
 """A customer on Telegram: greeting, complaint, acknowledgement, follow-ups, media, language."""
-import time
-
 from db.models import Message, Ticket
-from tests.helpers import AGENTS, eventually
+from tests.helpers import eventually, quiet
 
 
 def test_start_greets_by_name_in_their_language(khidmat):
@@ -31,7 +29,7 @@ def test_follow_ups_join_the_ticket_without_second_ack(khidmat):
     khidmat.tg_message(31, "more details")
     khidmat.tg_message(31, "and a photo later")
     khidmat.wait_group(lambda t: "and a photo later" in t)
-    time.sleep(0.3)
+    quiet(khidmat)
     acks = [m for m in khidmat.chat(31) if "#1001" in (m["text"] or "")]
     assert len(acks) == 1
     assert Ticket.select().count() == 1

@@ -1,8 +1,6 @@
 """Customers on WhatsApp and SMS through Twilio: tickets, acknowledgements, replies, media, status callbacks."""
-import time
-
 from db.models import Customer, Ticket
-from tests.helpers import AGENTS, eventually
+from tests.helpers import eventually, quiet
 
 NUMBER = "+923001234567"
 
@@ -80,13 +78,13 @@ def test_voice_note_without_text(khidmat, twilio_api):
 def test_empty_sms_is_acknowledged_and_ignored(khidmat):
     r = khidmat.sms(NUMBER, "")
     assert r.status_code == 200
-    time.sleep(0.3)
+    quiet(khidmat)
     assert Ticket.select().count() == 0 and khidmat.twilio.sent() == []
 
 
 def test_sms_stop_is_recorded_without_a_ticket_or_reply(khidmat):
     khidmat.sms(NUMBER, "STOP")
-    time.sleep(0.3)
+    quiet(khidmat)
     assert Customer.get().marketing_opt_out is True
     assert Ticket.select().count() == 0
     assert khidmat.twilio.sent() == []          # the carrier answers STOP itself

@@ -99,10 +99,16 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
 
     def do_POST(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        status, content_type, data = self.server.standin.respond(
-            self.path, self.headers.get("Content-Type", ""), body)
+        standin = self.server.standin
+        with standin._lock:
+            standin.answering += 1
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            status, content_type, data = standin.respond(self.path, self.headers.get("Content-Type", ""), body)
+        finally:
+            with standin._lock:
+                standin.answering -= 1
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
@@ -134,6 +140,7 @@ class TelegramStandin:
         self.echo = False  # print every call (the command line sets it)
         self._lock = threading.RLock()
         self._server = None
+        self.answering = 0  # requests being answered right now (one hanging for set_delay() included)
         self.reset()
 
     # ---- life cycle -------------------------------------------------------------------------------

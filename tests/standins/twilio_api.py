@@ -139,10 +139,20 @@ class _Handler(BaseHTTPRequestHandler):
         super().finish()
 
     def do_POST(self):
-        self.server.standin._handle(self, "POST")
+        self._answer_it("POST")
 
     def do_GET(self):
-        self.server.standin._handle(self, "GET")
+        self._answer_it("GET")
+
+    def _answer_it(self, method: str):
+        standin = self.server.standin
+        with standin._lock:
+            standin.answering += 1
+        try:
+            standin._handle(self, method)
+        finally:
+            with standin._lock:
+                standin.answering -= 1
 
     def answer(self, status: int, payload=None, body: bytes = b"", content_type: str = "application/json",
                headers: dict | None = None):
@@ -180,6 +190,7 @@ class TwilioStandin:
         self.auth_token = auth_token
         self._lock = threading.Lock()
         self._server: _Server | None = None
+        self.answering = 0   # requests being answered right now (one hanging for set_delay() included)
         self._address = ("127.0.0.1", 0)
         self._callback_queue: queue.Queue = queue.Queue()
         self._callback_http = requests.Session()
