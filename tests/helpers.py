@@ -237,7 +237,14 @@ def start(env, port, log_path):
     log = open(log_path, "ab")
     proc = subprocess.Popen([sys.executable, "webhook.py", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT)
-    eventually(lambda: healthy(port), timeout=20, what="the server to answer /healthz")
+    try:
+        eventually(lambda: healthy(port) or proc.poll() is not None, timeout=20,
+                   what="the server to answer /healthz")
+        assert proc.poll() is None, f"webhook.py exited with {proc.returncode}: see {log_path}"
+    except BaseException:
+        proc.kill()         # not left running after the test
+        proc.wait(10)
+        raise
     return proc
 
 

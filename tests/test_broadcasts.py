@@ -13,7 +13,7 @@ from runtime import scheduler
 from db.models import Broadcast, BroadcastRecipient, Contact, Customer, CustomerTag, Order, Outbox
 from handlers.core import clock
 from handlers.features import broadcasts
-from tests.helpers import OPEN_HOURS, callback_data, eventually, keyboard, quiet, settle, tap
+from tests.helpers import OPEN_HOURS, callback_data, eventually, keyboard, quiet, tap
 
 WA = "+923001110001"
 SMS_NO = "+923001110002"
@@ -32,7 +32,7 @@ def people(k):
     k.wait_chat(103)
     k.tg_message(103, "STOP")
     eventually(lambda: Customer.select().where(Customer.marketing_opt_out == True).count() == 1)  # noqa: E712
-    settle(k)
+    quiet(k)
     k.tg.clear()
     k.twilio.messages.clear()
 
@@ -217,7 +217,7 @@ def test_whatsapp_outside_the_window_needs_a_template(make_khidmat, db_url):
     k = make_khidmat()
     k.whatsapp(WA, "hello")
     k.whatsapp("+923001110009", "hello too")
-    settle(k)
+    quiet(k)
     with db.write():   # one of them last wrote two days ago
         Contact.update(last_inbound_at=clock.now() - dt.timedelta(days=2)).where(
             Contact.address == f"whatsapp:{WA}").execute()

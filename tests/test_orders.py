@@ -9,7 +9,7 @@ import sys
 import db
 from db.models import Contact, Coupon, Customer, CustomerTag, Order, Ticket
 from handlers.core import clock
-from tests.helpers import ORDER_HEADER, eventually, import_orders, order_rows, settle
+from tests.helpers import ORDER_HEADER, eventually, import_orders, order_rows, quiet
 
 API_TOKEN = "shop-api-token-0123456789"
 ALI = "+923001234567"
@@ -180,7 +180,7 @@ def test_order_questions_on_telegram(khidmat, tmp_path):
     khidmat.tg_message(4242, "میرا آرڈر a-100 کہاں ہے؟", first_name="Bilal", language_code="en")
     urdu = khidmat.wait_chat(4242, lambda t: "آرڈر" in t)[0]["text"]
     assert "روانہ ہو چکا ہے" in urdu and "28 نومبر 2026" in urdu
-    settle(khidmat)
+    quiet(khidmat)
     assert Ticket.select().count() == 0 and khidmat.group() == []   # nothing for the agents
 
 
@@ -191,7 +191,7 @@ def test_order_questions_on_whatsapp_in_urdu_and_a_bare_number(khidmat, tmp_path
     assert "روانہ ہو چکا ہے" in urdu and "ہفتہ، 28 نومبر 2026" in urdu and "2 kurtas" in urdu
     khidmat.whatsapp(ALI, "9999")
     assert "نہیں ملا" in khidmat.wait_twilio(f"whatsapp:{ALI}", lambda b: "9999" in b)[0]["body"]
-    settle(khidmat)
+    quiet(khidmat)
     assert Ticket.select().count() == 0
     # a phone number is not an order number: "where is my order" without one lists their open orders
     khidmat.whatsapp(ALI, "Mera order kahan hai? 03001234567")
@@ -201,7 +201,7 @@ def test_order_questions_on_whatsapp_in_urdu_and_a_bare_number(khidmat, tmp_path
     photo = khidmat.twilio.add_media(b"\xff\xd8jpeg", "image/jpeg")
     khidmat.whatsapp(ALI, "where is my order 5531? see the box", media=[(photo, "image/jpeg")])
     khidmat.wait_group(lambda t: "see the box" in t)
-    settle(khidmat)
+    quiet(khidmat)
     sent = khidmat.twilio.sent(to=f"whatsapp:{ALI}")
     assert len([m for m in sent if "روانہ" in m["body"]]) == 2 and not [m for m in sent if "03001234567" in m["body"]]
 
@@ -227,7 +227,7 @@ def test_with_an_open_ticket_a_bare_number_joins_the_ticket(khidmat, tmp_path):
     for text in ("my order", "is late", "A-100"):
         khidmat.tg_message(4242, text, first_name="Bilal")
     khidmat.wait_group(lambda t: "A-100" in t)
-    settle(khidmat)
+    quiet(khidmat)
     assert not [m for m in khidmat.chat(4242) if "on its way" in (m["text"] or "")]
 
 
@@ -241,7 +241,7 @@ def test_delay_notices_on_every_channel_in_both_languages(khidmat, tmp_path):
     k.whatsapp("+923000000064", "سلام", profile_name="Zara")
     k.sms("+923000000065", "hello")
     k.sms("+923000000066", "سلام")
-    settle(k)
+    quiet(k)
     import_orders(k, tmp_path, order_rows(
         "D-61,Tariq,,61,Red scarf,1500,shipped,2026-11-27,,,,",
         "D-62,Nadia,,62,Sandals,2500,packed,2026-11-27,,,,",
@@ -277,7 +277,7 @@ def test_delay_notices_on_every_channel_in_both_languages(khidmat, tmp_path):
     # once per order and date: the same delay again tells nobody twice
     again = cli(k, "orders", "delay", "D-61", "--until", "2026-12-03", "--reason", "courier strike")
     assert "already told" in again.output
-    settle(k)
+    quiet(k)
     assert len([m for m in k.chat(61) if "D-61" in (m["text"] or "")]) == 1
 
 
@@ -285,7 +285,7 @@ def test_delay_with_coupon_on_whatsapp_outside_the_window_uses_the_template(make
     template = "HX" + "d" * 32
     k = make_khidmat(**{"orders.whatsapp_delay_template_en": template, "orders.delay_coupon_percent": 10})
     k.whatsapp("+923000000071", "hi", profile_name="Kamran")
-    settle(k)
+    quiet(k)
     with db.write():   # Kamran last wrote two days ago: the 24-hour window is closed
         Contact.update(last_inbound_at=clock.now() - dt.timedelta(days=2)).execute()
     k.twilio.close_window("+923000000071")
@@ -301,7 +301,7 @@ def test_delay_with_coupon_on_whatsapp_outside_the_window_uses_the_template(make
     assert k.wait_group(lambda t: "T-71" in t and "told on WhatsApp" in t and coupon.code in t)
     # inside the window the notice is text, with the coupon in words; one coupon per order however often it is late
     k.sms("+923000000073", "kab aye ga mera saman?")
-    settle(k)
+    quiet(k)
     import_orders(k, tmp_path, order_rows("T-73,Nida,03000000073,,Pillow,700,shipped,2026-11-27,,,en,"), name="more.csv")
     cli(k, "orders", "delay", "T-73", "--until", "2026-12-04", "--reason", "late stock")
     cli(k, "orders", "delay", "T-73", "--until", "2026-12-06", "--reason", "late stock again")
@@ -316,7 +316,7 @@ def test_delay_with_coupon_on_whatsapp_outside_the_window_uses_the_template(make
 def test_whatsapp_outside_the_window_without_a_template_tells_the_agents(khidmat, tmp_path):
     k = khidmat
     k.whatsapp("+923000000072", "hi", profile_name="Faisal")
-    settle(k)
+    quiet(k)
     with db.write():
         Contact.update(last_inbound_at=clock.now() - dt.timedelta(days=2)).execute()
     import_orders(k, tmp_path, order_rows("T-72,Faisal,03000000072,,Rug,9000,shipped,2026-11-27,,,ur,"))
@@ -325,7 +325,7 @@ def test_whatsapp_outside_the_window_without_a_template_tells_the_agents(khidmat
     assert "NOT told" in out.output
     told = k.wait_group(lambda t: "T-72" in t and "not sent" in t)[0]["text"]
     assert "Faisal" in told and "whatsapp_delay_template_ur" in told
-    settle(k)
+    quiet(k)
     assert k.twilio.sent(to="whatsapp:+923000000072") == [] and Order.get().delayed_until == dt.date(2026, 12, 4)
 
 
@@ -347,7 +347,7 @@ def test_overdue_job_twice_notifies_each_once_and_lists_them_once(khidmat, tmp_p
     k = khidmat
     k.tg_message(81, "hello", first_name="Asad", language_code="en")
     k.sms("+923000000082", "سلام")
-    settle(k)
+    quiet(k)
     import_orders(k, tmp_path, order_rows(
         "L-1,Asad,,81,Books,800,shipped,2026-11-20,,,en,",             # late
         "L-2,Rabia,03000000082,,Toys,1300,pending,2026-11-22,,,ur,",    # late
@@ -365,7 +365,7 @@ def test_overdue_job_twice_notifies_each_once_and_lists_them_once(khidmat, tmp_p
     rabia = k.wait_twilio("+923000000082", lambda b: "L-2" in b)
     listing = k.wait_group(lambda t: "Late orders" in t)
     not_sent = k.wait_group(lambda t: "could not be sent" in t)
-    settle(k)
+    quiet(k)
     assert len(not_sent) == 1 and "L-6 · Imran" in not_sent[0]["text"] and "whatsapp_overdue_template_en" in \
         not_sent[0]["text"] and k.twilio.sent(to="whatsapp:+923000000083") == []
     assert len(asad) == 1 and "was due on Friday 20 November 2026" in asad[0]["text"]
@@ -383,7 +383,7 @@ def test_overdue_job_twice_notifies_each_once_and_lists_them_once(khidmat, tmp_p
     for _ in range(2):
         cli(k, "jobs", "run", "overdue")
     late_again = k.wait_twilio("+923000000082", lambda b: "L-5" in b)
-    settle(k)
+    quiet(k)
     assert len(late_again) == 1 and "1 دسمبر 2026" in late_again[0]["body"] and "ابھی تک" in late_again[0]["body"]
     assert len([b for b in texts_to(k, "+923000000082") if "L-2" in b]) == 1
 
@@ -397,7 +397,7 @@ def test_scheduler_has_the_overdue_job():
 def test_answer_to_a_delay_notice_opens_a_ticket_with_the_order_on_its_card(khidmat, tmp_path):
     k = khidmat
     k.tg_message(91, "/start", first_name="Junaid", language_code="en")
-    settle(k)
+    quiet(k)
     import_orders(k, tmp_path, order_rows("N-91,Junaid,,91,Cricket bat,6500,shipped,2026-11-26,,,en,"))
     cli(k, "orders", "delay", "N-91", "--until", "2026-12-01", "--reason", "road closures")
     k.wait_chat(91, lambda t: "N-91" in t)
@@ -428,7 +428,7 @@ def test_overdue_notice_as_template_and_to_a_telegram_id_from_the_import(make_kh
     k = make_khidmat(**{"orders.whatsapp_overdue_template_ur": template})
     k.whatsapp("+923000000095", "میرا پارسل", profile_name="Saima")
     k.wait_twilio("whatsapp:+923000000095", lambda b: "#1001" in b, what="the acknowledgement")   # before clearing
-    settle(k)
+    quiet(k)
     with db.write():   # Saima last wrote three days ago
         Contact.update(last_inbound_at=clock.now() - dt.timedelta(days=3)).execute()
     import_orders(k, tmp_path, order_rows("O-95,Saima,03000000095,,Lamp,2000,shipped,2026-11-24,,,,",
