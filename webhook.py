@@ -21,7 +21,7 @@ from runtime import logs
 from bots import telegram as tg
 from bots import twilio as tw
 from db import migrations
-from handlers import inbound
+from inbox import store
 from handlers.core import media
 from handlers.features import delivery
 
@@ -85,7 +85,7 @@ def telegram_webhook():
     if not isinstance(data, dict) or not isinstance(data.get("update_id"), int) or abs(data["update_id"]) >= 2**63:
         log.warning("malformed telegram update acknowledged and dropped (no usable update_id)")
         return jsonify(ok=True)
-    inbound.store("telegram", str(data["update_id"]), _storable(data))
+    store.store("telegram", str(data["update_id"]), _storable(data))
     return Response(OK_JSON, mimetype="application/json")
 
 
@@ -125,7 +125,7 @@ def twilio_inbound():
     if not tw.plausible_sid(sid) or not request.form.get("From"):
         log.warning("malformed twilio inbound acknowledged and dropped (no usable MessageSid, or no From)")
         return Response(EMPTY_TWIML, mimetype="text/xml")
-    inbound.store("twilio", sid, request.form.to_dict(flat=True))
+    store.store("twilio", sid, request.form.to_dict(flat=True))
     return Response(EMPTY_TWIML, mimetype="text/xml")
 
 

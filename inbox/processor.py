@@ -1,8 +1,8 @@
 """The inbox processor: handles stored webhook events in the background, each chat's in the order they
 arrived, the chats taking turns.
 
-Webhooks only store the raw event (handlers.inbound.store) and answer 200 at once; this thread parses
-each pending event with bots/ and hands it to handlers.inbound.handle, which marks it done in the same
+Webhooks only store the raw event (inbox/store.py) and answer 200 at once; this thread parses
+each pending event with bots/ and hands it to the business (hooks.business().handle), which marks it done in the same
 transaction as its outcome. It wakes at once on a new event (in-process signal, or PostgreSQL NOTIFY from
 web processes) and polls as a fallback; after a crash, pending events are simply handled on the next start.
 It runs where the sender runs: in `python webhook.py`, or in the elected worker.py.
@@ -18,7 +18,8 @@ from bots import telegram as tg
 from bots import twilio as tw
 from db.connection import release
 from db.models import InboundEvent
-from handlers import inbound
+import hooks
+from inbox import store
 
 log = logging.getLogger(__name__)
 BATCH = 50      # events handled per round; each round looks again at who is waiting
@@ -62,7 +63,7 @@ def process_pending(limit: int = BATCH) -> int:
             if problem is not None:
                 log.warning("unreadable %s event %s kept as done: %r", event.source, event.external_id, problem)
             _let_webhooks_go_first()
-            inbound.handle(event, item)
+            hooks.business().handle(event, item)
         return len(turns)
     finally:
         release()
@@ -85,7 +86,7 @@ def taking_turns(parsed: list[tuple]) -> list[tuple]:
 def _let_webhooks_go_first(most_s: float = 0.05) -> None:
     """Accepting (storing) comes before handling: during a burst, wait a moment while webhooks store."""
     deadline = time.monotonic() + most_s
-    while inbound.storing() and time.monotonic() < deadline:
+    while store.storing() and time.monotonic() < deadline:
         time.sleep(0.001)
 
 
@@ -97,7 +98,7 @@ class Processor:
         self._thread: threading.Thread | None = None
 
     def start(self) -> "Processor":
-        inbound.on_store(self.wake)
+        store.on_store(self.wake)
         self._thread = threading.Thread(target=self._run, name="inbox", daemon=True)
         self._thread.start()
         return self

@@ -3,6 +3,15 @@ from __future__ import annotations
 
 import logging
 
+import hooks
+from bots.telegram import TelegramBot
+from bots.twilio import TwilioBot
+from handlers import business
+from inbox.processor import Processor
+from runtime import scheduler as jobs
+from sender.loop import Sender
+from sender.wakeup import Listener
+
 log = logging.getLogger(__name__)
 
 
@@ -33,16 +42,12 @@ def describe_channels(settings) -> list[str]:
 
 def start_sender(settings):
     """The inbox processor and the outbox sender (they run together: where events are handled, messages go)."""
-    from bots.telegram import TelegramBot
-    from bots.twilio import TwilioBot
-    from inbox.processor import Processor
-    from sender.loop import Sender
+    hooks.install(business)
     sender = Sender(settings, telegram_bot_factory=lambda gate: TelegramBot(settings, gate=gate), twilio_bot=TwilioBot(settings))
     sender.start()
     processor = Processor(settings["sender"]["poll_s"]).start()
     sender.processor, sender.listener = processor, None
     if settings["database"]["url"].startswith("postgres"):
-        from sender.wakeup import Listener
         sender.listener = Listener(settings["database"]["url"],
                                    {"khidmat_outbox": sender.wake, "khidmat_inbox": processor.wake}).start()
     return sender
@@ -60,7 +65,6 @@ def start_background(settings):
     sender = start_sender(settings)
     scheduler = None
     if settings["scheduler"]["enabled"]:
-        from runtime import scheduler as jobs
         scheduler = jobs.start(settings)
 
     def stop():

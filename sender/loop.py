@@ -20,10 +20,9 @@ from peewee import InterfaceError, OperationalError, fn
 from bots.base import FAILED, GONE, RETRY, SENT, SMS, TELEGRAM, WHATSAPP, SendResult
 from db.connection import after_commit, release, write
 from db.models import Outbox
+import hooks
 import outbox
-from handlers import inbound
-from handlers.desk import agents
-from handlers.features import delivery
+from inbox import store
 from sender.pacing import Pacer, sms_segments
 
 log = logging.getLogger(__name__)
@@ -179,7 +178,7 @@ class Sender:
 
     async def _dispatch_round(self) -> float:
         now = time.monotonic()
-        if inbound.storing() and now - self._deferred_since < 0.2:
+        if store.storing() and now - self._deferred_since < 0.2:
             return 0.005   # a burst is being accepted: storing comes first (never held back for long)
         self._deferred_since = now
         busy_lanes = set(self.inflight) | {d for d, t in self.lane_wait.items() if t > now}
@@ -288,9 +287,9 @@ class Sender:
         slot = time.monotonic() + delay
         try:
             if rows[0].chat_id == outbox.GROUP:   # the group's messages look up their ticket's thread
-                out, prestep = await self._db(delivery.build, rows)
+                out, prestep = await self._db(hooks.business().build, rows)
             else:                                 # a customer's message is built from its row alone
-                out, prestep = delivery.build(rows)
+                out, prestep = hooks.business().build(rows)
             if out is None:
                 await self._db(self._finish, rows, "skipped", None)
                 return
@@ -334,7 +333,7 @@ class Sender:
                             return SendResult.retry(None, f"media download failed: {exc!r}")
                         # gone for good (4xx): the words still go, with a note instead of the file
                         out.media.remove(media)
-                        out.text = delivery.media_unavailable_note(media.kind, status) + "\n" + out.text
+                        out.text = hooks.business().media_unavailable_note(media.kind, status) + "\n" + out.text
             return await self.telegram.send(out, skip_parts=skip) if skip else await self.telegram.send(out)
         return await self.loop.run_in_executor(self.pool, self._twilio_send, out, skip)
 
@@ -415,18 +414,18 @@ class Sender:
                 self._platform_back(out.channel)
             if result.status == SENT:
                 if prestep:
-                    delivery.topic_created(rows, out, result)
+                    hooks.business().topic_created(rows, out, result)
                     return
                 _mark_sent(rows, out, result, now)
                 return
             if result.status == RETRY and result.migrate_to_chat_id and head.chat_id == outbox.GROUP:
-                agents.on_group_migrated(out.chat_id, result.migrate_to_chat_id)
+                hooks.business().group_migrated(out.chat_id, result.migrate_to_chat_id)
                 return  # resend at once to the new id
             if result.reason == "no_topics" and prestep:
-                delivery.topics_unavailable(result.detail)
+                hooks.business().topics_unavailable(result.detail)
                 return
             if result.reason == "thread_gone" and head.attempts < 3:
-                delivery.thread_gone(rows)
+                hooks.business().thread_gone(rows)
                 Outbox.update(attempts=Outbox.attempts + 1).where(Outbox.id.in_(ids)).execute()
                 return
             if result.status == RETRY and now - head.created_at < self.retry_for:
@@ -453,7 +452,7 @@ class Sender:
             status = GONE if result.status == GONE else FAILED
             Outbox.update(status=status, sent_at=now, reason=result.reason, detail=(result.detail or "")[:2000],
                           attempts=Outbox.attempts + 1).where(Outbox.id.in_(ids)).execute()
-            delivery.undeliverable(rows, result)
+            hooks.business().undeliverable(rows, result)
 
     def _platform_back(self, channel: str) -> None:
         """A send on a failing channel succeeded: the lanes that waited for the platform may go now
@@ -503,7 +502,7 @@ def _mark_sent(rows, out, result: SendResult, now: float) -> None:
     """Rows that went through: sent, with the platform's ids (inside the caller's transaction)."""
     Outbox.update(status="sent", sent_at=now, message_ids=result.message_ids,
                   attempts=Outbox.attempts + 1).where(Outbox.id.in_([r.id for r in rows])).execute()
-    delivery.sent(rows, out, result)
+    hooks.business().sent(rows, out, result)
 
 
 def _released(fn_, args):
@@ -520,7 +519,7 @@ def agents_group_known() -> bool:
 
 def agents_chat_id_safe() -> int:
     try:
-        return agents.agents_chat_id()
+        return hooks.business().agents_chat_id()
     except Exception:
         return 0
     finally:
@@ -529,12 +528,12 @@ def agents_chat_id_safe() -> int:
 
 def _note_username(username: str | None) -> None:
     with write():
-        agents.remember_bot_username(username)
+        hooks.business().bot_username(username)
 
 
 def _note_forum(is_forum: bool) -> None:
     with write():
-        delivery.topics_possible(is_forum)
+        hooks.business().topics_possible(is_forum)
 
 
 def backlog() -> dict:

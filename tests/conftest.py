@@ -19,7 +19,7 @@ import requests
 import waitress
 
 import db
-from handlers import inbound
+from inbox import store as inbox_store
 from handlers.core import clock
 import outbox
 from tests.helpers import (AGENTS, AUTH, OPEN_HOURS, PG_SERVER, SECRET, SID, SMS_FROM, TOKEN, WA_FROM, eventually,
@@ -200,7 +200,7 @@ class Khidmat:
             runtime.stop_sender(self.sender)
         self.server.close()
         outbox._listeners.clear()
-        inbound._listeners.clear()
+        inbox_store._listeners.clear()
         db.connection.close_all()
 
     # -- as Telegram

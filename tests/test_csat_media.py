@@ -76,8 +76,8 @@ def test_the_answer_may_come_on_another_channel(khidmat):
     ("⭐⭐", 2, None, ["⚠️ Low rating on ticket #1001: Ali gave 2/5", "follow up"]),
     ("2 very slow", 2, "very slow", ["⚠️ Low rating on ticket #1001: Ali gave 2/5", "“very slow”"]),
     ("5 thanks!", 5, "thanks!", ["⭐ Ali rated ticket #1001: 5/5", "“thanks!”"]),
-    ("The courier was rude to my mother", None, "The courier was rude to my mother",
-     ["Ali answered the rating question for ticket #1001 in words", "“The courier was rude to my mother”"]),
+    ("very helpful, thanks", None, "very helpful, thanks",
+     ["Ali answered the rating question for ticket #1001 in words", "“very helpful, thanks”"]),
 ])
 def test_answers_become_rating_comment_and_a_note_for_the_agents(khidmat, answer, rating, comment, agents_read):
     card, _ = closed_telegram_ticket(khidmat)
@@ -92,6 +92,21 @@ def test_answers_become_rating_comment_and_a_note_for_the_agents(khidmat, answer
     assert Ticket.select().count() == 1                    # the answer opened no ticket
     if rating and rating > 2:
         assert not [t for t in khidmat.group_texts() if "Low rating" in t]
+
+
+@pytest.mark.parametrize("words", ["My other order 7777 also never came, please check",
+                                   "The courier was rude to my mother", "why is my refund not here after 2 weeks?"])
+def test_a_new_matter_after_the_rating_question_is_a_new_ticket_not_a_comment(khidmat, words):
+    closed_telegram_ticket(khidmat)
+    khidmat.tg_message(21, words)
+    ack = khidmat.wait_chat(21, lambda t: "#1002" in t, what="the new ticket's acknowledgement")[0]["text"]
+    assert "Thank you for your feedback" not in ack
+    card = khidmat.wait_group(lambda t: words in t and "#1002" in t, what="the new ticket's card")[0]
+    assert "#1002" in card["text"]
+    quiet(khidmat)
+    first = Ticket.get_by_id(1)
+    assert (first.rating, first.rating_comment) == (None, None)   # the question still waits for a rating
+    assert not [m for m in khidmat.chat(21) if "Thank you for your feedback" in (m.get("text") or "")]
 
 
 def test_an_answer_after_the_window_opens_a_new_ticket(khidmat):

@@ -7,6 +7,7 @@ from bots.base import Inbound
 from db import migrations
 from db.models import GroupMessage, InboundEvent, SchemaVersion, Ticket
 from handlers import inbound as door
+from inbox import store
 from tests.helpers import make_settings
 
 
@@ -42,7 +43,7 @@ def test_concurrent_first_messages_open_one_ticket(db_url):
     errors = []
 
     for i in range(8):
-        door.store("twilio", f"SM{i}", {})
+        store.store("twilio", f"SM{i}", {})
     events = list(InboundEvent.select())
 
     def write(i):

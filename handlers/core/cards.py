@@ -3,24 +3,38 @@ with buttons for the common actions; and the forum topic whose name and state fo
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 import config
+import outbox
 from bots.base import WHATSAPP
 from db.models import Contact, Message, Outbox, Ticket
-import outbox
 from handlers.core import clock, customers, texts
-from handlers.features import loyalty
 
 PRIORITY_MARK = {"low": "▫️", "normal": "", "high": "🟠", "urgent": "🔴"}
 PRIORITIES = ("low", "normal", "high", "urgent")
 CARD_EXCERPT = 1500
-WHATSAPP_WINDOW = dt.timedelta(hours=24)
+
+# lines the features add to a card, each (rank, fn(ticket) -> str, '' for none); core lines rank between them
+_line_providers: list[tuple[int, Callable[[Ticket], str]]] = []
+RANK_CUSTOMER = 10     # who the customer is to the shop (loyalty)
+RANK_WINDOW = 20       # the WhatsApp window (core)
+RANK_ORDER = 30        # what the ticket is about (the order)
+
+
+def line(rank: int):
+    """Register the decorated fn(ticket) -> str as a card line (shown when not empty), placed by rank."""
+    def register(fn: Callable[[Ticket], str]) -> Callable[[Ticket], str]:
+        if all(f is not fn for _, f in _line_providers):
+            _line_providers.append((rank, fn))
+            _line_providers.sort(key=lambda p: p[0])
+        return fn
+    return register
 
 
 def _channel_name(channel: str) -> str:
-    from handlers.core.tickets import CHANNEL_NAMES
-    return CHANNEL_NAMES.get(channel, channel)
+    return customers.channel_name(channel)
 
 
 def whatsapp_window(contacts: list[Contact]) -> str:
@@ -29,7 +43,7 @@ def whatsapp_window(contacts: list[Contact]) -> str:
     contact = next((c for c in contacts if c.channel == WHATSAPP), None)
     if contact is None or contact.last_inbound_at is None:
         return ""
-    closes = contact.last_inbound_at + WHATSAPP_WINDOW
+    closes = contact.last_inbound_at + customers.WHATSAPP_WINDOW
     left = closes - clock.now()
     if left.total_seconds() <= 0:
         return texts.for_agents("agents/card_window_closed")
@@ -70,15 +84,11 @@ def text(ticket: Ticket, excerpt: str | None = None, earlier: int | None = None)
         priority=f"{PRIORITY_MARK[ticket.priority]} {ticket.priority}".strip(),
         assignee=ticket.assignee or texts.for_agents("agents/nobody"),
         tags=" ".join(f"#{t}" for t in ticket.tags) or "—")]
-    loyalty_line = loyalty.card_line(customer)   # "⭐ Gold · 2,340 points": regulars are recognised
-    if loyalty_line:
-        lines.append(loyalty_line)
-    window = whatsapp_window(contacts)
-    if window:
-        lines.append(window)
-    if ticket.order_ref:
-        from handlers.features import orders
-        lines.append(orders.card_line(ticket.order_ref))
+    providers = _line_providers + [(RANK_WINDOW, lambda _ticket: whatsapp_window(contacts))]
+    for _, provide in sorted(providers, key=lambda p: p[0]):
+        extra = provide(ticket)
+        if extra:
+            lines.append(extra)
     if ticket.urgent:
         lines.append(texts.for_agents("agents/card_urgent"))
     before = self_service_note(ticket)   # what the bot answered the customer before this ticket

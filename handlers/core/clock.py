@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
+
+import config
 
 _offset = dt.timedelta(0)
 
@@ -24,8 +27,5 @@ def reset() -> None:
 
 def local_now() -> dt.datetime:
     """The shop's wall-clock time now (app.timezone), naive: what the shop's calendar and clock read."""
-    from zoneinfo import ZoneInfo
-
-    import config
     zone = ZoneInfo(config.current()["app"]["timezone"])
     return now().replace(tzinfo=dt.timezone.utc).astimezone(zone).replace(tzinfo=None)

@@ -4,9 +4,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import config
 from bots.base import SMS, TELEGRAM, WHATSAPP, Inbound
 from db.models import Contact, Customer, Ticket
 from handlers.core import clock, texts
+
+CHANNEL_NAMES = {TELEGRAM: "Telegram", WHATSAPP: "WhatsApp", SMS: "SMS"}
+WHATSAPP_WINDOW = dt.timedelta(hours=24)   # free-form WhatsApp messages only this long after the customer's last
 
 # SMS carriers opt a number out on all of these (Twilio then refuses sends with 21610); on WhatsApp and
 # Telegram only the unambiguous ones count, so "cancel" there stays a message about an order.
@@ -81,7 +85,7 @@ def best_contact(customer: Customer) -> Contact | None:
       a write transaction;
     - None when every contact is unreachable, or there is no way to write to them.
     The caller still decides what the channel allows: a WhatsApp contact outside the 24-hour window
-    (cards.WHATSAPP_WINDOW; never written from = outside) takes an approved template.
+    (outside_window; never written from = outside) takes an approved template.
     """
     contacts = list(Contact.select().where(Contact.customer == customer))
     reachable = [c for c in contacts if not c.unreachable]
@@ -91,7 +95,6 @@ def best_contact(customer: Customer) -> Contact | None:
         return best
     if contacts:
         return None
-    import config
     twilio = config.current()["twilio"]
     if customer.phone and twilio.get("whatsapp_from"):
         channel, address = WHATSAPP, f"whatsapp:{customer.phone}"
@@ -108,6 +111,16 @@ def best_contact(customer: Customer) -> Contact | None:
         return None   # the address belongs to someone else, or cannot be reached
     contact.customer = customer
     return contact
+
+
+def channel_name(channel: str) -> str:
+    return CHANNEL_NAMES.get(channel, channel)
+
+
+def outside_window(contact: Contact, now: dt.datetime) -> bool:
+    """A WhatsApp contact outside the 24-hour window (or never written from): only an approved template goes."""
+    return contact.channel == WHATSAPP and (contact.last_inbound_at is None or
+                                            now - contact.last_inbound_at > WHATSAPP_WINDOW)
 
 
 def language_of(customer: Customer) -> str:

@@ -16,7 +16,7 @@ import config
 from db.connection import write
 from db.models import State, Ticket
 import outbox
-from handlers.core import clock, customers, texts, tickets
+from handlers.core import clock, customers, texts
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +176,7 @@ def _summary_line(ticket: Ticket) -> str:
         first_line = first_line[:SUMMARY_LINE_CHARS - 1] + "…"
     return texts.for_agents("agents/opening_summary_line", ticket=ticket.number,
                             name=customers.display_name(ticket.customer),
-                            channel=tickets.CHANNEL_NAMES.get(ticket.contact.channel, ticket.contact.channel),
+                            channel=customers.channel_name(ticket.contact.channel),
                             first_line=first_line)
 
 

@@ -70,3 +70,15 @@ def day_month(lang: str, day: int, month: int, year: int | None = None) -> str:
     """'14 August' / '14 اگست' (with the year when given), in the customer's language."""
     words = f"{day} {render(lang, 'months').splitlines()[month - 1]}"
     return f"{words} {year}" if year else words
+
+
+def shop_name() -> str:
+    """The shop's name as customers read it (app.shop_name)."""
+    return config.current()["app"]["shop_name"]
+
+
+def as_id(text: str | None) -> int | None:
+    """A row id written in a button's data or a command ('42'); None for anything else (not ASCII digits, or
+    too long for a 64-bit column)."""
+    text = (text or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None

@@ -3,17 +3,13 @@ from __future__ import annotations
 
 import logging
 
-import config
-from bots.base import SMS, TELEGRAM, WHATSAPP, Inbound
-from db.connection import is_sqlite
-from db.models import Contact, Customer, Message, Ticket
 import outbox
-from handlers.core import cards, clock, customers, hours, media, texts, urgency
-from handlers.features import csat, sla
+from bots.base import TELEGRAM, Inbound
+from db.connection import is_sqlite
+from db.models import Contact, Customer, GroupMessage, Message, Ticket
+from handlers.core import cards, clock, customers, events, hours, media, texts, urgency
 
 log = logging.getLogger(__name__)
-
-CHANNEL_NAMES = {TELEGRAM: "Telegram", WHATSAPP: "WhatsApp", SMS: "SMS"}
 
 
 def open_ticket_of(customer: Customer) -> Ticket | None:
@@ -53,8 +49,7 @@ def on_customer_message(inbound: Inbound, customer: Customer, contact: Contact,
         if urgency.is_urgent(inbound.text):
             ticket.urgent, ticket.priority = True, "high"
             ticket.save()
-        from handlers.features import selfservice# (imports tickets)
-        selfservice.on_ticket_opened(ticket, customer, inbound.channel)
+        events.announce(events.TICKET_OPENED, ticket, customer, inbound.channel)
         earlier = customers.earlier_tickets(customer, ticket)
         cards.post(ticket, text, media, earlier=earlier)
         first_contact = earlier == 0 and inbound.channel != TELEGRAM
@@ -92,14 +87,28 @@ def agent_reply(ticket: Ticket, agent_name: str, inbound: Inbound) -> None:
     lang = customers.language_of(customer)
     Message.create(ticket=ticket, direction="out", channel=contact.channel, text=inbound.text,
                    media=[m.kind for m in inbound.media] or None, author=agent_name)
-    if ticket.first_response_at is None:
-        sla.on_first_response(ticket)
-        ticket.save()
+    record_first_response(ticket)
     if inbound.media and (media.relay_agent_media(ticket, agent_name, inbound, lang) or not inbound.text.strip()):
         return
     body = media.signed_reply(lang, agent_name, inbound.text)
     outbox.to_contact(contact, body, purpose="reply", ticket=ticket)
     log.info("agent reply ticket=%s channel=%s", ticket.number, contact.channel)
+
+
+def bot_answered(ticket: Ticket, contact: Contact, answer: str, note: str | None = None) -> None:
+    """The bot answered the customer while their ticket is open: kept with the ticket, shown in its thread."""
+    Message.create(ticket=ticket, direction="out", channel=contact.channel, text=answer, author="bot")
+    outbox.to_group(note or texts.for_agents("agents/bot_answered", answer=answer), purpose="agents", ticket=ticket)
+
+
+def record_first_response(ticket: Ticket) -> None:
+    """The customer got their first answer from a person: when, in business minutes, announced once."""
+    if ticket.first_response_at is not None:
+        return
+    ticket.first_response_at = clock.now()
+    ticket.first_response_minutes = hours.business_minutes(ticket.created_at, ticket.first_response_at)
+    ticket.save()
+    events.announce(events.FIRST_RESPONSE, ticket)
 
 
 def add_note(ticket: Ticket, agent_name: str, text: str) -> None:
@@ -115,7 +124,7 @@ def close(ticket: Ticket, agent_name: str) -> None:
                         ticket=ticket)
         return
     ticket.status, ticket.closed_at, ticket.closed_by = "closed", clock.now(), agent_name
-    sla.on_closed(ticket)
+    ticket.resolution_minutes = hours.business_minutes(ticket.created_at, ticket.closed_at)
     ticket.save()
     lang = customers.language_of(ticket.customer)
     outbox.to_contact(ticket.contact, texts.render(lang, "closed", ticket=ticket.number,
@@ -124,13 +133,12 @@ def close(ticket: Ticket, agent_name: str) -> None:
     outbox.to_group(texts.for_agents("agents/closed", ticket=ticket.number, agent=agent_name),
                     purpose="agents", ticket=ticket)
     outbox.to_group("", purpose="close_topic", ticket=ticket, method="close_topic")
-    csat.ask(ticket)
+    events.announce(events.TICKET_CLOSED, ticket)
     log.info("ticket closed ticket=%s by agent", ticket.number)
 
 
 def ticket_for_group_message(chat_id: int, thread_id: int | None, reply_to: int | None) -> Ticket | None:
     """The ticket an agent's message belongs to: its forum topic, or the bot message it replies to."""
-    from db.models import GroupMessage
     if thread_id:
         ticket = Ticket.select().where(Ticket.thread_id == thread_id).order_by(Ticket.id.desc()).first()
         if ticket:

@@ -131,9 +131,7 @@ def canned(ticket: Ticket, name: str, agent_name: str) -> str:
     body = texts.render(lang, f"canned/{name}", name=customers.greeting_name(customer), ticket=ticket.number,
                         agent=agent_name, shop=app["shop_name"])
     Message.create(ticket=ticket, direction="out", channel=ticket.contact.channel, text=body, author=agent_name)
-    if ticket.first_response_at is None:
-        sla.on_first_response(ticket)
-        ticket.save()
+    tickets.record_first_response(ticket)
     outbox.to_contact(ticket.contact, body, purpose="reply", ticket=ticket)
     return _t("canned_sent", name=name, ticket=ticket.number)
 
@@ -194,7 +192,7 @@ def find(query: str) -> str:
     if not found:
         return _t("find_none", query=query)
     return "\n".join(_t("find_line", ticket=t.number, name=customers.display_name(t.customer),
-                        channel=tickets.CHANNEL_NAMES.get(t.contact.channel, ""), status=_outcome(t),
+                        channel=customers.CHANNEL_NAMES.get(t.contact.channel, ""), status=_outcome(t),
                         date=_local(t.created_at).strftime("%Y-%m-%d")) for t in found)
 
 

@@ -28,8 +28,7 @@ from bots.base import SMS, TELEGRAM, WHATSAPP, Inbound
 from db.connection import after_commit, database, is_sqlite, release, write
 from db.models import Broadcast, BroadcastRecipient, Contact, Customer, CustomerTag, Order, Outbox
 import outbox
-from handlers.core import cards, clock, customers, texts
-from handlers.desk import agents
+from handlers.core import clock, commands, customers, team, texts
 from sender.pacing import sms_segments
 
 log = logging.getLogger(__name__)
@@ -119,16 +118,11 @@ def template_for(kind: str, language: str, override: str | None) -> str:
     return override or _settings().get(f"whatsapp_{kind}_template_{language}", "") or ""
 
 
-def outside_window(contact: Contact, now: dt.datetime) -> bool:
-    return contact.channel == WHATSAPP and (contact.last_inbound_at is None or
-                                            now - contact.last_inbound_at > cards.WHATSAPP_WINDOW)
-
-
 def _choose(kind: str, template: str | None, customer: Customer, contacts: list[Contact], language: str,
             now: dt.datetime) -> tuple[Contact | None, str, str | None]:
     """The contact a customer's broadcast goes to, and the recipient's state (pending or why not)."""
     def sendable(c):
-        return not outside_window(c, now) or bool(template_for(kind, language, template))
+        return not customers.outside_window(c, now) or bool(template_for(kind, language, template))
     reachable = [c for c in contacts if not c.unreachable]
     if kind == "offer" and customer.marketing_opt_out:
         return (reachable or contacts)[0], "opted_out", None
@@ -294,7 +288,7 @@ def _enqueue(b: Broadcast, chunk: list[BroadcastRecipient], now: dt.datetime) ->
             marks.setdefault(("skipped", "no_contact"), []).append(r.id)
             continue
         extra = {}
-        if outside_window(contact, now):
+        if customers.outside_window(contact, now):
             sid = template_for(b.kind, r.language, b.template)
             if not sid:
                 marks.setdefault(("skipped", "no_template"), []).append(r.id)
@@ -455,11 +449,23 @@ def _progress(b: Broadcast, figures: dict, force: bool = False) -> None:
 
 
 # ---- the owner's private chat -----------------------------------------------------------------------
-def is_owner(user_id) -> bool:
-    try:
-        return int(user_id) in config.current()["telegram"]["owner_ids"]
-    except (TypeError, ValueError):
+def _draft_of(user_id) -> Broadcast | None:
+    return (Broadcast.select().where((Broadcast.created_by == int(user_id)) & (Broadcast.status == "draft"))
+            .order_by(Broadcast.id.desc()).first())
+
+
+def takes_private(inbound: Inbound) -> bool:
+    """Is this private Telegram message the owners' business: an owner's /broadcast, /broadcasts,
+    /broadcast_cancel or a tap on the flow's buttons, an owner's answer to their draft's question, or a
+    non-owner typing an owner command (refused)?"""
+    if inbound.channel != TELEGRAM or inbound.is_group:
         return False
+    name = commands.parse(inbound.text)[0] if inbound.kind == "command" else None
+    if not team.is_owner(inbound.user_id):
+        return name in OWNER_COMMANDS
+    if name in OWNER_COMMANDS or (inbound.kind == "callback" and (inbound.callback_data or "").startswith("bc:")):
+        return True
+    return inbound.kind == "message" and _draft_of(inbound.user_id) is not None
 
 
 def on_private(inbound: Inbound) -> bool:
@@ -467,17 +473,16 @@ def on_private(inbound: Inbound) -> bool:
     A non-owner typing an owner command is refused; anything else of theirs is a customer's message."""
     if inbound.channel != TELEGRAM or inbound.is_group:
         return False
-    name = agents.parse_command(inbound.text)[0] if inbound.kind == "command" else None
+    name = commands.parse(inbound.text)[0] if inbound.kind == "command" else None
     callback = inbound.kind == "callback" and (inbound.callback_data or "").startswith("bc:")
-    if not is_owner(inbound.user_id):
+    if not team.is_owner(inbound.user_id):
         if name in OWNER_COMMANDS:
             customer = Customer.get_or_none(telegram_user_id=int(inbound.user_id or 0))
             lang = texts.detect_language(inbound.text, inbound.language_code, customer.language if customer else None)
             _to_owner(inbound, texts.render(lang, "broadcast_not_owner"))
             return True
         return False
-    draft = (Broadcast.select().where((Broadcast.created_by == int(inbound.user_id)) & (Broadcast.status == "draft"))
-             .order_by(Broadcast.id.desc()).first())
+    draft = _draft_of(inbound.user_id)
     if name == "broadcast":
         _start_flow(inbound, draft)
     elif name == "broadcasts":
@@ -499,7 +504,7 @@ def _to_owner(inbound: Inbound, text: str, buttons=None) -> None:
 
 
 def _start_flow(inbound: Inbound, draft: Broadcast | None) -> None:
-    kind = "notice" if agents.parse_command(inbound.text)[1].lower().startswith("notice") else "offer"
+    kind = "notice" if commands.parse(inbound.text)[1].lower().startswith("notice") else "offer"
     if draft is not None:
         _discard(draft)
     b = create(kind, "all", created_by=int(inbound.user_id), step="audience")
@@ -575,10 +580,10 @@ def _cancel_command(inbound: Inbound, draft: Broadcast | None) -> None:
         _discard(draft)
         _to_owner(inbound, texts.for_agents("owners/draft_cancelled"))
         return
-    wanted = agents.parse_command(inbound.text)[1].lstrip("#")
+    wanted = commands.parse(inbound.text)[1].lstrip("#")
     query = Broadcast.select().where(Broadcast.status.in_(ACTIVE)).order_by(Broadcast.id.desc())
-    if wanted.isdigit():
-        query = query.where(Broadcast.id == int(wanted))
+    if texts.as_id(wanted) is not None:
+        query = query.where(Broadcast.id == texts.as_id(wanted))
     b = query.first()
     if b is None:
         _to_owner(inbound, texts.for_agents("owners/nothing_to_cancel"))

@@ -2,11 +2,12 @@
 
 - `ask(ticket)` (when a ticket closes): the question in the customer's language; `csat_asked_at` is recorded.
   A ticket is asked once, however often it is reopened and closed again.
-- `take_answer(customer, contact, inbound)` (for every customer message, before it becomes a ticket
-  message): the customer's first text message after the question, on any of their channels and within
-  `csat.answer_within_hours`, is the answer. A rating (1–5 in Latin, Urdu or Arabic-Indic digits, or ⭐s)
-  goes to `ticket.rating`, words to `ticket.rating_comment`; the agents see it in the ticket's thread
-  (an alert for 1–2) and the customer is thanked. Anything later is an ordinary message.
+- `is_rating_answer(text)` and `record_answer(...)` (the customer router's "rating" rule, while the question
+  waits: asked within `csat.answer_within_hours`, not yet answered, no ticket of theirs open): only a rating
+  (1–5 in Latin, Urdu or Arabic-Indic digits, or ⭐s, with or without a few words about the help) or a short
+  comment on the help ("thanks", "very slow") is an answer. The rating goes to `ticket.rating`, words to
+  `ticket.rating_comment`; the agents see it in the ticket's thread (an alert for 1–2) and the customer is
+  thanked. A complaint, a question, an order number or anything longer is a new matter (a ticket).
 - `summary(since)`: average rating and how many, for the owner's numbers.
 """
 from __future__ import annotations
@@ -20,7 +21,7 @@ from peewee import fn
 import config
 from db.models import Ticket
 import outbox
-from handlers.core import clock, customers, texts, tickets
+from handlers.core import clock, customers, events, texts, tickets
 from handlers.features import faq
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ def _settings() -> dict:
     return config.current()["csat"]
 
 
+@events.on(events.TICKET_CLOSED)
 def ask(ticket: Ticket) -> None:
     """The ticket was just closed: ask the customer to rate the help (once per ticket; not when the
     customer is known to be unreachable there)."""
@@ -89,18 +91,32 @@ def question_waiting(customer) -> Ticket | None:
     return latest if _unanswered(latest) else None
 
 
-def take_answer(customer, contact, inbound) -> bool:
-    """True when this message was the answer to a rating question (and has been handled)."""
-    if inbound.kind != "message" or inbound.media or not inbound.text.strip():
-        return False          # media, edits, commands: a new matter, not an answer
-    if customers.opt_out_word(inbound.channel, inbound.text, customer.marketing_opt_out):
+COMMENT_WORDS = 6              # a comment on the help without a rating: at most this many words …
+COMMENT_CHARS = 60             # … and characters
+RATED_CHARS = 200              # a rating with words: at most this long
+_ORDER_REF = re.compile(r"[A-Za-z]*[-#]?\d{3,}")
+
+
+def is_rating_answer(text: str) -> bool:
+    """A rating with or without words about the help ("4", "⭐⭐⭐", "2 very slow"), or a short comment on
+    the help ("thanks", "very slow"). Not a complaint, a question, an order number or anything longer:
+    when unsure, it is a new matter."""
+    text = text.strip()
+    rating, comment = parse_answer(text)
+    words = comment or ""
+    if _ORDER_REF.search(text.translate(_DIGITS)[1:] if rating else text.translate(_DIGITS)):
+        return False           # "my other order 7777 never came": about an order, not the help
+    if rating is not None:
+        return len(text) <= RATED_CHARS
+    if len(words) > COMMENT_CHARS or len(words.split()) > COMMENT_WORDS:
         return False
-    if faq.is_menu_word(inbound.text):
-        return False          # "menu": they want the bot's menu (handlers/selfservice.py), not to rate
-    ticket = question_waiting(customer)
-    if ticket is None:
-        return False
-    ticket.rating, ticket.rating_comment = parse_answer(inbound.text)
+    return not (faq.is_complaint(words) or faq.is_question(words) or faq.is_greeting(words) or "?" in words
+                or "؟" in words)
+
+
+def record_answer(ticket: Ticket, customer, contact, text: str) -> None:
+    """The customer's answer to the rating question: kept, thanked, and shown in the ticket's thread."""
+    ticket.rating, ticket.rating_comment = parse_answer(text)
     ticket.save()
     lang = customers.language_of(customer)
     outbox.to_contact(contact, texts.render(lang, "csat_thanks", name=customers.greeting_name(customer)),
@@ -108,7 +124,6 @@ def take_answer(customer, contact, inbound) -> bool:
     outbox.to_group(_for_agents(ticket, customers.display_name(customer)), purpose="agents", ticket=ticket)
     log.info("csat answer ticket=%s rating=%s comment=%s", ticket.number, ticket.rating,
              ticket.rating_comment is not None)
-    return True
 
 
 def _for_agents(ticket: Ticket, name: str) -> str:

@@ -17,7 +17,7 @@ from db.connection import database, write
 from db.models import Coupon, Order, Outbox, State
 import outbox
 from handlers.core import cards, clock, customers, hours, texts, tickets
-from handlers.features import broadcasts, loyalty, orderdata
+from handlers.features import loyalty, orderdata
 from handlers.features.orderdata import Invalid, NotFound, agent_date, clean_ref, conf, customer_date, due_date, today
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ def notify(order: Order, kind: str, key: str, day: dt.date | None, reason: str =
         return Notice("unreachable", kind)
     extra = {}
     template = ""
-    if broadcasts.outside_window(contact, clock.now()):
+    if customers.outside_window(contact, clock.now()):
         template = template_for(kind, lang)
         if not template:
             return Notice("no_template", kind, channel=WHATSAPP)
@@ -249,7 +249,7 @@ def delay_command(args: str, ticket) -> str:
         cards.refresh(ticket)
     name_ = customers.display_name(order.customer)
     if notice.outcome == "sent":
-        told = texts.for_agents("agents/orders/told", channel=tickets.CHANNEL_NAMES.get(notice.channel, notice.channel))
+        told = texts.for_agents("agents/orders/told", channel=customers.channel_name(notice.channel))
     elif notice.outcome == "already":
         told = texts.for_agents("agents/orders/told_already")
     else:

@@ -6,10 +6,10 @@ import logging
 
 import config
 from bots.base import BLOCKED, FAILED, GONE, INVALID_ADDRESS, SMS, TELEGRAM, UNSUBSCRIBED, WHATSAPP, Outbound, SendResult
+from bots.twilio import classify_error
 from db.models import Contact, GroupMessage, Outbox, SentMessage, State, Ticket
 import outbox
-from handlers.core import cards, clock, customers, texts, tickets
-from handlers.desk import agents
+from handlers.core import cards, clock, customers, team, texts, tickets
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ def build(rows: list[Outbox]) -> tuple[Outbound | None, bool]:
                    buttons=p.get("buttons"), callback_id=p.get("callback_id"), mentions=p.get("mentions"),
                    edit_message_id=p.get("edit_message_id"), topic_name=p.get("topic_name"))
     if head.chat_id == outbox.GROUP:
-        group = agents.agents_chat_id()
+        group = team.agents_chat_id()
         if not group:
             return None, False
         out.chat_id = str(group)
@@ -136,14 +136,13 @@ def undeliverable(rows: list[Outbox], result: SendResult) -> None:
     excerpt = head.payload.get("text", "")
     outbox.to_group(texts.for_agents("agents/undeliverable", ticket=ticket.number,
                                      name=customers.display_name(ticket.customer),
-                                     channel=tickets.CHANNEL_NAMES.get(head.channel, head.channel),
+                                     channel=customers.channel_name(head.channel),
                                      reason=reason, excerpt=excerpt[:200] + ("…" if len(excerpt) > 200 else "")),
                     purpose="agents", ticket=ticket)
 
 
 def status_callback(message_sid: str, status: str, error_code: int | None) -> None:
     """Twilio reported on a message we sent: record it; a failure is final and the agents hear of it."""
-    from bots.twilio import classify_error
     link = SentMessage.get_or_none(platform_id=message_sid)
     if link is None:
         log.info("status for an unknown message ignored (%s)", status)

@@ -34,6 +34,8 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
+import config
+from handlers.core.texts import TEMPLATES
 from handlers.features import faq_words as words
 
 FILE = "faq.toml"
@@ -373,7 +375,6 @@ def _read(path: Path) -> dict:
 def load(root: Path | None = None) -> Faq:
     """The shop's answers from templates/<lang>/faq.toml (both languages merged by key), re-read when a file
     changes. FaqFileError when a file is broken."""
-    from handlers.core.texts import TEMPLATES
     root = Path(root or TEMPLATES)
     paths = tuple(root / lang / FILE for lang in LANGUAGES)
     stamps = tuple(p.stat().st_mtime_ns if p.exists() else 0 for p in paths)
@@ -435,7 +436,6 @@ def match(text: str, faq: Faq | None = None, threshold: float | None = None, mar
 
 
 def _thresholds() -> dict:
-    import config
     conf = config.current().get("selfservice", {})
     return {name: conf.get(name, default) for name, default in
             (("threshold", 0.5), ("margin", 0.1), ("min_coverage", 0.6), ("min_explained", 0.6))}

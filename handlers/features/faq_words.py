@@ -34,7 +34,7 @@ PHRASES = {
     "pata chale": "check", "pata chalega": "check", "pata nahi": "check", "معلوم": "check",
     "how much": "charges", "kitne paise": "charges", "kitne pese": "charges", "kitne paisay": "charges",
     "kitna lagega": "charges", "kitne ka": "charges", "کتنے پیسے": "charges", "کتنا لگے گا": "charges",
-    "اوقات کار": "timing", "اوقات کار": "timing", "working hours": "timing", "opening hours": "timing",
+    "اوقات کار": "timing", "working hours": "timing", "opening hours": "timing",
     "business hours": "timing", "workin hours": "timing", "work hours": "timing",
     "بیرون ملک": "abroad", "outside pakistan": "abroad", "pakistan se bahar": "abroad", "out of pakistan": "abroad",
     "money back": "refund", "پیسے واپس": "refund", "paise wapas": "refund", "paisay wapas": "refund",

@@ -28,7 +28,8 @@ from bots.base import TELEGRAM, Inbound
 from db.connection import database, is_sqlite, write
 from db.models import Contact, Customer, GreetingSent, State
 import outbox
-from handlers.core import clock, customers, texts
+from handlers.core import clock, commands, customers, texts, tickets
+from handlers.features import broadcasts, loyalty
 
 log = logging.getLogger(__name__)
 
@@ -106,51 +107,50 @@ def _set(customer: Customer, occasion: str, value: tuple[str, int | None] | None
 
 
 # ---- the customer tells us ----------------------------------------------------------------------------
-def on_customer_message(inbound: Inbound, customer: Customer, contact: Contact) -> bool:
-    """A customer telling us their birthday (/birthday DD-MM, "birthday 14-08", "سالگرہ 14-08") or
-    anniversary; True when handled. A keyword followed by anything but a date ("birthday gift not
-    received") is an ordinary message and goes on to the ticket rules."""
-    if inbound.kind != "message" or inbound.media or not inbound.text:
-        return False
-    text = inbound.text.strip()
+def _told(text: str):
+    """(occasion, match) when the text tells a birthday or anniversary; None otherwise."""
     for occasion, pattern, is_command in _CUSTOMER_FORMS:
-        match = pattern.match(text)
+        match = pattern.match(text.strip())
         if match and (is_command or looks_like_date(match.group("rest") or "")):
-            break
-    else:
-        return False
+            return occasion, match
+    return None
+
+
+def tells_occasion(text: str) -> bool:
+    """A customer telling us their birthday (/birthday DD-MM, "birthday 14-08", "سالگرہ 14-08") or
+    anniversary. A keyword followed by anything but a date ("birthday gift not received") is not."""
+    return _told(text) is not None
+
+
+def save_occasion(inbound: Inbound, customer: Customer, contact: Contact) -> None:
+    """Keep the day the customer told us and thank them (or show them how to write it)."""
+    occasion, match = _told(inbound.text)
     lang = customers.language_of(customer)
     value = parse_day(match.group("rest") or "")
     if value is None:
         example = texts.render(lang, f"greetings/example_{occasion}_{'command' if contact.channel == TELEGRAM else 'word'}")
         outbox.to_contact(contact, texts.render(lang, "greetings/date_invalid", example=example), purpose="occasion")
-        return True
+        return
     _set(customer, occasion, value)
     outbox.to_contact(contact, texts.render(lang, f"greetings/{occasion}_saved", name=customers.greeting_name(customer),
                                             date=describe_day(lang, value[0]), shop=_shop()), purpose="occasion")
-    from handlers.core import tickets
     ticket = tickets.open_ticket_of(customer)
     if ticket:
         outbox.to_group(texts.for_agents(f"agents/{occasion}_set_by_customer",
                                          date=describe_day(config.current()["app"]["agent_language"], value[0])),
                         purpose="agents", ticket=ticket)
     log.info("%s set by the customer channel=%s customer=%s", occasion, inbound.channel, customer.id)
-    return True
 
 
 # ---- agents in a ticket -------------------------------------------------------------------------------
 AGENT_COMMANDS = {"setbirthday": "birthday", "setanniversary": "anniversary"}
 
 
-def agent_command(name: str, args: str, ticket, agent, agent_name: str):
+@commands.command(*AGENT_COMMANDS, in_ticket=True)
+def occasion_command(name: str, args: str, ticket, agent, agent_name: str):
     """/setbirthday DD-MM and /setanniversary DD-MM in a ticket set its customer's day (DD-MM-YYYY keeps the
-    year of birth; '-' clears it); handlers.desk.agents.NOT_MINE for any other command."""
-    from handlers.desk.agents import NOT_MINE
-    occasion = AGENT_COMMANDS.get(name)
-    if occasion is None:
-        return NOT_MINE
-    if ticket is None:
-        return texts.for_agents("agents/usage_outside_ticket", command=name)
+    year of birth; '-' clears it)."""
+    occasion = AGENT_COMMANDS[name]
     customer = ticket.customer
     who = customers.display_name(customer)
     if args.strip() == "-":
@@ -259,7 +259,6 @@ def selection(occasion: Occasion, after_id: int = 0, limit: int = 500):
 
 def run(day: dt.date) -> str:
     """Greet for the occasions of a local day, chunk by chunk while the bulk backlog has room; a summary."""
-    from handlers.features import broadcasts
     problems: list[str] = []
     found = occasions_on(day, problems)
     for problem in problems:
@@ -321,7 +320,6 @@ def whatsapp_template(occasion: str, lang: str) -> str:
 
 def _greet(customer: Customer, occasion: Occasion) -> str:
     """Enqueue one customer's greeting (with a coupon when the shop gives one); the outcome."""
-    from handlers.features import broadcasts, loyalty
     conf = _settings()
     promotional = occasion.coupon_percent > 0
     if customer.marketing_opt_out:
@@ -335,7 +333,7 @@ def _greet(customer: Customer, occasion: Occasion) -> str:
     lang = customers.language_of(customer)
     name = customers.greeting_name(customer)
     extra = {}
-    if broadcasts.outside_window(contact, clock.now()):
+    if customers.outside_window(contact, clock.now()):
         sid = whatsapp_template(occasion.name, lang)
         if not sid:
             log.info("greeting %s skipped: WhatsApp outside the 24-hour window and no template for %s customer=%s",

@@ -4,8 +4,8 @@
   them and why. Agents issue them in a ticket with /discount (within coupons.agent_max_percent /
   agent_max_amount; owners have no limit); greetings issue them too (handlers/greetings.py).
 - Points: loyalty.points_per_100 per 100 of an order's amount, once per order (Order.points_awarded), when
-  the order's status is one of loyalty.award_statuses (delivered) — handlers/orders.py calls on_order_saved
-  after saving an order. The tier (loyalty.tiers, "Name:threshold") is kept in Customer.tier.
+  the order's status is one of loyalty.award_statuses (delivered) — on_order_saved hears every saved order
+  (handlers.core.events.ORDER_SAVED). The tier (loyalty.tiers, "Name:threshold") is kept in Customer.tier.
 - Customers ask "points", "پوائنٹس", "points kitne hain", /points; with an open ticket only /points or the
   bare word is answered by the bot (anything else is words for the agents).
 """
@@ -14,14 +14,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import secrets
 from decimal import Decimal, InvalidOperation
 
 import config
-from bots.base import Inbound
+
 from db.connection import write
-from db.models import Contact, Customer, Message, Order, Ticket
+from db.models import Contact, Coupon, Customer, Message, Order, Ticket
 import outbox
-from handlers.core import clock, customers, texts
+from handlers.core import cards, clock, commands, customers, events, team, texts
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,7 @@ def add_points(customer_id: int, points: int) -> Customer:
     return customer
 
 
+@events.on(events.ORDER_SAVED)
 def on_order_saved(order) -> None:
     """An order was created or changed (import, API): award its points once it counts — when its status is
     one of loyalty.award_statuses — once per order, however often it is saved again."""
@@ -127,17 +129,12 @@ def asks_for_points(text: str, strict: bool) -> bool:
             and all(w in POINT_WORDS or w in FILLER_WORDS for w in words))
 
 
-def on_customer_message(inbound: Inbound, customer: Customer, contact: Contact) -> bool:
-    """A customer asking for their points (/points, "points", "پوائنٹس"); True when handled."""
-    if inbound.kind != "message" or inbound.media or not inbound.text or not asks_for_points(inbound.text, strict=False):
-        return False
-    has_ticket = Ticket.select().where((Ticket.customer == customer) & (Ticket.status == "open")).exists()
-    if has_ticket and not asks_for_points(inbound.text, strict=True):
-        return False
-    lang = customers.language_of(customer)
-    outbox.to_contact(contact, points_text(lang, customer), purpose="points")
-    log.info("points asked channel=%s customer=%s", inbound.channel, customer.id)
-    return True
+def answer_points(customer: Customer, contact: Contact, channel: str) -> str:
+    """A customer asked for their points: their points, tier and what the next tier needs; the answer's text."""
+    text = points_text(customers.language_of(customer), customer)
+    outbox.to_contact(contact, text, purpose="points")
+    log.info("points asked channel=%s customer=%s", channel, customer.id)
+    return text
 
 
 def tier_name(lang: str, tier: str) -> str:
@@ -161,6 +158,12 @@ def points_text(lang: str, customer: Customer) -> str:
     return "\n".join(lines)
 
 
+@cards.line(cards.RANK_CUSTOMER)
+def ticket_card_line(ticket: Ticket) -> str:
+    """"⭐ Gold · 2,340 points" on the card: regulars are recognised."""
+    return card_line(ticket.customer)
+
+
 def card_line(customer: Customer) -> str:
     """The ticket card's loyalty line ('⭐ Gold · 2,340 points'); '' for a customer without points."""
     if customer.tier:
@@ -175,9 +178,6 @@ def issue_coupon(customer, *, kind: str, value, issued_by: str, reason: str = ""
                  valid_days: int | None = None):
     """A new personal coupon with a unique code (not yet sent: the caller words and enqueues the message).
     It expires at the end of the shop-local day valid_days from today (None: never)."""
-    import secrets
-
-    from db.models import Coupon
     for _ in range(20):
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
         if not Coupon.select().where(Coupon.code == code).exists():
@@ -233,8 +233,7 @@ def parse_discount(args: str) -> tuple[str, Decimal, str] | None:
 
 def _limit_exceeded(kind: str, value: Decimal, agent) -> str | None:
     """The agent's limit as words when this discount is above it; None when allowed (owners: always)."""
-    from handlers.features.broadcasts import is_owner
-    if agent is not None and is_owner(agent.telegram_user_id):
+    if agent is not None and team.is_owner(agent.telegram_user_id):
         return None
     conf = config.current().get("coupons", {})
     if kind == "percent" and value > Decimal(str(conf.get("agent_max_percent", 15))):
@@ -244,14 +243,10 @@ def _limit_exceeded(kind: str, value: Decimal, agent) -> str | None:
     return None
 
 
-def agent_command(name: str, args: str, ticket, agent, agent_name: str):
+@commands.command("discount", in_ticket=True)
+def discount_command(name: str, args: str, ticket, agent, agent_name: str):
     """/discount 10 [reason] (percent) or /discount Rs500 [reason] (amount) in a ticket: a coupon for its
-    customer, sent to them in their language and noted in the ticket; handlers.desk.agents.NOT_MINE otherwise."""
-    from handlers.desk.agents import NOT_MINE
-    if name != "discount":
-        return NOT_MINE
-    if ticket is None:
-        return texts.for_agents("agents/usage_outside_ticket", command=name)
+    customer, sent to them in their language and noted in the ticket."""
     conf = config.current().get("coupons", {})
     agent_lang = config.current()["app"]["agent_language"]
     parsed = parse_discount(args)

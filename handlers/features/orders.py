@@ -15,10 +15,10 @@ from peewee import IntegrityError
 
 from bots.base import Inbound
 from db.connection import database, write
-from db.models import Contact, Customer, CustomerTag, Message, Order
+from db.models import Contact, Customer, CustomerTag, Order
 import outbox
-from handlers.core import clock, customers, texts, tickets
-from handlers.features import delays, loyalty, orderdata
+from handlers.core import cards, clock, commands, events, texts
+from handlers.features import delays, orderdata
 from handlers.features.orderdata import (Invalid, NotFound, agent_date, ascii_digits, clean_ref, conf, customer_date,  # noqa: F401
                                 is_open, today)
 
@@ -62,7 +62,7 @@ def save(raw: dict, existing: Order | None = None, seen_customers: set | None = 
             order.save()
         outcome = "updated" if changed or customer_changed else "unchanged"
     if outcome != "unchanged":
-        loyalty.on_order_saved(order)
+        events.announce(events.ORDER_SAVED, order)
         log.info("order %s ref=%s customer=%s status=%s", outcome, order.ref, customer.id, order.status)
     return order, outcome
 
@@ -215,7 +215,7 @@ def _iso(day) -> str | None:
     return day.isoformat() if day else None
 
 
-# ---- customers asking, or answering a notice ----------------------------------------------------------------
+# ---- customers asking about their orders (handlers/router.py decides when) ----------------------------------------------------------------
 ORDER_WORDS = {"order", "orders", "parcel", "package", "delivery", "shipment", "courier", "آرڈر", "آڈر", "پارسل",
                "ڈیلیوری", "آرڈرز"}
 QUESTION_WORDS = {"where", "when", "status", "track", "tracking", "kahan", "kahaan", "kaha", "kidhar", "kiddar",
@@ -256,7 +256,7 @@ def read_question(text: str) -> Question:
                     asks=short and bool(words & QUESTION_WORDS), about_orders=bool(words & ORDER_WORDS))
 
 
-def _own_orders(customer: Customer, refs: list[str]) -> list[Order]:
+def own_orders(customer: Customer, refs: list[str]) -> list[Order]:
     """The customer's own orders among the references (as typed, or in upper or lower case)."""
     variants = {v: ref for ref in reversed(refs) for v in (ref, ref.upper(), ref.lower())}
     found = {}
@@ -285,76 +285,28 @@ def recent_notice(customer: Customer) -> Order | None:
             .order_by(Order.notified_at.desc()).first())
 
 
-def on_customer_message(inbound: Inbound, customer: Customer, contact: Contact) -> bool:
-    """A customer's message about an order; True when handled.
-
-    - Within orders.reply_window_days of a delay notice, whatever they write opens (or joins) a ticket
-      whose card carries that order.
-    - A clear question about their own order ("where is my order 5531", "میرا آرڈر ۵۵۳۱ کہاں ہے", or just
-      the number) gets its status and date in their language. With a ticket open, only a clear question
-      (not a bare number) about their own order is answered, and it still joins the ticket, where the agents
-      also see the answer.
-    - Without an open ticket, a clear question about an order that is not theirs (or does not exist) gets
-      the polite "not found on your number".
-    - Any other message naming one of their orders becomes (part of) a ticket that carries the order.
-    """
-    noticed = recent_notice(customer)
-    if noticed is not None:
-        tickets.on_customer_message(inbound, customer, contact, order_ref=noticed.ref)
-        log.info("answer to a delay notice order=%s channel=%s customer=%s", noticed.ref, inbound.channel, customer.id)
-        return True
-    if inbound.kind != "message" or not inbound.text.strip() or inbound.media:
-        return False   # a photo or a voice note with words is for the agents
-    question = read_question(inbound.text)
-    if not question.refs and not (question.asks and question.about_orders):
-        return False
-    lang = customers.language_of(customer)
-    open_ticket = tickets.open_ticket_of(customer)
-    if not question.refs:
-        if open_ticket or not (question.asks and question.about_orders):
-            return False
-        mine = list(Order.select().where((Order.customer == customer) & (Order.is_open == True))  # noqa: E712
-                    .order_by(Order.created_at.desc()).limit(3))
-        if not mine:
-            return False
-        _answer(contact, lang, mine, inbound)
-        return True
-    own = _own_orders(customer, question.refs)
-    clear = question.bare or (question.asks and (question.about_orders or bool(own)))
-    if open_ticket is not None:
-        if not (own and clear and not question.bare):
-            if own and not open_ticket.order_ref:
-                tickets.on_customer_message(inbound, customer, contact, order_ref=own[0].ref)
-                return True
-            return False
-        answer = _answer(contact, lang, own, inbound)
-        ticket = tickets.on_customer_message(inbound, customer, contact, order_ref=own[0].ref)
-        Message.create(ticket=ticket, direction="out", channel=contact.channel, text=answer, author="bot")
-        outbox.to_group(texts.for_agents("agents/orders/bot_answered", refs=", ".join(o.ref for o in own),
-                                         answer=answer), purpose="agents", ticket=ticket)
-        return True
-    if own and clear:
-        _answer(contact, lang, own, inbound)
-        return True
-    if clear:
-        outbox.to_contact(contact, texts.render(lang, "orders/not_found", ref=question.refs[0]), purpose="order_status")
-        log.info("order question without a matching order channel=%s customer=%s", inbound.channel, customer.id)
-        return True
-    if own:
-        tickets.on_customer_message(inbound, customer, contact, order_ref=own[0].ref)
-        return True
-    return False
+def open_orders(customer: Customer) -> list[Order]:
+    """The customer's latest open orders (three at most), for "where is my order" without a number."""
+    return list(Order.select().where((Order.customer == customer) & (Order.is_open == True))  # noqa: E712 (peewee SQL)
+                .order_by(Order.created_at.desc()).limit(3))
 
 
-def _answer(contact: Contact, lang: str, mine: list[Order], inbound: Inbound) -> str:
-    answer = "\n\n".join(status_text(lang, o) for o in mine)
-    outbox.to_contact(contact, answer, purpose="order_status")
+def answer(contact: Contact, lang: str, mine: list[Order], inbound: Inbound) -> str:
+    """Each order's state to the customer, in their language; the answer's text."""
+    text = "\n\n".join(status_text(lang, o) for o in mine)
+    outbox.to_contact(contact, text, purpose="order_status")
     log.info("order status answered orders=%s channel=%s customer=%s", ",".join(o.ref for o in mine),
              inbound.channel, contact.customer_id)
-    return answer
+    return text
 
 
 # ---- the ticket card, and the agents' command ---------------------------------------------------------------
+@cards.line(cards.RANK_ORDER)
+def ticket_card_line(ticket) -> str:
+    """The order the ticket is about, on its card."""
+    return card_line(ticket.order_ref) if ticket.order_ref else ""
+
+
 def card_line(ref: str) -> str:
     """The order on a ticket's card: ref, items, amount, status, promised → delayed until, reason."""
     order = Order.get_or_none(Order.ref == ref)
@@ -395,7 +347,7 @@ def _short(items: str) -> str:
     return items if len(items) <= HISTORY_ITEMS_CHARS else items[:HISTORY_ITEMS_CHARS - 1].rstrip() + "…"
 
 
-def agent_command(name: str, args: str, ticket, agent, agent_name: str):
-    """The agents' order commands: /delay REF YYYY-MM-DD reason. handlers.desk.agents.NOT_MINE for others."""
-    from handlers.desk.agents import NOT_MINE
-    return delays.delay_command(args, ticket) if name == "delay" else NOT_MINE
+@commands.command("delay")
+def delay_command(name: str, args: str, ticket, agent, agent_name: str):
+    """The agents' order command: /delay REF YYYY-MM-DD reason (anywhere in the group)."""
+    return delays.delay_command(args, ticket)

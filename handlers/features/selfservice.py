@@ -1,7 +1,6 @@
 """Self-service: the menu, answers to common questions (handlers/faq.py) and the handoff to a person.
 
-Runs for a customer's text after CSAT answers, opt-out words, greetings, loyalty and orders
-(handlers/inbound.SELF_ANSWERS), and for their Telegram button taps. In order:
+The customer router (handlers/router.py) decides when each part runs; its table holds the order. The parts:
 - "menu" / "مینو" / "/menu" → the menu (also while a ticket is open). Telegram: buttons; WhatsApp and SMS:
   numbered options, and a reply of a digit (Latin or Urdu) picks one while the menu was the last thing asked.
 - While a ticket is open everything else joins the ticket (False: the ticket rules take it).
@@ -27,7 +26,7 @@ import config
 from bots.base import TELEGRAM, Inbound
 from db.models import Contact, Customer, FaqLog, Message, Ticket
 import outbox
-from handlers.core import cards, clock, customers, hours, texts, tickets
+from handlers.core import cards, clock, customers, events, hours, texts, tickets
 from handlers.features import faq
 
 log = logging.getLogger(__name__)
@@ -73,37 +72,121 @@ def _save(customer: Customer, dialog: dict, asked: str | None = None, heard: str
     customer.save()
 
 
-# ---- customers' messages -----------------------------------------------------------------------------
-def on_customer_message(inbound: Inbound, customer: Customer, contact: Contact) -> bool:
-    """A message the bot answers itself (menu, a common question, feedback on an answer); True when handled.
-    Anything else (a complaint above all) goes on to the ticket rules."""
-    if not enabled() or inbound.kind != "message" or inbound.media or not inbound.text.strip():
-        return False
-    text = inbound.text.strip()
-    lang = customers.language_of(customer)
+# ---- customers' messages (the customer router, handlers/router.py, decides which of these runs) ---------------
+def asked(customer: Customer) -> str | None:
+    """What the bot last asked this customer (menu, faq_list, feedback, thanked, complaint, order), while the
+    answer still counts."""
+    return _asked(_dialog(customer))
+
+
+def asked_after(customer: Customer, moment: dt.datetime | None) -> bool:
+    """Did the bot ask something of the dialog after `moment` (so the dialog, not what came before, is answered)?"""
     dialog = _dialog(customer)
-    if faq.is_menu_word(text):
-        send_menu(customer, contact, lang, heard=text)
-        return True
-    ticket = tickets.open_ticket_of(customer)
-    asked = _asked(dialog)
-    if ticket is not None:
-        # only what the customer explicitly asked of the bot during the ticket (they typed "menu")
-        return _reply_to_bot(asked, dialog, inbound, text, customer, contact, lang, ticket)
-    if faq.wants_person(text):
-        _person(inbound, customer, contact, dialog, words=text)
-        return True
-    if _reply_to_bot(asked, dialog, inbound, text, customer, contact, lang, None):
-        return True
-    if asked in ("complaint", "order"):
-        return False   # what they were asked for: the ticket rules take it
-    if faq.is_complaint(text):
+    if _asked(dialog) is None or moment is None:
         return False
-    if faq.is_greeting(text):
-        first = not dialog.get("history") and not Ticket.select().where(Ticket.customer == customer).exists()
-        send_menu(customer, contact, lang, heard=text, welcome=first)
-        return True
-    return _question(inbound, text, customer, contact, lang, dialog)
+    return dt.datetime.fromisoformat(dialog["at"]) >= moment.replace(microsecond=0)
+
+
+def is_menu_word(text: str) -> bool:
+    return faq.is_menu_word(text)
+
+
+def wants_person(text: str) -> bool:
+    return faq.wants_person(text)
+
+
+def is_greeting(text: str) -> bool:
+    return faq.is_greeting(text) and not faq.is_complaint(text)
+
+
+def is_dialog_reply(customer: Customer, asked_now: str | None, text: str) -> bool:
+    """Does the text answer what the bot just asked: a menu number, a question's number, yes/no to "did this
+    help?", "thanks" after "glad to help", or the complaint / order it asked for?"""
+    number = faq.choice(text)
+    if asked_now == "menu":
+        return bool(number) and 1 <= number <= len(OPTIONS)
+    if asked_now == "faq_list":
+        return bool(number) and 1 <= number <= len(_dialog(customer).get("keys") or [])
+    if asked_now == "feedback":
+        return bool(faq.feedback(text) or {1: "yes", 2: "no"}.get(number))
+    if asked_now == "thanked":
+        return faq.feedback(text) == "yes"
+    return asked_now in ("complaint", "order")
+
+
+def take_dialog_reply(inbound: Inbound, customer: Customer, contact: Contact, lang: str, ticket: Ticket | None,
+                      asked_now: str) -> None:
+    """Carry out the answer to what the bot asked (is_dialog_reply said it is one)."""
+    text = inbound.text.strip()
+    if asked_now in ("complaint", "order"):
+        tickets.on_customer_message(inbound, customer, contact)   # what they were asked for: a ticket
+        return
+    _reply_to_bot(asked_now, _dialog(customer), inbound, text, customer, contact, lang, ticket)
+
+
+def person(inbound: Inbound, customer: Customer, contact: Contact) -> None:
+    """They asked for a person: a ticket with their words."""
+    _person(inbound, customer, contact, _dialog(customer), words=inbound.text.strip())
+
+
+def greet(customer: Customer, contact: Contact, lang: str, text: str) -> None:
+    """A greeting alone: hello (the welcome on first contact) and the menu."""
+    first = not _dialog(customer).get("history") and not Ticket.select().where(Ticket.customer == customer).exists()
+    send_menu(customer, contact, lang, heard=text, welcome=first)
+
+
+_last_match: tuple[str, int, faq.Match] | None = None
+
+
+def _match(text: str) -> faq.Match:
+    """The FAQ's best answer for a question (kept for the next call about the same text: the router asks
+    before it answers). A message longer than a question is never one: a person reads it."""
+    global _last_match
+    if len(text) > QUESTION_CHARS:
+        return faq.Match(key=None, reason="too_long")
+    answers = _faq()
+    last = _last_match
+    if last is not None and last[0] == text and last[1] == id(answers):
+        return last[2]
+    found = faq.match(text, answers)
+    _last_match = (text, id(answers), found)
+    return found
+
+
+def _repeats(customer: Customer, key: str | None) -> FaqLog | None:
+    """The answer awaiting "did this help?", when the customer now asks what it already answered."""
+    dialog = _dialog(customer)
+    pending = dialog.get("faq_log") if _asked(dialog) == "feedback" else None
+    row = FaqLog.get_or_none(id=pending) if pending else None
+    return row if row is not None and key is not None and row.answer_key == key else None
+
+
+def has_answer(customer: Customer, text: str) -> bool:
+    """A clear answer in the shop's FAQ (not a complaint), and not the one just given again."""
+    found = _match(text)
+    return found.answered and _repeats(customer, found.key) is None
+
+
+def answer_question(inbound: Inbound, customer: Customer, contact: Contact, lang: str, text: str) -> None:
+    found = _match(text)
+    give_answer(found.key, inbound, customer, contact, lang, None, heard=text, score=found.score)
+
+
+def log_unanswered(inbound: Inbound, customer: Customer, lang: str, text: str) -> None:
+    """A message becomes a new matter: asking again what the bot just answered marks that answer unhelpful;
+    a question the FAQ could not answer is logged (the answers worth writing next)."""
+    found = _match(text)
+    repeated = _repeats(customer, found.key) if found.answered else None
+    if repeated is not None:
+        repeated.outcome = "unhelpful"          # the same answer again would not help: a person takes over
+        repeated.save()
+        _save(customer, _dialog(customer), heard=text, did={"did": "repeat", "key": found.key})
+        log.info("faq answer %s asked again customer=%s: handoff", found.key, customer.id)
+        return
+    if found.reason != "too_long" and found.reason not in ("complaint", "greeting", "person") and faq.is_question(text):
+        FaqLog.create(customer=customer, channel=inbound.channel, language=lang, question=text[:QUESTION_CHARS],
+                      answer_key=None, score=found.score, outcome="handoff", created_at=clock.now())
+        log.info("faq no answer (%s, best %s %.2f) customer=%s", found.reason, found.best, found.score, customer.id)
 
 
 def _reply_to_bot(asked, dialog, inbound, text, customer, contact, lang, ticket) -> bool:
@@ -127,29 +210,6 @@ def _reply_to_bot(asked, dialog, inbound, text, customer, contact, lang, ticket)
     return False
 
 
-def _question(inbound, text, customer, contact, lang, dialog) -> bool:
-    """A free-text question: the answer when the match is clear; else the ticket rules (logged as a
-    question that went to a person when it reads like one)."""
-    found = faq.match(text, _faq())
-    if found.answered:
-        pending = dialog.get("faq_log") if _asked(dialog) == "feedback" else None
-        row = FaqLog.get_or_none(id=pending) if pending else None
-        if row is not None and row.answer_key == found.key:
-            # the same answer again would not help: a person takes over
-            row.outcome = "unhelpful"
-            row.save()
-            _save(customer, dialog, heard=text, did={"did": "repeat", "key": found.key})
-            log.info("faq answer %s asked again customer=%s: handoff", found.key, customer.id)
-            return False
-        give_answer(found.key, inbound, customer, contact, lang, None, heard=text, score=found.score)
-        return True
-    if faq.is_question(text) and found.reason not in ("complaint", "greeting", "person"):
-        FaqLog.create(customer=customer, channel=inbound.channel, language=lang, question=text[:QUESTION_CHARS],
-                      answer_key=None, score=found.score, outcome="handoff", created_at=clock.now())
-        log.info("faq no answer (%s, best %s %.2f) customer=%s", found.reason, found.best, found.score, customer.id)
-    return False
-
-
 # ---- Telegram buttons --------------------------------------------------------------------------------
 def on_button(inbound: Inbound, customer: Customer, contact: Contact) -> None:
     """A customer tapped one of our buttons: answered at once (Telegram wants every tap answered), then
@@ -169,7 +229,7 @@ def on_button(inbound: Inbound, customer: Customer, contact: Contact) -> None:
     elif kind == "faq":
         give_answer(value, inbound, customer, contact, lang, ticket, heard=label)
     elif kind == "fb" and value in ("yes", "no"):
-        row_id = int(parts[3]) if len(parts) > 3 and parts[3].isdigit() else None
+        row_id = texts.as_id(parts[3]) if len(parts) > 3 else None
         feedback(value, row_id, inbound, customer, contact, lang, ticket, heard=label)
 
 
@@ -316,6 +376,7 @@ def _handoff(inbound: Inbound, customer, contact, words: str | None, ticket) -> 
 
 
 # ---- the ticket's side -------------------------------------------------------------------------------
+@events.on(events.TICKET_OPENED)
 def on_ticket_opened(ticket: Ticket, customer: Customer, channel: str) -> None:
     """A ticket was just opened for this customer: what they did with the bot since the last ticket becomes
     a note the card shows, their questions are linked to the ticket, and the dialog starts afresh."""

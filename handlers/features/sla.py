@@ -37,17 +37,6 @@ def is_overdue(ticket, now: dt.datetime | None = None) -> bool:
     return waited >= resolution or (ticket.first_response_at is None and waited >= first_response)
 
 
-def on_first_response(ticket) -> None:
-    """An agent answered the customer for the first time (caller saves the ticket)."""
-    ticket.first_response_at = clock.now()
-    ticket.first_response_minutes = hours.business_minutes(ticket.created_at, ticket.first_response_at)
-
-
-def on_closed(ticket) -> None:
-    """The ticket was closed (caller saves the ticket)."""
-    ticket.resolution_minutes = hours.business_minutes(ticket.created_at, ticket.closed_at)
-
-
 # -- the reminder job --------------------------------------------------------------------------------
 
 def _owner_name(user_id: int) -> str:
