@@ -218,7 +218,7 @@ Khidmat broadcast benchmark
                      second by second: {" ".join(str(per_second[i]) for i in range(int(span) + 1))}
   first send after   {times[0] - started:7.2f} s from the command's start
   command            {command_s:7.1f} s (enqueue {args.n} + watch until done); its last lines:
-                     {chr(10).join('                     ' + l for l in last_lines).strip()}
+                     {chr(10).join('                     ' + line for line in last_lines).strip()}
   server RSS         {rss_before:.0f} MB before, {max(sampler.samples or [rss_before]):.0f} MB peak, {rss_after:.0f} MB after
                      over the run (each tenth): {" ".join(f"{x:.0f}" for x in tenths(sampler.samples))} MB
 """)

@@ -69,6 +69,11 @@ class Turn:
         return orders.read_question(self.text)
 
     @cached_property
+    def faq_match(self):
+        """The shop's FAQ's best answer for the words (matched once: asked by two rules)."""
+        return selfservice.match(self.text)
+
+    @cached_property
     def own_orders(self) -> list[Order]:
         return orders.own_orders(self.customer, self.question.refs)
 
@@ -217,12 +222,12 @@ def _order_mention(turn: Turn) -> None:
 
 
 def _faq_answer(turn: Turn) -> bool:
-    return turn.words and selfservice.enabled() and selfservice.has_answer(turn.customer, turn.text)
+    return turn.words and selfservice.enabled() and selfservice.has_answer(turn.customer, turn.faq_match)
 
 
 def _new_matter(turn: Turn) -> None:
     if turn.words and selfservice.enabled():
-        selfservice.log_unanswered(turn.inbound, turn.customer, turn.lang, turn.text)
+        selfservice.log_unanswered(turn.inbound, turn.customer, turn.lang, turn.text, turn.faq_match)
     tickets.on_customer_message(turn.inbound, turn.customer, turn.contact)
 
 
@@ -245,8 +250,8 @@ RULES: list[Rule] = [
     Rule("menu", ANY, "menu, مینو, /menu", _menu_word, _menu),
     Rule("dialog reply", DIALOG, "the answer to what the bot just asked (a menu number, yes/no, the complaint asked for)",
          _dialog_reply, _take_dialog_reply),
-    Rule("rating", RATING, "a rating (1–5, ⭐, with or without words) or a short comment on the help",
-         lambda t: t.words and csat.is_rating_answer(t.text), _rating),
+    Rule("rating", RATING, "a rating (1–5, ⭐, with or without words) or a short comment on the help, naming no order",
+         lambda t: t.words and not t.question.refs and csat.is_rating_answer(t.text), _rating),
     Rule("open ticket", OPEN_TICKET, "anything else", lambda t: True, _join_ticket),
     Rule("notice reply", NOTICE, "anything else", lambda t: True, _notice_reply),
     Rule("unknown order", NONE, "a question naming an order that is not theirs", _unknown_order, _not_found),
@@ -259,7 +264,8 @@ RULES: list[Rule] = [
          lambda t: t.words and selfservice.enabled() and selfservice.is_greeting(t.text),
          lambda t: selfservice.greet(t.customer, t.contact, t.lang, t.text)),
     Rule("common question", NONE, "a clear match in the shop's FAQ that is not a complaint", _faq_answer,
-         lambda t: selfservice.answer_question(t.inbound, t.customer, t.contact, t.lang, t.text)),
+         lambda t: selfservice.answer_question(t.inbound, t.customer, t.contact, t.lang, t.text,
+                                                   t.faq_match)),
     Rule("new matter", ANY, "anything else: a complaint, media, a long message — a new ticket", lambda t: True,
          _new_matter),
 ]

@@ -143,7 +143,7 @@ class Pacer:
         return self.global_limits[channel].wait(now)
 
     def wait(self, channel: str, chat_id: str, now: float) -> float:
-        return max([self.global_limits[channel].wait(now)] + [l.wait(now) for l in self._chat_limits(channel, chat_id)])
+        return max([self.global_limits[channel].wait(now)] + [limit.wait(now) for limit in self._chat_limits(channel, chat_id)])
 
     def take(self, channel: str, chat_id: str, now: float, text: str = "") -> None:
         cost = sms_segments(text) if channel == SMS else 1

@@ -101,7 +101,7 @@ def test_ten_thousand_characters_emoji_and_urdu(khidmat):
 def test_media_that_is_gone_does_not_block_the_group(khidmat, twilio_api):
     missing = "https://api.twilio.com/2010-04-01/Accounts/AC0/Messages/MMx/Media/MEgone"
     khidmat.whatsapp(NUMBER, "photo of the box", media=[(missing, "image/jpeg")])
-    card = khidmat.wait_group(lambda t: "photo of the box" in t)
+    khidmat.wait_group(lambda t: "photo of the box" in t)
     note = khidmat.wait_group(lambda t: "could not be fetched" in t, timeout=8)[0]
     assert "photo" in note["text"] and "photo of the box" in note["text"]
     khidmat.sms("+923339998888", "someone else")

@@ -1,11 +1,9 @@
 """The doors: forged or malformed requests are refused or acknowledged without effect; health; set-webhook."""
-import subprocess
-import sys
 
 from click.testing import CliRunner
 
 from db.models import InboundEvent, Outbox, Ticket
-from tests.helpers import AUTH, SECRET, TOKEN
+from tests.helpers import AUTH, SECRET
 
 NUMBER = "+923001234567"
 

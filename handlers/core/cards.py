@@ -33,10 +33,6 @@ def line(rank: int):
     return register
 
 
-def _channel_name(channel: str) -> str:
-    return customers.channel_name(channel)
-
-
 def whatsapp_window(contacts: list[Contact]) -> str:
     """When the WhatsApp 24-hour window closes, in app.timezone, and how long that is from now ('' for customers
     not on WhatsApp). The card is edited only when the ticket changes: the closing time stays true meanwhile."""
@@ -72,13 +68,13 @@ def first_message(ticket: Ticket) -> str:
 def text(ticket: Ticket, excerpt: str | None = None, earlier: int | None = None) -> str:
     customer, contact = ticket.customer, ticket.contact
     contacts = list(customer.contacts)
-    channels = sorted({_channel_name(c.channel) for c in contacts})
+    channels = sorted({customers.channel_name(c.channel) for c in contacts})
     body = first_message(ticket) if excerpt is None else excerpt
     if len(body) > CARD_EXCERPT:
         body = body[:CARD_EXCERPT] + "…"
     lines = [texts.for_agents(
         "agents/card", ticket=ticket.number, name=customers.display_name(customer),
-        channel=_channel_name(contact.channel), channels=", ".join(channels),
+        channel=customers.channel_name(contact.channel), channels=", ".join(channels),
         address=customers.address_for_agents(contact), language=customers.language_of(customer),
         earlier=customers.earlier_tickets(customer, ticket) if earlier is None else earlier, status=texts.for_agents(f"agents/status_{ticket.status}"),
         priority=f"{PRIORITY_MARK[ticket.priority]} {ticket.priority}".strip(),
@@ -117,7 +113,7 @@ def buttons(ticket: Ticket, choose_priority: bool = False) -> list:
 def topic_name(ticket: Ticket) -> str:
     mark = PRIORITY_MARK[ticket.priority]
     assignee = f" → {ticket.assignee}" if ticket.assignee else ""
-    name = f"#{ticket.number} · {customers.display_name(ticket.customer)} · {_channel_name(ticket.contact.channel)}"
+    name = f"#{ticket.number} · {customers.display_name(ticket.customer)} · {customers.channel_name(ticket.contact.channel)}"
     return f"{mark + ' ' if mark else ''}{name}{assignee}"[:128]
 
 

@@ -188,13 +188,13 @@ def plan(kind: str, segment: str, text: str, template: str | None = None) -> dic
     going = [t for t in found if t["state"] == "pending"]
     result = {"total": len(going), "audience": len(found),
               "channels": {c: sum(t["contact"].channel == c for t in going) for c in CHANNELS},
-              "languages": {l: sum(t["language"] == l for t in going) for l in LANGUAGES},
+              "languages": {lang: sum(t["language"] == lang for t in going) for lang in LANGUAGES},
               "opted_out": sum(t["state"] == "opted_out" for t in found),
               "blocked": sum(t["state"] == "blocked" for t in found),
               "skipped": sum(t["state"] == "skipped" for t in found),
-              "texts": {l: render(kind, text, l) for l in LANGUAGES}}
-    result["sms_segments"] = {l: sms_segments(result["texts"][l]) for l in LANGUAGES
-                              if any(t["language"] == l and t["contact"].channel == SMS for t in going)}
+              "texts": {lang: render(kind, text, lang) for lang in LANGUAGES}}
+    result["sms_segments"] = {lang: sms_segments(result["texts"][lang]) for lang in LANGUAGES
+                              if any(t["language"] == lang and t["contact"].channel == SMS for t in going)}
     return result
 
 
@@ -203,7 +203,7 @@ def describe_plan(b: Broadcast, figures: dict) -> str:
     channels = ", ".join(f"{c} {n}" for c, n in figures["channels"].items() if n) or "—"
     lines = [texts.for_agents("owners/summary", total=figures["total"], channels=channels, **{
         k: figures[k] for k in ("opted_out", "blocked", "skipped")})]
-    lines += [texts.for_agents("owners/summary_sms", segments=n, language=l) for l, n in figures["sms_segments"].items()]
+    lines += [texts.for_agents("owners/summary_sms", segments=n, language=lang) for lang, n in figures["sms_segments"].items()]
     for language in LANGUAGES:
         if figures["languages"][language]:
             lines.append(texts.for_agents("owners/preview_language", language=language,

@@ -135,22 +135,12 @@ def greet(customer: Customer, contact: Contact, lang: str, text: str) -> None:
     send_menu(customer, contact, lang, heard=text, welcome=first)
 
 
-_last_match: tuple[str, int, faq.Match] | None = None
-
-
-def _match(text: str) -> faq.Match:
-    """The FAQ's best answer for a question (kept for the next call about the same text: the router asks
-    before it answers). A message longer than a question is never one: a person reads it."""
-    global _last_match
+def match(text: str) -> faq.Match:
+    """The FAQ's best answer for a customer's words. A message longer than a question is never one: a
+    person reads it."""
     if len(text) > QUESTION_CHARS:
         return faq.Match(key=None, reason="too_long")
-    answers = _faq()
-    last = _last_match
-    if last is not None and last[0] == text and last[1] == id(answers):
-        return last[2]
-    found = faq.match(text, answers)
-    _last_match = (text, id(answers), found)
-    return found
+    return faq.match(text, _faq())
 
 
 def _repeats(customer: Customer, key: str | None) -> FaqLog | None:
@@ -161,21 +151,19 @@ def _repeats(customer: Customer, key: str | None) -> FaqLog | None:
     return row if row is not None and key is not None and row.answer_key == key else None
 
 
-def has_answer(customer: Customer, text: str) -> bool:
+def has_answer(customer: Customer, found: faq.Match) -> bool:
     """A clear answer in the shop's FAQ (not a complaint), and not the one just given again."""
-    found = _match(text)
     return found.answered and _repeats(customer, found.key) is None
 
 
-def answer_question(inbound: Inbound, customer: Customer, contact: Contact, lang: str, text: str) -> None:
-    found = _match(text)
+def answer_question(inbound: Inbound, customer: Customer, contact: Contact, lang: str, text: str,
+                    found: faq.Match) -> None:
     give_answer(found.key, inbound, customer, contact, lang, None, heard=text, score=found.score)
 
 
-def log_unanswered(inbound: Inbound, customer: Customer, lang: str, text: str) -> None:
+def log_unanswered(inbound: Inbound, customer: Customer, lang: str, text: str, found: faq.Match) -> None:
     """A message becomes a new matter: asking again what the bot just answered marks that answer unhelpful;
     a question the FAQ could not answer is logged (the answers worth writing next)."""
-    found = _match(text)
     repeated = _repeats(customer, found.key) if found.answered else None
     if repeated is not None:
         repeated.outcome = "unhelpful"          # the same answer again would not help: a person takes over
