@@ -1,5 +1,6 @@
 """Khidmat's web side: the Flask app factory, the webhook routes, the `flask --app webhook` commands,
 and `python webhook.py`, which runs everything in one process (web server, sender, scheduler)."""
+
 from __future__ import annotations
 
 import argparse
@@ -40,6 +41,7 @@ def create_app(settings: config.Settings | None = None) -> Flask:
     migrations.upgrade()
     app.register_blueprint(routes)
     from web.api import api
+
     app.register_blueprint(api)
     app.cli.add_command(set_webhook_command)
     app.cli.add_command(db_command)
@@ -50,10 +52,10 @@ def create_app(settings: config.Settings | None = None) -> Flask:
     app.teardown_request(_release_connection)
 
     @app.errorhandler(DatabaseError)
-    @app.errorhandler(InterfaceError)   # not a DatabaseError in peewee: "connection already closed" (restart)
+    @app.errorhandler(InterfaceError)  # not a DatabaseError in peewee: "connection already closed" (restart)
     def database_away(exc):
         log.error("database unavailable: %r", exc)
-        db.close()   # the next request reconnects
+        db.close()  # the next request reconnects
         return jsonify(error="database unavailable"), 503
 
     return app
@@ -74,13 +76,14 @@ def _settings() -> config.Settings:
 @routes.post("/telegram/webhook")
 def telegram_webhook():
     settings = _settings()
-    if not tg.verify_secret(settings["telegram"]["webhook_secret"],
-                            request.headers.get("X-Telegram-Bot-Api-Secret-Token")):
+    if not tg.verify_secret(
+        settings["telegram"]["webhook_secret"], request.headers.get("X-Telegram-Bot-Api-Secret-Token")
+    ):
         log.warning("telegram webhook refused: wrong or missing secret token")
         return jsonify(error="forbidden"), 403
     try:
         data = request.get_json(silent=True)
-    except RecursionError:   # JSON nested deeper than Python parses (silent=True only covers ValueError)
+    except RecursionError:  # JSON nested deeper than Python parses (silent=True only covers ValueError)
         data = None
     if not isinstance(data, dict) or not isinstance(data.get("update_id"), int) or abs(data["update_id"]) >= 2**63:
         log.warning("malformed telegram update acknowledged and dropped (no usable update_id)")
@@ -104,17 +107,20 @@ def _storable(data: dict) -> str:
 def twilio_signed(view):
     """Refuse (403, no effect) a Twilio webhook whose X-Twilio-Signature does not match
     app.public_url + the path: the URL Twilio was given, not request.url (a proxy rewrites that)."""
+
     @functools.wraps(view)
     def checked():
         settings = _settings()
         url = settings["app"]["public_url"].rstrip("/") + request.path
         if request.query_string:
             url += "?" + request.query_string.decode()
-        if not tw.verify_signature(settings["twilio"]["auth_token"], url, request.form,
-                                   request.headers.get("X-Twilio-Signature", "")):
+        if not tw.verify_signature(
+            settings["twilio"]["auth_token"], url, request.form, request.headers.get("X-Twilio-Signature", "")
+        ):
             log.warning("twilio %s refused: bad or missing signature", request.path)
             return Response("forbidden", status=403)
         return view()
+
     return checked
 
 
@@ -145,12 +151,14 @@ def twilio_status():
 @routes.get("/metrics")
 def metrics():
     from handlers.features import metrics as numbers
+
     return Response(numbers.render(), mimetype="text/plain; version=0.0.4")
 
 
 @routes.get("/healthz")
 def healthz():
     from sender.loop import backlog
+
     db.database.execute_sql("SELECT 1")
     return jsonify(ok=True, outbox=backlog())
 
@@ -170,6 +178,7 @@ def media_file(token: str):
             return await bot.download_file(item.file_id)
         finally:
             await bot.close()
+
     try:
         data = asyncio.run(download())
     except BadRequest as exc:
@@ -178,8 +187,9 @@ def media_file(token: str):
     except Exception as exc:
         log.warning("media link: download from Telegram failed: %r", exc)
         return Response("bad gateway", status=502)
-    response = send_file(io.BytesIO(data), mimetype=item.content_type, download_name=item.file_name,
-                         etag=False, max_age=0)
+    response = send_file(
+        io.BytesIO(data), mimetype=item.content_type, download_name=item.file_name, etag=False, max_age=0
+    )
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
@@ -202,6 +212,7 @@ def set_webhook_command():
             return await bot.set_webhook(url, settings["telegram"]["webhook_secret"])
         finally:
             await bot.close()
+
     ok = asyncio.run(register())
     click.echo(f"webhook set to {url} ({', '.join(tg.ALLOWED_UPDATES)})" if ok else "Telegram refused the webhook")
 
@@ -227,6 +238,7 @@ def jobs_command():
 def jobs_run(name):
     """Run one scheduled job now (prune, stuck, sla, opening, broadcasts, greetings — greetings whatever the time)."""
     from runtime import scheduler
+
     if name not in scheduler.JOBS:
         raise click.ClickException(f"unknown job {name!r}; jobs: {', '.join(scheduler.JOBS)}")
     report = scheduler.run(name, on_demand=True)
@@ -238,14 +250,20 @@ def jobs_run(name):
 @click.command("broadcast")
 @click.option("--segment", required=True, help="all, channel:whatsapp|sms|telegram, language:ur|en; comma = and")
 @click.option("--text", required=True, help="the words customers read (a footer in their language is added)")
-@click.option("--kind", type=click.Choice(["offer", "notice"]), default="offer", show_default=True,
-              help="offers skip customers who opted out; notices go to everyone")
+@click.option(
+    "--kind",
+    type=click.Choice(["offer", "notice"]),
+    default="offer",
+    show_default=True,
+    help="offers skip customers who opted out; notices go to everyone",
+)
 @click.option("--template", default=None, help="WhatsApp Content SID for customers outside the 24-hour window")
 @click.option("--at", "at", default=None, help='send later: "YYYY-MM-DD HH:MM" in the shop\'s time zone (app.timezone)')
 @click.option("--yes", is_flag=True, help="do not ask for confirmation")
 def broadcast_command(segment, text, kind, template, at, yes):
     """Broadcast an offer or a notice to a segment of customers, and watch it go out."""
     from handlers.features import broadcasts
+
     try:
         when = broadcasts.parse_time(at) if at else None
         b = broadcasts.create(kind, segment, text, template=template, at=when)
@@ -258,7 +276,9 @@ def broadcast_command(segment, text, kind, template, at, yes):
         return
     b = broadcasts.confirm(b)
     if b.status == "scheduled":
-        click.echo(f"broadcast #{b.id} scheduled for {at} ({b.scheduled_at:%Y-%m-%d %H:%M} UTC); the running bot sends it")
+        click.echo(
+            f"broadcast #{b.id} scheduled for {at} ({b.scheduled_at:%Y-%m-%d %H:%M} UTC); the running bot sends it"
+        )
         return
     broadcasts.pump(b.id)
     for line in broadcasts.watch(b.id):
@@ -275,6 +295,7 @@ def orders_command():
 def orders_import(path):
     """Import or update orders from a CSV file (columns in README: Orders). Prints the summary."""
     from handlers.features import orderdata, orders
+
     with open(path, "rb") as fh:
         data = fh.read()
     try:
@@ -291,6 +312,7 @@ def orders_import(path):
 def orders_delay(ref, until, reason):
     """Mark an order delayed and tell its customer at once, in their language."""
     from handlers.features import delays, orderdata
+
     try:
         with db.write():
             order, notice = delays.delay(ref, until, reason)
@@ -298,9 +320,12 @@ def orders_delay(ref, until, reason):
         raise click.ClickException(f"no order {ref}")
     except orderdata.Invalid as exc:
         raise click.ClickException("; ".join(f"{k}: {v}" if k not in v else v for k, v in exc.errors.items()))
-    told = {"sent": f"customer told on {notice.channel}", "already": "customer already told about this date",
-            "no_template": "NOT told: WhatsApp outside the 24-hour window and no template set (agents told)",
-            "unreachable": "NOT told: no way to reach the customer (agents told)"}[notice.outcome]
+    told = {
+        "sent": f"customer told on {notice.channel}",
+        "already": "customer already told about this date",
+        "no_template": "NOT told: WhatsApp outside the 24-hour window and no template set (agents told)",
+        "unreachable": "NOT told: no way to reach the customer (agents told)",
+    }[notice.outcome]
     coupon = f"; coupon {notice.coupon}" if notice.coupon else ""
     click.echo(f"order {order.ref} delayed until {order.delayed_until.isoformat()}: {told}{coupon}")
 
@@ -315,6 +340,7 @@ def faq_command():
 def faq_test(question):
     """Which answer a customer asking QUESTION would get, and how sure the match is."""
     from handlers.features import faq
+
     try:
         known = faq.load()
     except faq.FaqFileError as exc:
@@ -322,16 +348,23 @@ def faq_test(question):
     found = faq.match(question, known)
     if found.answered:
         lang = faq.guess_language(question)
-        click.echo(f"answer: {found.key} (score {found.score:.2f}; next best {found.second or '—'} "
-                   f"{found.second_score:.2f}) — {lang}:")
+        click.echo(
+            f"answer: {found.key} (score {found.score:.2f}; next best {found.second or '—'} "
+            f"{found.second_score:.2f}) — {lang}:"
+        )
         click.echo(known.get(found.key).answer(lang))
         return
-    reasons = {"complaint": "reads as a complaint: it goes to a person", "person": "asks for a person",
-               "greeting": "only a greeting: the customer gets the menu", "empty": "no meaningful word",
-               "too_short": "one word and no question", "below_threshold": "below threshold",
-               "too_close": f"too close to {found.second} {found.second_score:.2f}",
-               "unknown_words": f"the answer explains only {found.coverage:.0%} of the question",
-               "partial": f"covers too little of any example ({found.explained:.0%})"}
+    reasons = {
+        "complaint": "reads as a complaint: it goes to a person",
+        "person": "asks for a person",
+        "greeting": "only a greeting: the customer gets the menu",
+        "empty": "no meaningful word",
+        "too_short": "one word and no question",
+        "below_threshold": "below threshold",
+        "too_close": f"too close to {found.second} {found.second_score:.2f}",
+        "unknown_words": f"the answer explains only {found.coverage:.0%} of the question",
+        "partial": f"covers too little of any example ({found.explained:.0%})",
+    }
     best = f"best: {found.best} {found.score:.2f}, " if found.best else ""
     then = "" if found.reason == "greeting" else " — a person answers"
     click.echo(f"no answer ({best}{reasons.get(found.reason, found.reason)}){then}")
@@ -347,13 +380,21 @@ def main(argv=None) -> None:
     app = create_app(settings)
     import runtime
     import waitress
+
     log.info("database: %s", db.connection.describe(settings["database"]["url"]))
     runtime.describe_channels(settings)
     stop = runtime.start_background(settings)
     log.info("listening on http://%s:%d", args.host, args.port)
     try:
-        waitress.serve(app, host=args.host, port=args.port, threads=settings["app"]["threads"],
-                       connection_limit=1000, channel_timeout=30, ident="khidmat")
+        waitress.serve(
+            app,
+            host=args.host,
+            port=args.port,
+            threads=settings["app"]["threads"],
+            connection_limit=1000,
+            channel_timeout=30,
+            ident="khidmat",
+        )
     finally:
         stop()
 

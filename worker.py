@@ -4,6 +4,7 @@ Run it next to any number of web processes (gunicorn 'webhook:create_app()'). On
 workers may run: exactly one leads (sender/election.py), the others stand by and take over within seconds.
 On SQLite run exactly one (or just use `python webhook.py`, which includes it).
 """
+
 from __future__ import annotations
 
 import logging

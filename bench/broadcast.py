@@ -15,6 +15,7 @@ recipient has the message. Prints:
   - the server's resident memory (RSS) before, at its peak and after the run
   - how long the command took to materialise and enqueue, and to see the broadcast done
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,18 +41,32 @@ TEXT = "Bench notice: the shop opens at 10 tomorrow"
 
 def environment(db_url: str, tg: TelegramStandin, tw: TwilioStandin, channel: str, rate: int) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
-    env.update({"BOT_DATABASE_URL": db_url, "BOT_TELEGRAM_TOKEN": TOKEN, "BOT_TELEGRAM_API_BASE_URL": tg.base_url,
-                "BOT_TELEGRAM_WEBHOOK_SECRET": SECRET, "BOT_TELEGRAM_AGENTS_CHAT_ID": str(AGENTS),
-                "BOT_TWILIO_ACCOUNT_SID": tw.account_sid, "BOT_TWILIO_AUTH_TOKEN": tw.auth_token,
-                "BOT_TWILIO_API_BASE_URL": tw.base_url, "BOT_TWILIO_WHATSAPP_FROM": "whatsapp:+14155238886",
-                "BOT_TWILIO_SMS_FROM": "+15005550006",
-                "BOT_APP_DEFAULT_LANGUAGE": "en", "BOT_SCHEDULER_ENABLED": "true", "PYTHONUNBUFFERED": "1"})
+    env.update(
+        {
+            "BOT_DATABASE_URL": db_url,
+            "BOT_TELEGRAM_TOKEN": TOKEN,
+            "BOT_TELEGRAM_API_BASE_URL": tg.base_url,
+            "BOT_TELEGRAM_WEBHOOK_SECRET": SECRET,
+            "BOT_TELEGRAM_AGENTS_CHAT_ID": str(AGENTS),
+            "BOT_TWILIO_ACCOUNT_SID": tw.account_sid,
+            "BOT_TWILIO_AUTH_TOKEN": tw.auth_token,
+            "BOT_TWILIO_API_BASE_URL": tw.base_url,
+            "BOT_TWILIO_WHATSAPP_FROM": "whatsapp:+14155238886",
+            "BOT_TWILIO_SMS_FROM": "+15005550006",
+            "BOT_APP_DEFAULT_LANGUAGE": "en",
+            "BOT_SCHEDULER_ENABLED": "true",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     env[RATE_SETTING[channel]] = str(rate)
     return env
 
 
-RATE_SETTING = {"telegram": "BOT_TELEGRAM_RATE_GLOBAL_PER_S", "whatsapp": "BOT_TWILIO_RATE_WHATSAPP_PER_S",
-                "sms": "BOT_TWILIO_RATE_SMS_PER_S"}
+RATE_SETTING = {
+    "telegram": "BOT_TELEGRAM_RATE_GLOBAL_PER_S",
+    "whatsapp": "BOT_TWILIO_RATE_WHATSAPP_PER_S",
+    "sms": "BOT_TWILIO_RATE_SMS_PER_S",
+}
 
 
 def address(channel: str, i: int) -> str:
@@ -70,6 +85,7 @@ def fill(db_url: str, n: int, channel: str) -> None:
     import db
     from db import migrations
     from db.models import Contact, Customer
+
     config.activate(config.load(environ={}, overrides={"database.url": db_url}))
     db.connect(db_url)
     migrations.upgrade()
@@ -77,28 +93,43 @@ def fill(db_url: str, n: int, channel: str) -> None:
     with db.write():
         for start in range(0, n, 1000):
             batch = range(start, min(n, start + 1000))
-            Customer.insert_many([{"name": f"B{i}", "language": "en",
-                                   "telegram_user_id": 5_000_000 + i if channel == "telegram" else None,
-                                   "phone": None if channel == "telegram" else f"+923005{i:06d}"}
-                                  for i in batch]).execute()
+            Customer.insert_many(
+                [
+                    {
+                        "name": f"B{i}",
+                        "language": "en",
+                        "telegram_user_id": 5_000_000 + i if channel == "telegram" else None,
+                        "phone": None if channel == "telegram" else f"+923005{i:06d}",
+                    }
+                    for i in batch
+                ]
+            ).execute()
         ids = [cid for (cid,) in Customer.select(Customer.id).order_by(Customer.id).tuples()]
-        rows = [{"customer": cid, "channel": channel, "address": address(channel, i), "last_inbound_at": wrote}
-                for i, cid in enumerate(ids)]
+        rows = [
+            {"customer": cid, "channel": channel, "address": address(channel, i), "last_inbound_at": wrote}
+            for i, cid in enumerate(ids)
+        ]
         for start in range(0, len(rows), 1000):
-            Contact.insert_many(rows[start:start + 1000]).execute()
+            Contact.insert_many(rows[start : start + 1000]).execute()
     db.connection.close_all()
 
 
 def start_server(env: dict, log_path: Path) -> tuple[subprocess.Popen, int]:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "webhook.py", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=open(log_path, "ab"), stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "webhook.py", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=open(log_path, "ab"),
+        stderr=subprocess.STDOUT,
+    )
 
     def up():
         try:
             return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
         except requests.RequestException:
             return proc.poll() is not None
+
     if not wait_until(up, timeout=30, interval=0.1) or proc.poll() is not None:
         proc.kill()
         raise SystemExit(f"webhook.py did not start; see {log_path}")
@@ -167,9 +198,28 @@ def main() -> None:
         sampler = RssSampler(proc.pid)
         sampler.start()
         started = time.time()
-        command = subprocess.run([sys.executable, "-m", "flask", "--app", "webhook", "broadcast", "--segment", "all",
-                                  "--kind", "notice", "--text", TEXT, "--yes"], cwd=ROOT, env=env,
-                                 capture_output=True, text=True, timeout=3600)
+        command = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "flask",
+                "--app",
+                "webhook",
+                "broadcast",
+                "--segment",
+                "all",
+                "--kind",
+                "notice",
+                "--text",
+                TEXT,
+                "--yes",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=3600,
+        )
         command_s = time.time() - started
         if command.returncode:
             raise SystemExit(f"the broadcast command failed:\n{command.stdout}\n{command.stderr}")
@@ -177,7 +227,7 @@ def main() -> None:
         # stall it (and so bunch the requests it answers) — a stall the real platform does not have
         platform = tg if args.channel == "telegram" else tw
         wait_until(lambda: platform.sent_count() >= args.n, timeout=args.n / args.rate * 3 + 60, interval=0.2)
-        time.sleep(2)   # anything sent twice would arrive now
+        time.sleep(2)  # anything sent twice would arrive now
         sampler.stopping.set()
         rss_after = rss_mb(proc.pid)
     finally:
@@ -204,7 +254,7 @@ def main() -> None:
     print(f"""
 Khidmat broadcast benchmark
   cores              {os.cpu_count()}
-  database           {args.db} ({db_url.split('?')[0]})
+  database           {args.db} ({db_url.split("?")[0]})
   server log         {log_path}
   recipients         {args.n} on {args.channel}, stand-in limit {args.rate}/s, {RATE_SETTING[args.channel]} = {args.rate}
 
@@ -218,7 +268,7 @@ Khidmat broadcast benchmark
                      second by second: {" ".join(str(per_second[i]) for i in range(int(span) + 1))}
   first send after   {times[0] - started:7.2f} s from the command's start
   command            {command_s:7.1f} s (enqueue {args.n} + watch until done); its last lines:
-                     {chr(10).join('                     ' + line for line in last_lines).strip()}
+                     {chr(10).join("                     " + line for line in last_lines).strip()}
   server RSS         {rss_before:.0f} MB before, {max(sampler.samples or [rss_before]):.0f} MB peak, {rss_after:.0f} MB after
                      over the run (each tenth): {" ".join(f"{x:.0f}" for x in tenths(sampler.samples))} MB
 """)

@@ -8,6 +8,7 @@
 precision: right answers / answers given · recall: right answers / answerable questions ·
 false-answer rate: answered / questions that must not be answered.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,10 +22,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import config  # noqa: E402
-from handlers.features import faq# noqa: E402
+from handlers.features import faq  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "faq_questions.csv"
-FRESH = ROOT / "tests" / "data" / "faq_questions_fresh.csv"   # written after the tuning, never tuned on
+FRESH = ROOT / "tests" / "data" / "faq_questions_fresh.csv"  # written after the tuning, never tuned on
 LANGS = {"en": "English", "roman": "Roman Urdu", "ur": "Urdu script"}
 
 
@@ -52,18 +53,25 @@ def figures(rows: list[dict]) -> dict:
     right = [r for r in answerable if r["given"] == r["expected"]]
     wrong = [r for r in answerable if r["given"] and r["given"] != r["expected"]]
     false = [r for r in not_answerable if r["given"]]
-    return dict(n=len(rows), answerable=len(answerable), not_answerable=len(not_answerable),
-                precision=len(right) / len(given) if given else 1.0,
-                recall=len(right) / len(answerable) if answerable else 1.0,
-                wrong=len(wrong) / len(answerable) if answerable else 0.0,
-                false_rate=len(false) / len(not_answerable) if not_answerable else 0.0,
-                false=len(false), right=len(right))
+    return dict(
+        n=len(rows),
+        answerable=len(answerable),
+        not_answerable=len(not_answerable),
+        precision=len(right) / len(given) if given else 1.0,
+        recall=len(right) / len(answerable) if answerable else 1.0,
+        wrong=len(wrong) / len(answerable) if answerable else 0.0,
+        false_rate=len(false) / len(not_answerable) if not_answerable else 0.0,
+        false=len(false),
+        right=len(right),
+    )
 
 
 def line(name: str, f: dict) -> str:
-    return (f"{name:<14} {f['n']:>4} ({f['answerable']:>3} answerable, {f['not_answerable']:>3} not)   "
-            f"precision {f['precision']:6.1%}   recall {f['recall']:6.1%}   wrong key {f['wrong']:5.1%}   "
-            f"false answers {f['false_rate']:5.1%} ({f['false']})")
+    return (
+        f"{name:<14} {f['n']:>4} ({f['answerable']:>3} answerable, {f['not_answerable']:>3} not)   "
+        f"precision {f['precision']:6.1%}   recall {f['recall']:6.1%}   wrong key {f['wrong']:5.1%}   "
+        f"false answers {f['false_rate']:5.1%} ({f['false']})"
+    )
 
 
 def report(rows: list[dict]) -> None:
@@ -78,25 +86,30 @@ def errors(rows: list[dict]) -> None:
     for r in rows:
         if (r["given"] or "") != r["expected"]:
             m = r["match"]
-            print(f"  [{r['lang']:<5}] {r['question']!r}: expected {r['expected'] or '—'}, gave {r['given'] or '—'} "
-                  f"({m.reason}; best {m.best} {m.score:.2f}, second {m.second} {m.second_score:.2f}, "
-                  f"coverage {m.coverage:.2f}, explained {m.explained:.2f})")
+            print(
+                f"  [{r['lang']:<5}] {r['question']!r}: expected {r['expected'] or '—'}, gave {r['given'] or '—'} "
+                f"({m.reason}; best {m.best} {m.score:.2f}, second {m.second} {m.second_score:.2f}, "
+                f"coverage {m.coverage:.2f}, explained {m.explained:.2f})"
+            )
 
 
 def sweep(rows: list[dict]) -> None:
     tune = [r for r in rows if r["half"] == "tune"]
     results = []
     known = faq.load()
-    cache = {r["question"]: known.scores(r["question"]) for r in tune}   # scores do not depend on thresholds
+    cache = {r["question"]: known.scores(r["question"]) for r in tune}  # scores do not depend on thresholds
     known.scores = cache.__getitem__
-    for values in itertools.product([0.4, 0.45, 0.5, 0.55, 0.6], [0.04, 0.06, 0.08, 0.1, 0.12],
-                                    [0.5, 0.6, 0.7], [0.5, 0.55, 0.6, 0.65]):
+    for values in itertools.product(
+        [0.4, 0.45, 0.5, 0.55, 0.6], [0.04, 0.06, 0.08, 0.1, 0.12], [0.5, 0.6, 0.7], [0.5, 0.55, 0.6, 0.65]
+    ):
         thresholds = dict(zip(("threshold", "margin", "min_coverage", "min_explained"), values))
         f = figures(run([dict(r) for r in tune], **thresholds))
         results.append((f["false_rate"] < 0.02, f["recall"] - 2 * f["wrong"], values, f))
     results.sort(key=lambda x: (x[0], x[1]), reverse=True)
     for ok, _, values, f in results[:10]:
-        print("threshold {:.2f} margin {:.2f} coverage {:.2f} explained {:.2f}: ".format(*values) + line("tune half", f))
+        print(
+            "threshold {:.2f} margin {:.2f} coverage {:.2f} explained {:.2f}: ".format(*values) + line("tune half", f)
+        )
 
 
 def main(argv=None) -> None:
@@ -113,8 +126,10 @@ def main(argv=None) -> None:
     started = time.perf_counter()
     run(rows)
     took = (time.perf_counter() - started) / len(rows) * 1000
-    print(f"FAQ matcher on {DATA.relative_to(ROOT)}: threshold {conf['threshold']}, margin {conf['margin']}, "
-          f"min coverage {conf['min_coverage']}, min explained {conf['min_explained']}; {len(faq.load().entries)} answers; {took:.2f} ms a question")
+    print(
+        f"FAQ matcher on {DATA.relative_to(ROOT)}: threshold {conf['threshold']}, margin {conf['margin']}, "
+        f"min coverage {conf['min_coverage']}, min explained {conf['min_explained']}; {len(faq.load().entries)} answers; {took:.2f} ms a question"
+    )
     report(rows)
     fresh = run(labelled(FRESH))
     print(line("fresh set", figures(fresh)) + f"   ({FRESH.relative_to(ROOT)}: written after tuning)")

@@ -13,6 +13,7 @@ half of today's birthdays are marked as already greeted. Then:
   - unless --no-job, times the whole job for the day (greetings.run: each customer's GreetingSent row, an SMS
     contact created from the phone, the outbox row), with a backlog large enough to take the day at once.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,9 +56,20 @@ def fill(url: str, n: int) -> float:
     import db
     from db import migrations
     from db.connection import is_sqlite
-    config.activate(config.load(environ={}, overrides={
-        "database.url": url, "twilio.sms_from": "+14155550100", "twilio.whatsapp_from": "",
-        "greetings.holidays": [], "broadcasts.backlog": 10_000_000, "broadcasts.chunk": 500}))
+
+    config.activate(
+        config.load(
+            environ={},
+            overrides={
+                "database.url": url,
+                "twilio.sms_from": "+14155550100",
+                "twilio.whatsapp_from": "",
+                "greetings.holidays": [],
+                "broadcasts.backlog": 10_000_000,
+                "broadcasts.chunk": 500,
+            },
+        )
+    )
     db.connect(url)
     migrations.upgrade()
     started = time.perf_counter()
@@ -76,26 +88,34 @@ def fill(url: str, n: int) -> float:
             cursor = db.database.connection().cursor()
             cursor.copy_expert(f"COPY customer ({columns}) FROM STDIN", buffer)
         db.database.execute_sql("ANALYZE customer")
-    with db.write():   # last New Year's greeting went to everyone: greeting_sent is as big as the customer table
-        db.database.execute_sql("INSERT INTO greeting_sent (customer_id, occasion, year, sent_at, outcome) "
-                                "SELECT id, 'new_year', 2026, created_at, 'sent' FROM customer")
+    with db.write():  # last New Year's greeting went to everyone: greeting_sent is as big as the customer table
+        db.database.execute_sql(
+            "INSERT INTO greeting_sent (customer_id, occasion, year, sent_at, outcome) "
+            "SELECT id, 'new_year', 2026, created_at, 'sent' FROM customer"
+        )
     return time.perf_counter() - started
 
 
 def mark_half_greeted(occasion) -> int:
     import db
     from db.models import Customer, GreetingSent
+
     ids = [c.id for c in Customer.select(Customer.id).where(Customer.birthday.in_(list(occasion.days)))][::2]
     with db.write():
         for i in range(0, len(ids), 1000):
-            GreetingSent.insert_many([{"customer": cid, "occasion": occasion.name, "year": occasion.year,
-                                       "outcome": "sent"} for cid in ids[i:i + 1000]]).execute()
+            GreetingSent.insert_many(
+                [
+                    {"customer": cid, "occasion": occasion.name, "year": occasion.year, "outcome": "sent"}
+                    for cid in ids[i : i + 1000]
+                ]
+            ).execute()
     db.database.execute_sql("ANALYZE" if db.connection.is_sqlite() else "ANALYZE greeting_sent")
     return len(ids)
 
 
 def plan(query) -> str:
     import db
+
     sql, params = query.sql()
     if db.connection.is_sqlite():
         lines = [row[-1] for row in db.database.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall()]
@@ -107,15 +127,18 @@ def plan(query) -> str:
 def bench(kind: str, n: int, run_job: bool) -> None:
     import db
     from handlers.features import greetings
+
     with tempfile.TemporaryDirectory() as tmp:
         url, drop = fresh_database(kind, tmp)
         try:
             took = fill(url, n)
             birthday = next(o for o in greetings.occasions_on(TODAY) if o.name == "birthday")
             marked = mark_half_greeted(birthday)
-            print(f"\n== {kind}: {n:,} customers (and as many greeting_sent rows) inserted in {took:.1f} s; "
-                  f"{marked:,} of today's birthdays "
-                  f"({TODAY:%d %B}) already greeted")
+            print(
+                f"\n== {kind}: {n:,} customers (and as many greeting_sent rows) inserted in {took:.1f} s; "
+                f"{marked:,} of today's birthdays "
+                f"({TODAY:%d %B}) already greeted"
+            )
             print("query plan of the job's selection (first chunk):")
             print(plan(greetings.selection(birthday, 0, 500)))
             timings, found = [], 0
@@ -127,8 +150,10 @@ def bench(kind: str, n: int, run_job: bool) -> None:
                         break
                     found, after = found + len(batch), batch[-1]
                 timings.append(time.perf_counter() - started)
-            print(f"finding today's {found:,} birthdays to greet, chunk by chunk: best {min(timings) * 1000:.1f} ms, "
-                  f"worst {max(timings) * 1000:.1f} ms of 5 runs (target < 1 s)")
+            print(
+                f"finding today's {found:,} birthdays to greet, chunk by chunk: best {min(timings) * 1000:.1f} ms, "
+                f"worst {max(timings) * 1000:.1f} ms of 5 runs (target < 1 s)"
+            )
             if run_job:
                 started = time.perf_counter()
                 summary = greetings.run(TODAY)
@@ -144,7 +169,7 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=1_000_000)
     parser.add_argument("--no-job", action="store_true", help="only the selection query, not the whole job")
     args = parser.parse_args()
-    for kind in (["sqlite", "postgres"] if args.db == "both" else [args.db]):
+    for kind in ["sqlite", "postgres"] if args.db == "both" else [args.db]:
         bench(kind, args.n, not args.no_job)
 
 

@@ -13,6 +13,7 @@ notified. Then, with the shop's clock at Wed 2026-11-25 12:00 (Karachi):
   - unless --no-job, times the whole job (handlers.features.delays.overdue: a notice per late order, SMS contacts
     created from the phone numbers, outbox rows, the daily list).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,9 +31,11 @@ from bench.greetings import plan  # noqa: E402
 from bench.relay import fresh_database  # noqa: E402
 
 TODAY = dt.date(2026, 11, 25)
-NOW = dt.datetime(2026, 11, 25, 7, 0)   # 12:00 in Karachi: the shop is open
-ORDER_COLUMNS = ("ref, customer_id, items, amount, status, is_open, promised_date, delayed_until, delay_reason, "
-                 "notified_for, points_awarded, created_at, updated_at")
+NOW = dt.datetime(2026, 11, 25, 7, 0)  # 12:00 in Karachi: the shop is open
+ORDER_COLUMNS = (
+    "ref, customer_id, items, amount, status, is_open, promised_date, delayed_until, delay_reason, "
+    "notified_for, points_awarded, created_at, updated_at"
+)
 
 
 def customers(n: int):
@@ -46,26 +49,45 @@ def orders(n: int, customer_count: int):
     created = "2025-01-01 00:00:00"
     for i in range(n):
         customer = 1 + rnd.randrange(customer_count)
-        if rnd.random() < 0.97:   # history: delivered or cancelled, promised some day in the last two years
+        if rnd.random() < 0.97:  # history: delivered or cancelled, promised some day in the last two years
             promised = TODAY - dt.timedelta(days=rnd.randrange(1, 730))
-            status, is_open, delayed, reason, notified = ("delivered" if rnd.random() < 0.95 else "cancelled",
-                                                          False, None, None, None)
-        else:                      # open: promised from ten days ago to twenty days ahead
+            status, is_open, delayed, reason, notified = (
+                "delivered" if rnd.random() < 0.95 else "cancelled",
+                False,
+                None,
+                None,
+                None,
+            )
+        else:  # open: promised from ten days ago to twenty days ahead
             promised = TODAY + dt.timedelta(days=rnd.randrange(-10, 21))
             status, is_open = "shipped", True
             delayed = promised + dt.timedelta(days=rnd.randrange(2, 8)) if rnd.random() < 0.1 else None
             reason = "courier strike" if delayed else None
             late = (delayed or promised) < TODAY
             notified = (delayed or promised) if late and rnd.random() < 0.5 else None
-        yield (f"R{i:07d}", customer, "2 kurtas", "4500.00", status, is_open, promised.isoformat(),
-               delayed and delayed.isoformat(), reason, notified and notified.isoformat(), False, created, created)
+        yield (
+            f"R{i:07d}",
+            customer,
+            "2 kurtas",
+            "4500.00",
+            status,
+            is_open,
+            promised.isoformat(),
+            delayed and delayed.isoformat(),
+            reason,
+            notified and notified.isoformat(),
+            False,
+            created,
+            created,
+        )
 
 
 def _copy(cursor, table: str, columns: str, rows) -> None:
     buffer = io.StringIO()
     for row in rows:
-        buffer.write("\t".join("\\N" if v is None else ("t" if v is True else "f" if v is False else str(v))
-                               for v in row) + "\n")
+        buffer.write(
+            "\t".join("\\N" if v is None else ("t" if v is True else "f" if v is False else str(v)) for v in row) + "\n"
+        )
     buffer.seek(0)
     cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)
 
@@ -76,9 +98,18 @@ def fill(url: str, n: int) -> float:
     import db
     from db import migrations
     from db.connection import is_sqlite
-    config.activate(config.load(environ={}, overrides={
-        "database.url": url, "twilio.sms_from": "+14155550100", "twilio.whatsapp_from": "",
-        "telegram.agents_chat_id": -100123}))
+
+    config.activate(
+        config.load(
+            environ={},
+            overrides={
+                "database.url": url,
+                "twilio.sms_from": "+14155550100",
+                "twilio.whatsapp_from": "",
+                "telegram.agents_chat_id": -100123,
+            },
+        )
+    )
     db.connect(url)
     migrations.upgrade()
     started = time.perf_counter()
@@ -88,8 +119,9 @@ def fill(url: str, n: int) -> float:
         conn = db.database.connection()
         with db.write():
             conn.executemany(f"INSERT INTO customer ({customer_columns}) VALUES (?, ?, ?, ?, ?, ?)", customers(count))
-            conn.executemany(f"INSERT INTO shop_order ({ORDER_COLUMNS}) VALUES ({', '.join('?' * 13)})",
-                             orders(n, count))
+            conn.executemany(
+                f"INSERT INTO shop_order ({ORDER_COLUMNS}) VALUES ({', '.join('?' * 13)})", orders(n, count)
+            )
         db.database.execute_sql("ANALYZE")
     else:
         with db.write():
@@ -116,6 +148,7 @@ def bench(kind: str, n: int, run_job: bool) -> None:
     from peewee import fn
     from handlers.core import clock
     from handlers.features import delays
+
     clock.travel_to(NOW)
     with tempfile.TemporaryDirectory() as tmp:
         url, drop = fresh_database(kind, tmp)
@@ -131,11 +164,15 @@ def bench(kind: str, n: int, run_job: bool) -> None:
             best, worst, found = timed(lambda: len(list(batch.clone())))
             print(f"first batch ({found} orders): best {best * 1000:.1f} ms, worst {worst * 1000:.1f} ms of 5 runs")
             best, worst, found = timed(lambda: delays.to_notify_query(TODAY).count())
-            print(f"all {found:,} late orders to notify: best {best * 1000:.1f} ms, worst {worst * 1000:.1f} ms "
-                  f"of 5 runs (target < 1 s)")
+            print(
+                f"all {found:,} late orders to notify: best {best * 1000:.1f} ms, worst {worst * 1000:.1f} ms "
+                f"of 5 runs (target < 1 s)"
+            )
             best, worst, found = timed(lambda: delays.overdue_query(TODAY).count())
-            print(f"all {found:,} late open orders (daily list): best {best * 1000:.1f} ms, "
-                  f"worst {worst * 1000:.1f} ms of 5 runs")
+            print(
+                f"all {found:,} late open orders (daily list): best {best * 1000:.1f} ms, "
+                f"worst {worst * 1000:.1f} ms of 5 runs"
+            )
             if run_job:
                 started = time.perf_counter()
                 summary = delays.overdue()
@@ -154,7 +191,7 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=1_000_000)
     parser.add_argument("--no-job", action="store_true", help="only the selection queries, not the whole job")
     args = parser.parse_args()
-    for kind in (["sqlite", "postgres"] if args.db == "both" else [args.db]):
+    for kind in ["sqlite", "postgres"] if args.db == "both" else [args.db]:
         bench(kind, args.n, not args.no_job)
 
 

@@ -22,6 +22,7 @@ Then:
 The load generator and the stand-in share the machine (and this process's GIL) with the server, so on
 a small machine the figures are a lower bound of what the server alone can do.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -70,8 +71,8 @@ class Cards:
         self.tg, self.seen, self.by_token = tg, 0, {}
 
     def refresh(self) -> None:
-        with self.tg._lock:   # the stand-in's recording list, read without copying it all every poll
-            new = self.tg._sent[self.seen:]
+        with self.tg._lock:  # the stand-in's recording list, read without copying it all every poll
+            new = self.tg._sent[self.seen :]
             self.seen += len(new)
         for m in new:
             if m["chat_id"] == str(AGENTS):
@@ -89,8 +90,13 @@ class Cards:
 
 
 def complaint(tg: TelegramStandin, user_id: int, token: str) -> dict:
-    return tg.incoming(user_id, f"My order has not arrived, please help {token}", user_id=user_id,
-                       first_name=f"C{user_id}", language_code="en")
+    return tg.incoming(
+        user_id,
+        f"My order has not arrived, please help {token}",
+        user_id=user_id,
+        first_name=f"C{user_id}",
+        language_code="en",
+    )
 
 
 def pct(sorted_ms: list[float], p: float) -> float:
@@ -138,9 +144,14 @@ def measure_burst(tg, cards, url, n: int, threads: int, first_user: int) -> dict
     accepted_s = max(ends) - start
     all_there = wait_until(lambda: cards.all_of(tokens), timeout=60, interval=0.01)
     arrived = [cards.by_token[t] for t in tokens if t in cards.by_token]
-    return {"rate": n / accepted_s, "wall": accepted_s, "non2xx": sum(not 200 <= s < 300 for s in statuses),
-            "delivered": len(arrived), "all": bool(all_there),
-            "last_card": (max(arrived) - start) if arrived else float("nan")}
+    return {
+        "rate": n / accepted_s,
+        "wall": accepted_s,
+        "non2xx": sum(not 200 <= s < 300 for s in statuses),
+        "delivered": len(arrived),
+        "all": bool(all_there),
+        "last_card": (max(arrived) - start) if arrived else float("nan"),
+    }
 
 
 def fresh_database(kind: str, tmp: str):
@@ -148,9 +159,10 @@ def fresh_database(kind: str, tmp: str):
     if kind == "sqlite":
         return f"sqlite:///{tmp}/khidmat.db", lambda: None
     import psycopg2
+
     schema = f"bench_{uuid.uuid4().hex[:12]}"
 
-    def run(sql):   # a short connection each time: a long idle one may not survive the run
+    def run(sql):  # a short connection each time: a long idle one may not survive the run
         conn = psycopg2.connect(PG_URL)
         conn.autocommit = True
         try:
@@ -163,6 +175,7 @@ def fresh_database(kind: str, tmp: str):
             run(f"DROP SCHEMA {schema} CASCADE")
         except psycopg2.Error as exc:
             print(f"warning: could not drop schema {schema}: {exc}", file=sys.stderr)
+
     run(f"CREATE SCHEMA {schema}")
     return f"{PG_URL}?options=-csearch_path%3D{schema}", drop
 
@@ -171,32 +184,56 @@ def server_commands(server: str, port: int, workers: int) -> list[list[str]]:
     """The processes that make up the bot (all logging into one file)."""
     if server == "single":
         return [[sys.executable, "webhook.py", "--port", str(port)]]
-    return [[sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-             "webhook:create_app()"],
-            [sys.executable, "worker.py"]]
+    return [
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "webhook:create_app()",
+        ],
+        [sys.executable, "worker.py"],
+    ]
 
 
-def start_server(server: str, workers: int, db_url: str, tg: TelegramStandin,
-                 log_path: Path) -> tuple[list[subprocess.Popen], int]:
+def start_server(
+    server: str, workers: int, db_url: str, tg: TelegramStandin, log_path: Path
+) -> tuple[list[subprocess.Popen], int]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
-    env.update({"BOT_DATABASE_URL": db_url, "BOT_TELEGRAM_TOKEN": TOKEN, "BOT_TELEGRAM_API_BASE_URL": tg.base_url,
-                "BOT_TELEGRAM_WEBHOOK_SECRET": SECRET, "BOT_TELEGRAM_AGENTS_CHAT_ID": str(AGENTS),
-                "BOT_TELEGRAM_RATE_GLOBAL_PER_S": "100000", "BOT_TELEGRAM_RATE_CHAT_PER_S": "100000",
-                "BOT_TELEGRAM_RATE_GROUP_PER_MIN": "10000000", "BOT_APP_DEFAULT_LANGUAGE": "en",
-                "BOT_SCHEDULER_ENABLED": "false", "PYTHONUNBUFFERED": "1"})
+    env.update(
+        {
+            "BOT_DATABASE_URL": db_url,
+            "BOT_TELEGRAM_TOKEN": TOKEN,
+            "BOT_TELEGRAM_API_BASE_URL": tg.base_url,
+            "BOT_TELEGRAM_WEBHOOK_SECRET": SECRET,
+            "BOT_TELEGRAM_AGENTS_CHAT_ID": str(AGENTS),
+            "BOT_TELEGRAM_RATE_GLOBAL_PER_S": "100000",
+            "BOT_TELEGRAM_RATE_CHAT_PER_S": "100000",
+            "BOT_TELEGRAM_RATE_GROUP_PER_MIN": "10000000",
+            "BOT_APP_DEFAULT_LANGUAGE": "en",
+            "BOT_SCHEDULER_ENABLED": "false",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     port = free_port()
-    procs = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=open(log_path, "ab"), stderr=subprocess.STDOUT)
-             for command in server_commands(server, port, workers)]
+    procs = [
+        subprocess.Popen(command, cwd=ROOT, env=env, stdout=open(log_path, "ab"), stderr=subprocess.STDOUT)
+        for command in server_commands(server, port, workers)
+    ]
 
     def up():
         if any(proc.poll() is not None for proc in procs):
-            return True                      # one died: stop waiting
+            return True  # one died: stop waiting
         if server == "gunicorn" and "now leads" not in log_path.read_text(errors="replace"):
-            return False                     # worker.py must lead (another one on this database would)
+            return False  # worker.py must lead (another one on this database would)
         try:
             return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
         except requests.RequestException:
             return False
+
     if not wait_until(up, timeout=30, interval=0.1) or any(proc.poll() is not None for proc in procs):
         stop_server(procs)
         raise SystemExit(f"the bot did not start ({server}); see {log_path}:\n{log_path.read_text()[-3000:]}")
@@ -216,8 +253,12 @@ def stop_server(procs: list[subprocess.Popen]) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
-    ap.add_argument("--server", choices=("single", "gunicorn"), default="single",
-                    help="single: python webhook.py; gunicorn: gunicorn web processes + python worker.py")
+    ap.add_argument(
+        "--server",
+        choices=("single", "gunicorn"),
+        default="single",
+        help="single: python webhook.py; gunicorn: gunicorn web processes + python worker.py",
+    )
     ap.add_argument("--workers", type=int, default=2, help="gunicorn web processes (--server gunicorn)")
     ap.add_argument("-n", type=int, default=300, help="complaints for the latency run")
     ap.add_argument("--warmup", type=int, default=20)
@@ -230,7 +271,7 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     tmp = tempfile.mkdtemp(prefix="khidmat-bench-")
     log_path = Path(tmp) / "server.log"
-    tg = TelegramStandin(token=TOKEN).start()          # a plain group: topics get switched off once
+    tg = TelegramStandin(token=TOKEN).start()  # a plain group: topics get switched off once
     db_url, drop_db = fresh_database(args.db, tmp)
     procs = []
     try:
@@ -246,13 +287,16 @@ def main() -> None:
         drop_db()
 
     ok = lambda good: "ok" if good else "MISSED"  # noqa: E731
-    server = ("python webhook.py (waitress + inbox processor + sender, one process)" if args.server == "single" else
-              f"gunicorn --workers {args.workers} 'webhook:create_app()' + python worker.py")
+    server = (
+        "python webhook.py (waitress + inbox processor + sender, one process)"
+        if args.server == "single"
+        else f"gunicorn --workers {args.workers} 'webhook:create_app()' + python worker.py"
+    )
     med, p95 = statistics.median(lat), pct(lat, 95)
     print(f"""
 Khidmat relay benchmark
   cores              {os.cpu_count()}   (1-min load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after)
-  database           {args.db} ({db_url.split('?')[0]})
+  database           {args.db} ({db_url.split("?")[0]})
   server             {server}
   server log         {log_path}
 
@@ -265,10 +309,10 @@ Khidmat relay benchmark
   min                {lat[0]:7.1f} ms
 
 2. throughput, {args.burst} new customers from {args.threads} client threads
-  accepted           {burst['rate']:7.1f} updates/s   ({burst['wall']:.2f} s; target >= 300: {ok(burst['rate'] >= 300)})
-  non-2xx responses  {burst['non2xx']:7d}           (target 0: {ok(burst['non2xx'] == 0)})
-  cards in group     {burst['delivered']:7d} / {args.burst}     (all within 60 s: {ok(burst['all'])})
-  last card after    {burst['last_card']:7.2f} s from the first POST
+  accepted           {burst["rate"]:7.1f} updates/s   ({burst["wall"]:.2f} s; target >= 300: {ok(burst["rate"] >= 300)})
+  non-2xx responses  {burst["non2xx"]:7d}           (target 0: {ok(burst["non2xx"] == 0)})
+  cards in group     {burst["delivered"]:7d} / {args.burst}     (all within 60 s: {ok(burst["all"])})
+  last card after    {burst["last_card"]:7.2f} s from the first POST
 """)
 
 

@@ -1,4 +1,5 @@
 """The channel-neutral shapes that cross the line between bots/ and the rest of Khidmat."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -10,21 +11,22 @@ SMS = "sms"
 CHANNELS = (TELEGRAM, WHATSAPP, SMS)
 
 # Reasons a destination is gone for good (SendResult.reason when status == GONE).
-BLOCKED = "blocked"            # the user blocked the bot / the business
+BLOCKED = "blocked"  # the user blocked the bot / the business
 UNSUBSCRIBED = "unsubscribed"  # carrier-level opt-out (Twilio 21610)
-INVALID_ADDRESS = "invalid"    # no such chat / number, landline, deactivated
+INVALID_ADDRESS = "invalid"  # no such chat / number, landline, deactivated
 OUTSIDE_WINDOW = "outside_window"  # WhatsApp 24-hour window closed (63016)
 
 
 @dataclass
 class Media:
     """One attachment. Telegram media travel by file_id; Twilio media by URL."""
-    kind: str                      # photo, video, voice, audio, document, sticker, animation, video_note
+
+    kind: str  # photo, video, voice, audio, document, sticker, animation, video_note
     file_id: Optional[str] = None  # Telegram file id
-    url: Optional[str] = None      # Twilio MediaUrl (needs the account's credentials to fetch)
+    url: Optional[str] = None  # Twilio MediaUrl (needs the account's credentials to fetch)
     content_type: Optional[str] = None
     file_name: Optional[str] = None
-    data: Optional[bytes] = None   # bytes already downloaded (set by the sender, never stored)
+    data: Optional[bytes] = None  # bytes already downloaded (set by the sender, never stored)
 
 
 @dataclass
@@ -35,47 +37,51 @@ class Inbound:
           "callback" (button tap), "unsupported" (a message kind we do not relay),
           "member" (bot added/removed/migrated), "ignored".
     """
-    channel: str                   # telegram / whatsapp / sms
-    external_id: str               # platform id of the event (update_id, MessageSid) for dedup
+
+    channel: str  # telegram / whatsapp / sms
+    external_id: str  # platform id of the event (update_id, MessageSid) for dedup
     kind: str
-    chat_id: str                   # Telegram chat id (as text), or the sender's address (whatsapp:+92…, +92…)
+    chat_id: str  # Telegram chat id (as text), or the sender's address (whatsapp:+92…, +92…)
     user_id: Optional[str] = None  # Telegram user id (as text); phone for Twilio
-    user_name: str = ""            # display name (first name, or ProfileName on WhatsApp)
+    user_name: str = ""  # display name (first name, or ProfileName on WhatsApp)
     username: Optional[str] = None  # Telegram @username
     language_code: Optional[str] = None
     text: str = ""
     media: list[Media] = field(default_factory=list)
-    message_id: Optional[int] = None            # Telegram message id in chat_id
-    reply_to_message_id: Optional[int] = None   # Telegram: the message this one replies to
-    thread_id: Optional[int] = None             # Telegram forum topic id (is_topic_message only)
+    message_id: Optional[int] = None  # Telegram message id in chat_id
+    reply_to_message_id: Optional[int] = None  # Telegram: the message this one replies to
+    thread_id: Optional[int] = None  # Telegram forum topic id (is_topic_message only)
     is_group: bool = False
-    unsupported_kind: Optional[str] = None      # e.g. "poll", "location" when kind == "unsupported"
-    migrate_to_chat_id: Optional[int] = None    # group upgraded to a supergroup
+    unsupported_kind: Optional[str] = None  # e.g. "poll", "location" when kind == "unsupported"
+    migrate_to_chat_id: Optional[int] = None  # group upgraded to a supergroup
     callback_id: Optional[str] = None
     callback_data: Optional[str] = None
-    to_address: Optional[str] = None            # Twilio: the shop number the customer wrote to
+    to_address: Optional[str] = None  # Twilio: the shop number the customer wrote to
 
 
 @dataclass
 class Outbound:
     """One message to deliver. Texts longer than the platform allows are split by the bot module."""
+
     channel: str
-    chat_id: str                   # Telegram chat id as text, or whatsapp:+…, or +…
+    chat_id: str  # Telegram chat id as text, or whatsapp:+…, or +…
     text: str = ""
     media: list[Media] = field(default_factory=list)
-    thread_id: Optional[int] = None           # Telegram forum topic
+    thread_id: Optional[int] = None  # Telegram forum topic
     reply_to_message_id: Optional[int] = None  # Telegram reply
-    method: str = "send"   # send | copy | edit | answer_callback | create_topic | edit_topic | close_topic | reopen_topic
+    method: str = (
+        "send"  # send | copy | edit | answer_callback | create_topic | edit_topic | close_topic | reopen_topic
+    )
     topic_name: Optional[str] = None
     copy_from_chat_id: Optional[str] = None
     copy_message_id: Optional[int] = None
-    content_sid: Optional[str] = None          # WhatsApp template
-    content_variables: Optional[str] = None    # JSON string
-    status_callback: Optional[str] = None      # Twilio status callback URL
-    buttons: Optional[list] = None             # Telegram inline keyboard: rows of [text, callback_data]
-    edit_message_id: Optional[int] = None      # method "edit": the message to rewrite (text and buttons)
-    callback_id: Optional[str] = None          # method "answer_callback"
-    mentions: Optional[list] = None            # Telegram: [offset, length, user_id] in UTF-16 units of text
+    content_sid: Optional[str] = None  # WhatsApp template
+    content_variables: Optional[str] = None  # JSON string
+    status_callback: Optional[str] = None  # Twilio status callback URL
+    buttons: Optional[list] = None  # Telegram inline keyboard: rows of [text, callback_data]
+    edit_message_id: Optional[int] = None  # method "edit": the message to rewrite (text and buttons)
+    callback_id: Optional[str] = None  # method "answer_callback"
+    mentions: Optional[list] = None  # Telegram: [offset, length, user_id] in UTF-16 units of text
 
 
 SENT = "sent"
@@ -87,14 +93,15 @@ FAILED = "failed"
 @dataclass
 class SendResult:
     """What happened to an Outbound: sent, retry (after seconds), gone (reason) or failed (reason)."""
+
     status: str
     message_ids: list[str] = field(default_factory=list)  # platform ids, one per part sent
     retry_after: Optional[float] = None
     reason: str = ""
-    detail: str = ""                     # the platform's words, for logs and agents
-    thread_id: Optional[int] = None      # create_topic result
+    detail: str = ""  # the platform's words, for logs and agents
+    thread_id: Optional[int] = None  # create_topic result
     migrate_to_chat_id: Optional[int] = None  # Telegram group upgraded: resend there
-    parts_sent: int = 0                  # parts delivered before a failure (long texts)
+    parts_sent: int = 0  # parts delivered before a failure (long texts)
 
     @classmethod
     def sent(cls, ids, **kw):
@@ -128,12 +135,12 @@ def split_text(text: str, limit: int, size=len) -> list[str]:
     while size(rest) > limit:
         window = rest[:limit]
         while size(window) > limit:
-            window = window[:max(1, len(window) * limit // size(window))]
+            window = window[: max(1, len(window) * limit // size(window))]
         cut = max(window.rfind("\n"), window.rfind(" "))
         if cut < len(window) // 2:
             cut = len(window)  # no good break: cut hard at the limit
         else:
-            cut += 1     # keep the break character with the first part
+            cut += 1  # keep the break character with the first part
         parts.append(rest[:cut])
         rest = rest[cut:]
     if rest:

@@ -6,6 +6,7 @@
   into a `SendResult` (sent / retry / gone / failed). Texts are always sent plain (no parse_mode), so
   customer text is never read as markup; long texts are split at 4096 characters, captions at 1024.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -17,11 +18,20 @@ from functools import partial
 
 import telegram
 from telegram import InputFile, Message, Update
-from telegram.error import (BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter,
-                            TelegramError)
+from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 
-from bots.base import (BLOCKED, INVALID_ADDRESS, RETRY, TELEGRAM, Inbound, Media, Outbound, SendResult,
-                       split_text, utf16_len)
+from bots.base import (
+    BLOCKED,
+    INVALID_ADDRESS,
+    RETRY,
+    TELEGRAM,
+    Inbound,
+    Media,
+    Outbound,
+    SendResult,
+    split_text,
+    utf16_len,
+)
 from bots.telegram_http import AiohttpRequest
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
@@ -31,25 +41,67 @@ MAX_TOPIC_NAME = 128
 
 # media kind → (Bot method, parameter name); kinds without a caption get the text as a message after them
 MEDIA_METHODS = {
-    "photo": ("send_photo", "photo"), "video": ("send_video", "video"), "voice": ("send_voice", "voice"),
-    "audio": ("send_audio", "audio"), "document": ("send_document", "document"),
-    "sticker": ("send_sticker", "sticker"), "animation": ("send_animation", "animation"),
+    "photo": ("send_photo", "photo"),
+    "video": ("send_video", "video"),
+    "voice": ("send_voice", "voice"),
+    "audio": ("send_audio", "audio"),
+    "document": ("send_document", "document"),
+    "sticker": ("send_sticker", "sticker"),
+    "animation": ("send_animation", "animation"),
     "video_note": ("send_video_note", "video_note"),
 }
 NO_CAPTION = {"sticker", "video_note"}
 TOPIC_METHODS = {"create_topic", "edit_topic", "close_topic", "reopen_topic"}
 # message contents we do not relay (reported as "unsupported") and service messages (ignored)
-UNSUPPORTED = ("poll", "dice", "game", "story", "invoice", "giveaway", "giveaway_winners", "paid_media",
-               "checklist", "passport_data", "web_app_data")
-SERVICE = ("new_chat_members", "left_chat_member", "new_chat_title", "new_chat_photo", "delete_chat_photo",
-           "group_chat_created", "supergroup_chat_created", "channel_chat_created", "migrate_from_chat_id",
-           "message_auto_delete_timer_changed", "pinned_message", "forum_topic_created", "forum_topic_edited",
-           "forum_topic_closed", "forum_topic_reopened", "general_forum_topic_hidden",
-           "general_forum_topic_unhidden", "video_chat_scheduled", "video_chat_started", "video_chat_ended",
-           "video_chat_participants_invited", "write_access_allowed", "users_shared", "chat_shared",
-           "boost_added", "chat_background_set", "proximity_alert_triggered", "successful_payment",
-           "refunded_payment", "connected_website", "giveaway_created", "giveaway_completed", "gift",
-           "unique_gift")
+UNSUPPORTED = (
+    "poll",
+    "dice",
+    "game",
+    "story",
+    "invoice",
+    "giveaway",
+    "giveaway_winners",
+    "paid_media",
+    "checklist",
+    "passport_data",
+    "web_app_data",
+)
+SERVICE = (
+    "new_chat_members",
+    "left_chat_member",
+    "new_chat_title",
+    "new_chat_photo",
+    "delete_chat_photo",
+    "group_chat_created",
+    "supergroup_chat_created",
+    "channel_chat_created",
+    "migrate_from_chat_id",
+    "message_auto_delete_timer_changed",
+    "pinned_message",
+    "forum_topic_created",
+    "forum_topic_edited",
+    "forum_topic_closed",
+    "forum_topic_reopened",
+    "general_forum_topic_hidden",
+    "general_forum_topic_unhidden",
+    "video_chat_scheduled",
+    "video_chat_started",
+    "video_chat_ended",
+    "video_chat_participants_invited",
+    "write_access_allowed",
+    "users_shared",
+    "chat_shared",
+    "boost_added",
+    "chat_background_set",
+    "proximity_alert_triggered",
+    "successful_payment",
+    "refunded_payment",
+    "connected_website",
+    "giveaway_created",
+    "giveaway_completed",
+    "gift",
+    "unique_gift",
+)
 GONE_FORBIDDEN = ("blocked", "deactivated", "can't initiate", "kicked", "not a member")
 GONE_BAD_REQUEST = ("chat not found", "user not found", "peer_id_invalid")
 THREAD_GONE = ("message thread not found", "topic_id_invalid", "topic_deleted")
@@ -63,6 +115,7 @@ def verify_secret(expected: str, header_value: str | None) -> bool:
 
 
 # ---- inbound ------------------------------------------------------------------------------------------
+
 
 def parse_update(data) -> Inbound:
     """One Bot API Update (the decoded JSON) → Inbound. ValueError when it is not an Update at all."""
@@ -88,8 +141,11 @@ def parse_update(data) -> Inbound:
         inbound.text = str(change.new_chat_member.status)
         return inbound
     chat = update.effective_chat
-    return _base(external_id, "ignored", chat, update.effective_user) if chat else Inbound(
-        channel=TELEGRAM, external_id=external_id, kind="ignored", chat_id="")
+    return (
+        _base(external_id, "ignored", chat, update.effective_user)
+        if chat
+        else Inbound(channel=TELEGRAM, external_id=external_id, kind="ignored", chat_id="")
+    )
 
 
 def _unparsable(data: dict) -> Inbound | None:
@@ -100,22 +156,47 @@ def _unparsable(data: dict) -> Inbound | None:
     if not isinstance(chat, dict) or type(chat.get("id")) is not int or type(msg.get("message_id")) is not int:
         return None
     user = msg.get("from") if isinstance(msg.get("from"), dict) else {}
-    content = [k for k in msg if k not in ("message_id", "from", "chat", "date", "message_thread_id",
-                                           "is_topic_message", "reply_to_message", "entities", "sender_chat")]
-    return Inbound(channel=TELEGRAM, external_id=str(data["update_id"]), kind="unsupported",
-                   chat_id=str(chat["id"]), user_id=str(user["id"]) if "id" in user else None,
-                   user_name=str(user.get("first_name") or ""), message_id=msg["message_id"],
-                   is_group=chat.get("type") in ("group", "supergroup"),
-                   unsupported_kind=content[0] if content else "unknown")
+    content = [
+        k
+        for k in msg
+        if k
+        not in (
+            "message_id",
+            "from",
+            "chat",
+            "date",
+            "message_thread_id",
+            "is_topic_message",
+            "reply_to_message",
+            "entities",
+            "sender_chat",
+        )
+    ]
+    return Inbound(
+        channel=TELEGRAM,
+        external_id=str(data["update_id"]),
+        kind="unsupported",
+        chat_id=str(chat["id"]),
+        user_id=str(user["id"]) if "id" in user else None,
+        user_name=str(user.get("first_name") or ""),
+        message_id=msg["message_id"],
+        is_group=chat.get("type") in ("group", "supergroup"),
+        unsupported_kind=content[0] if content else "unknown",
+    )
 
 
 def _base(external_id: str, kind: str, chat, user) -> Inbound:
     return Inbound(
-        channel=TELEGRAM, external_id=external_id, kind=kind, chat_id=str(chat.id),
+        channel=TELEGRAM,
+        external_id=external_id,
+        kind=kind,
+        chat_id=str(chat.id),
         user_id=str(user.id) if user else None,
         user_name=(user.first_name if user else getattr(chat, "title", None)) or "",
-        username=user.username if user else None, language_code=user.language_code if user else None,
-        is_group=chat.type in ("group", "supergroup"))
+        username=user.username if user else None,
+        language_code=user.language_code if user else None,
+        is_group=chat.type in ("group", "supergroup"),
+    )
 
 
 def _from_message(external_id: str, msg: Message, edited: bool) -> Inbound:
@@ -127,8 +208,9 @@ def _from_message(external_id: str, msg: Message, edited: bool) -> Inbound:
         inbound.thread_id = msg.message_thread_id
     reply = msg.reply_to_message
     # a plain message in a forum topic "replies" to the topic's creation message: not a real reply
-    if reply and not (msg.is_topic_message and (reply.message_id == msg.message_thread_id
-                                                or reply.forum_topic_created)):
+    if reply and not (
+        msg.is_topic_message and (reply.message_id == msg.message_thread_id or reply.forum_topic_created)
+    ):
         inbound.reply_to_message_id = reply.message_id
     if msg.migrate_to_chat_id:
         inbound.kind, inbound.migrate_to_chat_id = "member", msg.migrate_to_chat_id
@@ -165,8 +247,14 @@ def _media_of(msg: Message) -> list[Media]:
     for kind in ("animation", "video", "voice", "audio", "video_note", "document"):  # animation before document
         item = getattr(msg, kind)
         if item:
-            return [Media(kind, file_id=item.file_id, content_type=getattr(item, "mime_type", None),
-                          file_name=getattr(item, "file_name", None))]
+            return [
+                Media(
+                    kind,
+                    file_id=item.file_id,
+                    content_type=getattr(item, "mime_type", None),
+                    file_name=getattr(item, "file_name", None),
+                )
+            ]
     return []
 
 
@@ -188,9 +276,16 @@ def _from_callback(external_id: str, query) -> Inbound:
     msg = query.message  # Message, or InaccessibleMessage (older than 48 h), or None (inline keyboards)
     chat = msg.chat if msg is not None else None
     if chat is None:
-        inbound = Inbound(channel=TELEGRAM, external_id=external_id, kind="callback", chat_id=str(query.from_user.id),
-                          user_id=str(query.from_user.id), user_name=query.from_user.first_name or "",
-                          username=query.from_user.username, language_code=query.from_user.language_code)
+        inbound = Inbound(
+            channel=TELEGRAM,
+            external_id=external_id,
+            kind="callback",
+            chat_id=str(query.from_user.id),
+            user_id=str(query.from_user.id),
+            user_name=query.from_user.first_name or "",
+            username=query.from_user.username,
+            language_code=query.from_user.language_code,
+        )
     else:
         inbound = _base(external_id, "callback", chat, query.from_user)
         inbound.message_id = msg.message_id
@@ -201,6 +296,7 @@ def _from_callback(external_id: str, query) -> Inbound:
 
 
 # ---- outbound -----------------------------------------------------------------------------------------
+
 
 def _retry_seconds(exc: RetryAfter) -> float:
     with warnings.catch_warnings():  # PTB 22 warns that the int form will become a timedelta
@@ -243,14 +339,19 @@ def _keyboard(buttons):
     if not buttons:
         return None
     return telegram.InlineKeyboardMarkup(
-        [[telegram.InlineKeyboardButton(text, callback_data=data) for text, data in row] for row in buttons])
+        [[telegram.InlineKeyboardButton(text, callback_data=data) for text, data in row] for row in buttons]
+    )
 
 
 def _mentions(mentions, limit: int):
     """[offset, length, user_id] triples as text_mention entities (those that fit in the first part)."""
-    entities = [telegram.MessageEntity(telegram.MessageEntity.TEXT_MENTION, offset, length,
-                                       user=telegram.User(int(user_id), "owner", False))
-                for offset, length, user_id in mentions or [] if offset + length <= limit]
+    entities = [
+        telegram.MessageEntity(
+            telegram.MessageEntity.TEXT_MENTION, offset, length, user=telegram.User(int(user_id), "owner", False)
+        )
+        for offset, length, user_id in mentions or []
+        if offset + length <= limit
+    ]
     return entities or None
 
 
@@ -273,9 +374,13 @@ class TelegramBot:
         if self.configured:
             connections = int(conf.get("connections") or 8)
             self._requests = [AiohttpRequest(connections, timeout, gate), AiohttpRequest(1, timeout)]
-            self.bot = telegram.Bot(self.token, base_url=f"{self.api_base_url}/bot",
-                                    base_file_url=f"{self.api_base_url}/file/bot",
-                                    request=self._requests[0], get_updates_request=self._requests[1])
+            self.bot = telegram.Bot(
+                self.token,
+                base_url=f"{self.api_base_url}/bot",
+                base_file_url=f"{self.api_base_url}/file/bot",
+                request=self._requests[0],
+                get_updates_request=self._requests[1],
+            )
 
     @property
     def configured(self) -> bool:
@@ -303,8 +408,12 @@ class TelegramBot:
                 message = await step(reply_to_message_id=out.reply_to_message_id if index == 0 else None)
                 ids.append(message.message_id)
         except TelegramError as exc:
-            if (out.reply_to_message_id and not ids and skip_parts == 0
-                    and "message to be replied not found" in str(exc).lower()):
+            if (
+                out.reply_to_message_id
+                and not ids
+                and skip_parts == 0
+                and "message to be replied not found" in str(exc).lower()
+            ):
                 return await self.send(replace(out, reply_to_message_id=None))
             result = classify(exc, out.method)
             result.message_ids, result.parts_sent = [str(i) for i in ids], skip_parts + len(ids)
@@ -316,8 +425,12 @@ class TelegramBot:
             if out.method == "answer_callback":
                 await self.bot.answer_callback_query(out.callback_id, text=(out.text or None) and out.text[:200])
                 return SendResult.sent([])
-            await self.bot.edit_message_text(out.text[:MAX_TEXT], chat_id=_chat(out.chat_id),
-                                             message_id=out.edit_message_id, reply_markup=_keyboard(out.buttons))
+            await self.bot.edit_message_text(
+                out.text[:MAX_TEXT],
+                chat_id=_chat(out.chat_id),
+                message_id=out.edit_message_id,
+                reply_markup=_keyboard(out.buttons),
+            )
             return SendResult.sent([out.edit_message_id])
         except TelegramError as exc:
             detail = str(exc).lower()
@@ -335,8 +448,15 @@ class TelegramBot:
         fits = utf16_len(text) <= MAX_CAPTION
         if out.method == "copy":
             caption_used = bool(text) and fits
-            steps.append(partial(bot.copy_message, from_chat_id=_chat(out.copy_from_chat_id),
-                                 message_id=out.copy_message_id, caption=text if caption_used else None, **where))
+            steps.append(
+                partial(
+                    bot.copy_message,
+                    from_chat_id=_chat(out.copy_from_chat_id),
+                    message_id=out.copy_message_id,
+                    caption=text if caption_used else None,
+                    **where,
+                )
+            )
         elif out.method == "send":
             for media in out.media:
                 caption = None
@@ -360,8 +480,9 @@ class TelegramBot:
         else:
             file = media.file_id or media.url
         extra = {"caption": caption} if caption else {}
-        return await getattr(self.bot, method)(**{param: file}, **where, reply_to_message_id=reply_to_message_id,
-                                               **extra)
+        return await getattr(self.bot, method)(
+            **{param: file}, **where, reply_to_message_id=reply_to_message_id, **extra
+        )
 
     async def _topic(self, out: Outbound) -> SendResult:
         bot, chat, name = self.bot, _chat(out.chat_id), (out.topic_name or out.text or "")[:MAX_TOPIC_NAME]
@@ -381,17 +502,22 @@ class TelegramBot:
 
     async def get_me(self) -> dict:
         me = await self._need_bot().get_me()
-        return {"id": me.id, "username": me.username, "first_name": me.first_name,
-                "can_join_groups": bool(me.can_join_groups),
-                "can_read_all_group_messages": bool(me.can_read_all_group_messages)}
+        return {
+            "id": me.id,
+            "username": me.username,
+            "first_name": me.first_name,
+            "can_join_groups": bool(me.can_join_groups),
+            "can_read_all_group_messages": bool(me.can_read_all_group_messages),
+        }
 
     async def get_chat(self, chat_id) -> dict:
         chat = await self._need_bot().get_chat(_chat(chat_id))
         return {"id": chat.id, "type": str(chat.type), "is_forum": bool(chat.is_forum), "title": chat.title}
 
     async def set_webhook(self, url: str, secret_token: str) -> bool:
-        return await self._need_bot().set_webhook(url=url, secret_token=secret_token or None,
-                                                  allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+        return await self._need_bot().set_webhook(
+            url=url, secret_token=secret_token or None, allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False
+        )
 
     async def download_file(self, file_id: str) -> bytes:
         file = await self._need_bot().get_file(file_id)

@@ -6,6 +6,7 @@ broadcast's 300 messages a second that is half a core given back to the rest of 
 do not wait behind it). Errors are raised as python-telegram-bot's own (TimedOut, NetworkError), so the
 rest of bots/telegram.py sees no difference.
 """
+
 from __future__ import annotations
 
 import aiohttp
@@ -13,8 +14,22 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 # the methods Telegram's flood limits count: those that put a message into a chat
-COUNTED = frozenset({"sendMessage", "sendMediaGroup", "copyMessage", "forwardMessage", "sendPhoto", "sendVideo",
-                     "sendVoice", "sendAudio", "sendDocument", "sendSticker", "sendAnimation", "sendVideoNote"})
+COUNTED = frozenset(
+    {
+        "sendMessage",
+        "sendMediaGroup",
+        "copyMessage",
+        "forwardMessage",
+        "sendPhoto",
+        "sendVideo",
+        "sendVoice",
+        "sendAudio",
+        "sendDocument",
+        "sendSticker",
+        "sendAnimation",
+        "sendVideoNote",
+    }
+)
 
 
 class AiohttpRequest(BaseRequest):
@@ -31,17 +46,24 @@ class AiohttpRequest(BaseRequest):
 
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=self._connections),
-                                                  headers={"User-Agent": self.USER_AGENT})
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._connections), headers={"User-Agent": self.USER_AGENT}
+            )
 
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:
             await self._session.close()
 
-    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
-                         read_timeout=BaseRequest.DEFAULT_NONE, write_timeout=BaseRequest.DEFAULT_NONE,
-                         connect_timeout=BaseRequest.DEFAULT_NONE, pool_timeout=BaseRequest.DEFAULT_NONE,
-                         ) -> tuple[int, bytes]:
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout=BaseRequest.DEFAULT_NONE,
+        write_timeout=BaseRequest.DEFAULT_NONE,
+        connect_timeout=BaseRequest.DEFAULT_NONE,
+        pool_timeout=BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
         await self.initialize()
         read, connect = self._seconds(read_timeout), self._seconds(connect_timeout)
         timeout = aiohttp.ClientTimeout(total=None, connect=connect, sock_connect=connect, sock_read=read)

@@ -12,6 +12,7 @@ It knows Twilio and nothing of the business:
 The SDK has no base-URL setting, so RewritingHttpClient sends every "https://api.twilio.com" URL to the
 configured api_base_url (a stand-in in tests, the real API otherwise).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,29 +25,43 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from bots.base import (BLOCKED, FAILED, GONE, INVALID_ADDRESS, OUTSIDE_WINDOW, RETRY, SMS, UNSUBSCRIBED,
-                       WHATSAPP, Inbound, Media, Outbound, SendResult, split_text)
+from bots.base import (
+    BLOCKED,
+    FAILED,
+    GONE,
+    INVALID_ADDRESS,
+    OUTSIDE_WINDOW,
+    RETRY,
+    SMS,
+    UNSUBSCRIBED,
+    WHATSAPP,
+    Inbound,
+    Media,
+    Outbound,
+    SendResult,
+    split_text,
+)
 
 TWILIO_ROOT = "https://api.twilio.com"
-MAX_BODY = 1600   # characters in one message body
-MAX_MEDIA = 10    # MediaUrl parameters in one message
+MAX_BODY = 1600  # characters in one message body
+MAX_MEDIA = 10  # MediaUrl parameters in one message
 WA_PREFIX = "whatsapp:"
 
 # Twilio error codes (https://www.twilio.com/docs/api/errors) → (SendResult status, reason)
 _CODES = {
-    20429: (RETRY, "rate"),                    # too many concurrent requests
-    21611: (RETRY, "queue_full"),              # the sender's queue would exceed 10 hours
-    21610: (GONE, UNSUBSCRIBED),               # recipient replied STOP
-    21211: (GONE, INVALID_ADDRESS),            # invalid 'To' number
-    21612: (GONE, INVALID_ADDRESS),            # cannot route to this number
-    21614: (GONE, INVALID_ADDRESS),            # not a mobile number
-    30006: (GONE, INVALID_ADDRESS),            # landline or unreachable carrier
-    63016: (GONE, OUTSIDE_WINDOW),             # WhatsApp free-form outside the 24-hour window
-    63014: (GONE, BLOCKED),                    # the customer blocked the business
-    30004: (GONE, BLOCKED),                    # message blocked
-    30003: (FAILED, "unreachable"),            # handset off or out of coverage (transient)
-    30005: (FAILED, "unknown_destination"),    # unknown or inactive handset
-    30008: (FAILED, "unknown_error"),          # unknown delivery error
+    20429: (RETRY, "rate"),  # too many concurrent requests
+    21611: (RETRY, "queue_full"),  # the sender's queue would exceed 10 hours
+    21610: (GONE, UNSUBSCRIBED),  # recipient replied STOP
+    21211: (GONE, INVALID_ADDRESS),  # invalid 'To' number
+    21612: (GONE, INVALID_ADDRESS),  # cannot route to this number
+    21614: (GONE, INVALID_ADDRESS),  # not a mobile number
+    30006: (GONE, INVALID_ADDRESS),  # landline or unreachable carrier
+    63016: (GONE, OUTSIDE_WINDOW),  # WhatsApp free-form outside the 24-hour window
+    63014: (GONE, BLOCKED),  # the customer blocked the business
+    30004: (GONE, BLOCKED),  # message blocked
+    30003: (FAILED, "unreachable"),  # handset off or out of coverage (transient)
+    30005: (FAILED, "unknown_destination"),  # unknown or inactive handset
+    30008: (FAILED, "unknown_error"),  # unknown delivery error
 }
 
 
@@ -74,8 +89,12 @@ class _Params(dict):
 def _as_params(params) -> _Params:
     if hasattr(params, "getlist"):  # werkzeug MultiDict, Django QueryDict
         return _Params({key: [str(v) for v in params.getlist(key)] for key in params.keys()})
-    return _Params({key: [str(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
-                    for key, value in (params or {}).items()})
+    return _Params(
+        {
+            key: [str(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
+            for key, value in (params or {}).items()
+        }
+    )
 
 
 def verify_signature(auth_token: str, url: str, params, signature: str) -> bool:
@@ -86,7 +105,7 @@ def verify_signature(auth_token: str, url: str, params, signature: str) -> bool:
 
 
 def _bare(address: str) -> str:
-    return address[len(WA_PREFIX):] if address.startswith(WA_PREFIX) else address
+    return address[len(WA_PREFIX) :] if address.startswith(WA_PREFIX) else address
 
 
 def _media_kind(content_type: str) -> str:
@@ -100,7 +119,7 @@ def parse_inbound(form) -> Inbound:
     if not sid or not sender:
         raise ValueError("not a Twilio inbound message: MessageSid and From are required")
     media = []
-    try:   # a count we cannot read, or an absurd one, must not lose the message nor loop for ever
+    try:  # a count we cannot read, or an absurd one, must not lose the message nor loop for ever
         count = min(int(form.get("NumMedia") or 0), MAX_MEDIA)
     except ValueError:
         count = MAX_MEDIA
@@ -119,15 +138,22 @@ def parse_inbound(form) -> Inbound:
             kind = "ignored"
     return Inbound(
         channel=WHATSAPP if sender.startswith(WA_PREFIX) else SMS,
-        external_id=sid, kind=kind, chat_id=sender, user_id=_bare(sender),
-        user_name=form.get("ProfileName") or "", text=text, media=media,
-        unsupported_kind=unsupported, to_address=form.get("To"),
+        external_id=sid,
+        kind=kind,
+        chat_id=sender,
+        user_id=_bare(sender),
+        user_name=form.get("ProfileName") or "",
+        text=text,
+        media=media,
+        unsupported_kind=unsupported,
+        to_address=form.get("To"),
     )
 
 
 @dataclass
 class StatusUpdate:
     """One status callback: queued, sent, delivered, read, failed, undelivered (+ ErrorCode)."""
+
     message_sid: str
     status: str
     error_code: Optional[int] = None
@@ -162,7 +188,7 @@ class RewritingHttpClient(TwilioHttpClient):
 
     def rewrite(self, url: str) -> str:
         if url == TWILIO_ROOT or url.startswith(TWILIO_ROOT + "/"):
-            return self.base_url + url[len(TWILIO_ROOT):]
+            return self.base_url + url[len(TWILIO_ROOT) :]
         return url
 
     def request(self, method, url, *args, **kwargs):

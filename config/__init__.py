@@ -1,4 +1,5 @@
 """Settings: settings.toml (or the file named by BOT_SETTINGS) overridden by BOT_<SECTION>_<KEY> variables."""
+
 from __future__ import annotations
 
 import os
@@ -17,8 +18,10 @@ class Settings(dict):
 
     def redacted(self) -> dict:
         secret = ("token", "secret", "account_sid", "auth_token", "password")
-        return {s: {k: ("***" if any(w in k for w in secret) and v else v) for k, v in vals.items()}
-                for s, vals in self.items()}
+        return {
+            s: {k: ("***" if any(w in k for w in secret) and v else v) for k, v in vals.items()}
+            for s, vals in self.items()
+        }
 
 
 def _coerce(raw: str, default):

@@ -4,6 +4,7 @@
 (cheaper than SQLite's busy-wait) and take the write lock up front (BEGIN IMMEDIATE). Functions
 registered with `after_commit()` inside a transaction run once it has committed (the sender's wake-up).
 """
+
 from __future__ import annotations
 
 import collections
@@ -15,6 +16,7 @@ from urllib.parse import parse_qsl, unquote, urlparse
 
 from peewee import DatabaseProxy, SqliteDatabase
 from playhouse.pool import PooledPostgresqlDatabase
+
 
 class FairLock:
     """A re-entrant lock handed to waiters first come, first served. SQLite has one writer at a time:
@@ -36,7 +38,7 @@ class FairLock:
                 return self
             turn = threading.Event()
             self._waiters.append((me, turn))
-        turn.wait()        # release() made us the owner
+        turn.wait()  # release() made us the owner
         return self
 
     def __exit__(self, *exc):
@@ -61,23 +63,36 @@ def connect(url: str):
     """Bind the models to the database named by url and return it (not yet opened: peewee connects lazily)."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
-        path = unquote(url[len("sqlite:///"):]) if url.startswith("sqlite:///") else parsed.path
+        path = unquote(url[len("sqlite:///") :]) if url.startswith("sqlite:///") else parsed.path
         if path != ":memory:" and not os.path.isabs(path):
             path = str(Path(__file__).resolve().parent.parent / path)  # relative to the project root
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        db = SqliteDatabase(path, check_same_thread=False, timeout=30, pragmas={
-            "journal_mode": "wal", "busy_timeout": 30000, "synchronous": "normal", "foreign_keys": 1,
-            "cache_size": -16000})
+        db = SqliteDatabase(
+            path,
+            check_same_thread=False,
+            timeout=30,
+            pragmas={
+                "journal_mode": "wal",
+                "busy_timeout": 30000,
+                "synchronous": "normal",
+                "foreign_keys": 1,
+                "cache_size": -16000,
+            },
+        )
     elif parsed.scheme in ("postgres", "postgresql"):
         options = dict(parse_qsl(parsed.query))
         db = PooledPostgresqlDatabase(
-            unquote(parsed.path.lstrip("/")) or "postgres", max_connections=int(options.pop("pool", 20)),
-            stale_timeout=300, timeout=30,
+            unquote(parsed.path.lstrip("/")) or "postgres",
+            max_connections=int(options.pop("pool", 20)),
+            stale_timeout=300,
+            timeout=30,
             user=unquote(parsed.username) if parsed.username else None,
             password=unquote(parsed.password) if parsed.password else None,
-            host=parsed.hostname or None, port=parsed.port or None,
-            **options)
+            host=parsed.hostname or None,
+            port=parsed.port or None,
+            **options,
+        )
     else:
         raise ValueError(f"database.url must start with sqlite:/// or postgresql:// (got {parsed.scheme!r})")
     database.initialize(db)

@@ -2,6 +2,7 @@
 
 To change the schema: append a function to STEPS that moves the database from len(STEPS) to len(STEPS)+1.
 """
+
 from __future__ import annotations
 
 import logging
@@ -9,17 +10,49 @@ import logging
 from db.connection import database, is_sqlite, write
 from playhouse.migrate import SchemaMigrator, migrate
 
-from db.models import (ALL, V4_TABLES, Agent, Broadcast, BroadcastRecipient, Customer, GreetingSent, Order,
-                       SchemaVersion, Ticket)
+from db.models import (
+    ALL,
+    V4_TABLES,
+    Agent,
+    Broadcast,
+    BroadcastRecipient,
+    Customer,
+    GreetingSent,
+    Order,
+    SchemaVersion,
+    Ticket,
+)
 
 log = logging.getLogger(__name__)
 
 
-V1_TABLES = ["schema_version", "state", "inbound_event", "customer", "contact", "ticket", "message",
-             "group_message", "outbox", "sent_message"]
-V2_TICKET_COLUMNS = ["assignee_id", "tags", "urgent", "close_reason", "reopened_at", "opened_while_closed",
-                     "first_response_minutes", "resolution_minutes", "sla_warned_at", "sla_breached_at",
-                     "csat_asked_at", "rating", "rating_comment"]
+V1_TABLES = [
+    "schema_version",
+    "state",
+    "inbound_event",
+    "customer",
+    "contact",
+    "ticket",
+    "message",
+    "group_message",
+    "outbox",
+    "sent_message",
+]
+V2_TICKET_COLUMNS = [
+    "assignee_id",
+    "tags",
+    "urgent",
+    "close_reason",
+    "reopened_at",
+    "opened_while_closed",
+    "first_response_minutes",
+    "resolution_minutes",
+    "sla_warned_at",
+    "sla_breached_at",
+    "csat_asked_at",
+    "rating",
+    "rating_comment",
+]
 
 
 V4_CUSTOMER_COLUMNS = ["birthday", "birth_year", "anniversary", "points", "tier", "dialog"]
@@ -58,7 +91,9 @@ def _sqlite_add_not_null(table: str, field) -> None:
         literal = str(int(default) if isinstance(default, bool) else default)
     else:
         literal = "'" + str(default).replace("'", "''") + "'"
-    database.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{field.column_name}" {datatype} NOT NULL DEFAULT {literal}')
+    database.execute_sql(
+        f'ALTER TABLE "{table}" ADD COLUMN "{field.column_name}" {datatype} NOT NULL DEFAULT {literal}'
+    )
 
 
 def _triage_sla_csat():
@@ -69,8 +104,9 @@ def _triage_sla_csat():
 
 def _pg_columns(table: str) -> set[str]:
     cursor = database.execute_sql(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
-        "AND table_schema = current_schema()", (table,))
+        "SELECT column_name FROM information_schema.columns WHERE table_name = %s AND table_schema = current_schema()",
+        (table,),
+    )
     return {row[0] for row in cursor.fetchall()}
 
 
@@ -87,9 +123,9 @@ def _orders_occasions_selfservice():
     for field in ("birthday", "anniversary", "tier"):
         database.execute_sql(f"CREATE INDEX IF NOT EXISTS customer_{field} ON customer ({field})")
     database.create_tables(V4_TABLES, safe=True)
-    _add_missing_columns(GreetingSent, ["outcome"])   # added while version 4 was in development
-    _add_missing_columns(Order, ["notified_at"])      # likewise
-    if not is_sqlite():   # SQLite does not enforce lengths
+    _add_missing_columns(GreetingSent, ["outcome"])  # added while version 4 was in development
+    _add_missing_columns(Order, ["notified_at"])  # likewise
+    if not is_sqlite():  # SQLite does not enforce lengths
         database.execute_sql("ALTER TABLE outbox ALTER COLUMN delivery TYPE VARCHAR(32)")
 
 
@@ -100,8 +136,13 @@ def _outbox_in_sending_order():
     database.execute_sql("DROP INDEX IF EXISTS outbox_status_next_attempt_at")
 
 
-STEPS = [_create_first_schema, _triage_sla_csat, _broadcasts, _orders_occasions_selfservice,
-         _outbox_in_sending_order]   # index + 1 = version
+STEPS = [
+    _create_first_schema,
+    _triage_sla_csat,
+    _broadcasts,
+    _orders_occasions_selfservice,
+    _outbox_in_sending_order,
+]  # index + 1 = version
 
 
 def _table_exists(name: str) -> bool:

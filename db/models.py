@@ -1,11 +1,23 @@
 """The tables. Every Telegram id is a 64-bit integer; times are UTC."""
+
 from __future__ import annotations
 
 import datetime as dt
 import json
 
-from peewee import (BigIntegerField, BooleanField, CharField, DateField, DateTimeField, DecimalField, DoubleField,
-                    ForeignKeyField, IntegerField, Model, TextField)
+from peewee import (
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    DecimalField,
+    DoubleField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
 
 from db.connection import database
 
@@ -26,7 +38,7 @@ class BaseModel(Model):
     class Meta:
         database = database
         legacy_table_names = False
-        only_save_dirty = True   # save() writes only what changed: no lost updates between processes
+        only_save_dirty = True  # save() writes only what changed: no lost updates between processes
 
 
 class SchemaVersion(BaseModel):
@@ -36,6 +48,7 @@ class SchemaVersion(BaseModel):
 
 class State(BaseModel):
     """Small durable facts the bot learns at run time (the group's effective id, whether it has topics)."""
+
     key = CharField(primary_key=True, max_length=64)
     value = TextField()
 
@@ -46,18 +59,18 @@ class State(BaseModel):
 
     @classmethod
     def put(cls, key: str, value: str) -> None:
-        cls.insert(key=key, value=value).on_conflict(conflict_target=[cls.key],
-                                                     update={cls.value: value}).execute()
+        cls.insert(key=key, value=value).on_conflict(conflict_target=[cls.key], update={cls.value: value}).execute()
 
 
 class InboundEvent(BaseModel):
     """Every accepted webhook event, stored before we answer 200. (source, external_id) drops redeliveries."""
-    source = CharField(max_length=16)          # telegram / twilio
+
+    source = CharField(max_length=16)  # telegram / twilio
     external_id = CharField(max_length=64)
     received_at = DateTimeField(default=utcnow)
-    status = CharField(max_length=16, default="done")   # done / error
+    status = CharField(max_length=16, default="done")  # done / error
     error = TextField(null=True)
-    payload = TextField(null=True)              # kept only for events that failed, to replay them
+    payload = TextField(null=True)  # kept only for events that failed, to replay them
 
     class Meta:
         indexes = ((("source", "external_id"), True),)
@@ -66,27 +79,28 @@ class InboundEvent(BaseModel):
 class Customer(BaseModel):
     name = CharField(max_length=200, default="")
     language = CharField(max_length=8, null=True)
-    phone = CharField(max_length=32, null=True, unique=True)    # E.164
+    phone = CharField(max_length=32, null=True, unique=True)  # E.164
     telegram_user_id = BigIntegerField(null=True, unique=True)
     username = CharField(max_length=64, null=True)
     marketing_opt_out = BooleanField(default=False)
     created_at = DateTimeField(default=utcnow)
     # schema version 4: occasions, loyalty, self-service
-    birthday = CharField(max_length=5, null=True, index=True)      # "MM-DD": the greetings job finds a day by index
+    birthday = CharField(max_length=5, null=True, index=True)  # "MM-DD": the greetings job finds a day by index
     birth_year = IntegerField(null=True)
-    anniversary = CharField(max_length=5, null=True, index=True)   # "MM-DD"
-    points = IntegerField(default=0)                              # loyalty points
-    tier = CharField(max_length=32, null=True, index=True)        # loyalty tier name, kept in step with points
-    dialog = JSONField(null=True)                                 # self-service state (menu, FAQ feedback …)
+    anniversary = CharField(max_length=5, null=True, index=True)  # "MM-DD"
+    points = IntegerField(default=0)  # loyalty points
+    tier = CharField(max_length=32, null=True, index=True)  # loyalty tier name, kept in step with points
+    dialog = JSONField(null=True)  # self-service state (menu, FAQ feedback …)
 
 
 class Contact(BaseModel):
     """One way to reach a customer: a channel and an address on it."""
+
     customer = ForeignKeyField(Customer, backref="contacts", on_delete="CASCADE")
-    channel = CharField(max_length=16)          # telegram / whatsapp / sms
-    address = CharField(max_length=64)          # Telegram chat id, whatsapp:+…, +…
+    channel = CharField(max_length=16)  # telegram / whatsapp / sms
+    address = CharField(max_length=64)  # Telegram chat id, whatsapp:+…, +…
     last_inbound_at = DateTimeField(null=True)
-    unreachable = CharField(max_length=32, null=True)   # blocked / unsubscribed / invalid …
+    unreachable = CharField(max_length=32, null=True)  # blocked / unsubscribed / invalid …
     unreachable_at = DateTimeField(null=True)
 
     class Meta:
@@ -95,7 +109,7 @@ class Contact(BaseModel):
 
 class Ticket(BaseModel):
     customer = ForeignKeyField(Customer, backref="tickets", on_delete="CASCADE")
-    contact = ForeignKeyField(Contact, on_delete="CASCADE")   # where replies go: the channel last used
+    contact = ForeignKeyField(Contact, on_delete="CASCADE")  # where replies go: the channel last used
     status = CharField(max_length=16, default="open", index=True)
     subject = CharField(max_length=200, default="")
     priority = CharField(max_length=16, default="normal")
@@ -106,24 +120,24 @@ class Ticket(BaseModel):
     first_response_at = DateTimeField(null=True)
     last_customer_at = DateTimeField(default=utcnow)
     group_chat_id = BigIntegerField(null=True)
-    thread_id = BigIntegerField(null=True, index=True)        # forum topic in the agents' group
-    root_message_id = BigIntegerField(null=True)              # the ticket's card: its first message in the group
+    thread_id = BigIntegerField(null=True, index=True)  # forum topic in the agents' group
+    root_message_id = BigIntegerField(null=True)  # the ticket's card: its first message in the group
     # schema version 2: triage, SLA, satisfaction
     assignee_id = BigIntegerField(null=True)
     tags = JSONField(default=list)
-    urgent = BooleanField(default=False)                      # urgent wording seen
+    urgent = BooleanField(default=False)  # urgent wording seen
     close_reason = TextField(null=True)
     reopened_at = DateTimeField(null=True)
-    opened_while_closed = BooleanField(default=False)         # arrived outside business hours
-    first_response_minutes = DoubleField(null=True)           # business minutes
-    resolution_minutes = DoubleField(null=True)               # business minutes
+    opened_while_closed = BooleanField(default=False)  # arrived outside business hours
+    first_response_minutes = DoubleField(null=True)  # business minutes
+    resolution_minutes = DoubleField(null=True)  # business minutes
     sla_warned_at = DateTimeField(null=True)
     sla_breached_at = DateTimeField(null=True)
     csat_asked_at = DateTimeField(null=True)
     rating = IntegerField(null=True)
     rating_comment = TextField(null=True)
     # schema version 4
-    order_ref = CharField(max_length=64, null=True)           # the order this ticket is about (a delay notice answered)
+    order_ref = CharField(max_length=64, null=True)  # the order this ticket is about (a delay notice answered)
 
     @property
     def number(self) -> int:
@@ -132,6 +146,7 @@ class Ticket(BaseModel):
 
 class Agent(BaseModel):
     """Someone who wrote in the agents' group (schema version 2): /assign @username finds them here."""
+
     telegram_user_id = BigIntegerField(unique=True)
     first_name = CharField(max_length=100, default="")
     username = CharField(max_length=64, null=True, index=True)
@@ -140,8 +155,9 @@ class Agent(BaseModel):
 
 class Message(BaseModel):
     """The conversation of a ticket: customer messages, agent replies, internal notes."""
+
     ticket = ForeignKeyField(Ticket, backref="messages", on_delete="CASCADE")
-    direction = CharField(max_length=8)         # in / out / note
+    direction = CharField(max_length=8)  # in / out / note
     channel = CharField(max_length=16)
     text = TextField(default="")
     media = JSONField(null=True)
@@ -151,6 +167,7 @@ class Message(BaseModel):
 
 class GroupMessage(BaseModel):
     """Which ticket a bot message in the agents' group belongs to: replies find their ticket here."""
+
     chat_id = BigIntegerField()
     message_id = BigIntegerField()
     ticket = ForeignKeyField(Ticket, on_delete="CASCADE")
@@ -161,13 +178,14 @@ class GroupMessage(BaseModel):
 
 class Outbox(BaseModel):
     """A message to send. Written in the same transaction as the change that caused it."""
-    channel = CharField(max_length=16)          # telegram / whatsapp / sms
-    chat_id = CharField(max_length=64)          # address, or "group" for the agents' group
-    destination = CharField(max_length=90, index=True)   # channel:chat_id — one ordered lane
+
+    channel = CharField(max_length=16)  # telegram / whatsapp / sms
+    chat_id = CharField(max_length=64)  # address, or "group" for the agents' group
+    destination = CharField(max_length=90, index=True)  # channel:chat_id — one ordered lane
     payload = JSONField()
-    purpose = CharField(max_length=32)          # ack / relay / reply / notice / agents …
+    purpose = CharField(max_length=32)  # ack / relay / reply / notice / agents …
     ticket = ForeignKeyField(Ticket, null=True, on_delete="SET NULL")
-    priority = IntegerField(default=5)          # lower first: replies to customers 0, group 1, broadcasts 9
+    priority = IntegerField(default=5)  # lower first: replies to customers 0, group 1, broadcasts 9
     merge_key = CharField(max_length=64, null=True)
     idempotency_key = CharField(max_length=128, null=True, unique=True)
     status = CharField(max_length=16, default="pending")  # pending / sent / gone / failed / skipped
@@ -179,7 +197,7 @@ class Outbox(BaseModel):
     message_ids = JSONField(null=True)
     reason = CharField(max_length=64, null=True)
     detail = TextField(null=True)
-    delivery = CharField(max_length=32, null=True)   # Twilio callbacks: sent / delivered / read / failed …
+    delivery = CharField(max_length=32, null=True)  # Twilio callbacks: sent / delivered / read / failed …
 
     class Meta:
         # the sender's "what is due next" walks this index in order and stops at its LIMIT (no sort of the
@@ -189,6 +207,7 @@ class Outbox(BaseModel):
 
 class SentMessage(BaseModel):
     """Platform message id → outbox row, for delivery status callbacks."""
+
     channel = CharField(max_length=16)
     platform_id = CharField(max_length=64)
     outbox = ForeignKeyField(Outbox, on_delete="CASCADE")
@@ -197,36 +216,37 @@ class SentMessage(BaseModel):
         indexes = ((("channel", "platform_id"), True),)
 
 
-ALL = [SchemaVersion, State, InboundEvent, Customer, Contact, Ticket, Message, GroupMessage, Outbox,
-       SentMessage, Agent]
+ALL = [SchemaVersion, State, InboundEvent, Customer, Contact, Ticket, Message, GroupMessage, Outbox, SentMessage, Agent]
 
 
 class Broadcast(BaseModel):
     """An owner's message to a segment of customers (schema version 3). A draft is also the owner's chat
     flow state (step); recipients are materialised once, when it starts."""
-    kind = CharField(max_length=16, default="offer")            # offer (opt-outs skipped) / notice (everyone)
+
+    kind = CharField(max_length=16, default="offer")  # offer (opt-outs skipped) / notice (everyone)
     segment = CharField(max_length=200, default="all")
     text = TextField(default="")
-    template = CharField(max_length=64, null=True)              # WhatsApp Content SID outside the 24-hour window
-    status = CharField(max_length=16, default="draft", index=True)   # draft / scheduled / sending / done / cancelled
-    step = CharField(max_length=16, null=True)                  # owner chat flow: audience / text / confirm
-    created_by = BigIntegerField(null=True)                     # the owner's Telegram id; None: the command line
+    template = CharField(max_length=64, null=True)  # WhatsApp Content SID outside the 24-hour window
+    status = CharField(max_length=16, default="draft", index=True)  # draft / scheduled / sending / done / cancelled
+    step = CharField(max_length=16, null=True)  # owner chat flow: audience / text / confirm
+    created_by = BigIntegerField(null=True)  # the owner's Telegram id; None: the command line
     created_at = DateTimeField(default=utcnow)
     scheduled_at = DateTimeField(null=True)
     started_at = DateTimeField(null=True)
     finished_at = DateTimeField(null=True)
-    total = IntegerField(null=True)                             # recipients materialised (None: not yet)
-    counts = JSONField(null=True)                               # the last figures reported
-    progress_outbox = BigIntegerField(null=True)                # outbox row of the owner's progress message
+    total = IntegerField(null=True)  # recipients materialised (None: not yet)
+    counts = JSONField(null=True)  # the last figures reported
+    progress_outbox = BigIntegerField(null=True)  # outbox row of the owner's progress message
 
 
 class BroadcastRecipient(BaseModel):
     """One customer of a broadcast and the contact it goes to; its outbox row once enqueued."""
+
     broadcast = ForeignKeyField(Broadcast, backref="recipients", on_delete="CASCADE")
     customer = ForeignKeyField(Customer, on_delete="CASCADE")
     contact = ForeignKeyField(Contact, null=True, on_delete="SET NULL")
     language = CharField(max_length=8)
-    state = CharField(max_length=16, default="pending")   # pending / queued / opted_out / blocked / skipped / cancelled
+    state = CharField(max_length=16, default="pending")  # pending / queued / opted_out / blocked / skipped / cancelled
     reason = CharField(max_length=32, null=True)
     outbox = ForeignKeyField(Outbox, null=True, on_delete="SET NULL")
 
@@ -239,6 +259,7 @@ ALL += [Broadcast, BroadcastRecipient]
 
 class CustomerTag(BaseModel):
     """A shop's label on a customer (from order imports): segments select by it (schema version 4)."""
+
     customer = ForeignKeyField(Customer, backref="tag_rows", on_delete="CASCADE")
     tag = CharField(max_length=64)
 
@@ -248,31 +269,33 @@ class CustomerTag(BaseModel):
 
 class Order(BaseModel):
     """A shop's order, imported (CSV) or pushed (API) (schema version 4)."""
+
     ref = CharField(max_length=64, unique=True)
     customer = ForeignKeyField(Customer, backref="orders", on_delete="CASCADE")
     items = TextField(default="")
     amount = DecimalField(max_digits=14, decimal_places=2, null=True)
     status = CharField(max_length=32, default="pending")
-    is_open = BooleanField(default=True)              # neither delivered nor cancelled: the overdue job looks here
+    is_open = BooleanField(default=True)  # neither delivered nor cancelled: the overdue job looks here
     promised_date = DateField(null=True)
-    delayed_until = DateField(null=True)              # the new expected date after a delay
+    delayed_until = DateField(null=True)  # the new expected date after a delay
     delay_reason = TextField(null=True)
-    notified_for = DateField(null=True)               # the date the customer was last told about (never twice)
-    notified_at = DateTimeField(null=True)            # when a delay notice last reached the outbox (their answer opens a ticket)
+    notified_for = DateField(null=True)  # the date the customer was last told about (never twice)
+    notified_at = DateTimeField(null=True)  # when a delay notice last reached the outbox (their answer opens a ticket)
     points_awarded = BooleanField(default=False)
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
 
     class Meta:
-        table_name = "shop_order"   # "order" is a reserved word in SQL
+        table_name = "shop_order"  # "order" is a reserved word in SQL
         indexes = ((("is_open", "promised_date"), False), (("customer", "created_at"), False))
 
 
 class Coupon(BaseModel):
     """A personal discount code (schema version 4)."""
+
     code = CharField(max_length=32, unique=True)
     customer = ForeignKeyField(Customer, backref="coupons", null=True, on_delete="CASCADE")
-    kind = CharField(max_length=8, default="percent")   # percent / amount
+    kind = CharField(max_length=8, default="percent")  # percent / amount
     value = DecimalField(max_digits=12, decimal_places=2)
     expires_on = DateField(null=True)
     issued_by = CharField(max_length=100, default="")
@@ -285,11 +308,12 @@ class Coupon(BaseModel):
 
 class GreetingSent(BaseModel):
     """One occasion greeted for one customer in one year: the greetings job never sends it twice (v4)."""
+
     customer = ForeignKeyField(Customer, on_delete="CASCADE")
-    occasion = CharField(max_length=64)        # birthday / anniversary / holiday name
+    occasion = CharField(max_length=64)  # birthday / anniversary / holiday name
     year = IntegerField()
     sent_at = DateTimeField(default=utcnow)
-    outcome = CharField(max_length=32, default="sent")   # sent / opted_out / unreachable / no_contact / no_template
+    outcome = CharField(max_length=32, default="sent")  # sent / opted_out / unreachable / no_contact / no_template
 
     class Meta:
         indexes = ((("customer", "occasion", "year"), True),)
@@ -297,13 +321,14 @@ class GreetingSent(BaseModel):
 
 class FaqLog(BaseModel):
     """A question the bot tried to answer itself, and how it went (schema version 4): /stats reads it."""
+
     customer = ForeignKeyField(Customer, on_delete="CASCADE")
     channel = CharField(max_length=16)
     language = CharField(max_length=8)
     question = TextField(default="")
-    answer_key = CharField(max_length=64, null=True)    # None: nothing matched well enough
+    answer_key = CharField(max_length=64, null=True)  # None: nothing matched well enough
     score = DoubleField(null=True)
-    outcome = CharField(max_length=16, default="answered")   # answered / helpful / unhelpful / handoff
+    outcome = CharField(max_length=16, default="answered")  # answered / helpful / unhelpful / handoff
     ticket = ForeignKeyField(Ticket, null=True, on_delete="SET NULL")
     created_at = DateTimeField(default=utcnow)
 

@@ -1,5 +1,6 @@
 """The business as the inbox and the sender see it (hooks.Business): each parsed event handled, the group's
 messages built, and what became of each send recorded. Installed into hooks/ by runtime/ at start-up."""
+
 from __future__ import annotations
 
 from handlers import inbound

@@ -1,5 +1,6 @@
 """Handling one stored event: routed to the desk (the agents' group) or the customer router, its outcome,
 its outbound messages and its 'done' mark in one transaction; a failure is kept and the agents are told."""
+
 from __future__ import annotations
 
 import logging
@@ -29,8 +30,8 @@ def handle(event: InboundEvent, inbound: Inbound | None) -> None:
                 InboundEvent.update(status="done", payload=None).where(InboundEvent.id == event.id).execute()
             return
         except IntegrityError:
-            continue   # a concurrent first message from the same customer won a race: try again
-        except Exception as exc:   # a bug must not lose the message, nor leave the team unaware of it
+            continue  # a concurrent first message from the same customer won a race: try again
+        except Exception as exc:  # a bug must not lose the message, nor leave the team unaware of it
             log.exception("handling %s event %s failed", event.source, event.external_id)
             failed(event, exc, inbound.channel if inbound else None)
             return
@@ -43,8 +44,12 @@ def failed(event: InboundEvent, exc: Exception, channel: str | None) -> None:
         with write():
             InboundEvent.update(status="error", error=repr(exc)[:2000]).where(InboundEvent.id == event.id).execute()
             if channel:
-                outbox.to_group(texts.for_agents("agents/handling_failed", channel=channel, event=event.external_id,
-                                                 error=type(exc).__name__), purpose="agents")
+                outbox.to_group(
+                    texts.for_agents(
+                        "agents/handling_failed", channel=channel, event=event.external_id, error=type(exc).__name__
+                    ),
+                    purpose="agents",
+                )
     except Exception:
         log.exception("could not record failed %s event %s", event.source, event.external_id)
 

@@ -7,6 +7,7 @@ whose state holds and which matches the message takes it. A feature adds a rule 
 messages on its own. The last rule takes everything: when unsure, a message is a new matter for the agents.
 docs/architecture.md has the same table in words; tests/test_router_matrix.py asserts it state × kind.
 """
+
 from __future__ import annotations
 
 import logging
@@ -82,9 +83,10 @@ class Turn:
             return True
         if name == RATING:
             return self.ticket is None and self.rating_ticket is not None
-        if name == DIALOG:   # what the bot asked in the dialog, unless the rating question came after it
-            return self.asked is not None and (self.rating_ticket is None or selfservice.asked_after(
-                self.customer, self.rating_ticket.csat_asked_at))
+        if name == DIALOG:  # what the bot asked in the dialog, unless the rating question came after it
+            return self.asked is not None and (
+                self.rating_ticket is None or selfservice.asked_after(self.customer, self.rating_ticket.csat_asked_at)
+            )
         if name == OPEN_TICKET:
             return self.ticket is not None
         if name == NOTICE:
@@ -97,8 +99,8 @@ class Turn:
 @dataclass(frozen=True)
 class Rule:
     name: str
-    state: str                         # the conversation state it needs
-    matches: str                       # what it matches, in words (docs/architecture.md)
+    state: str  # the conversation state it needs
+    matches: str  # what it matches, in words (docs/architecture.md)
     when: Callable[[Turn], bool]
     then: Callable[[Turn], None]
 
@@ -111,8 +113,11 @@ def _shop() -> str:
 def _welcome(turn: Turn) -> None:
     if selfservice.on_start(turn.customer, turn.contact):
         return
-    outbox.to_contact(turn.contact, texts.render(turn.lang, "welcome", name=customers.greeting_name(turn.customer),
-                                                 shop=_shop()), purpose="welcome")
+    outbox.to_contact(
+        turn.contact,
+        texts.render(turn.lang, "welcome", name=customers.greeting_name(turn.customer), shop=_shop()),
+        purpose="welcome",
+    )
 
 
 def _help(turn: Turn) -> None:
@@ -130,12 +135,16 @@ def _opt(turn: Turn) -> None:
     customer, contact = turn.customer, turn.contact
     customer.marketing_opt_out = choice == "out"
     customer.save()
-    if turn.inbound.channel != SMS:   # on SMS the carrier already answered STOP/START
-        outbox.to_contact(contact, texts.render(turn.lang, "opted_out" if choice == "out" else "opted_in"),
-                          purpose="optout")
+    if turn.inbound.channel != SMS:  # on SMS the carrier already answered STOP/START
+        outbox.to_contact(
+            contact, texts.render(turn.lang, "opted_out" if choice == "out" else "opted_in"), purpose="optout"
+        )
     if turn.ticket:
-        outbox.to_group(texts.for_agents("agents/opted_out" if choice == "out" else "agents/opted_in",
-                                         word=turn.text), purpose="agents", ticket=turn.ticket)
+        outbox.to_group(
+            texts.for_agents("agents/opted_out" if choice == "out" else "agents/opted_in", word=turn.text),
+            purpose="agents",
+            ticket=turn.ticket,
+        )
     log.info("marketing opt-%s channel=%s customer=%s", choice, turn.inbound.channel, customer.id)
 
 
@@ -186,7 +195,7 @@ def _rating(turn: Turn) -> None:
 
 def _dialog_reply(turn: Turn) -> bool:
     if turn.asked == "order" and turn.question.refs:
-        return False   # asked to track an order: a number that is not theirs gets "not found" below
+        return False  # asked to track an order: a number that is not theirs gets "not found" below
     return turn.words and selfservice.is_dialog_reply(turn.customer, turn.asked, turn.text)
 
 
@@ -202,8 +211,12 @@ def _join_ticket(turn: Turn) -> None:
 
 def _notice_reply(turn: Turn) -> None:
     tickets.on_customer_message(turn.inbound, turn.customer, turn.contact, order_ref=turn.noticed.ref)
-    log.info("answer to a delay notice order=%s channel=%s customer=%s", turn.noticed.ref, turn.inbound.channel,
-             turn.customer.id)
+    log.info(
+        "answer to a delay notice order=%s channel=%s customer=%s",
+        turn.noticed.ref,
+        turn.inbound.channel,
+        turn.customer.id,
+    )
 
 
 def _unknown_order(turn: Turn) -> bool:
@@ -212,8 +225,9 @@ def _unknown_order(turn: Turn) -> bool:
 
 
 def _not_found(turn: Turn) -> None:
-    outbox.to_contact(turn.contact, texts.render(turn.lang, "orders/not_found", ref=turn.question.refs[0]),
-                      purpose="order_status")
+    outbox.to_contact(
+        turn.contact, texts.render(turn.lang, "orders/not_found", ref=turn.question.refs[0]), purpose="order_status"
+    )
     log.info("order question without a matching order channel=%s customer=%s", turn.inbound.channel, turn.customer.id)
 
 
@@ -239,45 +253,97 @@ def _plain(check: Callable[[str], bool]) -> Callable[[Turn], bool]:
 RULES: list[Rule] = [
     Rule("start", ANY, "/start", lambda t: t.command == "start", _welcome),
     Rule("help", ANY, "/help", lambda t: t.command == "help", _help),
-    Rule("opt-out", ANY, "the whole message is STOP (or START after STOP), per channel's words",
-         lambda t: _opt_word(t) is not None, _opt),
-    Rule("occasion", ANY, "a birthday or anniversary with a date (/birthday 14-08, سالگرہ ۱۴-۰۸)",
-         _plain(greetings.tells_occasion), lambda t: greetings.save_occasion(t.inbound, t.customer, t.contact)),
-    Rule("points", ANY, "a short question about their points (/points, پوائنٹس, points kitne hain)",
-         _plain(lambda text: loyalty.asks_for_points(text, strict=False)), _points),
-    Rule("order question", ANY, "a clear question about their own order (where is my order 5531, or the bare number)",
-         _order_question, _answer_orders),
+    Rule(
+        "opt-out",
+        ANY,
+        "the whole message is STOP (or START after STOP), per channel's words",
+        lambda t: _opt_word(t) is not None,
+        _opt,
+    ),
+    Rule(
+        "occasion",
+        ANY,
+        "a birthday or anniversary with a date (/birthday 14-08, سالگرہ ۱۴-۰۸)",
+        _plain(greetings.tells_occasion),
+        lambda t: greetings.save_occasion(t.inbound, t.customer, t.contact),
+    ),
+    Rule(
+        "points",
+        ANY,
+        "a short question about their points (/points, پوائنٹس, points kitne hain)",
+        _plain(lambda text: loyalty.asks_for_points(text, strict=False)),
+        _points,
+    ),
+    Rule(
+        "order question",
+        ANY,
+        "a clear question about their own order (where is my order 5531, or the bare number)",
+        _order_question,
+        _answer_orders,
+    ),
     Rule("menu", ANY, "menu, مینو, /menu", _menu_word, _menu),
-    Rule("dialog reply", DIALOG, "the answer to what the bot just asked (a menu number, yes/no, the complaint asked for)",
-         _dialog_reply, _take_dialog_reply),
-    Rule("rating", RATING, "a rating (1–5, ⭐, with or without words) or a short comment on the help, naming no order",
-         lambda t: t.words and not t.question.refs and csat.is_rating_answer(t.text), _rating),
+    Rule(
+        "dialog reply",
+        DIALOG,
+        "the answer to what the bot just asked (a menu number, yes/no, the complaint asked for)",
+        _dialog_reply,
+        _take_dialog_reply,
+    ),
+    Rule(
+        "rating",
+        RATING,
+        "a rating (1–5, ⭐, with or without words) or a short comment on the help, naming no order",
+        lambda t: t.words and not t.question.refs and csat.is_rating_answer(t.text),
+        _rating,
+    ),
     Rule("open ticket", OPEN_TICKET, "anything else", lambda t: True, _join_ticket),
     Rule("notice reply", NOTICE, "anything else", lambda t: True, _notice_reply),
     Rule("unknown order", NONE, "a question naming an order that is not theirs", _unknown_order, _not_found),
-    Rule("order mention", NONE, "a message naming one of their orders", lambda t: t.words and bool(t.own_orders),
-         _order_mention),
-    Rule("person", NONE, "asks for a person (agent, insaan, کسی سے بات)",
-         lambda t: t.words and selfservice.enabled() and selfservice.wants_person(t.text),
-         lambda t: selfservice.person(t.inbound, t.customer, t.contact)),
-    Rule("greeting", NONE, "a greeting alone (hi, salam)",
-         lambda t: t.words and selfservice.enabled() and selfservice.is_greeting(t.text),
-         lambda t: selfservice.greet(t.customer, t.contact, t.lang, t.text)),
-    Rule("common question", NONE, "a clear match in the shop's FAQ that is not a complaint", _faq_answer,
-         lambda t: selfservice.answer_question(t.inbound, t.customer, t.contact, t.lang, t.text,
-                                                   t.faq_match)),
-    Rule("new matter", ANY, "anything else: a complaint, media, a long message — a new ticket", lambda t: True,
-         _new_matter),
+    Rule(
+        "order mention",
+        NONE,
+        "a message naming one of their orders",
+        lambda t: t.words and bool(t.own_orders),
+        _order_mention,
+    ),
+    Rule(
+        "person",
+        NONE,
+        "asks for a person (agent, insaan, کسی سے بات)",
+        lambda t: t.words and selfservice.enabled() and selfservice.wants_person(t.text),
+        lambda t: selfservice.person(t.inbound, t.customer, t.contact),
+    ),
+    Rule(
+        "greeting",
+        NONE,
+        "a greeting alone (hi, salam)",
+        lambda t: t.words and selfservice.enabled() and selfservice.is_greeting(t.text),
+        lambda t: selfservice.greet(t.customer, t.contact, t.lang, t.text),
+    ),
+    Rule(
+        "common question",
+        NONE,
+        "a clear match in the shop's FAQ that is not a complaint",
+        _faq_answer,
+        lambda t: selfservice.answer_question(t.inbound, t.customer, t.contact, t.lang, t.text, t.faq_match),
+    ),
+    Rule(
+        "new matter",
+        ANY,
+        "anything else: a complaint, media, a long message — a new ticket",
+        lambda t: True,
+        _new_matter,
+    ),
 ]
 
 
 def route(inbound: Inbound) -> str:
     """A customer's private message (or tap): the name of the rule that took it."""
-    if broadcasts.takes_private(inbound):   # the owner's /broadcast flow (and non-owners refused)
+    if broadcasts.takes_private(inbound):  # the owner's /broadcast flow (and non-owners refused)
         broadcasts.on_private(inbound)
         return "owner's broadcast"
     customer, contact = customers.identify(inbound)
-    if inbound.kind == "callback":           # a tap on one of our buttons (menu, questions, "did this help?")
+    if inbound.kind == "callback":  # a tap on one of our buttons (menu, questions, "did this help?")
         selfservice.on_button(inbound, customer, contact)
         return "button"
     turn = Turn(inbound, customer, contact)
@@ -291,7 +357,13 @@ def route(inbound: Inbound) -> str:
 
 def table() -> list[tuple[str, str, str]]:
     """The table in words: (owner's broadcast and button taps first, then) each rule's name, state and match."""
-    head = [("owner's broadcast", OWNER_DRAFT, "an owner's /broadcast, /broadcasts, /broadcast_cancel, a tap on "
-             "their buttons, or the answer to the draft's question (Telegram private chat)"),
-            ("button", ANY, "a tap on one of the bot's buttons")]
+    head = [
+        (
+            "owner's broadcast",
+            OWNER_DRAFT,
+            "an owner's /broadcast, /broadcasts, /broadcast_cancel, a tap on "
+            "their buttons, or the answer to the draft's question (Telegram private chat)",
+        ),
+        ("button", ANY, "a tap on one of the bot's buttons"),
+    ]
     return head + [(r.name, r.state, r.matches) for r in RULES]

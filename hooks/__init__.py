@@ -1,6 +1,7 @@
 """The small interface through which the inbox and the sender reach the business without knowing it: the
 business (handlers.business) is installed here at start-up; the inbox hands it each parsed event, the
 sender asks it to build the group's messages and tells it what became of each send."""
+
 from __future__ import annotations
 
 from typing import Any, Protocol

@@ -7,6 +7,7 @@ transaction as its outcome. It wakes at once on a new event (in-process signal, 
 web processes) and polls as a fallback; after a crash, pending events are simply handled on the next start.
 It runs where the sender runs: in `python webhook.py`, or in the elected worker.py.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,9 +23,9 @@ import hooks
 from inbox import store
 
 log = logging.getLogger(__name__)
-BATCH = 50      # events handled per round; each round looks again at who is waiting
-WINDOW = 1000   # waiting events looked at, so that a chat behind a flood gets its turn
-_read: dict[int, tuple] = {}   # event id → parse(event) for the window's events: each is parsed once, not each round
+BATCH = 50  # events handled per round; each round looks again at who is waiting
+WINDOW = 1000  # waiting events looked at, so that a chat behind a flood gets its turn
+_read: dict[int, tuple] = {}  # event id → parse(event) for the window's events: each is parsed once, not each round
 
 
 def parse(event: InboundEvent):
@@ -54,12 +55,13 @@ def process_pending(limit: int = BATCH) -> int:
     """Handle up to `limit` waiting events, the chats taking turns (see `taking_turns`); return how many."""
     global _read
     try:
-        events = list(InboundEvent.select().where(InboundEvent.status == "pending")
-                      .order_by(InboundEvent.id).limit(WINDOW))
+        events = list(
+            InboundEvent.select().where(InboundEvent.status == "pending").order_by(InboundEvent.id).limit(WINDOW)
+        )
         _read = {event.id: _read.get(event.id) or parse(event) for event in events}
         turns = taking_turns([(event, _read[event.id]) for event in events])[:limit]
         for event, (item, problem) in turns:
-            del _read[event.id]   # handling may change the Inbound: an event left pending is read afresh
+            del _read[event.id]  # handling may change the Inbound: an event left pending is read afresh
             if problem is not None:
                 log.warning("unreadable %s event %s kept as done: %r", event.source, event.external_id, problem)
             _let_webhooks_go_first()
@@ -76,7 +78,8 @@ def taking_turns(parsed: list[tuple]) -> list[tuple]:
     queues: dict[tuple, list] = {}
     for event, (item, problem) in parsed:
         queues.setdefault((event.source, item.chat_id if item is not None else None), []).append(
-            (event, (item, problem)))
+            (event, (item, problem))
+        )
     order, rounds = [], list(queues.values())
     for depth in range(max((len(q) for q in rounds), default=0)):
         order += [q[depth] for q in rounds if depth < len(q)]

@@ -1,5 +1,6 @@
 """The door: every webhook event is stored before the 200 (a redelivery is dropped by its unique external
 id), and the inbox processor is woken to handle it."""
+
 from __future__ import annotations
 
 import collections
@@ -14,11 +15,11 @@ from db.models import utcnow
 log = logging.getLogger(__name__)
 
 
-_storing = 0   # webhooks storing right now: the processor and the sender let them go first
+_storing = 0  # webhooks storing right now: the processor and the sender let them go first
 _storing_lock = threading.Lock()
 
 
-_recent = collections.deque(maxlen=4)   # when the last few stores finished
+_recent = collections.deque(maxlen=4)  # when the last few stores finished
 
 
 def storing() -> bool:
@@ -41,11 +42,11 @@ def store(source: str, external_id: str, raw) -> bool:
             _recent.append(time.monotonic())
 
 
-_INSERT = {   # the webhook's one hot statement, written out: building it with peewee costs more than running it
+_INSERT = {  # the webhook's one hot statement, written out: building it with peewee costs more than running it
     True: "INSERT OR IGNORE INTO inbound_event (source, external_id, received_at, status, payload) "
-          "VALUES (?, ?, ?, 'pending', ?)",
+    "VALUES (?, ?, ?, 'pending', ?)",
     False: "INSERT INTO inbound_event (source, external_id, received_at, status, payload) "
-           "VALUES (%s, %s, %s, 'pending', %s) ON CONFLICT DO NOTHING",
+    "VALUES (%s, %s, %s, 'pending', %s) ON CONFLICT DO NOTHING",
 }
 
 
@@ -54,13 +55,14 @@ def _store(source: str, external_id: str, raw) -> bool:
     sqlite = is_sqlite()
     received_at = utcnow()
     with write():
-        created = database.execute_sql(_INSERT[sqlite], (source, external_id, str(received_at) if sqlite
-                                                          else received_at, payload)).rowcount
+        created = database.execute_sql(
+            _INSERT[sqlite], (source, external_id, str(received_at) if sqlite else received_at, payload)
+        ).rowcount
         if not created:
             log.info("duplicate %s event %s ignored", source, external_id)
             return False
         if not is_sqlite():
-            database.execute_sql("NOTIFY khidmat_inbox")   # the processor may be in another process
+            database.execute_sql("NOTIFY khidmat_inbox")  # the processor may be in another process
         after_commit(_wake)
     return True
 

@@ -1,4 +1,5 @@
 """Enqueue outbound messages. The row is written in the caller's transaction; the sender wakes when it commits."""
+
 from __future__ import annotations
 
 import time
@@ -8,12 +9,12 @@ from bots.base import TELEGRAM, Media
 from db.connection import after_commit, database, is_sqlite, runs_after_commit
 from db.models import Outbox
 
-GROUP = "group"              # chat_id of rows for the agents' group, resolved to its effective id at send time
+GROUP = "group"  # chat_id of rows for the agents' group, resolved to its effective id at send time
 
-PRIORITY_CUSTOMER = 0        # replies and acknowledgements to customers go first
+PRIORITY_CUSTOMER = 0  # replies and acknowledgements to customers go first
 PRIORITY_GROUP = 1
 PRIORITY_NOTICE = 5
-PRIORITY_BULK = 9            # broadcasts never hold up a reply
+PRIORITY_BULK = 9  # broadcasts never hold up a reply
 
 _listeners = []
 
@@ -28,14 +29,37 @@ def _wake():
         fn()
 
 
-def enqueue(channel: str, chat_id: str, *, purpose: str, text: str = "", media: list[Media] | None = None,
-            ticket=None, priority: int = PRIORITY_NOTICE, merge_key: str | None = None,
-            idempotency_key: str | None = None, delay_s: float = 0, **extra) -> Outbox:
+def enqueue(
+    channel: str,
+    chat_id: str,
+    *,
+    purpose: str,
+    text: str = "",
+    media: list[Media] | None = None,
+    ticket=None,
+    priority: int = PRIORITY_NOTICE,
+    merge_key: str | None = None,
+    idempotency_key: str | None = None,
+    delay_s: float = 0,
+    **extra,
+) -> Outbox:
     payload = _payload(text, extra)
     if media:
         payload["media"] = [{k: v for k, v in asdict(m).items() if v is not None and k != "data"} for m in media]
-    row = Outbox.create(**_row(channel, chat_id, payload, time.time(), delay_s, purpose=purpose, ticket=ticket,
-                               priority=priority, merge_key=merge_key, idempotency_key=idempotency_key))
+    row = Outbox.create(
+        **_row(
+            channel,
+            chat_id,
+            payload,
+            time.time(),
+            delay_s,
+            purpose=purpose,
+            ticket=ticket,
+            priority=priority,
+            merge_key=merge_key,
+            idempotency_key=idempotency_key,
+        )
+    )
     _announce()
     return row
 
@@ -46,8 +70,20 @@ def to_contacts(messages: list[tuple], *, purpose: str, priority: int) -> dict[s
     if not messages:
         return {}
     now = time.time()
-    Outbox.insert_many([_row(c.channel, c.address, _payload(text, extra), now, purpose=purpose, priority=priority,
-                             idempotency_key=key) for c, text, key, extra in messages]).on_conflict_ignore().execute()
+    Outbox.insert_many(
+        [
+            _row(
+                c.channel,
+                c.address,
+                _payload(text, extra),
+                now,
+                purpose=purpose,
+                priority=priority,
+                idempotency_key=key,
+            )
+            for c, text, key, extra in messages
+        ]
+    ).on_conflict_ignore().execute()
     keys = [key for _, _, key, _ in messages]
     _announce()
     return dict(Outbox.select(Outbox.idempotency_key, Outbox.id).where(Outbox.idempotency_key.in_(keys)).tuples())
@@ -59,8 +95,15 @@ def _payload(text: str, extra: dict) -> dict:
 
 def _row(channel: str, chat_id, payload: dict, now: float, delay_s: float = 0, **columns) -> dict:
     """An outbox row's columns: its lane (destination) and times derived the one way they always are."""
-    return {"channel": channel, "chat_id": str(chat_id), "destination": f"{channel}:{chat_id}", "payload": payload,
-            "created_at": now, "next_attempt_at": now + delay_s, **columns}
+    return {
+        "channel": channel,
+        "chat_id": str(chat_id),
+        "destination": f"{channel}:{chat_id}",
+        "payload": payload,
+        "created_at": now,
+        "next_attempt_at": now + delay_s,
+        **columns,
+    }
 
 
 def _announce() -> None:
@@ -71,21 +114,32 @@ def _announce() -> None:
     after_commit(_wake)
 
 
-def to_group(text: str, *, purpose: str, ticket=None, media=None, merge: bool = False, header: str | None = None,
-             **extra) -> Outbox:
+def to_group(
+    text: str, *, purpose: str, ticket=None, media=None, merge: bool = False, header: str | None = None, **extra
+) -> Outbox:
     """A message for the agents' group, inside the ticket's thread when there is a ticket.
 
     merge=True lets the sender join it with the ticket's other waiting messages (header shown once).
     """
-    return enqueue(TELEGRAM, GROUP, purpose=purpose, text=text, media=media, ticket=ticket,
-                   priority=PRIORITY_GROUP, merge_key=f"t{ticket.id}" if (merge and ticket) else None,
-                   merge_header=header, in_thread=bool(ticket), **extra)
+    return enqueue(
+        TELEGRAM,
+        GROUP,
+        purpose=purpose,
+        text=text,
+        media=media,
+        ticket=ticket,
+        priority=PRIORITY_GROUP,
+        merge_key=f"t{ticket.id}" if (merge and ticket) else None,
+        merge_header=header,
+        in_thread=bool(ticket),
+        **extra,
+    )
 
 
-def to_contact(contact, text: str, *, purpose: str, ticket=None, priority: int = PRIORITY_CUSTOMER,
-               **extra) -> Outbox:
-    return enqueue(contact.channel, contact.address, purpose=purpose, text=text, ticket=ticket,
-                   priority=priority, **extra)
+def to_contact(contact, text: str, *, purpose: str, ticket=None, priority: int = PRIORITY_CUSTOMER, **extra) -> Outbox:
+    return enqueue(
+        contact.channel, contact.address, purpose=purpose, text=text, ticket=ticket, priority=priority, **extra
+    )
 
 
 def media_from_payload(payload: dict) -> list[Media]:

@@ -1,4 +1,5 @@
 """Starting the background parts — the outbox sender and the scheduler — for webhook.py and worker.py."""
+
 from __future__ import annotations
 
 import logging
@@ -24,8 +25,10 @@ def describe_channels(settings) -> list[str]:
         if not tg["webhook_secret"]:
             log.warning("telegram: webhook_secret is not set — /telegram/webhook refuses every request until it is")
         if not tg["agents_chat_id"]:
-            log.warning("telegram: agents_chat_id is not set — tickets wait in the outbox; add the bot to the "
-                        "agents' group and send /chatid there to learn the id")
+            log.warning(
+                "telegram: agents_chat_id is not set — tickets wait in the outbox; add the bot to the "
+                "agents' group and send /chatid there to learn the id"
+            )
     else:
         log.warning("telegram: not configured (BOT_TELEGRAM_TOKEN is empty) — no Telegram customers, no agents' group")
     if tw["account_sid"] and tw["auth_token"]:
@@ -43,13 +46,16 @@ def describe_channels(settings) -> list[str]:
 def start_sender(settings):
     """The inbox processor and the outbox sender (they run together: where events are handled, messages go)."""
     hooks.install(business)
-    sender = Sender(settings, telegram_bot_factory=lambda gate: TelegramBot(settings, gate=gate), twilio_bot=TwilioBot(settings))
+    sender = Sender(
+        settings, telegram_bot_factory=lambda gate: TelegramBot(settings, gate=gate), twilio_bot=TwilioBot(settings)
+    )
     sender.start()
     processor = Processor(settings["sender"]["poll_s"]).start()
     sender.processor, sender.listener = processor, None
     if settings["database"]["url"].startswith("postgres"):
-        sender.listener = Listener(settings["database"]["url"],
-                                   {"khidmat_outbox": sender.wake, "khidmat_inbox": processor.wake}).start()
+        sender.listener = Listener(
+            settings["database"]["url"], {"khidmat_outbox": sender.wake, "khidmat_inbox": processor.wake}
+        ).start()
     return sender
 
 
@@ -71,4 +77,5 @@ def start_background(settings):
         if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=False)
         stop_sender(sender)
+
     return stop

@@ -6,6 +6,7 @@ channel, customer). Both are redacted by the same filter: the configured secrets
 Basic auth header Twilio's client sends, bot tokens in Bot API URLs and phone numbers (first and last three
 digits kept) — in the message, in tracebacks and in the extra fields.
 """
+
 from __future__ import annotations
 
 import base64
@@ -46,12 +47,12 @@ class Redact(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:   # a bad format string must not hide the record
+        except Exception:  # a bad format string must not hide the record
             message = f"{record.msg!r} {record.args!r}"
         record.msg, record.args = self.redact(message), ()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:   # the formatters use this text instead of formatting the traceback again
+        if record.exc_text:  # the formatters use this text instead of formatting the traceback again
             record.exc_text = self.redact(record.exc_text)
         if record.stack_info:
             record.stack_info = self.redact(record.stack_info)
@@ -77,8 +78,12 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per line; newlines inside (tracebacks, customer text) stay escaped in it."""
 
     def format(self, record: logging.LogRecord) -> str:
-        entry = {"time": dt.datetime.fromtimestamp(record.created, dt.timezone.utc).isoformat(timespec="milliseconds"),
-                 "level": record.levelname, "logger": record.name, "message": record.getMessage()}
+        entry = {
+            "time": dt.datetime.fromtimestamp(record.created, dt.timezone.utc).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
         for key, value in extras(record).items():
             entry.setdefault(key, value)
         if record.exc_info and not record.exc_text:
@@ -92,9 +97,14 @@ class JsonFormatter(logging.Formatter):
 
 def secrets_of(settings) -> list[str]:
     tg, tw = settings["telegram"], settings["twilio"]
-    secrets = [tg["token"], tg["webhook_secret"], tw["auth_token"], tw["account_sid"],
-               settings["app"].get("media_secret", "")]
-    if tw["account_sid"] and tw["auth_token"]:   # the Authorization header Twilio's client sends
+    secrets = [
+        tg["token"],
+        tg["webhook_secret"],
+        tw["auth_token"],
+        tw["account_sid"],
+        settings["app"].get("media_secret", ""),
+    ]
+    if tw["account_sid"] and tw["auth_token"]:  # the Authorization header Twilio's client sends
         secrets.append(base64.b64encode(f"{tw['account_sid']}:{tw['auth_token']}".encode()).decode())
     password = urlparse(settings["database"]["url"]).password
     if password:
@@ -120,16 +130,18 @@ def setup(settings, level=logging.INFO) -> None:
     root.setLevel(level)
     for noisy in ("httpx", "httpcore", "twilio.http_client", "urllib3", "telegram", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    if json_lines:   # nothing may reach the output around logging: warnings and uncaught errors become records
+    if json_lines:  # nothing may reach the output around logging: warnings and uncaught errors become records
         logging.captureWarnings(True)
         sys.excepthook = _log_uncaught
-        threading.excepthook = lambda args: _log_uncaught(args.exc_type, args.exc_value, args.exc_traceback,
-                                                          getattr(args.thread, "name", None))
+        threading.excepthook = lambda args: _log_uncaught(
+            args.exc_type, args.exc_value, args.exc_traceback, getattr(args.thread, "name", None)
+        )
 
 
 def _log_uncaught(exc_type, exc_value, exc_traceback, thread=None) -> None:
     if issubclass(exc_type, KeyboardInterrupt):
         sys.__excepthook__(exc_type, exc_value, exc_traceback)
         return
-    logging.getLogger("khidmat").critical("uncaught exception%s", f" in thread {thread}" if thread else "",
-                                          exc_info=(exc_type, exc_value, exc_traceback))
+    logging.getLogger("khidmat").critical(
+        "uncaught exception%s", f" in thread {thread}" if thread else "", exc_info=(exc_type, exc_value, exc_traceback)
+    )

@@ -1,5 +1,6 @@
 """The scheduler: APScheduler jobs — housekeeping, SLA reminders, the opening summary. One per deployment (it
 cannot share a job store), so every job is safe to run again: each remembers what it did in the database."""
+
 from __future__ import annotations
 
 import logging
@@ -13,18 +14,18 @@ from handlers.features import broadcasts, delays, greetings, housekeeping, sla
 log = logging.getLogger(__name__)
 
 
-JOBS = {   # name → (function, how often: an interval, or the [scheduler] setting that holds it in seconds)
+JOBS = {  # name → (function, how often: an interval, or the [scheduler] setting that holds it in seconds)
     "prune": (housekeeping.prune, {"hours": 6}),
     "stuck": (housekeeping.report_stuck, {"minutes": 5}),
-    "sla": (sla.remind, "sla_every_s"),                 # reminders near and past the first-response target
-    "opening": (hours.post_opening_summary, "opening_every_s"),   # the group's summary once the shop opens
-    "broadcasts": (broadcasts.tick, {"seconds": 2}),   # start scheduled ones, resume, report progress
-    "greetings": (greetings.tick, {"minutes": 1}),      # the day's greetings once greetings.send_at has passed
-    "overdue": (delays.overdue, {"hours": 1}),          # late orders: notices (opening hours), the day's list
+    "sla": (sla.remind, "sla_every_s"),  # reminders near and past the first-response target
+    "opening": (hours.post_opening_summary, "opening_every_s"),  # the group's summary once the shop opens
+    "broadcasts": (broadcasts.tick, {"seconds": 2}),  # start scheduled ones, resume, report progress
+    "greetings": (greetings.tick, {"minutes": 1}),  # the day's greetings once greetings.send_at has passed
+    "overdue": (delays.overdue, {"hours": 1}),  # late orders: notices (opening hours), the day's list
 }
 
 
-ON_DEMAND = {   # what `jobs run NAME` runs instead of the scheduled function (e.g. whatever the time of day)
+ON_DEMAND = {  # what `jobs run NAME` runs instead of the scheduled function (e.g. whatever the time of day)
     "greetings": greetings.run_now,
     "overdue": delays.overdue_now,
 }
@@ -52,7 +53,7 @@ STILL_RUNNING = _StillRunning()
 
 
 def start(settings) -> BackgroundScheduler:
-    logging.getLogger("apscheduler.scheduler").addFilter(STILL_RUNNING)   # once, however often started
+    logging.getLogger("apscheduler.scheduler").addFilter(STILL_RUNNING)  # once, however often started
     scheduler = BackgroundScheduler(timezone=settings["app"]["timezone"])
     for name, (_, every) in JOBS.items():
         if isinstance(every, str):

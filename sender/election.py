@@ -4,6 +4,7 @@ The lock lives on a dedicated connection; if the leader dies its session ends, t
 standby (polling every second) takes over. A leader that loses its connection stops at once, so two never
 lead together.
 """
+
 from __future__ import annotations
 
 import logging
@@ -23,6 +24,7 @@ class Leadership:
     def _connect(self):
         import psycopg2
         from urllib.parse import unquote
+
         conn = psycopg2.connect(self.url, options=unquote(self.options.get("options", "")) or None)
         conn.autocommit = True
         return conn

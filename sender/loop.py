@@ -6,6 +6,7 @@ It runs an asyncio loop in its own thread; database work runs in a thread pool. 
 transaction enqueues (outbox.on_enqueue, or PostgreSQL NOTIFY from other processes) and polls
 only as a fallback.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -27,13 +28,13 @@ from sender.pacing import Pacer, sms_segments
 
 log = logging.getLogger(__name__)
 
-MERGE_LIMIT = 3800          # merged group messages stay one Telegram message (4096) with room for the header
+MERGE_LIMIT = 3800  # merged group messages stay one Telegram message (4096) with room for the header
 BATCH = 300
-LOOKAHEAD = 0.2             # a send may be scheduled this far ahead of its pacing slot
+LOOKAHEAD = 0.2  # a send may be scheduled this far ahead of its pacing slot
 
 
-DB_THREADS = 6            # threads (so connections) for the sender's database work
-BUSY_INFLIGHT = 8         # sends in flight from which the dispatcher batches its rounds
+DB_THREADS = 6  # threads (so connections) for the sender's database work
+BUSY_INFLIGHT = 8  # sends in flight from which the dispatcher batches its rounds
 BUSY_ROUND_GAP_S = 0.004  # the pause between two rounds then
 
 
@@ -49,22 +50,23 @@ class Sender:
         self.max_backoff = settings["sender"]["max_backoff_s"]
         self.poll = settings["sender"]["poll_s"]
         self.inflight: set[str] = set()
-        self.lane_wait: dict[str, float] = {}      # destination → monotonic time before which it waits
+        self.lane_wait: dict[str, float] = {}  # destination → monotonic time before which it waits
         self.merge_interval = settings["sender"]["merge_interval_s"]
-        self.merged_at: dict[str, float] = {}      # merge key (a ticket's group relay) → when it last went
+        self.merged_at: dict[str, float] = {}  # merge key (a ticket's group relay) → when it last went
         # a ticket's follow-ups in the group's current minute: a flooding ticket may not take the slots of the
         # minute that are kept for the others (see _pick)
         self.merged_recent: dict[str, collections.deque] = {}
         # a platform away (5xx, timeouts, network errors): the channel is "failing" until a send succeeds,
         # and meanwhile sends one message at a time (a probe) instead of `concurrency` doomed ones; the
         # lanes that waited for it are retried at once when it is back, so priority decides who goes first
-        self.failing: dict[str, set[str]] = {}     # channel → lanes waiting because the platform failed
+        self.failing: dict[str, set[str]] = {}  # channel → lanes waiting because the platform failed
         self._failing_lock = threading.Lock()
         # database work has threads of its own, few of them: each thread holds a connection (and on SQLite
         # its page cache), so memory and PostgreSQL connections stay bounded however many sends are in flight
         self.db_pool = concurrent.futures.ThreadPoolExecutor(max_workers=DB_THREADS, thread_name_prefix="sender-db")
-        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=self.concurrency + 4,
-                                                          thread_name_prefix="sender-io")
+        self.pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=self.concurrency + 4, thread_name_prefix="sender-io"
+        )
         self.loop: asyncio.AbstractEventLoop | None = None
         self._event: asyncio.Event | None = None
         self._stopping = False
@@ -72,9 +74,9 @@ class Sender:
         self._tasks: set[asyncio.Task] = set()
         self.started = threading.Event()
         self._deferred_since = 0.0
-        self._sent_batch: tuple[list, asyncio.Future] | None = None   # sends waiting to be recorded together
-        self._slot_waiting = 0   # sends in flight that only wait for their pacing slot (at most LOOKAHEAD ahead)
-        self._recording = 0      # sends done that wait for their outcome to be written together
+        self._sent_batch: tuple[list, asyncio.Future] | None = None  # sends waiting to be recorded together
+        self._slot_waiting = 0  # sends in flight that only wait for their pacing slot (at most LOOKAHEAD ahead)
+        self._recording = 0  # sends done that wait for their outcome to be written together
         self._group_checked_at, self._group_ok = -1e9, False
 
     # ---- life cycle -------------------------------------------------------------------------
@@ -161,8 +163,9 @@ class Sender:
     def _fetch(self, busy_lanes: list[str], busy_channels: list[str], lanes_wanted: int) -> list[Outbox]:
         """Due rows of the first `lanes_wanted` free lanes, in order. Only those lanes' rows are loaded
         whole (payloads decoded): a deep backlog costs a narrow index scan, not hundreds of objects."""
-        query = (Outbox.select(Outbox.id, Outbox.destination)
-                 .where((Outbox.status == "pending") & (Outbox.next_attempt_at <= time.time())))
+        query = Outbox.select(Outbox.id, Outbox.destination).where(
+            (Outbox.status == "pending") & (Outbox.next_attempt_at <= time.time())
+        )
         if busy_lanes:
             query = query.where(Outbox.destination.not_in(busy_lanes))
         if busy_channels:
@@ -179,20 +182,27 @@ class Sender:
     async def _dispatch_round(self) -> float:
         now = time.monotonic()
         if store.storing() and now - self._deferred_since < 0.2:
-            return 0.005   # a burst is being accepted: storing comes first (never held back for long)
+            return 0.005  # a burst is being accepted: storing comes first (never held back for long)
         self._deferred_since = now
         busy_lanes = set(self.inflight) | {d for d, t in self.lane_wait.items() if t > now}
         if not self._group_known(now):
             busy_lanes.add(f"{TELEGRAM}:{outbox.GROUP}")
         probing = {lane.split(":", 1)[0] for lane in self.inflight} & set(self.failing)
-        busy_channels = [c for c in (TELEGRAM, WHATSAPP, SMS)
-                         if not self._configured(c) or self.pacer.channel_wait(c, now) > LOOKAHEAD or c in probing]
-        next_due = min([self.poll] + [self.pacer.channel_wait(c, now) for c in busy_channels
-                                      if self._configured(c)] + [t - now for t in self.lane_wait.values() if t > now])
+        busy_channels = [
+            c
+            for c in (TELEGRAM, WHATSAPP, SMS)
+            if not self._configured(c) or self.pacer.channel_wait(c, now) > LOOKAHEAD or c in probing
+        ]
+        next_due = min(
+            [self.poll]
+            + [self.pacer.channel_wait(c, now) for c in busy_channels if self._configured(c)]
+            + [t - now for t in self.lane_wait.values() if t > now]
+        )
         if self._busy_sends() >= self.concurrency or len(busy_channels) == 3:
             return max(next_due, 0.001)
-        rows = await self._db(self._fetch, sorted(busy_lanes), busy_channels,
-                              2 * (self.concurrency - self._busy_sends()))
+        rows = await self._db(
+            self._fetch, sorted(busy_lanes), busy_channels, 2 * (self.concurrency - self._busy_sends())
+        )
         lanes: dict[str, list[Outbox]] = {}
         for row in rows:
             lanes.setdefault(row.destination, []).append(row)
@@ -286,9 +296,9 @@ class Sender:
     async def _deliver(self, lane: str, rows: list[Outbox], delay: float = 0.0) -> None:
         slot = time.monotonic() + delay
         try:
-            if rows[0].chat_id == outbox.GROUP:   # the group's messages look up their ticket's thread
+            if rows[0].chat_id == outbox.GROUP:  # the group's messages look up their ticket's thread
                 out, prestep = await self._db(hooks.business().build, rows)
-            else:                                 # a customer's message is built from its row alone
+            else:  # a customer's message is built from its row alone
                 out, prestep = hooks.business().build(rows)
             if out is None:
                 await self._db(self._finish, rows, "skipped", None)
@@ -303,8 +313,12 @@ class Sender:
                     self._slot_waiting -= 1
             skip = 0 if prestep else rows[0].parts_sent
             result = await self._send(out, skip)
-            if (result.status == SENT and not prestep and out.channel not in self.failing
-                    and len(self.inflight) >= BUSY_INFLIGHT):
+            if (
+                result.status == SENT
+                and not prestep
+                and out.channel not in self.failing
+                and len(self.inflight) >= BUSY_INFLIGHT
+            ):
                 await self._record_sent_together(lane, rows, out, result)
             else:
                 await self._record_surely(lane, rows, out, result, prestep, skip)
@@ -326,7 +340,8 @@ class Sender:
                         return SendResult.failed("media_unavailable", "Twilio is not configured")
                     try:
                         media.data, media.content_type = await self.loop.run_in_executor(
-                            self.pool, self.twilio.download_media, media.url)
+                            self.pool, self.twilio.download_media, media.url
+                        )
                     except Exception as exc:
                         status = getattr(getattr(exc, "response", None), "status_code", None)
                         if status is None or status >= 500 or status == 429:
@@ -367,7 +382,7 @@ class Sender:
             try:
                 await self._db(self._record_sent_many, items)
             except (OperationalError, InterfaceError):
-                for lane, rows, out, result in items:   # the database is away: one by one, until it is back
+                for lane, rows, out, result in items:  # the database is away: one by one, until it is back
                     await self._record_surely(lane, rows, out, result, False, 0)
             done.set_result(None)
         except Exception as exc:
@@ -390,8 +405,12 @@ class Sender:
             except (OperationalError, InterfaceError) as exc:
                 if self._stopping:
                     raise
-                log.warning("database unavailable while recording outbox %s (%r); trying again in %.1fs",
-                            [r.id for r in rows], exc, delay)
+                log.warning(
+                    "database unavailable while recording outbox %s (%r); trying again in %.1fs",
+                    [r.id for r in rows],
+                    exc,
+                    delay,
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
@@ -401,8 +420,13 @@ class Sender:
             ids = [r.id for r in rows]
             fields = {Outbox.status: status, Outbox.sent_at: time.time()}
             if result is not None:
-                fields.update({Outbox.reason: result.reason or None, Outbox.detail: (result.detail or "")[:2000],
-                               Outbox.message_ids: result.message_ids or None})
+                fields.update(
+                    {
+                        Outbox.reason: result.reason or None,
+                        Outbox.detail: (result.detail or "")[:2000],
+                        Outbox.message_ids: result.message_ids or None,
+                    }
+                )
             Outbox.update(fields).where(Outbox.id.in_(ids)).execute()
 
     def _record(self, lane, rows, out, result: SendResult, prestep: bool, skip: int) -> None:
@@ -429,29 +453,47 @@ class Sender:
                 Outbox.update(attempts=Outbox.attempts + 1).where(Outbox.id.in_(ids)).execute()
                 return
             if result.status == RETRY and now - head.created_at < self.retry_for:
-                delay = result.retry_after if result.retry_after is not None else min(
-                    self.max_backoff, 0.5 * 2 ** head.attempts)
-                if out is not None and result.retry_after is None:     # the platform failed, not a limit
+                delay = (
+                    result.retry_after
+                    if result.retry_after is not None
+                    else min(self.max_backoff, 0.5 * 2**head.attempts)
+                )
+                if out is not None and result.retry_after is None:  # the platform failed, not a limit
                     with self._failing_lock:
                         self.failing.setdefault(out.channel, set()).add(lane)
                 until = now + delay
                 # parts_sent counts every part delivered so far (skipped ones included)
                 parts = head.parts_sent if prestep else max(head.parts_sent, result.parts_sent or 0)
-                Outbox.update(attempts=Outbox.attempts + 1, next_attempt_at=until, parts_sent=parts,
-                              reason="retrying", detail=(result.detail or "")[:2000]).where(Outbox.id.in_(ids)).execute()
+                Outbox.update(
+                    attempts=Outbox.attempts + 1,
+                    next_attempt_at=until,
+                    parts_sent=parts,
+                    reason="retrying",
+                    detail=(result.detail or "")[:2000],
+                ).where(Outbox.id.in_(ids)).execute()
                 # later messages in the same lane wait too, so nothing overtakes
                 Outbox.update(next_attempt_at=until).where(
-                    (Outbox.destination == lane) & (Outbox.status == "pending") &
-                    (Outbox.next_attempt_at < until)).execute()
+                    (Outbox.destination == lane) & (Outbox.status == "pending") & (Outbox.next_attempt_at < until)
+                ).execute()
                 self.lane_wait[lane] = time.monotonic() + delay
-                log.info("send retry in %.1fs lane=%s outbox=%s (%s)", delay, lane.split(":")[0], ids,
-                         result.detail[:200] if result.detail else "")
+                log.info(
+                    "send retry in %.1fs lane=%s outbox=%s (%s)",
+                    delay,
+                    lane.split(":")[0],
+                    ids,
+                    result.detail[:200] if result.detail else "",
+                )
                 return
             if result.status == RETRY:
                 result = SendResult.failed("retry_budget", result.detail)
             status = GONE if result.status == GONE else FAILED
-            Outbox.update(status=status, sent_at=now, reason=result.reason, detail=(result.detail or "")[:2000],
-                          attempts=Outbox.attempts + 1).where(Outbox.id.in_(ids)).execute()
+            Outbox.update(
+                status=status,
+                sent_at=now,
+                reason=result.reason,
+                detail=(result.detail or "")[:2000],
+                attempts=Outbox.attempts + 1,
+            ).where(Outbox.id.in_(ids)).execute()
             hooks.business().undeliverable(rows, result)
 
     def _platform_back(self, channel: str) -> None:
@@ -465,8 +507,10 @@ class Sender:
         now = time.time()
         for i in range(0, len(lanes), 500):
             Outbox.update(next_attempt_at=now).where(
-                (Outbox.destination.in_(lanes[i:i + 500])) & (Outbox.status == "pending") &
-                (Outbox.next_attempt_at > now)).execute()
+                (Outbox.destination.in_(lanes[i : i + 500]))
+                & (Outbox.status == "pending")
+                & (Outbox.next_attempt_at > now)
+            ).execute()
         # the channel stops "failing" (one probe at a time) only once the rows above are committed: a round in
         # between would find only the never-tried bulk rows due, and send those before the customers' replies
         after_commit(lambda: self._failing_over(channel, lanes))
@@ -488,8 +532,10 @@ class Sender:
             me = await self.telegram.get_me()
             await self._db(_note_username, me.get("username"))
             if not me.get("can_read_all_group_messages"):
-                log.warning("telegram: privacy mode is on — the bot sees only commands and replies to it in the "
-                            "agents' group; make it an admin or turn privacy off in @BotFather, then re-add it")
+                log.warning(
+                    "telegram: privacy mode is on — the bot sees only commands and replies to it in the "
+                    "agents' group; make it an admin or turn privacy off in @BotFather, then re-add it"
+                )
             group = agents_chat_id_safe()
             if group:
                 chat = await self.telegram.get_chat(group)
@@ -500,8 +546,9 @@ class Sender:
 
 def _mark_sent(rows, out, result: SendResult, now: float) -> None:
     """Rows that went through: sent, with the platform's ids (inside the caller's transaction)."""
-    Outbox.update(status="sent", sent_at=now, message_ids=result.message_ids,
-                  attempts=Outbox.attempts + 1).where(Outbox.id.in_([r.id for r in rows])).execute()
+    Outbox.update(status="sent", sent_at=now, message_ids=result.message_ids, attempts=Outbox.attempts + 1).where(
+        Outbox.id.in_([r.id for r in rows])
+    ).execute()
     hooks.business().sent(rows, out, result)
 
 
@@ -538,6 +585,8 @@ def _note_forum(is_forum: bool) -> None:
 
 def backlog() -> dict:
     """Pending rows and the age of the oldest, for health checks and benchmarks."""
-    row = Outbox.select(fn.COUNT(Outbox.id), fn.MIN(Outbox.created_at)).where(Outbox.status == "pending").tuples().first()
+    row = (
+        Outbox.select(fn.COUNT(Outbox.id), fn.MIN(Outbox.created_at)).where(Outbox.status == "pending").tuples().first()
+    )
     count, oldest = row if row else (0, None)
     return {"pending": count, "oldest_age_s": round(time.time() - oldest, 3) if oldest else 0.0}

@@ -3,6 +3,7 @@
 Each limiter answers "how long until one more may go" without consuming, so the sender can skip a lane
 and serve another; `take` consumes.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -17,7 +18,8 @@ class Steady:
     """At most `rate` units a second, evenly spaced (no bursts that a sliding window would refuse).
     `catch_up` seconds of slots missed while the sender was busy elsewhere may still be used, a little
     faster than the rate (only where a Gate stands behind it and keeps any second within the limit)."""
-    __slots__ = ("interval", "next_free", "catch_up")   # one per chat written to recently: a broadcast makes thousands
+
+    __slots__ = ("interval", "next_free", "catch_up")  # one per chat written to recently: a broadcast makes thousands
 
     def __init__(self, rate: float, catch_up: float = 0.0):
         self.interval = 1.0 / rate if rate > 0 else 0.0
@@ -62,9 +64,9 @@ def sms_segments(text: str) -> int:
     return 1 if n <= single else -(-n // multi)
 
 
-MARGIN = 0.99     # pace at 99 % of the limit (the Gate, not this margin, keeps every second within it)
-CATCH_UP = 0.1    # seconds of missed slots may still be used (the gates keep every second within the limit)
-PLATFORM_SECOND = 1.002   # the platforms' counting second, with a hair of margin for clock drift
+MARGIN = 0.99  # pace at 99 % of the limit (the Gate, not this margin, keeps every second within it)
+CATCH_UP = 0.1  # seconds of missed slots may still be used (the gates keep every second within the limit)
+PLATFORM_SECOND = 1.002  # the platforms' counting second, with a hair of margin for clock drift
 
 
 class Gate:
@@ -77,8 +79,8 @@ class Gate:
 
     def __init__(self, limit: float):
         self.limit = max(1, int(limit)) if limit > 0 else 0
-        self.open = 0                           # units started and not yet answered
-        self.answered = collections.deque()     # (when the answer came, units) over the last second
+        self.open = 0  # units started and not yet answered
+        self.answered = collections.deque()  # (when the answer came, units) over the last second
         self.answered_units = 0
         self._lock = threading.Lock()
 
@@ -132,7 +134,7 @@ class Pacer:
         self._last_gc = time.monotonic()
 
     def _chat_limits(self, channel: str, chat_id: str):
-        if channel != TELEGRAM or chat_id == "callback":   # answering a button tap is no chat message
+        if channel != TELEGRAM or chat_id == "callback":  # answering a button tap is no chat message
             return []
         limits = [self.chats.setdefault(chat_id, Steady(self.chat_rate))]
         if chat_id == "group" or chat_id.startswith("-"):
@@ -143,13 +145,15 @@ class Pacer:
         return self.global_limits[channel].wait(now)
 
     def wait(self, channel: str, chat_id: str, now: float) -> float:
-        return max([self.global_limits[channel].wait(now)] + [limit.wait(now) for limit in self._chat_limits(channel, chat_id)])
+        return max(
+            [self.global_limits[channel].wait(now)] + [limit.wait(now) for limit in self._chat_limits(channel, chat_id)]
+        )
 
     def take(self, channel: str, chat_id: str, now: float, text: str = "") -> None:
         cost = sms_segments(text) if channel == SMS else 1
         self.global_limits[channel].take(now, cost)
         for limit in self._chat_limits(channel, chat_id):
             limit.take(now)
-        if now - self._last_gc > 10:   # forget chats whose pace no longer holds anything back: memory stays flat
+        if now - self._last_gc > 10:  # forget chats whose pace no longer holds anything back: memory stays flat
             self.chats = {k: v for k, v in self.chats.items() if v.next_free > now}
             self._last_gc = now

@@ -1,5 +1,6 @@
 """Cross-process wake-up on PostgreSQL: LISTEN on channels (khidmat_outbox, khidmat_inbox) and call the
 matching wake-up on every NOTIFY. Web processes NOTIFY in the transaction that stores or enqueues."""
+
 from __future__ import annotations
 
 import logging
@@ -26,6 +27,7 @@ class Listener:
     def _run(self) -> None:
         import psycopg2
         from urllib.parse import parse_qsl, urlparse
+
         options = dict(parse_qsl(urlparse(self.url).query)).get("options")
         while not self._stop.is_set():
             conn = None

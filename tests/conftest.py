@@ -1,5 +1,6 @@
 """Test fixtures: a real Khidmat (Flask app on a real HTTP server, the sender thread) on SQLite or
 PostgreSQL, talking to stand-in Telegram and Twilio API servers on loopback."""
+
 from __future__ import annotations
 
 import contextlib
@@ -22,10 +23,23 @@ import db
 from inbox import store as inbox_store
 from handlers.core import clock
 import outbox
-from tests.helpers import (AGENTS, AUTH, OPEN_HOURS, PG_SERVER, SECRET, SID, SMS_FROM, TOKEN, WA_FROM, eventually,
-                           make_settings, postgres_available)
+from tests.helpers import (
+    AGENTS,
+    AUTH,
+    OPEN_HOURS,
+    PG_SERVER,
+    SECRET,
+    SID,
+    SMS_FROM,
+    TOKEN,
+    WA_FROM,
+    eventually,
+    make_settings,
+    postgres_available,
+)
 from tests.standins.telegram_api import TelegramStandin
 from tests.standins.twilio_api import TwilioStandin, inbound_form, sign
+
 
 @pytest.fixture(autouse=True)
 def shop_is_open():
@@ -40,9 +54,9 @@ def shop_is_open():
 # running at once (pytest-xdist's workers, another run of the suite on this machine) must not share one. Each
 # process creates its own from the `test` database (KHIDMAT_TEST_PG), named for its run and worker, and drops
 # it at the end; every test gets a fresh schema inside it.
-RUN_ID = os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex   # the same for a run's workers
-WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")                    # gw0, gw1 … under xdist
-RUNNER_PID = os.getppid() if "PYTEST_XDIST_WORKER" in os.environ else os.getpid()   # the run's own process
+RUN_ID = os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex  # the same for a run's workers
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")  # gw0, gw1 … under xdist
+RUNNER_PID = os.getppid() if "PYTEST_XDIST_WORKER" in os.environ else os.getpid()  # the run's own process
 DATABASE = f"khidmat_{RUNNER_PID}_{RUN_ID[:10]}_{WORKER}".lower()
 LOCKS = Path(tempfile.gettempdir())
 
@@ -54,6 +68,7 @@ def _server_url(database: str) -> str:
 def _on_server(sql: str):
     """One statement on the `test` database (outside a transaction, as CREATE/DROP DATABASE need)."""
     import psycopg2
+
     conn = psycopg2.connect(PG_SERVER)
     conn.autocommit = True
     try:
@@ -68,6 +83,7 @@ def _drop_left_behind_databases():
     """Databases of runs on this machine that were killed before they could drop theirs (the run's process is
     gone). One still in use is left alone (DROP DATABASE without FORCE refuses)."""
     import psycopg2
+
     if urlsplit(PG_SERVER).hostname not in ("127.0.0.1", "localhost", "::1"):
         return
     for (name,) in _on_server("SELECT datname FROM pg_database WHERE datname LIKE 'khidmat%'"):
@@ -76,7 +92,7 @@ def _drop_left_behind_databases():
             continue
         try:
             os.kill(int(found.group(1)), 0)
-            continue                        # that run is still going
+            continue  # that run is still going
         except ProcessLookupError:
             pass
         except PermissionError:
@@ -92,13 +108,15 @@ def _postgres_lock(alone: bool):
     """Shared by the tests that use PostgreSQL, taken alone by the one that restarts it (test_failures), across
     every test process on this machine: the restart waits for the tests using PostgreSQL to finish, and those
     that come later wait for it (a turnstile: a waiting restart is not overtaken by ever new shared holders)."""
-    with open(LOCKS / "khidmat-tests-postgresql.turnstile", "a") as turnstile, \
-            open(LOCKS / "khidmat-tests-postgresql.lock", "a") as lock:
+    with (
+        open(LOCKS / "khidmat-tests-postgresql.turnstile", "a") as turnstile,
+        open(LOCKS / "khidmat-tests-postgresql.lock", "a") as lock,
+    ):
         fcntl.flock(turnstile, fcntl.LOCK_EX)
         fcntl.flock(lock, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
         if not alone:
             fcntl.flock(turnstile, fcntl.LOCK_UN)
-        yield                               # closing the files releases the locks
+        yield  # closing the files releases the locks
 
 
 @pytest.fixture(scope="session")
@@ -142,6 +160,7 @@ def _fresh_postgres_schema(request):
     database = request.getfixturevalue("postgres_database")
     with _postgres_lock(alone=False):
         import psycopg2
+
         schema = f"t_{uuid.uuid4().hex[:12]}"
         conn = psycopg2.connect(database)
         conn.autocommit = True
@@ -167,11 +186,13 @@ def twilio_api():
 
 class Khidmat:
     """A running Khidmat and the ways a test talks to it: as Telegram, as Twilio, as a person."""
+
     sids = itertools.count(1)
 
     def __init__(self, settings, tg_api, twilio_api, start_sender=True):
         from webhook import create_app
         import runtime
+
         self.settings = settings
         self.tg, self.twilio = tg_api, twilio_api
         self.app = create_app(settings)
@@ -181,22 +202,24 @@ class Khidmat:
         self._thread.start()
         self.sender = runtime.start_sender(settings) if start_sender else None
         self.scheduler = None
-        if settings["scheduler"]["enabled"]:      # off unless a test turns it on (scheduler.enabled)
+        if settings["scheduler"]["enabled"]:  # off unless a test turns it on (scheduler.enabled)
             from runtime import scheduler
+
             self.scheduler = scheduler.start(settings)
         self.http = requests.Session()
 
     def _serve(self):
         try:
             self.server.run()
-        except OSError:      # closed under its feet at the end of the test
+        except OSError:  # closed under its feet at the end of the test
             pass
 
     def close(self):
         if self.scheduler:
-            self.scheduler.shutdown(wait=True)   # a job still running finishes before the database goes
+            self.scheduler.shutdown(wait=True)  # a job still running finishes before the database goes
         if self.sender:
             import runtime
+
             runtime.stop_sender(self.sender)
         self.server.close()
         outbox._listeners.clear()
@@ -208,21 +231,45 @@ class Khidmat:
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
         return self.http.post(f"{self.url}/telegram/webhook", json=update, headers=headers, timeout=10)
 
-    def tg_message(self, user_id: int, text: str | None = None, first_name="Ali", language_code="en",
-                   username=None, update_id=None, **fields):
+    def tg_message(
+        self,
+        user_id: int,
+        text: str | None = None,
+        first_name="Ali",
+        language_code="en",
+        username=None,
+        update_id=None,
+        **fields,
+    ):
         """A customer writes to the bot in a private chat."""
-        update = self.tg.incoming(user_id, text, user_id=user_id, first_name=first_name, username=username,
-                                  language_code=language_code, **fields)
+        update = self.tg.incoming(
+            user_id,
+            text,
+            user_id=user_id,
+            first_name=first_name,
+            username=username,
+            language_code=language_code,
+            **fields,
+        )
         if update_id is not None:
             update["update_id"] = update_id
         self.last_update = update
         return self.post_update(update)
 
-    def agent_message(self, text: str | None, reply_to: int | None = None, thread_id: int | None = None,
-                      agent_id=5001, first_name="Sara", chat_id=AGENTS, **fields):
+    def agent_message(
+        self,
+        text: str | None,
+        reply_to: int | None = None,
+        thread_id: int | None = None,
+        agent_id=5001,
+        first_name="Sara",
+        chat_id=AGENTS,
+        **fields,
+    ):
         """An agent writes in the agents' group: as a reply to a bot message, or inside a topic."""
-        update = self.tg.incoming(chat_id, text, user_id=agent_id, first_name=first_name, thread_id=thread_id,
-                                  reply_to=reply_to, **fields)
+        update = self.tg.incoming(
+            chat_id, text, user_id=agent_id, first_name=first_name, thread_id=thread_id, reply_to=reply_to, **fields
+        )
         self.last_update = update
         return self.post_update(update)
 
@@ -236,9 +283,17 @@ class Khidmat:
         return self.post_twilio(inbound_form(number, body, SMS_FROM, sid=kw.pop("sid", None) or self.sid(), **kw))
 
     def whatsapp(self, number: str, body: str, profile_name="Ali", **kw):
-        return self.post_twilio(inbound_form(f"whatsapp:{number}", body, WA_FROM,
-                                             sid=kw.pop("sid", None) or self.sid(),
-                                             profile_name=profile_name, whatsapp=True, **kw))
+        return self.post_twilio(
+            inbound_form(
+                f"whatsapp:{number}",
+                body,
+                WA_FROM,
+                sid=kw.pop("sid", None) or self.sid(),
+                profile_name=profile_name,
+                whatsapp=True,
+                **kw,
+            )
+        )
 
     def sid(self):
         return "SM" + uuid.uuid4().hex
@@ -263,17 +318,29 @@ class Khidmat:
         return found
 
     def wait_group(self, predicate, timeout=5, what="a group message"):
-        return self.settled(eventually(
-            lambda: [m for m in self.group() if predicate(m.get("text") or m.get("caption") or "")], timeout, what=what))
+        return self.settled(
+            eventually(
+                lambda: [m for m in self.group() if predicate(m.get("text") or m.get("caption") or "")],
+                timeout,
+                what=what,
+            )
+        )
 
     def wait_chat(self, user_id, predicate=lambda t: True, timeout=5, what="a message to the customer"):
-        return self.settled(eventually(
-            lambda: [m for m in self.chat(user_id) if predicate(m.get("text") or m.get("caption") or "")],
-            timeout, what=what))
+        return self.settled(
+            eventually(
+                lambda: [m for m in self.chat(user_id) if predicate(m.get("text") or m.get("caption") or "")],
+                timeout,
+                what=what,
+            )
+        )
 
     def wait_twilio(self, to, predicate=lambda t: True, timeout=5, what="a Twilio message"):
-        return self.settled(eventually(
-            lambda: [m for m in self.twilio.sent(to=to) if predicate(m.get("body") or "")], timeout, what=what))
+        return self.settled(
+            eventually(
+                lambda: [m for m in self.twilio.sent(to=to) if predicate(m.get("body") or "")], timeout, what=what
+            )
+        )
 
 
 @pytest.fixture
@@ -284,6 +351,7 @@ def make_khidmat(db_url, tg_api, twilio_api):
         k = Khidmat(make_settings(db_url, tg_api, twilio_api, **overrides), tg_api, twilio_api, start_sender)
         made.append(k)
         return k
+
     yield make
     for k in made:
         k.close()

@@ -1,6 +1,7 @@
 """What the tests share besides fixtures (those are in conftest.py): the test shop's settings, waiting for
 something to happen, what people do (tap a button, open a ticket) and see (a card, a keyboard), running
 `python webhook.py` as a shop does, and order CSV files. Test modules import from here, never from each other."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,7 +28,7 @@ SID = "AC" + "0" * 31 + "1"
 AUTH = "twilio-auth-token-123"
 WA_FROM = "whatsapp:+14155238886"
 SMS_FROM = "+14155550100"
-OPEN_HOURS = dt.datetime(2026, 11, 25, 7, 0)     # a Wednesday, 12:00 in Karachi: the shop is open
+OPEN_HOURS = dt.datetime(2026, 11, 25, 7, 0)  # a Wednesday, 12:00 in Karachi: the shop is open
 
 
 def postgres_available() -> bool:
@@ -85,8 +86,12 @@ def eventually(check, timeout=5.0, interval=0.02, what="condition"):
 def settle(k=None, timeout=5.0):
     """The inbox has handled every stored webhook event (what they cause is in the outbox, maybe not yet sent)."""
     from db.models import InboundEvent
-    eventually(lambda: not InboundEvent.select().where(InboundEvent.status == "pending").exists(),
-               timeout=timeout, what="the inbox to be handled")
+
+    eventually(
+        lambda: not InboundEvent.select().where(InboundEvent.status == "pending").exists(),
+        timeout=timeout,
+        what="the inbox to be handled",
+    )
 
 
 def quiet(k=None, timeout=10.0):
@@ -106,11 +111,16 @@ def quiet(k=None, timeout=10.0):
         if Outbox.select().where(Outbox.status == "pending").exists():
             return False
         return not (k is not None and k.sender and k.sender.inflight)
+
     try:
         eventually(idle, timeout=timeout, interval=0.01, what="the inbox and the outbox to be idle")
     except AssertionError:
-        pending = list(Outbox.select(Outbox.id, Outbox.purpose, Outbox.chat_id, Outbox.attempts, Outbox.reason)
-                       .where(Outbox.status == "pending").limit(10).tuples())
+        pending = list(
+            Outbox.select(Outbox.id, Outbox.purpose, Outbox.chat_id, Outbox.attempts, Outbox.reason)
+            .where(Outbox.status == "pending")
+            .limit(10)
+            .tuples()
+        )
         raise AssertionError(f"the outbox did not become idle in {timeout}s; pending rows: {pending}") from None
 
 
@@ -118,11 +128,13 @@ def scheduler_ran(k, job_id, times=1, timeout=10.0):
     """Wait until the shop's scheduler has finished `times` runs of the job `job_id` that were due after this
     call: each started later, so it saw everything done before (the clock moved, a ticket answered)."""
     from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
+
     since, runs = dt.datetime.now(dt.timezone.utc), []
 
     def finished(event):
         if event.job_id == job_id and event.scheduled_run_time >= since:
             runs.append(event)
+
     k.scheduler.add_listener(finished, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
     try:
         eventually(lambda: len(runs) >= times, timeout=timeout, what=f"{times} run(s) of the {job_id} job")
@@ -148,16 +160,26 @@ def card_of(k, ticket_or_words):
     """A ticket's card in the agents' group (the stand-in's record of it): by ticket number (1001), or by
     words of the customer's first message."""
     if isinstance(ticket_or_words, int):
-        return k.wait_group(lambda t: t.startswith(f"🎫 #{ticket_or_words}"),
-                            what=f"the card of #{ticket_or_words}")[0]
+        return k.wait_group(lambda t: t.startswith(f"🎫 #{ticket_or_words}"), what=f"the card of #{ticket_or_words}")[0]
     return k.wait_group(lambda t: ticket_or_words in t, what=f"the card with {ticket_or_words!r}")[0]
 
 
-_update_ids = itertools.count(int(time.time() * 1000) % 10**9)   # fresh: a repeated update id is a redelivery
+_update_ids = itertools.count(int(time.time() * 1000) % 10**9)  # fresh: a repeated update id is a redelivery
 
 
-def tap(k, data, user_id, message=None, chat=None, *, first_name="Ali", username=None, language_code="en",
-        secret=SECRET, expect=200):
+def tap(
+    k,
+    data,
+    user_id,
+    message=None,
+    chat=None,
+    *,
+    first_name="Ali",
+    username=None,
+    language_code="en",
+    secret=SECRET,
+    expect=200,
+):
     """`user_id` taps the button `data` under `message` (a message the stand-in delivered), as Telegram reports
     it: a callback query from that message's chat — or from `chat` (a chat object) to forge one from elsewhere.
     Without a message: a button on an inline message (no chat). Checks the webhook answered `expect`; returns
@@ -168,10 +190,17 @@ def tap(k, data, user_id, message=None, chat=None, *, first_name="Ali", username
     if message is not None:
         if chat is None:
             chat_id = int(message["chat_id"])
-            chat = ({"id": chat_id, "type": "supergroup", "title": "Agents"} if chat_id < 0
-                    else {"id": chat_id, "type": "private", "first_name": first_name})
-        query["message"] = {"message_id": message["message_id"], "date": int(time.time()), "chat": chat,
-                            "text": message.get("text") or message.get("caption") or ""}
+            chat = (
+                {"id": chat_id, "type": "supergroup", "title": "Agents"}
+                if chat_id < 0
+                else {"id": chat_id, "type": "private", "first_name": first_name}
+            )
+        query["message"] = {
+            "message_id": message["message_id"],
+            "date": int(time.time()),
+            "chat": chat,
+            "text": message.get("text") or message.get("caption") or "",
+        }
     response = k.post_update({"update_id": next(_update_ids), "callback_query": query}, secret=secret)
     assert response.status_code == expect, (response.status_code, response.text[:200])
     response.callback_id = query["id"]
@@ -192,15 +221,21 @@ def callback_data(rows) -> list[list[str]]:
 
 def keyboard(k, chat_id, containing=""):
     """The buttons ([(label, data)] per row) of the last message to chat_id whose text contains `containing`."""
-    calls = [c["params"] for c in k.tg.calls if c["method"] == "sendMessage" and c["status"] == 200
-             and str(c["params"].get("chat_id")) == str(chat_id) and containing in str(c["params"].get("text"))
-             and c["params"].get("reply_markup")]
+    calls = [
+        c["params"]
+        for c in k.tg.calls
+        if c["method"] == "sendMessage"
+        and c["status"] == 200
+        and str(c["params"].get("chat_id")) == str(chat_id)
+        and containing in str(c["params"].get("text"))
+        and c["params"].get("reply_markup")
+    ]
     assert calls, f"no message with buttons to {chat_id}"
     return buttons(calls[-1])
 
 
 # ---- `python webhook.py` as a shop runs it ---------------------------------------------------------------
-_ports = random.SystemRandom()   # not the random module's own: tests (Hypothesis) may seed that
+_ports = random.SystemRandom()  # not the random module's own: tests (Hypothesis) may seed that
 
 
 def free_port():
@@ -235,22 +270,23 @@ def healthy(port):
 
 def start(env, port, log_path):
     log = open(log_path, "ab")
-    proc = subprocess.Popen([sys.executable, "webhook.py", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "webhook.py", "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     try:
-        eventually(lambda: healthy(port) or proc.poll() is not None, timeout=20,
-                   what="the server to answer /healthz")
+        eventually(lambda: healthy(port) or proc.poll() is not None, timeout=20, what="the server to answer /healthz")
         assert proc.poll() is None, f"webhook.py exited with {proc.returncode}: see {log_path}"
     except BaseException:
-        proc.kill()         # not left running after the test
+        proc.kill()  # not left running after the test
         proc.wait(10)
         raise
     return proc
 
 
 # ---- order CSV files --------------------------------------------------------------------------------------
-ORDER_HEADER = ("order_ref,customer_name,phone,telegram_id,items,amount,status,promised_date,birthday,anniversary,"
-                "language,tags")
+ORDER_HEADER = (
+    "order_ref,customer_name,phone,telegram_id,items,amount,status,promised_date,birthday,anniversary,language,tags"
+)
 
 
 def order_rows(*lines):

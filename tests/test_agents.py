@@ -1,4 +1,5 @@
 """Agents in the Telegram group: reply by replying or in a topic, notes stay internal, /close, set-up help."""
+
 from db.models import Message, Ticket
 from tests.helpers import AGENTS, eventually, open_ticket, quiet
 
@@ -54,7 +55,7 @@ def test_commands_with_wrong_arguments_or_place_get_usage(khidmat):
     card = open_ticket(khidmat)
     khidmat.agent_message("/note", reply_to=card["message_id"])
     khidmat.wait_group(lambda t: t.startswith("Usage: /note"))
-    khidmat.agent_message("/close")                       # not inside a ticket
+    khidmat.agent_message("/close")  # not inside a ticket
     khidmat.wait_group(lambda t: "/close works inside a ticket" in t)
     assert Ticket.get().status == "open"
 
@@ -69,18 +70,18 @@ def test_agents_chatting_among_themselves_is_not_sent(khidmat):
     open_ticket(khidmat)
     khidmat.agent_message("lunch at 2?")
     quiet(khidmat)
-    assert len(khidmat.chat(21)) == 1   # only the acknowledgement
+    assert len(khidmat.chat(21)) == 1  # only the acknowledgement
 
 
 def test_forum_group_gets_one_topic_per_ticket_and_replies_in_it(make_khidmat, tg_api):
     tg_api.set_forum(AGENTS, True)
     k = make_khidmat(**{"telegram.rate_chat_per_s": 1, "telegram.rate_group_per_min": 20})
-    for text in ("hi", "my order", "is late", "5531"):      # a burst: still one topic
+    for text in ("hi", "my order", "is late", "5531"):  # a burst: still one topic
         k.whatsapp("+923001234567", text, profile_name="Ali")
     eventually(lambda: "5531" in "".join(k.group_texts()), timeout=8)
     topics = tg_api.topics(AGENTS)
     assert len(topics) == 1
-    (thread_id, topic), = topics.items()
+    ((thread_id, topic),) = topics.items()
     assert topic["name"] == "#1001 · Ali · WhatsApp"
     assert all(m["thread_id"] == thread_id for m in k.group())
     k.agent_message("Your parcel left Lahore today.", thread_id=thread_id, first_name="Hamza")
@@ -122,16 +123,24 @@ def test_group_upgraded_to_supergroup_is_followed(make_khidmat, tg_api):
 
 def test_agent_photo_reply_reaches_telegram_customer(khidmat):
     card = open_ticket(khidmat)
-    khidmat.agent_message(None, reply_to=card["message_id"], caption="this one?",
-                          photo=[{"file_id": "AGENT-PHOTO", "file_unique_id": "ap", "width": 10, "height": 10}])
+    khidmat.agent_message(
+        None,
+        reply_to=card["message_id"],
+        caption="this one?",
+        photo=[{"file_id": "AGENT-PHOTO", "file_unique_id": "ap", "width": 10, "height": 10}],
+    )
     copied = eventually(lambda: [m for m in khidmat.chat(21) if m["method"] == "copyMessage"])
     assert "this one?" in (copied[0]["caption"] or copied[0]["text"] or "")
 
 
 def test_a_photo_captioned_note_stays_with_the_agents(khidmat):
     card = open_ticket(khidmat)
-    khidmat.agent_message(None, reply_to=card["message_id"], caption="/note the box came in crushed",
-                          photo=[{"file_id": "BOX-PHOTO", "file_unique_id": "bp", "width": 10, "height": 10}])
+    khidmat.agent_message(
+        None,
+        reply_to=card["message_id"],
+        caption="/note the box came in crushed",
+        photo=[{"file_id": "BOX-PHOTO", "file_unique_id": "bp", "width": 10, "height": 10}],
+    )
     khidmat.wait_group(lambda t: t.startswith("📝 Note saved on #1001"))
     assert Message.select().where((Message.direction == "note") & (Message.text == "the box came in crushed")).exists()
     quiet(khidmat)
@@ -140,38 +149,61 @@ def test_a_photo_captioned_note_stays_with_the_agents(khidmat):
 
 def test_commands_for_another_bot_in_the_group_are_left_alone(khidmat):
     from db.models import State
+
     card = open_ticket(khidmat)
     eventually(lambda: State.read("bot_username") == "khidmat_test_bot", what="the bot's username from getMe")
     khidmat.agent_message("/close@other_shop_bot", reply_to=card["message_id"])
     khidmat.agent_message("/close@Khidmat_Test_Bot done", reply_to=card["message_id"])
     eventually(lambda: Ticket.get().status == "closed")
-    assert Ticket.get().close_reason == "done"    # the first /close was not ours: only the second one acted
+    assert Ticket.get().close_reason == "done"  # the first /close was not ours: only the second one acted
     quiet(khidmat)
     assert not [t for t in khidmat.group_texts() if "already closed" in t]
 
 
-IN_A_TICKET = [   # (what the agent writes as a reply to the card, what the group answers)
-    ("/note called the courier", "📝 Note saved on #1001"), ("/note", "Usage: /note"),
-    ("/claim", "🙋 #1001 is now Sara's."), ("/unassign", "#1001 is unassigned."),
-    ("/assign @sara_k", "🙋 #1001 is now Sara's."), ("/assign", "Usage: /assign"),
-    ("/priority high", "⚡ #1001 priority: high."), ("/priority", "Usage: /priority"),
-    ("/tag delivery", "🏷 #1001 tags: #delivery"), ("/tag", "Usage: /tag"),
-    ("/untag delivery", "🏷 #1001 tags: —"), ("/untag", "Usage: /untag"),
+IN_A_TICKET = [  # (what the agent writes as a reply to the card, what the group answers)
+    ("/note called the courier", "📝 Note saved on #1001"),
+    ("/note", "Usage: /note"),
+    ("/claim", "🙋 #1001 is now Sara's."),
+    ("/unassign", "#1001 is unassigned."),
+    ("/assign @sara_k", "🙋 #1001 is now Sara's."),
+    ("/assign", "Usage: /assign"),
+    ("/priority high", "⚡ #1001 priority: high."),
+    ("/priority", "Usage: /priority"),
+    ("/tag delivery", "🏷 #1001 tags: #delivery"),
+    ("/tag", "Usage: /tag"),
+    ("/untag delivery", "🏷 #1001 tags: —"),
+    ("/untag", "Usage: /untag"),
     ("/history", "🗂 Ali has no earlier tickets."),
-    ("/canned", "Canned answers:"), ("/canned thanks", "📤 Sent “thanks”"), ("/canned nope", "No canned answer"),
-    ("/discount 10 sorry", "🎁 Coupon"), ("/discount", "Usage: /discount"),
-    ("/setbirthday 14-08", "🎂 Birthday of Ali: 14 August."), ("/setbirthday", "Usage: /setbirthday"),
+    ("/canned", "Canned answers:"),
+    ("/canned thanks", "📤 Sent “thanks”"),
+    ("/canned nope", "No canned answer"),
+    ("/discount 10 sorry", "🎁 Coupon"),
+    ("/discount", "Usage: /discount"),
+    ("/setbirthday 14-08", "🎂 Birthday of Ali: 14 August."),
+    ("/setbirthday", "Usage: /setbirthday"),
     ("/setanniversary -", "💐 Anniversary of Ali cleared."),
-    ("/delay 9999 2026-12-30 courier strike", "No order 9999."), ("/delay", "Usage: /delay"),
-    ("/close fixed", "✅ Ticket #1001 closed by Sara."), ("/close", "Ticket #1001 is already closed."),
-    ("/reopen", "↩️ #1001 reopened by Sara."), ("/reopen", "#1001 is open already."),
+    ("/delay 9999 2026-12-30 courier strike", "No order 9999."),
+    ("/delay", "Usage: /delay"),
+    ("/close fixed", "✅ Ticket #1001 closed by Sara."),
+    ("/close", "Ticket #1001 is already closed."),
+    ("/reopen", "↩️ #1001 reopened by Sara."),
+    ("/reopen", "#1001 is open already."),
 ]
-ANYWHERE = [      # (what the agent writes in the group's general area, what the group answers)
-    ("/tickets", "Open tickets (1)"), ("/tickets unassigned", "No open tickets here."), ("/tickets soon", "Usage: /tickets"),
-    ("/find Ali", "#1001 · Ali · Telegram"), ("/find", "Usage: /find"),
-    ("/stats", "📊 Today"), ("/stats week", "📊 This week"), ("/stats month", "📊 This month"),
-    ("/stats ever", "Usage: /stats"), ("/chatid", f"This chat's id is {AGENTS}"), ("/help", "In a ticket"),
-    ("/start", "In a ticket"), ("/close", "/close works inside a ticket"), ("/note hi", "/note works inside a ticket"),
+ANYWHERE = [  # (what the agent writes in the group's general area, what the group answers)
+    ("/tickets", "Open tickets (1)"),
+    ("/tickets unassigned", "No open tickets here."),
+    ("/tickets soon", "Usage: /tickets"),
+    ("/find Ali", "#1001 · Ali · Telegram"),
+    ("/find", "Usage: /find"),
+    ("/stats", "📊 Today"),
+    ("/stats week", "📊 This week"),
+    ("/stats month", "📊 This month"),
+    ("/stats ever", "Usage: /stats"),
+    ("/chatid", f"This chat's id is {AGENTS}"),
+    ("/help", "In a ticket"),
+    ("/start", "In a ticket"),
+    ("/close", "/close works inside a ticket"),
+    ("/note hi", "/note works inside a ticket"),
     ("/frobnicate", "Unknown command /frobnicate"),
 ]
 
@@ -184,6 +216,7 @@ def test_every_agent_command_answers_in_the_group(khidmat):
         in_ticket = (command, words) in IN_A_TICKET
         khidmat.agent_message(command, reply_to=card["message_id"] if in_ticket else None, username="sara_k")
         asked = khidmat.last_update["message"]["message_id"]
-        said = eventually(lambda: [m for m in khidmat.group() if words in (m["text"] or "")][seen:],
-                          what=f"the answer to {command}")
+        said = eventually(
+            lambda: [m for m in khidmat.group() if words in (m["text"] or "")][seen:], what=f"the answer to {command}"
+        )
         assert said[0]["reply_to"] in (asked, card["message_id"]), command

@@ -1,4 +1,5 @@
 """bots/twilio.py against the Twilio stand-in (a real HTTP server on loopback)."""
+
 import threading
 
 import pytest
@@ -8,8 +9,21 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.serving import make_server
 
 from bots import twilio
-from bots.base import BLOCKED, FAILED, GONE, INVALID_ADDRESS, OUTSIDE_WINDOW, RETRY, SENT, SMS, UNSUBSCRIBED, \
-    WHATSAPP, Media, Outbound, split_text
+from bots.base import (
+    BLOCKED,
+    FAILED,
+    GONE,
+    INVALID_ADDRESS,
+    OUTSIDE_WINDOW,
+    RETRY,
+    SENT,
+    SMS,
+    UNSUBSCRIBED,
+    WHATSAPP,
+    Media,
+    Outbound,
+    split_text,
+)
 from config import Settings
 from tests.standins.twilio_api import TwilioStandin, inbound_form, sign
 
@@ -34,8 +48,14 @@ def api(server):
 
 
 def make_bot(api, **changes):
-    cfg = {"account_sid": api.account_sid, "auth_token": api.auth_token, "api_base_url": api.base_url,
-           "whatsapp_from": SHOP_WA, "sms_from": SHOP_SMS, "timeout_s": 5}
+    cfg = {
+        "account_sid": api.account_sid,
+        "auth_token": api.auth_token,
+        "api_base_url": api.base_url,
+        "whatsapp_from": SHOP_WA,
+        "sms_from": SHOP_SMS,
+        "timeout_s": 5,
+    }
     cfg.update(changes)
     return twilio.TwilioBot(Settings({"twilio": cfg}))
 
@@ -47,14 +67,15 @@ def bot(api):
 
 # ---- signatures ----------------------------------------------------------------------------
 
+
 def test_signature_valid_invalid_forged():
     form = inbound_form(CUSTOMER, "Hello", SHOP_SMS)
     signature = sign("secret", WEBHOOK, form)
     assert twilio.verify_signature("secret", WEBHOOK, form, signature)
     assert twilio.verify_signature("secret", WEBHOOK, MultiDict(form), signature)
-    assert not twilio.verify_signature("other", WEBHOOK, form, signature)              # wrong token
+    assert not twilio.verify_signature("other", WEBHOOK, form, signature)  # wrong token
     assert not twilio.verify_signature("secret", WEBHOOK, dict(form, Body="Hacked"), signature)  # forged body
-    assert not twilio.verify_signature("secret", WEBHOOK + "x", form, signature)       # other URL
+    assert not twilio.verify_signature("secret", WEBHOOK + "x", form, signature)  # other URL
     assert not twilio.verify_signature("secret", WEBHOOK, form, "")
     assert not twilio.verify_signature("", WEBHOOK, form, signature)
 
@@ -69,6 +90,7 @@ def test_signature_repeated_keys():
 
 # ---- parsing -------------------------------------------------------------------------------
 
+
 def test_parse_inbound_sms():
     form = inbound_form(CUSTOMER, "Where is my order?", SHOP_SMS)
     inbound = twilio.parse_inbound(form)
@@ -79,25 +101,30 @@ def test_parse_inbound_sms():
 
 
 def test_parse_inbound_whatsapp_with_media():
-    media = [("https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1", "image/jpeg"),
-             ("https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME2", "audio/ogg"),
-             ("https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME3", "application/pdf")]
+    media = [
+        ("https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1", "image/jpeg"),
+        ("https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME2", "audio/ogg"),
+        ("https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME3", "application/pdf"),
+    ]
     form = inbound_form(CUSTOMER, "broken", SHOP_WA, profile_name="Ayesha", media=media, whatsapp=True)
     inbound = twilio.parse_inbound(MultiDict(form))
     assert inbound.channel == WHATSAPP and inbound.kind == "message"
     assert inbound.chat_id == "whatsapp:" + CUSTOMER and inbound.user_id == CUSTOMER
     assert inbound.user_name == "Ayesha" and inbound.to_address == SHOP_WA
     assert [(m.kind, m.url, m.content_type) for m in inbound.media] == [
-        ("photo", media[0][0], "image/jpeg"), ("voice", media[1][0], "audio/ogg"),
-        ("document", media[2][0], "application/pdf")]
+        ("photo", media[0][0], "image/jpeg"),
+        ("voice", media[1][0], "audio/ogg"),
+        ("document", media[2][0], "application/pdf"),
+    ]
 
 
 def test_parse_inbound_urdu_and_empty():
     assert twilio.parse_inbound(inbound_form(CUSTOMER, URDU, SHOP_SMS)).text == URDU
     empty = twilio.parse_inbound(inbound_form(CUSTOMER, "", SHOP_WA, whatsapp=True))
     assert empty.kind == "ignored" and empty.text == ""
-    location = dict(inbound_form(CUSTOMER, "", SHOP_WA, whatsapp=True), MessageType="location",
-                    Latitude="24.86", Longitude="67.01")
+    location = dict(
+        inbound_form(CUSTOMER, "", SHOP_WA, whatsapp=True), MessageType="location", Latitude="24.86", Longitude="67.01"
+    )
     parsed = twilio.parse_inbound(location)
     assert (parsed.kind, parsed.unsupported_kind) == ("unsupported", "location")
     with pytest.raises(ValueError):
@@ -107,8 +134,9 @@ def test_parse_inbound_urdu_and_empty():
 
 
 def test_parse_status():
-    assert twilio.parse_status({"MessageSid": "SM1", "MessageStatus": "delivered"}) == \
-        twilio.StatusUpdate("SM1", "delivered", None)
+    assert twilio.parse_status({"MessageSid": "SM1", "MessageStatus": "delivered"}) == twilio.StatusUpdate(
+        "SM1", "delivered", None
+    )
     update = twilio.parse_status({"MessageSid": "SM1", "MessageStatus": "undelivered", "ErrorCode": "30003"})
     assert update.error_code == 30003
     with pytest.raises(ValueError):
@@ -131,13 +159,17 @@ def test_classify_error():
 
 # ---- sending -------------------------------------------------------------------------------
 
+
 def test_send_sms(api, bot):
     result = bot.send(Outbound(SMS, CUSTOMER, "Your ticket is #42", status_callback="https://shop/status"))
     assert result.status == SENT and result.parts_sent == 1
     [message] = api.sent(CUSTOMER)
     assert result.message_ids == [message["sid"]]
-    assert (message["from"], message["body"], message["status_callback"]) == (SHOP_SMS, "Your ticket is #42",
-                                                                             "https://shop/status")
+    assert (message["from"], message["body"], message["status_callback"]) == (
+        SHOP_SMS,
+        "Your ticket is #42",
+        "https://shop/status",
+    )
 
 
 def test_send_long_text_in_ordered_parts(api, bot):
@@ -180,8 +212,7 @@ def test_send_outside_window_and_template(api, bot):
     api.close_window(CUSTOMER)
     result = bot.send(Outbound(WHATSAPP, "whatsapp:" + CUSTOMER, "free-form"))
     assert (result.status, result.reason) == (GONE, OUTSIDE_WINDOW)
-    template = Outbound(WHATSAPP, "whatsapp:" + CUSTOMER, content_sid="HX" + "0" * 32,
-                        content_variables='{"1": "42"}')
+    template = Outbound(WHATSAPP, "whatsapp:" + CUSTOMER, content_sid="HX" + "0" * 32, content_variables='{"1": "42"}')
     assert bot.send(template).status == SENT
     [message] = api.sent()
     assert message["body"] == "" and message["content_sid"] == "HX" + "0" * 32
@@ -237,13 +268,26 @@ def test_wrong_credentials_fail(api):
 
 
 def test_not_configured():
-    bot = twilio.TwilioBot(Settings({"twilio": {"account_sid": "", "auth_token": "", "api_base_url": "",
-                                                "whatsapp_from": "", "sms_from": "", "timeout_s": 1}}))
+    bot = twilio.TwilioBot(
+        Settings(
+            {
+                "twilio": {
+                    "account_sid": "",
+                    "auth_token": "",
+                    "api_base_url": "",
+                    "whatsapp_from": "",
+                    "sms_from": "",
+                    "timeout_s": 1,
+                }
+            }
+        )
+    )
     assert not bot.configured and not bot.channel_configured(SMS)
     assert bot.send(Outbound(SMS, CUSTOMER, "hi")).status == FAILED
 
 
 # ---- status callbacks ----------------------------------------------------------------------
+
 
 def test_status_callbacks_are_signed(api, bot):
     received = []
@@ -251,8 +295,9 @@ def test_status_callbacks_are_signed(api, bot):
 
     @app.post("/status")
     def status():
-        ok = twilio.verify_signature(api.auth_token, request.url, request.form,
-                                     request.headers.get("X-Twilio-Signature", ""))
+        ok = twilio.verify_signature(
+            api.auth_token, request.url, request.form, request.headers.get("X-Twilio-Signature", "")
+        )
         received.append((ok, twilio.parse_status(request.form)))
         return "", 204
 
@@ -283,6 +328,7 @@ def test_status_callbacks_are_signed(api, bot):
 
 
 # ---- media ---------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("redirect", [False, True])
 def test_download_media(api, bot, redirect):

@@ -1,5 +1,6 @@
 """Owners' broadcasts end to end: the command line, the owner's chat flow, segments, opt-outs, the WhatsApp
 window, crash-and-resume without duplicates, scheduled sending across a restart, replies overtaking bulk."""
+
 import collections
 import datetime as dt
 import json
@@ -42,8 +43,9 @@ def offers_to(k, chat, words=OFFER):
 
 
 def twilio_offers(k, to, words=OFFER):
-    return [m for m in k.twilio.sent(to=to) if words in (m.get("body") or "") or
-            words in (m.get("content_variables") or "")]
+    return [
+        m for m in k.twilio.sent(to=to) if words in (m.get("body") or "") or words in (m.get("content_variables") or "")
+    ]
 
 
 def cli(k, *args, input=None):
@@ -56,10 +58,15 @@ def add_customers(n, channel="telegram", language="en", first_address=10_000, la
     with db.write():
         for i in range(n):
             address = str(first_address + i)
-            customer = Customer.create(name=f"C{i}", language=language,
-                                       telegram_user_id=int(address) if channel == "telegram" else None)
-            Contact.create(customer=customer, channel=channel, address=address if channel == "telegram" else f"+92300{address}",
-                           last_inbound_at=last_inbound or clock.now())
+            customer = Customer.create(
+                name=f"C{i}", language=language, telegram_user_id=int(address) if channel == "telegram" else None
+            )
+            Contact.create(
+                customer=customer,
+                channel=channel,
+                address=address if channel == "telegram" else f"+92300{address}",
+                last_inbound_at=last_inbound or clock.now(),
+            )
 
 
 class Ticking:
@@ -85,17 +92,37 @@ class Ticking:
 # ---- segments -----------------------------------------------------------------------------------------
 def test_segments_parse_and_combine():
     everyone = broadcasts.parse_segment("all")
-    assert everyone == {"channels": {"whatsapp", "sms", "telegram"}, "languages": {"ur", "en"}, "tags": set(),
-                        "tiers": set(), "ordered_within_days": None, "birthday_month": None}
+    assert everyone == {
+        "channels": {"whatsapp", "sms", "telegram"},
+        "languages": {"ur", "en"},
+        "tags": set(),
+        "tiers": set(),
+        "ordered_within_days": None,
+        "birthday_month": None,
+    }
     wanted = broadcasts.parse_segment("channel:sms, language:ur")
     assert (wanted["channels"], wanted["languages"]) == ({"sms"}, {"ur"})
-    assert broadcasts.parse_segment("channel:sms,channel:telegram")["channels"] == set()   # AND: nobody
+    assert broadcasts.parse_segment("channel:sms,channel:telegram")["channels"] == set()  # AND: nobody
     wanted = broadcasts.parse_segment("tag:VIP,tier:gold,ordered-within:2w,birthday-month:12,language:ur")
-    assert (wanted["tags"], wanted["tiers"], wanted["ordered_within_days"], wanted["birthday_month"],
-            wanted["languages"]) == ({"vip"}, {"gold"}, 14, 12, {"ur"})
+    assert (
+        wanted["tags"],
+        wanted["tiers"],
+        wanted["ordered_within_days"],
+        wanted["birthday_month"],
+        wanted["languages"],
+    ) == ({"vip"}, {"gold"}, 14, 12, {"ur"})
     assert broadcasts.parse_segment("ordered-within:30d")["ordered_within_days"] == 30
-    for wrong in ("", "channel:fax", "language:fr", "city:lahore", "tag:", "ordered-within:soon",
-                  "ordered-within:0d", "birthday-month:13", "birthday-month:dec"):
+    for wrong in (
+        "",
+        "channel:fax",
+        "language:fr",
+        "city:lahore",
+        "tag:",
+        "ordered-within:soon",
+        "ordered-within:0d",
+        "birthday-month:13",
+        "birthday-month:dec",
+    ):
         with pytest.raises(broadcasts.BroadcastError):
             broadcasts.parse_segment(wrong)
 
@@ -122,12 +149,16 @@ def test_cli_offer_reaches_each_channel_once_in_its_language_and_skips_opted_out
     assert len(sms) == 1 and "STOP لکھیں" in sms[0]["body"]
     b = Broadcast.get()
     assert b.status == "done" and b.counts["sent"] == 4 and b.counts["opted_out"] == 1
-    assert all(r.priority == 9 and r.idempotency_key.startswith(f"b{b.id}:c") for r in
-               Outbox.select().where(Outbox.purpose == "broadcast"))
+    assert all(
+        r.priority == 9 and r.idempotency_key.startswith(f"b{b.id}:c")
+        for r in Outbox.select().where(Outbox.purpose == "broadcast")
+    )
     # a Twilio status callback counts as delivered
     sid = twilio_offers(khidmat, f"whatsapp:{WA}")[0]["sid"]
-    khidmat.post_twilio({"MessageSid": sid, "MessageStatus": "delivered", "AccountSid": "AC",
-                         "To": f"whatsapp:{WA}"}, path="/twilio/status")
+    khidmat.post_twilio(
+        {"MessageSid": sid, "MessageStatus": "delivered", "AccountSid": "AC", "To": f"whatsapp:{WA}"},
+        path="/twilio/status",
+    )
     assert broadcasts.counts(b)["delivered"] == 1
 
 
@@ -147,8 +178,10 @@ def test_cli_segments_by_channel_and_language(khidmat):
     assert len(offers_to(khidmat, 102, "Urdu readers only")) == 1
     assert len(twilio_offers(khidmat, SMS_NO, "Urdu readers only")) == 1
     assert offers_to(khidmat, 101, "Urdu readers only") == []
-    assert cli(khidmat, "--segment", "channel:sms,language:en", "--text", "nobody", "--yes").output.count(
-        "Recipients: 0") == 1
+    assert (
+        cli(khidmat, "--segment", "channel:sms,language:en", "--text", "nobody", "--yes").output.count("Recipients: 0")
+        == 1
+    )
     refused = cli(khidmat, "--segment", "city:lahore", "--text", "VIP", "--yes")
     assert refused.exit_code != 0 and "unknown segment 'city:lahore'" in refused.output
     assert Broadcast.select().where(Broadcast.text == "VIP").count() == 0
@@ -202,7 +235,7 @@ def test_opting_out_after_an_offer_started_is_still_respected(khidmat):
     notice = broadcasts.confirm(broadcasts.create("notice", "channel:telegram", "Late notice"))
     broadcasts.materialise(offer.id)
     broadcasts.materialise(notice.id)
-    khidmat.tg_message(102, "STOP", language_code="ur")       # after the start, before the enqueue
+    khidmat.tg_message(102, "STOP", language_code="ur")  # after the start, before the enqueue
     eventually(lambda: Customer.get(telegram_user_id=102).marketing_opt_out)
     broadcasts.pump(offer.id)
     broadcasts.pump(notice.id)
@@ -218,9 +251,10 @@ def test_whatsapp_outside_the_window_needs_a_template(make_khidmat, db_url):
     k.whatsapp(WA, "hello")
     k.whatsapp("+923001110009", "hello too")
     quiet(k)
-    with db.write():   # one of them last wrote two days ago
+    with db.write():  # one of them last wrote two days ago
         Contact.update(last_inbound_at=clock.now() - dt.timedelta(days=2)).where(
-            Contact.address == f"whatsapp:{WA}").execute()
+            Contact.address == f"whatsapp:{WA}"
+        ).execute()
     k.twilio.messages.clear()
     result = cli(k, "--segment", "channel:whatsapp", "--text", "No template", "--yes")
     assert "1 without a WhatsApp template" in result.output and "skipped 1" in result.output
@@ -235,7 +269,7 @@ def test_whatsapp_outside_the_window_needs_a_template(make_khidmat, db_url):
     assert len(sent) == 1 and sent[0]["content_sid"] == "HX" + "e" * 32 and not sent[0]["body"]
     assert json.loads(sent[0]["content_variables"]) == {"1": "With template"}
     inside = twilio_offers(k, "whatsapp:+923001110009", "With template")
-    assert len(inside) == 1 and inside[0]["content_sid"] is None   # inside the window: free-form text
+    assert len(inside) == 1 and inside[0]["content_sid"] is None  # inside the window: free-form text
 
 
 def test_customers_known_only_from_imports_are_reached_too(make_khidmat, db_url):
@@ -245,7 +279,7 @@ def test_customers_known_only_from_imports_are_reached_too(make_khidmat, db_url)
     with db.write():
         imported = Customer.create(name="Zainab", phone="+923004445566", language="ur")
         CustomerTag.create(customer=imported, tag="karachi")
-        Customer.create(name="Nobody", language="en")    # neither phone nor Telegram id: cannot be reached
+        Customer.create(name="Nobody", language="en")  # neither phone nor Telegram id: cannot be reached
     db.connection.release()
     result = cli(k, "--segment", "tag:karachi", "--text", "Karachi offer", "--yes")
     assert result.exit_code == 0, result.output
@@ -262,10 +296,10 @@ def test_crash_mid_way_then_restart_sends_everyone_exactly_once(make_khidmat):
     add_customers(200)
     b = broadcasts.confirm(broadcasts.create("offer", "all", "Once only"))
     broadcasts.materialise(b.id)
-    broadcasts.enqueue_chunk(b.id)          # the enqueuer dies after one chunk …
+    broadcasts.enqueue_chunk(b.id)  # the enqueuer dies after one chunk …
     broadcasts.enqueue_chunk(b.id)
     eventually(lambda: len(k.tg.sent()) >= 30, what="some sends")
-    k.close()                                # … and the sender stops mid-way
+    k.close()  # … and the sender stops mid-way
     assert 30 <= len(k.tg.sent()) < 200
     assert BroadcastRecipient.select().where(BroadcastRecipient.state == "pending").count() == 120
 
@@ -282,7 +316,7 @@ def test_a_big_broadcast_is_fed_to_the_outbox_as_it_goes(make_khidmat):
     add_customers(200)
     b = broadcasts.confirm(broadcasts.create("notice", "all", "Fed as it goes"))
     broadcasts.pump(b.id)
-    assert broadcasts.bulk_backlog() == 60          # chunks of 20 until at least 50 wait
+    assert broadcasts.bulk_backlog() == 60  # chunks of 20 until at least 50 wait
     k.close()
     k = make_khidmat(**{"broadcasts.chunk": 20, "broadcasts.backlog": 50})
     with Ticking():
@@ -301,8 +335,11 @@ def test_at_the_platforms_limit_no_429_however_unevenly_requests_arrive(make_khi
     add_customers(50)
     started = time.monotonic()
     assert cli(k, "--segment", "all", "--kind", "notice", "--text", "Evenly does it", "--yes").exit_code == 0
-    eventually(lambda: len([m for m in k.tg.sent() if "Evenly does it" in (m["text"] or "")]) >= 50, timeout=30,
-               what="all 50 messages")
+    eventually(
+        lambda: len([m for m in k.tg.sent() if "Evenly does it" in (m["text"] or "")]) >= 50,
+        timeout=30,
+        what="all 50 messages",
+    )
     took = time.monotonic() - started
     per_chat = collections.Counter(m["chat_id"] for m in k.tg.sent() if "Evenly does it" in (m["text"] or ""))
     assert len(per_chat) == 50 and set(per_chat.values()) == {1}
@@ -313,7 +350,7 @@ def test_at_the_platforms_limit_no_429_however_unevenly_requests_arrive(make_khi
 def test_scheduled_broadcast_goes_when_due_across_a_restart(make_khidmat):
     k = make_khidmat()
     people(k)
-    at = (OPEN_HOURS + dt.timedelta(hours=5, minutes=30)).strftime("%Y-%m-%d %H:%M")   # 10:00 Karachi + 30 min
+    at = (OPEN_HOURS + dt.timedelta(hours=5, minutes=30)).strftime("%Y-%m-%d %H:%M")  # 10:00 Karachi + 30 min
     result = cli(k, "--segment", "all", "--text", "Tomorrow's deal", "--at", at, "--yes")
     assert "scheduled for" in result.output and "07:30 UTC" in result.output
     b = Broadcast.get()
@@ -341,9 +378,12 @@ def test_agent_reply_overtakes_a_running_broadcast(make_khidmat):
     eventually(lambda: len([m for m in k.tg.sent() if "Bulk offer" in (m["text"] or "")]) >= 10)
     k.agent_message("Sending a replacement today", reply_to=card["message_id"])
     reply = k.wait_chat(101, lambda t: "replacement" in t, timeout=5)[0]
-    bulk = eventually(lambda: (lambda m: len(m) == 151 and m)(
-        [m for m in k.tg.sent() if "Bulk offer" in (m["text"] or "")]), timeout=15, what="the whole broadcast")
-    assert len([m for m in bulk if m["time"] > reply["time"]]) > 100   # the reply did not wait for the broadcast
+    bulk = eventually(
+        lambda: (lambda m: len(m) == 151 and m)([m for m in k.tg.sent() if "Bulk offer" in (m["text"] or "")]),
+        timeout=15,
+        what="the whole broadcast",
+    )
+    assert len([m for m in bulk if m["time"] > reply["time"]]) > 100  # the reply did not wait for the broadcast
 
 
 # ---- the owner's chat ---------------------------------------------------------------------------------
@@ -372,9 +412,14 @@ def test_owner_chat_flow_preview_confirm_progress_and_report(make_khidmat):
     assert len(offers_to(k, 101, "Flash sale")) == 1 and len(offers_to(k, 102, "Flash sale")) == 1
     assert offers_to(k, 103, "Flash sale") == []
     progress = [m for m in k.chat(OWNER) if (m["text"] or "").startswith("Broadcast #1 (offer")]
-    assert len(progress) == 1                                   # one message, edited in place
-    edits = [c for c in k.tg.calls if c["method"] == "editMessageText" and c["status"] == 200
-             and int(c["params"]["message_id"]) == progress[0]["message_id"]]
+    assert len(progress) == 1  # one message, edited in place
+    edits = [
+        c
+        for c in k.tg.calls
+        if c["method"] == "editMessageText"
+        and c["status"] == 200
+        and int(c["params"]["message_id"]) == progress[0]["message_id"]
+    ]
     assert edits and "sent 2 of 2" in edits[-1]["params"]["text"] and ": done" in edits[-1]["params"]["text"]
 
     k.tg_message(OWNER, "/broadcasts", first_name="Owner")
@@ -427,19 +472,43 @@ def test_kill_9_of_server_and_command_mid_broadcast_then_restart(db_url, tmp_pat
     add_customers(300)
     db.connection.close_all()
     env = base_env(db_url)
-    env.update({"BOT_TELEGRAM_TOKEN": TOKEN, "BOT_TELEGRAM_API_BASE_URL": tg_api.base_url,
-                "BOT_TELEGRAM_WEBHOOK_SECRET": SECRET, "BOT_TELEGRAM_AGENTS_CHAT_ID": str(AGENTS),
-                "BOT_TELEGRAM_RATE_GLOBAL_PER_S": "1000", "BOT_SCHEDULER_ENABLED": "true",
-                "BOT_BROADCASTS_CHUNK": "25"})
+    env.update(
+        {
+            "BOT_TELEGRAM_TOKEN": TOKEN,
+            "BOT_TELEGRAM_API_BASE_URL": tg_api.base_url,
+            "BOT_TELEGRAM_WEBHOOK_SECRET": SECRET,
+            "BOT_TELEGRAM_AGENTS_CHAT_ID": str(AGENTS),
+            "BOT_TELEGRAM_RATE_GLOBAL_PER_S": "1000",
+            "BOT_SCHEDULER_ENABLED": "true",
+            "BOT_BROADCASTS_CHUNK": "25",
+        }
+    )
     tg_api.set_delay(0.03)
     port = free_port()
     server = start(env, port, tmp_path / "out.log")
-    command = subprocess.Popen([sys.executable, "-m", "flask", "--app", "webhook", "broadcast", "--segment", "all",
-                                "--text", "Killed midway", "--yes"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    command = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "flask",
+            "--app",
+            "webhook",
+            "broadcast",
+            "--segment",
+            "all",
+            "--text",
+            "Killed midway",
+            "--yes",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
     def ours():
         return [m for m in tg_api.sent() if "Killed midway" in (m["text"] or "")]
+
     try:
         eventually(lambda: len(ours()) >= 40, timeout=20, what="some sends")
         server.send_signal(signal.SIGKILL)
@@ -450,7 +519,7 @@ def test_kill_9_of_server_and_command_mid_broadcast_then_restart(db_url, tmp_pat
         tg_api.set_delay(0)
         server = start(env, port, tmp_path / "out.log")
         eventually(lambda: len({m["chat_id"] for m in ours()}) == 300, timeout=30, what="everyone")
-        db.connect(db_url)     # once the broadcast is done and nothing waits in the outbox, nothing else may arrive
+        db.connect(db_url)  # once the broadcast is done and nothing waits in the outbox, nothing else may arrive
         eventually(lambda: Broadcast.get().status == "done", timeout=15, what="the broadcast to be done")
         quiet()
         db.connection.close_all()

@@ -1,4 +1,5 @@
 """Settings: defaults from settings.toml, a shop's own file, BOT_<SECTION>_<KEY> overrides."""
+
 import config
 
 
@@ -7,17 +8,27 @@ def test_defaults_are_the_documented_platform_limits():
     assert s["database"]["url"] == "sqlite:///data/khidmat.db"
     assert s["telegram"]["api_base_url"] == "https://api.telegram.org"
     assert s["twilio"]["api_base_url"] == "https://api.twilio.com"
-    assert (s["telegram"]["rate_global_per_s"], s["telegram"]["rate_chat_per_s"],
-            s["telegram"]["rate_group_per_min"]) == (30, 1, 20)
+    assert (
+        s["telegram"]["rate_global_per_s"],
+        s["telegram"]["rate_chat_per_s"],
+        s["telegram"]["rate_group_per_min"],
+    ) == (30, 1, 20)
     assert (s["twilio"]["rate_whatsapp_per_s"], s["twilio"]["rate_sms_per_s"]) == (10, 1)
     assert s["app"]["default_language"] in ("ur", "en") and s["app"]["timezone"] == "Asia/Karachi"
-    assert s["telegram"]["token"] == "" and s["twilio"]["auth_token"] == ""   # no secrets in the file
+    assert s["telegram"]["token"] == "" and s["twilio"]["auth_token"] == ""  # no secrets in the file
 
 
 def test_environment_overrides_with_types():
-    s = config.load(environ={"BOT_TELEGRAM_TOKEN": "1:abc", "BOT_TELEGRAM_AGENTS_CHAT_ID": "-1001234",
-                             "BOT_TELEGRAM_OWNER_IDS": "11, 22", "BOT_APP_AGENT_SIGNATURE": "false",
-                             "BOT_TELEGRAM_RATE_GLOBAL_PER_S": "300", "BOT_DATABASE_URL": "postgresql://u@h/db"})
+    s = config.load(
+        environ={
+            "BOT_TELEGRAM_TOKEN": "1:abc",
+            "BOT_TELEGRAM_AGENTS_CHAT_ID": "-1001234",
+            "BOT_TELEGRAM_OWNER_IDS": "11, 22",
+            "BOT_APP_AGENT_SIGNATURE": "false",
+            "BOT_TELEGRAM_RATE_GLOBAL_PER_S": "300",
+            "BOT_DATABASE_URL": "postgresql://u@h/db",
+        }
+    )
     assert s["telegram"]["token"] == "1:abc"
     assert s["telegram"]["agents_chat_id"] == -1001234
     assert s["telegram"]["owner_ids"] == [11, 22]
@@ -32,7 +43,7 @@ def test_bot_settings_selects_a_shop_file_with_only_its_changes(tmp_path):
     shop.write_text('[app]\ndefault_language = "en"\nshop_name = "Karachi Crockery"\n', encoding="utf-8")
     s = config.load(environ={"BOT_SETTINGS": str(shop)})
     assert s["app"]["shop_name"] == "Karachi Crockery" and s["app"]["default_language"] == "en"
-    assert s["telegram"]["rate_chat_per_s"] == 1           # everything else keeps its default
+    assert s["telegram"]["rate_chat_per_s"] == 1  # everything else keeps its default
 
 
 def test_scheduler_intervals_are_settings():

@@ -1,4 +1,5 @@
 """The database layer on both SQLite and PostgreSQL: schema versioning, 64-bit ids, one ticket per burst."""
+
 import threading
 
 import config
@@ -28,6 +29,7 @@ def test_telegram_ids_are_64_bit(db_url):
     setup_db(db_url)
     with db.write():
         from db.models import Contact, Customer
+
         customer = Customer.create(name="x", telegram_user_id=7_123_456_789_012)
         contact = Contact.create(customer=customer, channel="telegram", address="7123456789012")
         ticket = Ticket.create(customer=customer, contact=contact, thread_id=2**40)
@@ -48,13 +50,23 @@ def test_concurrent_first_messages_open_one_ticket(db_url):
 
     def write(i):
         try:
-            door.handle(events[i], Inbound(channel="whatsapp", external_id=f"SM{i}", kind="message",
-                                           chat_id="whatsapp:+923001234567", user_id="+923001234567",
-                                           user_name="Ali", text=f"part {i}"))
-        except Exception as exc:    # pragma: no cover - shown in the assertion
+            door.handle(
+                events[i],
+                Inbound(
+                    channel="whatsapp",
+                    external_id=f"SM{i}",
+                    kind="message",
+                    chat_id="whatsapp:+923001234567",
+                    user_id="+923001234567",
+                    user_name="Ali",
+                    text=f"part {i}",
+                ),
+            )
+        except Exception as exc:  # pragma: no cover - shown in the assertion
             errors.append(exc)
         finally:
             db.connection.release()
+
     threads = [threading.Thread(target=write, args=(i,)) for i in range(8)]
     for t in threads:
         t.start()
@@ -69,32 +81,43 @@ def test_concurrent_first_messages_open_one_ticket(db_url):
 def test_upgrade_from_first_released_schema_keeps_data(db_url):
     from playhouse.migrate import SchemaMigrator, migrate
     from db.models import Contact, Customer, SchemaVersion
+
     setup_db(db_url)
     # put the database back to version 1: no triage columns, no agent table
     database = db.database.obj
     migrator = SchemaMigrator.from_database(database)
     for index in ("customer_birthday", "customer_anniversary", "customer_tier"):
         database.execute_sql(f"DROP INDEX IF EXISTS {index}")
-    migrate(*[migrator.drop_column("ticket", c) for c in migrations.V2_TICKET_COLUMNS + ["order_ref"]],
-            *[migrator.drop_column("customer", c) for c in migrations.V4_CUSTOMER_COLUMNS])
+    migrate(
+        *[migrator.drop_column("ticket", c) for c in migrations.V2_TICKET_COLUMNS + ["order_ref"]],
+        *[migrator.drop_column("customer", c) for c in migrations.V4_CUSTOMER_COLUMNS],
+    )
     for table in ["agent", "broadcast_recipient", "broadcast"] + [m._meta.table_name for m in migrations.V4_TABLES]:
         database.execute_sql(f'DROP TABLE "{table}"' + ("" if db.connection.is_sqlite() else " CASCADE"))
     SchemaVersion.delete().where(SchemaVersion.version > 1).execute()
-    database.execute_sql("INSERT INTO customer (name, marketing_opt_out, created_at) VALUES ('Old', false, '2026-01-01')")
+    database.execute_sql(
+        "INSERT INTO customer (name, marketing_opt_out, created_at) VALUES ('Old', false, '2026-01-01')"
+    )
     database.execute_sql("INSERT INTO contact (customer_id, channel, address) VALUES (1, 'sms', '+923001234567')")
-    database.execute_sql("INSERT INTO ticket (customer_id, contact_id, status, subject, priority, created_at, "
-                         "last_customer_at) VALUES (1, 1, 'open', 'old one', 'normal', '2026-01-01', '2026-01-01')")
-    database.execute_sql("INSERT INTO message (ticket_id, direction, channel, text, created_at) "
-                         "VALUES (1, 'in', 'sms', 'my parcel', '2026-01-01')")
+    database.execute_sql(
+        "INSERT INTO ticket (customer_id, contact_id, status, subject, priority, created_at, "
+        "last_customer_at) VALUES (1, 1, 'open', 'old one', 'normal', '2026-01-01', '2026-01-01')"
+    )
+    database.execute_sql(
+        "INSERT INTO message (ticket_id, direction, channel, text, created_at) "
+        "VALUES (1, 'in', 'sms', 'my parcel', '2026-01-01')"
+    )
     assert migrations.current_version() == 1
     assert migrations.upgrade() == len(migrations.STEPS)
     ticket = Ticket.get()
     assert ticket.subject == "old one" and ticket.tags == [] and ticket.urgent is False and ticket.rating is None
     from db.models import Agent, Order
+
     assert Agent.select().count() == 0
     customer = Customer.get()
     assert customer.name == "Old" and customer.points == 0 and customer.birthday is None
     assert Order.select().count() == 0
-    from db.models import Message   # rebuilding a table on SQLite must not cascade into the conversation
+    from db.models import Message  # rebuilding a table on SQLite must not cascade into the conversation
+
     assert [m.text for m in Message.select()] == ["my parcel"] and Contact.select().count() == 1
     db.connection.close_all()

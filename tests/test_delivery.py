@@ -1,4 +1,5 @@
 """Delivery: retries on 429/5xx, final failures told to the agents in the ticket's thread, no duplicates."""
+
 import pytest
 
 from db.models import Contact, Outbox
@@ -13,19 +14,24 @@ def test_blocked_telegram_customer_is_reported_once_and_not_retried(khidmat, tg_
     khidmat.agent_message("Here is an update", reply_to=card["message_id"])
     notice = khidmat.wait_group(lambda t: "Could not deliver" in t)[0]
     assert "blocked the bot" in notice["text"] and "#1001" in notice["text"] and "Here is an update" in notice["text"]
-    assert notice["reply_to"] == card["message_id"]                  # in the ticket's thread
+    assert notice["reply_to"] == card["message_id"]  # in the ticket's thread
     quiet(khidmat)
     tries = [c for c in tg_api.calls if c["method"] == "sendMessage" and str(c["params"].get("chat_id")) == "21"]
-    assert len(tries) == 2          # the acknowledgement and one failed try, no retry loop
+    assert len(tries) == 2  # the acknowledgement and one failed try, no retry loop
     assert Contact.get(Contact.channel == "telegram").unreachable == "blocked"
     assert Outbox.get(Outbox.purpose == "reply").status == "gone"
 
 
-BREAKS = {   # how the platform refuses the next message → the words the agents read
+BREAKS = {  # how the platform refuses the next message → the words the agents read
     "sms unsubscribed (21610)": ("sms", lambda api: api.opt_out(NUMBER), "unsubscribed"),
     "whatsapp window closed (63016)": ("whatsapp", lambda api: api.close_window(NUMBER), "24 hours"),
-    "sms invalid number (21211)": ("sms", lambda api: api.fail_next(
-        to=NUMBER, status=400, code=21211, message="The 'To' number is not a valid phone number."), "does not exist"),
+    "sms invalid number (21211)": (
+        "sms",
+        lambda api: api.fail_next(
+            to=NUMBER, status=400, code=21211, message="The 'To' number is not a valid phone number."
+        ),
+        "does not exist",
+    ),
 }
 
 
@@ -48,8 +54,16 @@ def test_failed_status_callback_is_reported(khidmat, twilio_api):
     khidmat.agent_message("On its way", reply_to=card["message_id"])
     sent = khidmat.wait_twilio(f"whatsapp:{NUMBER}", lambda b: "On its way" in b)[0]
     eventually(lambda: Outbox.get(Outbox.purpose == "reply").status == "sent")
-    r = khidmat.post_twilio({"MessageSid": sent["sid"], "MessageStatus": "undelivered", "ErrorCode": "63016",
-                             "AccountSid": "AC", "To": f"whatsapp:{NUMBER}"}, path="/twilio/status")
+    r = khidmat.post_twilio(
+        {
+            "MessageSid": sent["sid"],
+            "MessageStatus": "undelivered",
+            "ErrorCode": "63016",
+            "AccountSid": "AC",
+            "To": f"whatsapp:{NUMBER}",
+        },
+        path="/twilio/status",
+    )
     assert r.status_code == 204
     assert "24 hours" in khidmat.wait_group(lambda t: "Could not deliver" in t)[0]["text"]
     assert Outbox.get(Outbox.purpose == "reply").status == "gone"
@@ -71,9 +85,14 @@ def test_429_storm_delays_but_delivers_everything_once_in_order(khidmat, tg_api)
     tg_api.fail_next(method="sendMessage", chat_id=21, times=3, status=429, retry_after=1)
     for i in range(5):
         khidmat.agent_message(f"reply number {i}", reply_to=card["message_id"])
-    got = eventually(lambda: [m["text"] for m in khidmat.chat(21) if "reply number" in (m["text"] or "")]
-                     if len([m for m in khidmat.chat(21) if "reply number" in (m["text"] or "")]) >= 5 else None,
-                     timeout=15)
+    got = eventually(
+        lambda: (
+            [m["text"] for m in khidmat.chat(21) if "reply number" in (m["text"] or "")]
+            if len([m for m in khidmat.chat(21) if "reply number" in (m["text"] or "")]) >= 5
+            else None
+        ),
+        timeout=15,
+    )
     assert [t.split("\n")[0] for t in got] == [f"reply number {i}" for i in range(5)]
     quiet(khidmat)
     assert len([m for m in khidmat.chat(21) if "reply number" in (m["text"] or "")]) == 5

@@ -11,6 +11,7 @@ stays quick; run them with KHIDMAT_OUTAGE_S=60 for the full minute:
 
     KHIDMAT_OUTAGE_S=60 .venv/bin/pytest -p no:cacheprovider tests/test_failures.py
 """
+
 from __future__ import annotations
 
 import os
@@ -30,23 +31,27 @@ from db.models import Outbox
 import outbox
 from tests.helpers import AGENTS, ROOT, SECRET, TOKEN, eventually, free_port, healthy, postgres_available, quiet
 
-OUTAGE_S = float(os.environ.get("KHIDMAT_OUTAGE_S", "10"))   # the issue says a minute: KHIDMAT_OUTAGE_S=60
-TIMEOUT_S = 1          # the bot's telegram.timeout_s / twilio.timeout_s in these tests
-MAX_BACKOFF_S = 2      # sender.max_backoff_s (60 in production): longer than the drain of a few
-                       # messages, so that backoffs ending in random order would show in the order of arrival
-HANG_S = 3             # a hanging platform answers this late: longer than the bot waits
-BULK = 60              # bulk messages (PRIORITY_BULK) waiting when the platform comes back
-COMPLAINTS = 8         # customers who write while the platform is away
-RATE = 20              # the platform's pace in these tests (messages/s), so the order of sending shows
-CLIENTS = 4            # client threads posting complaints while PostgreSQL restarts (each every 50 ms)
+OUTAGE_S = float(os.environ.get("KHIDMAT_OUTAGE_S", "10"))  # the issue says a minute: KHIDMAT_OUTAGE_S=60
+TIMEOUT_S = 1  # the bot's telegram.timeout_s / twilio.timeout_s in these tests
+MAX_BACKOFF_S = 2  # sender.max_backoff_s (60 in production): longer than the drain of a few
+# messages, so that backoffs ending in random order would show in the order of arrival
+HANG_S = 3  # a hanging platform answers this late: longer than the bot waits
+BULK = 60  # bulk messages (PRIORITY_BULK) waiting when the platform comes back
+COMPLAINTS = 8  # customers who write while the platform is away
+RATE = 20  # the platform's pace in these tests (messages/s), so the order of sending shows
+CLIENTS = 4  # client threads posting complaints while PostgreSQL restarts (each every 50 ms)
 BULK_BEFORE_REPLY = 3  # bulk messages allowed to arrive before the customers' messages once the platform
-                       # is back: the one send that found it back, and sends already started (timing)
+# is back: the one send that found it back, and sends already started (timing)
 
 
 def outage_settings(**more):
-    return {"telegram.timeout_s": TIMEOUT_S, "twilio.timeout_s": TIMEOUT_S,
-            "sender.retry_for_s": OUTAGE_S + 600, "sender.max_backoff_s": MAX_BACKOFF_S,
-            **more}
+    return {
+        "telegram.timeout_s": TIMEOUT_S,
+        "twilio.timeout_s": TIMEOUT_S,
+        "sender.retry_for_s": OUTAGE_S + 600,
+        "sender.max_backoff_s": MAX_BACKOFF_S,
+        **more,
+    }
 
 
 class Outage:
@@ -67,8 +72,12 @@ class Outage:
             # requests already hanging must finish (refused) before the platform accepts again: a
             # request that hung past the bot's timeout and was then accepted would be a true duplicate
             self.standin.set_delay(0)
-            eventually(lambda: self.standin.answering == 0, timeout=HANG_S + 10, interval=0.01,
-                       what="the requests hanging at the platform to be refused")
+            eventually(
+                lambda: self.standin.answering == 0,
+                timeout=HANG_S + 10,
+                interval=0.01,
+                what="the requests hanging at the platform to be refused",
+            )
         if self.platform == "twilio":
             self.standin.set_down(None)
         else:
@@ -78,8 +87,9 @@ class Outage:
 def enqueue_bulk(channel: str, addresses: list[str]) -> None:
     with db.write():
         for i, address in enumerate(addresses):
-            outbox.enqueue(channel, address, purpose="broadcast", text=f"Eid offer {i:03d}: 20% off",
-                           priority=outbox.PRIORITY_BULK)
+            outbox.enqueue(
+                channel, address, purpose="broadcast", text=f"Eid offer {i:03d}: 20% off", priority=outbox.PRIORITY_BULK
+            )
     db.connection.release()
 
 
@@ -98,6 +108,7 @@ def bulk_before(arrivals: list[dict], is_bulk, is_customer) -> int:
 
 # ---- Telegram away ----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("mode", ["5xx", "timeout"])
 def test_telegram_away_backlog_waits_then_drains_once_replies_first(make_khidmat, tg_api, mode):
     k = make_khidmat(**outage_settings(**{"telegram.rate_global_per_s": RATE}))
@@ -113,8 +124,10 @@ def test_telegram_away_backlog_waits_then_drains_once_replies_first(make_khidmat
     tokens = {}
     for i in range(COMPLAINTS):
         tokens[100 + i] = f"tok-{uuid.uuid4().hex[:10]}"
-        assert k.tg_message(100 + i, f"complaint while Telegram is away {tokens[100 + i]}",
-                            first_name=f"C{i}").status_code == 200
+        assert (
+            k.tg_message(100 + i, f"complaint while Telegram is away {tokens[100 + i]}", first_name=f"C{i}").status_code
+            == 200
+        )
     assert k.agent_message("Sorry Ali, it ships today", reply_to=card["message_id"]).status_code == 200
     time.sleep(max(0.0, OUTAGE_S - (time.monotonic() - began)))
 
@@ -127,11 +140,15 @@ def test_telegram_away_backlog_waits_then_drains_once_replies_first(make_khidmat
 
     def everything_there():
         sent = tg_api.sent()
-        return (len({m["chat_id"] for m in sent if m["chat_id"] in bulk_chats}) == BULK
-                and all(any(tok in (m["text"] or "") for m in sent if m["chat_id"] == str(AGENTS))
-                        for tok in tokens.values())
-                and all(tg_api.sent(chat_id=user) for user in tokens)
-                and any("ships today" in (m["text"] or "") for m in tg_api.sent(chat_id=21)))
+        return (
+            len({m["chat_id"] for m in sent if m["chat_id"] in bulk_chats}) == BULK
+            and all(
+                any(tok in (m["text"] or "") for m in sent if m["chat_id"] == str(AGENTS)) for tok in tokens.values()
+            )
+            and all(tg_api.sent(chat_id=user) for user in tokens)
+            and any("ships today" in (m["text"] or "") for m in tg_api.sent(chat_id=21))
+        )
+
     eventually(everything_there, timeout=30 + BULK / RATE * 3, interval=0.1, what="the backlog to drain")
     quiet(k)
 
@@ -142,20 +159,22 @@ def test_telegram_away_backlog_waits_then_drains_once_replies_first(make_khidmat
     group_texts = [m["text"] or "" for m in sent if m["chat_id"] == str(AGENTS)]
     for user, tok in tokens.items():
         assert sum(tok in t for t in group_texts) == 1, (user, tok)
-        assert len(tg_api.sent(chat_id=user)) == 1, user          # one acknowledgement each
+        assert len(tg_api.sent(chat_id=user)) == 1, user  # one acknowledgement each
     assert sum("ships today" in (m["text"] or "") for m in tg_api.sent(chat_id=21)) == 1
     assert no_failed_rows() == []
 
     # once back, the customers' messages (the agent's reply, the acknowledgements) go before the bulk
     arrivals = sent[back:]
     assert len(arrivals) >= BULK + 2 * COMPLAINTS + 1
-    is_bulk = lambda m: m["chat_id"] in bulk_chats                     # noqa: E731
-    is_customer = lambda m: m["chat_id"] == "21" or int(m["chat_id"]) in tokens    # noqa: E731
-    assert bulk_before(arrivals, is_bulk, is_customer) <= BULK_BEFORE_REPLY, \
-        [(m["chat_id"], (m["text"] or "")[:30]) for m in arrivals[:30]]
+    is_bulk = lambda m: m["chat_id"] in bulk_chats  # noqa: E731
+    is_customer = lambda m: m["chat_id"] == "21" or int(m["chat_id"]) in tokens  # noqa: E731
+    assert bulk_before(arrivals, is_bulk, is_customer) <= BULK_BEFORE_REPLY, [
+        (m["chat_id"], (m["text"] or "")[:30]) for m in arrivals[:30]
+    ]
 
 
 # ---- Twilio away ------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("mode", ["5xx", "timeout"])
 def test_twilio_away_backlog_waits_then_drains_once_replies_first(make_khidmat, twilio_api, mode):
@@ -175,8 +194,11 @@ def test_twilio_away_backlog_waits_then_drains_once_replies_first(make_khidmat, 
         send = k.whatsapp if i % 2 == 0 else k.sms
         assert send(writer, f"complaint while Twilio is away {tok}").status_code == 200
     # the agents' group is on Telegram, which is fine: the cards arrive during the outage
-    eventually(lambda: all(any(tok in t for t in k.group_texts()) for tok in writers.values()), timeout=10,
-               what="the cards of the complaints written while Twilio is away")
+    eventually(
+        lambda: all(any(tok in t for t in k.group_texts()) for tok in writers.values()),
+        timeout=10,
+        what="the cards of the complaints written while Twilio is away",
+    )
     assert k.agent_message("Sorry Ali, it ships today", reply_to=card["message_id"]).status_code == 200
     time.sleep(max(0.0, OUTAGE_S - (time.monotonic() - began)))
 
@@ -191,29 +213,34 @@ def test_twilio_away_backlog_waits_then_drains_once_replies_first(make_khidmat, 
 
     def everything_there():
         sent = twilio_api.sent()
-        return (len({address(m) for m in sent if address(m) in bulk_numbers}) == BULK
-                and all(any(address(m) == w for m in sent) for w in writers)
-                and any("ships today" in (m["body"] or "") for m in sent))
+        return (
+            len({address(m) for m in sent if address(m) in bulk_numbers}) == BULK
+            and all(any(address(m) == w for m in sent) for w in writers)
+            and any("ships today" in (m["body"] or "") for m in sent)
+        )
+
     eventually(everything_there, timeout=30 + BULK / RATE * 3, interval=0.1, what="the backlog to drain")
     quiet(k)
 
     sent = twilio_api.sent()
     per_address = Counter(address(m) for m in sent)
     assert all(per_address[n] == 1 for n in bulk_numbers), per_address.most_common(3)
-    assert all(per_address[w] == 1 for w in writers), per_address.most_common(3)   # one acknowledgement each
+    assert all(per_address[w] == 1 for w in writers), per_address.most_common(3)  # one acknowledgement each
     assert sum("ships today" in (m["body"] or "") for m in sent) == 1
     group_texts = k.group_texts()
     assert all(sum(tok in t for t in group_texts) == 1 for tok in writers.values())
     assert no_failed_rows() == []
 
     arrivals = sent[back:]
-    is_bulk = lambda m: address(m) in bulk_numbers                     # noqa: E731
+    is_bulk = lambda m: address(m) in bulk_numbers  # noqa: E731
     is_customer = lambda m: m["to"].startswith("whatsapp:") and (address(m) == number or address(m) in writers)  # noqa: E731
-    assert bulk_before(arrivals, is_bulk, is_customer) <= BULK_BEFORE_REPLY, \
-        [(m["to"], (m["body"] or "")[:30]) for m in arrivals[:30]]
+    assert bulk_before(arrivals, is_bulk, is_customer) <= BULK_BEFORE_REPLY, [
+        (m["to"], (m["body"] or "")[:30]) for m in arrivals[:30]
+    ]
 
 
 # ---- PostgreSQL restarted under load ----------------------------------------------------------------
+
 
 def pg_cluster_version() -> str | None:
     try:
@@ -233,9 +260,10 @@ def restartable_pg(request):
         pytest.skip("pg_ctlcluster is not installed: cannot restart PostgreSQL")
     if os.geteuid() != 0:
         pytest.skip("restarting PostgreSQL with pg_ctlcluster needs root")
-    database = request.getfixturevalue("postgres_database")    # fails in CI when PostgreSQL is not reachable
+    database = request.getfixturevalue("postgres_database")  # fails in CI when PostgreSQL is not reachable
     request.getfixturevalue("postgres_alone")
     import psycopg2
+
     schema = f"t_{uuid.uuid4().hex[:12]}"
 
     def run(sql):
@@ -245,6 +273,7 @@ def restartable_pg(request):
             conn.cursor().execute(sql)
         finally:
             conn.close()
+
     run(f"CREATE SCHEMA {schema}")
     yield f"{database}?options=-csearch_path%3D{schema}"
     eventually(postgres_available, timeout=60, what="PostgreSQL to be back before dropping the schema")
@@ -252,14 +281,18 @@ def restartable_pg(request):
         try:
             run(f"DROP SCHEMA {schema} CASCADE")
             break
-        except psycopg2.OperationalError:      # still starting up
+        except psycopg2.OperationalError:  # still starting up
             time.sleep(0.5)
 
 
 def restart_postgresql() -> float:
     started = time.monotonic()
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", pg_cluster_version(), "main", "restart"],
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", pg_cluster_version(), "main", "restart"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     return time.monotonic() - started
 
 
@@ -272,8 +305,8 @@ class Complainer(threading.Thread):
         self.tg, self.url, self.first_user = tg, url, first_user
         self.every_s, self.redeliver_after_s = every_s, redeliver_after_s
         self.stop_new = threading.Event()
-        self.answers: list[tuple[float, str, object]] = []      # (monotonic time sent, token, status or error)
-        self.tokens: dict[str, int] = {}                        # token → customer (Telegram user id)
+        self.answers: list[tuple[float, str, object]] = []  # (monotonic time sent, token, status or error)
+        self.tokens: dict[str, int] = {}  # token → customer (Telegram user id)
         self.accepted: set[str] = set()
 
     def run(self):
@@ -285,8 +318,13 @@ class Complainer(threading.Thread):
             elif not self.stop_new.is_set():
                 n += 1
                 user, token = self.first_user + n, f"tok-{uuid.uuid4().hex[:10]}"
-                update = self.tg.incoming(user, f"complaint {n} while the database restarts {token}",
-                                          user_id=user, first_name=f"C{n}", language_code="en")
+                update = self.tg.incoming(
+                    user,
+                    f"complaint {n} while the database restarts {token}",
+                    user_id=user,
+                    first_name=f"C{n}",
+                    language_code="en",
+                )
                 self.tokens[token] = user
             elif again:
                 time.sleep(0.02)
@@ -295,8 +333,9 @@ class Complainer(threading.Thread):
                 return
             sent_at = time.monotonic()
             try:
-                status = session.post(self.url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
-                                      timeout=20).status_code
+                status = session.post(
+                    self.url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}, timeout=20
+                ).status_code
             except requests.RequestException as exc:
                 status = repr(exc)
             self.answers.append((sent_at, token, status))
@@ -310,16 +349,33 @@ class Complainer(threading.Thread):
 @pytest.mark.parametrize("database", ["postgres"])
 def test_postgresql_restart_under_load_recovers_by_itself(database, restartable_pg, tg_api, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
-    env.update({"BOT_DATABASE_URL": restartable_pg, "BOT_TELEGRAM_TOKEN": TOKEN,
-                "BOT_TELEGRAM_API_BASE_URL": tg_api.base_url, "BOT_TELEGRAM_WEBHOOK_SECRET": SECRET,
-                "BOT_TELEGRAM_AGENTS_CHAT_ID": str(AGENTS), "BOT_TELEGRAM_RATE_GLOBAL_PER_S": "1000",
-                "BOT_TELEGRAM_RATE_CHAT_PER_S": "1000", "BOT_TELEGRAM_RATE_GROUP_PER_MIN": "1000000",
-                "BOT_SENDER_POLL_S": "1", "BOT_SCHEDULER_ENABLED": "false", "PYTHONUNBUFFERED": "1"})
+    env.update(
+        {
+            "BOT_DATABASE_URL": restartable_pg,
+            "BOT_TELEGRAM_TOKEN": TOKEN,
+            "BOT_TELEGRAM_API_BASE_URL": tg_api.base_url,
+            "BOT_TELEGRAM_WEBHOOK_SECRET": SECRET,
+            "BOT_TELEGRAM_AGENTS_CHAT_ID": str(AGENTS),
+            "BOT_TELEGRAM_RATE_GLOBAL_PER_S": "1000",
+            "BOT_TELEGRAM_RATE_CHAT_PER_S": "1000",
+            "BOT_TELEGRAM_RATE_GROUP_PER_MIN": "1000000",
+            "BOT_SENDER_POLL_S": "1",
+            "BOT_SCHEDULER_ENABLED": "false",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     port, log_path = free_port(), tmp_path / "webhook.log"
-    proc = subprocess.Popen([sys.executable, "webhook.py", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=open(log_path, "wb"), stderr=subprocess.STDOUT)
-    clients = [Complainer(tg_api, f"http://127.0.0.1:{port}/telegram/webhook", first_user=100_000 * (1 + i))
-               for i in range(CLIENTS)]
+    proc = subprocess.Popen(
+        [sys.executable, "webhook.py", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=open(log_path, "wb"),
+        stderr=subprocess.STDOUT,
+    )
+    clients = [
+        Complainer(tg_api, f"http://127.0.0.1:{port}/telegram/webhook", first_user=100_000 * (1 + i))
+        for i in range(CLIENTS)
+    ]
     try:
         eventually(lambda: healthy(port) or proc.poll() is not None, timeout=30, what="webhook.py to answer /healthz")
         assert proc.poll() is None, log_path.read_text()[-3000:]
@@ -328,19 +384,19 @@ def test_postgresql_restart_under_load_recovers_by_itself(database, restartable_
         eventually(lambda: len(tg_api.sent(chat_id=AGENTS)) >= 20, timeout=20, what="cards before the restart")
         restart_began = time.monotonic()
         restart_s = restart_postgresql()
-        back_at = time.monotonic()      # pg_ctlcluster returns once the server accepts connections again
-        time.sleep(3)                   # the stream goes on after PostgreSQL is back
+        back_at = time.monotonic()  # pg_ctlcluster returns once the server accepts connections again
+        time.sleep(3)  # the stream goes on after PostgreSQL is back
         for client in clients:
             client.stop_new.set()
         for client in clients:
             client.join(120)
             assert not client.is_alive(), "some complaint never got a 200"
-        log = lambda: log_path.read_text(errors="replace")[-3000:]     # noqa: E731
+        log = lambda: log_path.read_text(errors="replace")[-3000:]  # noqa: E731
         answers = sorted(a for client in clients for a in client.answers)
         tokens = {tok: user for client in clients for tok, user in client.tokens.items()}
 
         statuses = Counter(status for _, _, status in answers)
-        assert set(statuses) <= {200, 503}, (statuses, log())        # never a 500, never a refused connection
+        assert set(statuses) <= {200, 503}, (statuses, log())  # never a 500, never a refused connection
         assert statuses[503] > 0, f"PostgreSQL was not away while complaints came in ({statuses})"
         late = [(round(t - back_at, 2), s) for t, _, s in answers if s != 200 and t > back_at + 0.5]
         assert proc.poll() is None, "webhook.py died"
@@ -351,9 +407,9 @@ def test_postgresql_restart_under_load_recovers_by_itself(database, restartable_
             texts = [m["text"] or "" for m in tg_api.sent(chat_id=AGENTS)]
             found = Counter(word for t in texts for word in t.split() if word in tokens)
             return found if len(found) == len(tokens) else None
-        eventually(all_cards, timeout=60, interval=0.2,
-                   what=f"every card after the restart ({len(tokens)} complaints)")
-        db.connect(restartable_pg)      # once the inbox and the outbox are idle, nothing more is on its way
+
+        eventually(all_cards, timeout=60, interval=0.2, what=f"every card after the restart ({len(tokens)} complaints)")
+        db.connect(restartable_pg)  # once the inbox and the outbox are idle, nothing more is on its way
         try:
             quiet()
         finally:
@@ -365,8 +421,10 @@ def test_postgresql_restart_under_load_recovers_by_itself(database, restartable_
         assert not [t for t in (m["text"] or "" for m in tg_api.sent(chat_id=AGENTS)) if "could not be processed" in t]
         assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
         refused = [t for t, _, s in answers if s == 503]
-        print(f"PostgreSQL restart took {restart_s:.1f}s; {len(tokens)} complaints, answers {dict(statuses)}, "
-              f"503s from {refused[0] - restart_began:.1f}s to {refused[-1] - restart_began:.1f}s after the restart began")
+        print(
+            f"PostgreSQL restart took {restart_s:.1f}s; {len(tokens)} complaints, answers {dict(statuses)}, "
+            f"503s from {refused[0] - restart_began:.1f}s to {refused[-1] - restart_began:.1f}s after the restart began"
+        )
         assert late == [], f"503s after PostgreSQL was back (s after): {late}"
     finally:
         for client in clients:

@@ -1,5 +1,6 @@
 """The FAQ matcher on the labelled questions (tests/data/faq_questions.csv) and its pieces: reading Urdu,
 Roman Urdu and English, typos, complaints, greetings, requests for a person, the shop's files."""
+
 import csv
 from pathlib import Path
 
@@ -13,7 +14,7 @@ DATA = Path(__file__).parent / "data"
 
 @pytest.fixture(autouse=True, scope="module")
 def shop_settings():
-    config.activate(config.load(environ={}))   # the thresholds from settings.toml
+    config.activate(config.load(environ={}))  # the thresholds from settings.toml
 
 
 def labelled(name="faq_questions.csv"):
@@ -24,16 +25,19 @@ def labelled(name="faq_questions.csv"):
 def test_the_labelled_set_is_big_and_varied():
     rows = labelled()
     assert len(rows) >= 200
-    assert sum(not r["expected"] for r in rows) >= len(rows) / 3          # a third must NOT be answered
+    assert sum(not r["expected"] for r in rows) >= len(rows) / 3  # a third must NOT be answered
     assert {r["lang"] for r in rows} == {"en", "roman", "ur"}
     keys = set(faq.load().keys())
-    assert {r["expected"] for r in rows if r["expected"]} == keys          # every answer is asked about
+    assert {r["expected"] for r in rows if r["expected"]} == keys  # every answer is asked about
 
 
 def test_labelled_questions_are_not_copies_of_the_examples():
     examples = {faq.normalise(x) for entry in faq.load().entries for x in entry.examples}
-    copied = [r["question"] for r in labelled() + labelled("faq_questions_fresh.csv")
-              if faq.normalise(r["question"]) in examples]
+    copied = [
+        r["question"]
+        for r in labelled() + labelled("faq_questions_fresh.csv")
+        if faq.normalise(r["question"]) in examples
+    ]
     assert copied == []
 
 
@@ -44,9 +48,14 @@ def test_answers_most_answerable_questions_and_almost_never_the_others(name):
     answerable = [r for r in rows if r["expected"]]
     others = [r for r in rows if not r["expected"]]
     right = [r for r in answerable if faq.match(r["question"], known).key == r["expected"]]
-    wrong = [(r["question"], faq.match(r["question"], known).key) for r in answerable
-             if faq.match(r["question"], known).key not in (None, r["expected"])]
-    false = [(r["question"], faq.match(r["question"], known).key) for r in others if faq.match(r["question"], known).answered]
+    wrong = [
+        (r["question"], faq.match(r["question"], known).key)
+        for r in answerable
+        if faq.match(r["question"], known).key not in (None, r["expected"])
+    ]
+    false = [
+        (r["question"], faq.match(r["question"], known).key) for r in others if faq.match(r["question"], known).answered
+    ]
     assert len(right) / len(answerable) >= 0.90, [r["question"] for r in answerable if r not in right]
     assert len(false) / len(others) < 0.02, false
     assert len(wrong) <= 1, wrong
@@ -56,25 +65,39 @@ def test_normalising_urdu_letters_digits_and_marks():
     assert faq.normalise("كيا آپ كى دكان ۱۰ بجے كھلتى ہے؟") == faq.normalise("کیا آپ کی دکان 10 بجے کھلتی ہے")
     assert faq.normalise("ڈیلیوریٰ\u200c") == faq.normalise("ڈیلیوری")
     assert faq.normalise("Delivery-Charges!!") == "delivery charges"
-    assert faq.tokens("order kb aye ga") == faq.tokens("order kab aayega")         # Roman Urdu spellings
-    assert faq.tokens("آرڈر") == faq.tokens("order")                               # one token across scripts
+    assert faq.tokens("order kb aye ga") == faq.tokens("order kab aayega")  # Roman Urdu spellings
+    assert faq.tokens("آرڈر") == faq.tokens("order")  # one token across scripts
     assert faq.tokens("cash on delivery") == faq.tokens("کیش آن ڈیلیوری") == ["cod"]
 
 
-@pytest.mark.parametrize("question,key", [
-    ("delivry chargez kitne hain", "delivery_charges"),
-    ("retrun polcy?", "return_policy"),
-    ("warrenty kitni hy", "warranty"),
-    ("ڈلیوری چارج کتنا ہے", "delivery_charges"),
-    ("jazz cash accept karte ho?", "payment_methods"),
-])
+@pytest.mark.parametrize(
+    "question,key",
+    [
+        ("delivry chargez kitne hain", "delivery_charges"),
+        ("retrun polcy?", "return_policy"),
+        ("warrenty kitni hy", "warranty"),
+        ("ڈلیوری چارج کتنا ہے", "delivery_charges"),
+        ("jazz cash accept karte ho?", "payment_methods"),
+    ],
+)
 def test_typos_and_spelling_variants_still_match(question, key):
     assert faq.match(question).key == key
 
 
-@pytest.mark.parametrize("text", ["my parcel is late", "hello, my order is late", "order abhi tak nahi aaya",
-                                  "میرا پارسل ٹوٹا ہوا آیا ہے", "I want my money back", "mujhe refund chahiye",
-                                  "wrong size delivered", "😡😡", "where is my refund"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my parcel is late",
+        "hello, my order is late",
+        "order abhi tak nahi aaya",
+        "میرا پارسل ٹوٹا ہوا آیا ہے",
+        "I want my money back",
+        "mujhe refund chahiye",
+        "wrong size delivered",
+        "😡😡",
+        "where is my refund",
+    ],
+)
 def test_complaints_are_never_answered(text):
     assert faq.is_complaint(text)
     found = faq.match(text)
@@ -86,15 +109,33 @@ def test_general_questions_about_refunds_are_not_complaints():
     assert faq.match("refund kitne din mein milta hai?").key == "refund_process"
 
 
-@pytest.mark.parametrize("text,greeting", [("hi", True), ("Assalam o Alaikum", True), ("السلام علیکم", True),
-                                           ("AoA sir", True), ("hello??", True), ("hi, delivery charges?", False),
-                                           ("کیا حال ہے", False)])
+@pytest.mark.parametrize(
+    "text,greeting",
+    [
+        ("hi", True),
+        ("Assalam o Alaikum", True),
+        ("السلام علیکم", True),
+        ("AoA sir", True),
+        ("hello??", True),
+        ("hi, delivery charges?", False),
+        ("کیا حال ہے", False),
+    ],
+)
 def test_greetings(text, greeting):
     assert faq.is_greeting(text) is greeting
 
 
-@pytest.mark.parametrize("text", ["agent", "I want to talk to a human", "insaan se baat karni hai", "کسی سے بات کرنی ہے",
-                                  "talk to a person please", "نمائندے سے بات کروائیں"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "agent",
+        "I want to talk to a human",
+        "insaan se baat karni hai",
+        "کسی سے بات کرنی ہے",
+        "talk to a person please",
+        "نمائندے سے بات کروائیں",
+    ],
+)
 def test_asking_for_a_person(text):
     assert faq.wants_person(text) and not faq.match(text).answered
 
@@ -102,8 +143,9 @@ def test_asking_for_a_person(text):
 def test_menu_words_numbers_and_feedback():
     assert all(faq.is_menu_word(w) for w in ("menu", "/menu", "MENU", "مینو"))
     assert [faq.choice(t) for t in ("2", "۲", " 3. ", "(4)", "2 please", "twenty")] == [2, 2, 3, 4, None, None]
-    assert [faq.feedback(t) for t in ("yes", "Haan ji", "ہاں", "no", "nahi", "نہیں", "no it did not help", "maybe")] == \
-        ["yes", "yes", "yes", "no", "no", "no", "no", None]
+    assert [
+        faq.feedback(t) for t in ("yes", "Haan ji", "ہاں", "no", "nahi", "نہیں", "no it did not help", "maybe")
+    ] == ["yes", "yes", "yes", "no", "no", "no", "no", None]
 
 
 def test_one_word_needs_a_question_and_must_be_specific():
@@ -126,11 +168,13 @@ def test_the_shop_edits_its_file_and_the_bot_follows(tmp_path):
     (tmp_path / "en").mkdir()
     (tmp_path / "ur").mkdir()
     path = tmp_path / "en" / "faq.toml"
-    path.write_text('[gift_wrap]\ntitle = "Gift wrapping"\nanswer = "Yes, Rs. 100."\n'
-                    'examples = ["Do you gift wrap?", "Can you wrap it as a gift?"]\n')
+    path.write_text(
+        '[gift_wrap]\ntitle = "Gift wrapping"\nanswer = "Yes, Rs. 100."\n'
+        'examples = ["Do you gift wrap?", "Can you wrap it as a gift?"]\n'
+    )
     known = faq.load(tmp_path)
     assert faq.match("can you gift wrap my parcel?", known).key == "gift_wrap"
-    assert known.get("gift_wrap").answer("ur") == "Yes, Rs. 100."              # the other language falls back
+    assert known.get("gift_wrap").answer("ur") == "Yes, Rs. 100."  # the other language falls back
     path.write_text('[gift_wrap]\ntitle = "Gift wrapping"\nanswer = "No, sorry."\nexamples = ["Do you gift wrap?"]\n')
     assert faq.load(tmp_path).get("gift_wrap").answer("en") == "No, sorry."
 

@@ -1,5 +1,6 @@
 """A flooding customer (300 messages in a few seconds) loses nothing and does not hold up anyone else, with the
 real group limits: 20 messages a minute into the group, 1 a second into a chat, follow-ups merged every 3 s."""
+
 from __future__ import annotations
 
 import re
@@ -43,9 +44,13 @@ def test_a_flood_loses_nothing_and_does_not_hold_up_another_customer(make_khidma
     asked = time.monotonic()
     assert k.tg_message(OTHER, "my parcel arrived damaged", first_name="Other").status_code == 200
     backlog = InboundEvent.select().where(InboundEvent.status == "pending").count()
-    eventually(lambda: Message.get_or_none(Message.text == "my parcel arrived damaged"), timeout=20, interval=0.01,
-               what="the other customer's message handled")
-    handled = time.monotonic() - asked   # the inbox handles events in arrival order: the flood's come first
+    eventually(
+        lambda: Message.get_or_none(Message.text == "my parcel arrived damaged"),
+        timeout=20,
+        interval=0.01,
+        what="the other customer's message handled",
+    )
+    handled = time.monotonic() - asked  # the inbox handles events in arrival order: the flood's come first
     k.wait_group(lambda t: "arrived damaged" in t, timeout=20, what="the other customer's card")
     other_waited = time.monotonic() - asked
     k.wait_chat(OTHER, timeout=5, what="the other customer's acknowledgement")
@@ -57,22 +62,25 @@ def test_a_flood_loses_nothing_and_does_not_hold_up_another_customer(make_khidma
     eventually(lambda: len(flooded_lines(k)) >= N, timeout=90, interval=0.2, what="every flood message in the group")
     lines = flooded_lines(k)
     assert lines == list(range(N)), "lost, repeated or reordered: " + str(
-        [(i, n) for i, n in enumerate(lines) if n != i][:5])
+        [(i, n) for i, n in enumerate(lines) if n != i][:5]
+    )
     group_messages = [t for t in k.group_texts() if "flood " in t]
-    assert len(group_messages) <= N // 20, len(group_messages)          # merged, not one message per text
+    assert len(group_messages) <= N // 20, len(group_messages)  # merged, not one message per text
     assert all(len(t) <= 4096 for t in k.group_texts())
     flood_ticket = Ticket.get(Ticket.id == Message.get(Message.text == flood_text(0)).ticket_id)
     assert Message.select().where(Message.ticket == flood_ticket).count() == N
-    assert Ticket.select().count() == 2                                   # one ticket for the whole flood
-    assert len(k.chat(FLOODER)) == 1                                      # acknowledged once
-    timing = (f"flood accepted in {flood_accepted:.1f}s; the other customer's message was handled after "
-              f"{handled:.1f}s (behind {backlog} waiting flood events) and its card was in the group after "
-              f"{other_waited:.1f}s; {len(group_messages)} group messages for {N} texts")
+    assert Ticket.select().count() == 2  # one ticket for the whole flood
+    assert len(k.chat(FLOODER)) == 1  # acknowledged once
+    timing = (
+        f"flood accepted in {flood_accepted:.1f}s; the other customer's message was handled after "
+        f"{handled:.1f}s (behind {backlog} waiting flood events) and its card was in the group after "
+        f"{other_waited:.1f}s; {len(group_messages)} group messages for {N} texts"
+    )
     print("\n" + timing)
     assert other_waited < 8, timing
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)   # sender logic, the same on both databases
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # sender logic, the same on both databases
 def test_a_new_customer_is_not_held_up_when_floods_spend_the_groups_minute(make_khidmat, db_url):
     """Two long floods at once: merge_interval_s (3 s) × rate_group_per_min (20) = 60 s, so ONE flooding ticket
     could take the group's whole minute (a merged follow-up every 3 s) and two twice over. The sender keeps
@@ -84,13 +92,18 @@ def test_a_new_customer_is_not_held_up_when_floods_spend_the_groups_minute(make_
     def flood(who):
         for i in range(150):
             k.tg_message(who, flood_text(i) + long, first_name=f"Flood{who}")
+
     floods = [threading.Thread(target=flood, args=(who,)) for who in (FLOODER, 33)]
     for thread in floods:
         thread.start()
-    window = lambda: k.sender.pacer.groups.get("group")   # noqa: E731 — the group's per-minute window
-    eventually(lambda: window() and window().free(time.monotonic()) <= 5, timeout=60, interval=0.2,
-               what="the floods to spend the group's minute down to the slots kept for others")
-    time.sleep(4)   # more than a merge interval: the floods had their chance to take the kept slots
+    window = lambda: k.sender.pacer.groups.get("group")  # noqa: E731 — the group's per-minute window
+    eventually(
+        lambda: window() and window().free(time.monotonic()) <= 5,
+        timeout=60,
+        interval=0.2,
+        what="the floods to spend the group's minute down to the slots kept for others",
+    )
+    time.sleep(4)  # more than a merge interval: the floods had their chance to take the kept slots
     assert window().free(time.monotonic()) >= 1, "the floods took the slots kept for other tickets"
     asked = time.monotonic()
     k.tg_message(OTHER, "my parcel arrived damaged", first_name="Other")
@@ -105,10 +118,22 @@ def test_a_new_customer_is_not_held_up_when_floods_spend_the_groups_minute(make_
 def test_the_inbox_lets_chats_take_turns_and_keeps_each_chats_order():
     from types import SimpleNamespace as NS
     from inbox import processor as inbox
-    arrived = [("telegram", "31", i) for i in range(4)] + [("telegram", "32", 0), ("twilio", "+92300", 0),
-                                                           ("telegram", "31", 4), ("telegram", "32", 1)]
+
+    arrived = [("telegram", "31", i) for i in range(4)] + [
+        ("telegram", "32", 0),
+        ("twilio", "+92300", 0),
+        ("telegram", "31", 4),
+        ("telegram", "32", 1),
+    ]
     parsed = [(NS(source=source, n=n), (NS(chat_id=chat), None)) for source, chat, n in arrived]
     order = [(event.source, item.chat_id, event.n) for event, (item, _) in inbox.taking_turns(parsed)]
-    assert order == [("telegram", "31", 0), ("telegram", "32", 0), ("twilio", "+92300", 0),
-                     ("telegram", "31", 1), ("telegram", "32", 1), ("telegram", "31", 2), ("telegram", "31", 3),
-                     ("telegram", "31", 4)]
+    assert order == [
+        ("telegram", "31", 0),
+        ("telegram", "32", 0),
+        ("twilio", "+92300", 0),
+        ("telegram", "31", 1),
+        ("telegram", "32", 1),
+        ("telegram", "31", 2),
+        ("telegram", "31", 3),
+        ("telegram", "31", 4),
+    ]

@@ -1,6 +1,7 @@
 """Greetings end to end: customers and agents set birthdays (Telegram, WhatsApp, SMS, a ticket), the daily job
 greets each customer once per occasion and year (in their language, on the channel they last used), holidays,
 coupons in greetings and marketing opt-out, WhatsApp's 24-hour window, the bulk backlog, 29 February."""
+
 import datetime as dt
 import json
 
@@ -13,22 +14,45 @@ from tests.helpers import OPEN_HOURS, eventually, quiet
 
 WA = "+923001230001"
 SMS_NO = "+923001230002"
-TODAY = "11-25"                                   # OPEN_HOURS: Wednesday 25 November 2026, 12:00 in Karachi
+TODAY = "11-25"  # OPEN_HOURS: Wednesday 25 November 2026, 12:00 in Karachi
 BEFORE_SEND_AT = dt.datetime(2026, 11, 25, 4, 0)  # 09:00 in Karachi; greetings.send_at is 10:00
 EID = ["2026-11-25 eid_ul_fitr"]
 
 
 # ---- helpers ------------------------------------------------------------------------------------------
-def person(name, lang="en", *, tg=None, phone=None, channel=None, birthday=None, anniversary=None,
-           wrote_ago=dt.timedelta(hours=1), opted_out=False, unreachable=None):
+def person(
+    name,
+    lang="en",
+    *,
+    tg=None,
+    phone=None,
+    channel=None,
+    birthday=None,
+    anniversary=None,
+    wrote_ago=dt.timedelta(hours=1),
+    opted_out=False,
+    unreachable=None,
+):
     """A customer straight into the database (a shop's existing list), with one contact when channel is given."""
     with db.write():
-        customer = Customer.create(name=name, language=lang, telegram_user_id=tg, phone=phone, birthday=birthday,
-                                   anniversary=anniversary, marketing_opt_out=opted_out)
+        customer = Customer.create(
+            name=name,
+            language=lang,
+            telegram_user_id=tg,
+            phone=phone,
+            birthday=birthday,
+            anniversary=anniversary,
+            marketing_opt_out=opted_out,
+        )
         if channel:
             address = {"telegram": str(tg), "whatsapp": f"whatsapp:{phone}", "sms": phone}[channel]
-            Contact.create(customer=customer, channel=channel, address=address, unreachable=unreachable,
-                           last_inbound_at=clock.now() - wrote_ago if wrote_ago is not None else None)
+            Contact.create(
+                customer=customer,
+                channel=channel,
+                address=address,
+                unreachable=unreachable,
+                last_inbound_at=clock.now() - wrote_ago if wrote_ago is not None else None,
+            )
     return customer
 
 
@@ -37,8 +61,11 @@ def greeted(k, chat, words):
 
 
 def twilio_greeted(k, to, words=""):
-    return [m for m in k.twilio.sent(to=to) if words in (m.get("body") or "") or
-            (words and words in (m.get("content_variables") or ""))]
+    return [
+        m
+        for m in k.twilio.sent(to=to)
+        if words in (m.get("body") or "") or (words and words in (m.get("content_variables") or ""))
+    ]
 
 
 def cli_run(k):
@@ -109,15 +136,17 @@ def test_agents_set_birthday_and_anniversary_in_a_ticket(khidmat):
     assert (customer.birthday, customer.anniversary) == ("08-14", "12-01")
     for wrong in ("/setbirthday", "/setbirthday tomorrow", "/setbirthday 31-04"):
         khidmat.agent_message(wrong, reply_to=card["message_id"])
-    eventually(lambda: len([t for t in khidmat.group_texts() if t.startswith("Usage: /setbirthday DD-MM")]) == 3,
-               what="three usage lines")
-    khidmat.agent_message("/setbirthday 14-08")          # not in a ticket
+    eventually(
+        lambda: len([t for t in khidmat.group_texts() if t.startswith("Usage: /setbirthday DD-MM")]) == 3,
+        what="three usage lines",
+    )
+    khidmat.agent_message("/setbirthday 14-08")  # not in a ticket
     khidmat.wait_group(lambda t: "/setbirthday works inside a ticket" in t)
     khidmat.agent_message("/setbirthday -", reply_to=card["message_id"])
     khidmat.wait_group(lambda t: "Birthday of Ali cleared" in t)
     assert Customer.get(telegram_user_id=304).birthday is None
     quiet(khidmat)
-    assert not [m for m in khidmat.chat(304) if "August" in (m.get("text") or "")]   # agents' business only
+    assert not [m for m in khidmat.chat(304) if "August" in (m.get("text") or "")]  # agents' business only
 
 
 # ---- the daily job ------------------------------------------------------------------------------------
@@ -182,7 +211,7 @@ def test_holiday_greeting_in_urdu_and_english_to_everyone(make_khidmat):
     scheduler.run("greetings")
     quiet(k)
     assert len(greeted(k, 501, "Eid Mubarak")) == 1 and len(greeted(k, 502, "عید الفطر")) == 1
-    assert greetings.holidays() == [(dt.date(2026, 11, 25), "eid_ul_fitr")]   # bad entries left out (and logged)
+    assert greetings.holidays() == [(dt.date(2026, 11, 25), "eid_ul_fitr")]  # bad entries left out (and logged)
 
 
 def test_holidays_wait_for_room_in_the_bulk_backlog_and_continue_after_a_restart(make_khidmat):
@@ -191,7 +220,7 @@ def test_holidays_wait_for_room_in_the_bulk_backlog_and_continue_after_a_restart
         person(f"C{i}", "en", tg=600 + i, channel="telegram")
     summary = cli_run(k)
     assert "eid_ul_fitr sent 2" in summary and "the next run continues" in summary
-    assert "sent" not in cli_run(k)                    # still full: nothing more
+    assert "sent" not in cli_run(k)  # still full: nothing more
     k.close()
     k = make_khidmat(**{"greetings.holidays": EID, "broadcasts.backlog": 2, "broadcasts.chunk": 1})
     for _ in range(6):
@@ -213,11 +242,11 @@ def test_a_coupon_greeting_respects_opt_out_and_plain_wishes_follow_the_setting(
     coupon = Coupon.get(Coupon.customer == Customer.get(telegram_user_id=701))
     assert coupon.code in text and "10% off" in text and "Reply STOP" in text
     assert (coupon.kind, int(coupon.value), coupon.issued_by) == ("percent", 10, "greetings")
-    assert str(coupon.expires_on) == "2026-12-09"                       # coupon_valid_days = 14
+    assert str(coupon.expires_on) == "2026-12-09"  # coupon_valid_days = 14
     quiet(k)
-    assert k.chat(702) == [] and Coupon.select().count() == 1          # no plain wish either (the default)
+    assert k.chat(702) == [] and Coupon.select().count() == 1  # no plain wish either (the default)
     assert ("Stopped", "opted_out") in outcomes("anniversary")
-    assert k.wait_chat(703, lambda t: "شادی کی سالگرہ" in t)            # no coupon for anniversaries
+    assert k.wait_chat(703, lambda t: "شادی کی سالگرہ" in t)  # no coupon for anniversaries
     k.close()
     # a shop that sends plain wishes to everyone: the opted-out customer gets the wish, never a coupon
     k = make_khidmat(**{"greetings.birthday_coupon_percent": 10, "greetings.plain_wishes_ignore_opt_out": True})
@@ -225,13 +254,13 @@ def test_a_coupon_greeting_respects_opt_out_and_plain_wishes_follow_the_setting(
     assert "birthday sent 1" in cli_run(k)
     text = k.wait_chat(704, lambda t: "Happy birthday" in t)[0]["text"]
     assert "code" not in text and "STOP" not in text and Coupon.select().count() == 1
-    assert k.chat(702) == []                                            # already decided for this year
+    assert k.chat(702) == []  # already decided for this year
 
 
 def test_whatsapp_outside_the_window_needs_a_template(make_khidmat):
     k = make_khidmat(**{"greetings.birthday_coupon_percent": 5})
     person("Bilal", "en", phone=WA, channel="whatsapp", birthday=TODAY, wrote_ago=dt.timedelta(days=3))
-    person("Imported", "ur", phone="+923001230003", birthday=TODAY)           # from an import: no contact yet
+    person("Imported", "ur", phone="+923001230003", birthday=TODAY)  # from an import: no contact yet
     person("Blocked", "en", tg=801, channel="telegram", birthday=TODAY, unreachable="blocked")
     person("Nowhere", "en", birthday=TODAY)
     summary = cli_run(k)
@@ -240,8 +269,12 @@ def test_whatsapp_outside_the_window_needs_a_template(make_khidmat):
     assert twilio_greeted(k, f"whatsapp:{WA}") == [] and k.chat(801) == [] and Coupon.select().count() == 0
     k.close()
     # next year, with the shop's approved templates
-    k = make_khidmat(**{"greetings.birthday_coupon_percent": 5, "greetings.whatsapp_templates": [
-        "birthday en HX" + "b" * 32, "birthday ur HX" + "c" * 32]})
+    k = make_khidmat(
+        **{
+            "greetings.birthday_coupon_percent": 5,
+            "greetings.whatsapp_templates": ["birthday en HX" + "b" * 32, "birthday ur HX" + "c" * 32],
+        }
+    )
     clock.travel_to(OPEN_HOURS.replace(year=2027))
     assert "sent 2" in cli_run(k)
     sent = k.wait_twilio(f"whatsapp:{WA}", lambda b: True)[0]
@@ -255,9 +288,13 @@ def test_whatsapp_outside_the_window_needs_a_template(make_khidmat):
 
 def test_greetings_go_where_the_customer_last_wrote_or_by_sms_without_a_whatsapp_sender(make_khidmat):
     k = make_khidmat(**{"twilio.whatsapp_from": ""})
-    both = person("Both", "en", tg=1001, phone=SMS_NO, channel="telegram", birthday=TODAY, wrote_ago=dt.timedelta(days=2))
+    both = person(
+        "Both", "en", tg=1001, phone=SMS_NO, channel="telegram", birthday=TODAY, wrote_ago=dt.timedelta(days=2)
+    )
     with db.write():
-        Contact.create(customer=both, channel="sms", address=SMS_NO, last_inbound_at=clock.now() - dt.timedelta(hours=2))
+        Contact.create(
+            customer=both, channel="sms", address=SMS_NO, last_inbound_at=clock.now() - dt.timedelta(hours=2)
+        )
     person("Imported", "ur", phone="+923001230004", birthday=TODAY)
     assert "birthday sent 2" in cli_run(k)
     k.wait_twilio(SMS_NO, lambda b: "Happy birthday, Both" in b)
@@ -274,7 +311,7 @@ def test_29_february_birthdays_are_greeted_on_28_february_in_other_years(khidmat
     assert "birthday sent 2" in cli_run(khidmat)
     khidmat.wait_chat(901, lambda t: "Happy birthday" in t)
     khidmat.wait_chat(902, lambda t: "Happy birthday" in t)
-    clock.travel_to(dt.datetime(2028, 2, 28, 7, 0))                   # a leap year: on the day itself
+    clock.travel_to(dt.datetime(2028, 2, 28, 7, 0))  # a leap year: on the day itself
     assert "birthday sent 1" in cli_run(khidmat)
     clock.travel_to(dt.datetime(2028, 2, 29, 7, 0))
     assert "birthday sent 1" in cli_run(khidmat)

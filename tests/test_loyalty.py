@@ -1,6 +1,7 @@
 """Coupons and loyalty end to end: /discount in a ticket within the agent's limit (owners unlimited), the code
 reaching the customer in their language on their channel; points from delivered orders (once per order), tiers,
 customers asking for their points, and the tier on the ticket card."""
+
 import decimal
 
 import db
@@ -32,7 +33,7 @@ def test_discount_within_the_limit_reaches_the_customer_and_is_recorded(khidmat)
     khidmat.agent_message("/discount 10 late delivery", reply_to=card["message_id"], first_name="Sara")
     coupon = eventually(lambda: Coupon.get_or_none(), what="a coupon")
     sent = khidmat.wait_chat(21, lambda t: coupon.code in t)[0]["text"]
-    assert "10% off" in sent and "Ali" in sent and "25 December 2026" in sent        # coupons.valid_days = 30
+    assert "10% off" in sent and "Ali" in sent and "25 December 2026" in sent  # coupons.valid_days = 30
     note = answer(khidmat, lambda t: t.startswith("🎁 Coupon"))
     assert coupon.code in note and "by Sara — late delivery" in note
     ticket = Ticket.get()
@@ -76,8 +77,10 @@ def test_discount_usage_and_outside_a_ticket(khidmat):
     card = open_ticket(khidmat)
     for wrong in ("/discount", "/discount abc", "/discount 150", "/discount 0 nothing"):
         khidmat.agent_message(wrong, reply_to=card["message_id"])
-    eventually(lambda: len([t for t in khidmat.group_texts() if t.startswith("Usage: /discount 10 [reason]")]) == 4,
-               what="four usage lines")
+    eventually(
+        lambda: len([t for t in khidmat.group_texts() if t.startswith("Usage: /discount 10 [reason]")]) == 4,
+        what="four usage lines",
+    )
     assert "up to 15% or Rs 1,000" in answer(khidmat, lambda t: t.startswith("Usage: /discount"))
     khidmat.agent_message("/discount 10")
     answer(khidmat, lambda t: "/discount works inside a ticket" in t)
@@ -91,10 +94,10 @@ def test_points_from_delivered_orders_once_each_and_tiers(make_khidmat):
     k.wait_chat(31)
     ali = Customer.get(telegram_user_id=31)
     first = order(ali, "A-1", "2550.00")
-    assert Customer.get_by_id(ali.id).points == 0                       # not delivered yet
+    assert Customer.get_by_id(ali.id).points == 0  # not delivered yet
     deliver(first)
-    deliver(first)                                                     # saved again: no second award
-    order(ali, "A-2", "99", status="delivered")                        # under 100: no point, but counted
+    deliver(first)  # saved again: no second award
+    order(ali, "A-2", "99", status="delivered")  # under 100: no point, but counted
     second = Customer.get_by_id(ali.id)
     assert (second.points, second.tier) == (25, "Silver")
     assert Order.get(Order.ref == "A-2").points_awarded
@@ -128,12 +131,12 @@ def test_customers_ask_for_points_in_urdu_and_english(make_khidmat):
 
 def test_with_an_open_ticket_a_points_question_is_answered_and_the_agents_see_it(khidmat):
     open_ticket(khidmat, 51, "the box came damaged")
-    khidmat.tg_message(51, "points kitne hain")                       # answered, and joins the ticket
+    khidmat.tg_message(51, "points kitne hain")  # answered, and joins the ticket
     reply = khidmat.wait_chat(51, lambda t: "loyalty points" in t)[0]["text"]
     khidmat.wait_group(lambda t: "points kitne hain" in t)
     seen = khidmat.wait_group(lambda t: "The bot answered the customer" in t)[0]["text"]
     assert reply.splitlines()[0] in seen
-    khidmat.tg_message(51, "points not added for my last purchase")   # a complaint: joins the ticket only
+    khidmat.tg_message(51, "points not added for my last purchase")  # a complaint: joins the ticket only
     khidmat.wait_group(lambda t: "points not added" in t)
     quiet(khidmat)
     assert len([m for m in khidmat.chat(51) if "loyalty points" in (m.get("text") or "")]) == 1

@@ -1,4 +1,5 @@
 """The sender keeps to the platforms' limits: never over the group's per-minute cap, merging instead."""
+
 from db.models import Outbox
 from tests.helpers import AGENTS, eventually
 
@@ -11,20 +12,28 @@ def test_group_cap_is_kept_and_waiting_messages_merge(make_khidmat, tg_api):
     for i in range(6):
         for user in (1, 2):
             k.tg_message(user, f"detail {i} from {user}")
-    def calls_into_group():   # messages, and the one createForumTopic that found the group has no topics
-        return [c for c in tg_api.calls if str(c["params"].get("chat_id")) == str(AGENTS)
-                and c["method"] not in ("getChat",)]
+
+    def calls_into_group():  # messages, and the one createForumTopic that found the group has no topics
+        return [
+            c
+            for c in tg_api.calls
+            if str(c["params"].get("chat_id")) == str(AGENTS) and c["method"] not in ("getChat",)
+        ]
+
     eventually(lambda: len(calls_into_group()) >= 5, timeout=10, what="five calls into the group")
     window = k.sender.pacer.groups["group"]  # the sender's own count of the group's minute: nothing more can go
-    eventually(lambda: len(window.times) >= window.limit and not k.sender.inflight,  # before it frees (~55 s)
-               what="the group's minute spent and nothing in flight")
-    assert len(calls_into_group()) == 5     # the cap, and no more
+    eventually(
+        lambda: len(window.times) >= window.limit and not k.sender.inflight,  # before it frees (~55 s)
+        what="the group's minute spent and nothing in flight",
+    )
+    assert len(calls_into_group()) == 5  # the cap, and no more
     group = k.group()
-    assert tg_api.too_many == 0             # we never made Telegram refuse us
+    assert tg_api.too_many == 0  # we never made Telegram refuse us
     text = "\n".join(m["text"] for m in group)
     # every customer message is either in the group already or still waiting, in order; none is lost
-    waiting = [r.payload["text"] for r in Outbox.select().where((Outbox.status == "pending") &
-                                                                (Outbox.chat_id == "group"))]
+    waiting = [
+        r.payload["text"] for r in Outbox.select().where((Outbox.status == "pending") & (Outbox.chat_id == "group"))
+    ]
     for i in range(6):
         for user in (1, 2):
             assert f"detail {i} from {user}" in text or f"detail {i} from {user}" in waiting
@@ -39,7 +48,13 @@ def test_customer_chat_pace_is_one_per_second(make_khidmat, tg_api):
     card = k.wait_group(lambda t: "complaint" in t)[0]
     for i in range(3):
         k.agent_message(f"answer {i}", reply_to=card["message_id"])
-    got = eventually(lambda: [m for m in k.chat(7) if "answer" in (m["text"] or "")]
-                     if len([m for m in k.chat(7) if "answer" in (m["text"] or "")]) == 3 else None, timeout=8)
+    got = eventually(
+        lambda: (
+            [m for m in k.chat(7) if "answer" in (m["text"] or "")]
+            if len([m for m in k.chat(7) if "answer" in (m["text"] or "")]) == 3
+            else None
+        ),
+        timeout=8,
+    )
     times = [m["time"] for m in got]
     assert all(b - a >= 0.9 for a, b in zip(times, times[1:])), times

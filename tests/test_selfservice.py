@@ -1,6 +1,7 @@
 """Self-service end to end: the menu (Telegram buttons, WhatsApp/SMS numbers), answers to common questions in
 Urdu and English, "did this help?", the handoff to a person with what the bot answered on the card, complaints
 going straight to a ticket, the menu outside business hours, /stats and `flask faq test`."""
+
 import datetime as dt
 
 from db.models import Customer, FaqLog, Message, Ticket
@@ -26,8 +27,12 @@ def test_telegram_menu_by_buttons_answer_and_no_opens_a_ticket_with_context(khid
     k.tg_message(31, "/start", first_name="Ayesha")
     welcome = k.wait_chat(31)[0]["text"]
     assert "Ayesha" in welcome and "Welcome" in welcome and "How can we help you?" in welcome
-    assert [data for row in keyboard(k, 31) for _, data in row] == \
-        ["ss:menu:complaint", "ss:menu:order", "ss:menu:faq", "ss:menu:person"]
+    assert [data for row in keyboard(k, 31) for _, data in row] == [
+        "ss:menu:complaint",
+        "ss:menu:order",
+        "ss:menu:faq",
+        "ss:menu:person",
+    ]
     assert [label for row in keyboard(k, 31) for label, _ in row][3] == "Talk to a person"
 
     first = tap(k, "ss:menu:faq", 31, k.chat(31)[-1]).callback_id
@@ -53,7 +58,7 @@ def test_telegram_menu_by_buttons_answer_and_no_opens_a_ticket_with_context(khid
     log = FaqLog.get()
     assert (log.answer_key, log.outcome, log.ticket_id) == ("delivery_charges", "unhelpful", Ticket.get().id)
     eventually(lambda: len(answered_callbacks(k)) == 3, what="every tap answered")
-    assert Customer.get().dialog is None                                  # a fresh start after the handoff
+    assert Customer.get().dialog is None  # a fresh start after the handoff
 
 
 def test_telegram_urdu_question_answered_in_urdu_and_marked_helpful(khidmat):
@@ -66,7 +71,7 @@ def test_telegram_urdu_question_answered_in_urdu_and_marked_helpful(khidmat):
     tap(k, yes[1], 32, k.chat(32)[-1], first_name="Bilal", language_code="ur")
     assert "خوشی ہوئی" in k.wait_chat(32, lambda t: "خوشی" in t)[0]["text"]
     eventually(lambda: FaqLog.get().outcome == "helpful", what="the answer marked helpful")
-    k.tg_message(32, "شکریہ", first_name="Bilal", language_code="ur")     # thanks for the thanks: nothing more
+    k.tg_message(32, "شکریہ", first_name="Bilal", language_code="ur")  # thanks for the thanks: nothing more
     quiet(k)
     assert Ticket.select().count() == 0 and k.group() == [] and len(k.chat(32)) == 2
 
@@ -81,7 +86,7 @@ def test_telegram_menu_complaint_and_order_options(khidmat):
     eventually(lambda: len([m for m in k.chat(33) if "How can we help" in (m["text"] or "")]) == 2)
     tap(k, "ss:menu:complaint", 33, k.chat(33)[-1])
     k.wait_chat(33, lambda t: "describe the problem" in t)
-    k.tg_message(33, "the lid of my kettle")                     # whatever they write now is the complaint
+    k.tg_message(33, "the lid of my kettle")  # whatever they write now is the complaint
     assert "#1001" in k.wait_chat(33, lambda t: "#1001" in t)[0]["text"]
     assert "the lid of my kettle" in card_of(k, 1001)["text"] and "chose “File a complaint”" in card_of(k, 1001)["text"]
 
@@ -105,7 +110,7 @@ def test_whatsapp_greeting_menu_by_number_answer_and_no_with_context(khidmat):
     card = card_of(k, 1001)["text"]
     assert "WhatsApp" in card and "“Assalam o Alaikum” → menu shown" in card and "“3” → common questions listed" in card
     assert "answered: Delivery charges (delivery_charges" in card and "“2” → 👎 not helpful" in card
-    assert Message.select().where(Message.direction == "in").get().text == "Delivery charges"   # what they asked
+    assert Message.select().where(Message.direction == "in").get().text == "Delivery charges"  # what they asked
 
 
 def test_sms_urdu_menu_urdu_digit_talks_to_a_person(khidmat):
@@ -145,7 +150,7 @@ def test_whatsapp_urdu_digits_pick_questions_and_asking_again_goes_to_a_person(k
     k.whatsapp(WA, "۲")
     answer = k.wait_twilio(f"whatsapp:{WA}", lambda b: "کاروباری دنوں" in b)[0]["body"]
     assert "ہاں کے لیے 1" in answer
-    k.whatsapp(WA, "order kitne din mein pohanchta hai?")            # the same question again: a person takes it
+    k.whatsapp(WA, "order kitne din mein pohanchta hai?")  # the same question again: a person takes it
     assert "#1001" in k.wait_twilio(f"whatsapp:{WA}", lambda b: "#1001" in b)[0]["body"]
     assert "asked again: delivery_time did not help" in card_of(k, 1001)["text"]
     assert FaqLog.get().outcome == "unhelpful"
@@ -185,12 +190,12 @@ def test_while_a_ticket_is_open_questions_join_it(khidmat):
 def test_complaints_bypass_the_menu_even_after_a_greeting(khidmat):
     k = khidmat
     k.tg_message(35, "mera order abhi tak nahi aaya", language_code="ur")
-    assert "ٹکٹ نمبر" in k.wait_chat(35)[0]["text"]                     # no menu first
+    assert "ٹکٹ نمبر" in k.wait_chat(35)[0]["text"]  # no menu first
     k.whatsapp(WA, "hi")
     k.wait_twilio(f"whatsapp:{WA}", lambda b: "How can we help" in b)
-    k.whatsapp(WA, "2")                                                   # "track an order" …
+    k.whatsapp(WA, "2")  # "track an order" …
     k.wait_twilio(f"whatsapp:{WA}", lambda b: "order number" in b)
-    k.whatsapp(WA, "you sent the wrong colour, I want a refund")         # … but it is a complaint
+    k.whatsapp(WA, "you sent the wrong colour, I want a refund")  # … but it is a complaint
     assert "#1002" in k.wait_twilio(f"whatsapp:{WA}", lambda b: "#1002" in b)[0]["body"]
     card = card_of(k, 1002)["text"]
     assert "“hi” → menu shown" in card and "chose “Track an order”" in card and "wrong colour" in card
@@ -214,35 +219,42 @@ def test_the_menu_expires(khidmat):
     k.sms(SMS_NO, "menu")
     k.wait_twilio(SMS_NO, lambda b: "How can we help" in b)
     clock.travel_to(clock.now() + dt.timedelta(minutes=31))
-    k.sms(SMS_NO, "3")                                                    # too late to be a choice: a message
+    k.sms(SMS_NO, "3")  # too late to be a choice: a message
     assert "#1001" in k.wait_twilio(SMS_NO, lambda b: "#1001" in b)[0]["body"]
 
 
 # ---- outside business hours --------------------------------------------------------------------------------
 def test_outside_hours_the_menu_says_when_a_person_is_back(khidmat):
     k = khidmat
-    clock.travel_to(dt.datetime(2026, 11, 25, 16, 0))                     # Wednesday 21:00 in Karachi
+    clock.travel_to(dt.datetime(2026, 11, 25, 16, 0))  # Wednesday 21:00 in Karachi
     k.tg_message(36, "/start")
     menu = k.wait_chat(36)[0]["text"]
     assert "will be available tomorrow at 10:00" in menu and "How can we help" in menu
     k.sms(SMS_NO, "سلام")
     urdu = k.wait_twilio(SMS_NO)[0]["body"]
     assert "کل 10:00 بجے دستیاب ہو گی" in urdu and "4. کسی نمائندے سے بات کریں" in urdu
-    k.sms(SMS_NO, "ڈیلیوری کتنے دن میں ہوتی ہے؟")                          # answers work day and night
+    k.sms(SMS_NO, "ڈیلیوری کتنے دن میں ہوتی ہے؟")  # answers work day and night
     k.wait_twilio(SMS_NO, lambda b: "کاروباری دنوں" in b)
 
 
 # ---- what the shop sees ----------------------------------------------------------------------------------
 def test_stats_count_answers_helpful_and_what_went_to_a_person(khidmat):
     k = khidmat
-    for user, question, verdict in ((41, "is cash on delivery available?", "yes"),
-                                    (42, "warranty kitni hai?", "no"),
-                                    (43, "do you gift wrap?", None), (44, "do you giftwrap??", None)):
+    for user, question, verdict in (
+        (41, "is cash on delivery available?", "yes"),
+        (42, "warranty kitni hai?", "no"),
+        (43, "do you gift wrap?", None),
+        (44, "do you giftwrap??", None),
+    ):
         k.tg_message(user, question)
         k.wait_chat(user)
         if verdict:
-            tap(k, next(d for row in keyboard(k, user) for _, d in row if d.startswith(f"ss:fb:{verdict}")), user,
-                k.chat(user)[-1])
+            tap(
+                k,
+                next(d for row in keyboard(k, user) for _, d in row if d.startswith(f"ss:fb:{verdict}")),
+                user,
+                k.chat(user)[-1],
+            )
     eventually(lambda: FaqLog.select().where(FaqLog.outcome != "answered").count() == 4, what="every outcome")
     eventually(lambda: Ticket.select().count() == 3, what="the tickets of the three who went to a person")
     k.agent_message("/stats")

@@ -1,4 +1,5 @@
 """A customer on Telegram: greeting, complaint, acknowledgement, follow-ups, media, language."""
+
 from db.models import Message, Ticket
 from tests.helpers import eventually, quiet
 
@@ -10,7 +11,7 @@ def test_start_greets_by_name_in_their_language(khidmat):
     ur = khidmat.wait_chat(12)[0]["text"]
     assert "Ayesha" in en and "Welcome" in en
     assert "Bilal" in ur and "خوش آمدید" in ur
-    assert Ticket.select().count() == 0          # a greeting is not a complaint
+    assert Ticket.select().count() == 0  # a greeting is not a complaint
 
 
 def test_complaint_gets_ack_and_reaches_group_with_details(khidmat):
@@ -49,22 +50,40 @@ def test_burst_is_merged_into_few_group_messages(make_khidmat):
     texts = [t for t in k.group_texts() if "#1001" in t]
     joined = "\n".join(texts)
     assert joined.index("hi") < joined.index("my order") < joined.index("is late") < joined.index("5531")
-    assert len(texts) <= 3, texts     # not a wall of four separate messages
+    assert len(texts) <= 3, texts  # not a wall of four separate messages
 
 
 def test_photo_voice_and_document_reach_the_group(khidmat):
-    khidmat.tg_message(51, None, photo=[{"file_id": "small", "file_unique_id": "s", "width": 90, "height": 90},
-                                        {"file_id": "PHOTO-BIG", "file_unique_id": "b", "width": 800, "height": 800}],
-                       caption="broken on arrival")
-    card, photo = eventually(lambda: [m for m in khidmat.group() if "broken on arrival" in (m["text"] or m["caption"] or "")]
-                             if len([m for m in khidmat.group() if "broken on arrival" in (m["text"] or m["caption"] or "")]) == 2 else None)
-    assert "#1001" in card["text"]                         # the ticket card, quoting the caption
-    assert photo["method"] == "sendPhoto" and photo["file_id"] == "PHOTO-BIG" and photo["caption"] == "broken on arrival"
-    assert photo["reply_to"] == card["message_id"]        # threaded under the card
+    khidmat.tg_message(
+        51,
+        None,
+        photo=[
+            {"file_id": "small", "file_unique_id": "s", "width": 90, "height": 90},
+            {"file_id": "PHOTO-BIG", "file_unique_id": "b", "width": 800, "height": 800},
+        ],
+        caption="broken on arrival",
+    )
+    card, photo = eventually(
+        lambda: (
+            [m for m in khidmat.group() if "broken on arrival" in (m["text"] or m["caption"] or "")]
+            if len([m for m in khidmat.group() if "broken on arrival" in (m["text"] or m["caption"] or "")]) == 2
+            else None
+        )
+    )
+    assert "#1001" in card["text"]  # the ticket card, quoting the caption
+    assert (
+        photo["method"] == "sendPhoto" and photo["file_id"] == "PHOTO-BIG" and photo["caption"] == "broken on arrival"
+    )
+    assert photo["reply_to"] == card["message_id"]  # threaded under the card
     khidmat.tg_message(51, None, voice={"file_id": "VOICE-1", "file_unique_id": "v", "duration": 3})
     khidmat.tg_message(51, None, document={"file_id": "DOC-1", "file_unique_id": "d", "file_name": "bill.pdf"})
-    sent = eventually(lambda: [m for m in khidmat.group() if m["method"] in ("sendVoice", "sendDocument")]
-                      if len([m for m in khidmat.group() if m["method"] in ("sendVoice", "sendDocument")]) == 2 else None)
+    sent = eventually(
+        lambda: (
+            [m for m in khidmat.group() if m["method"] in ("sendVoice", "sendDocument")]
+            if len([m for m in khidmat.group() if m["method"] in ("sendVoice", "sendDocument")]) == 2
+            else None
+        )
+    )
     assert {m["file_id"] for m in sent} == {"VOICE-1", "DOC-1"}
 
 
@@ -86,7 +105,7 @@ def test_urdu_writer_is_answered_in_urdu(khidmat):
 def test_telegram_language_ur_gets_urdu_even_in_latin(khidmat):
     khidmat.tg_message(62, "parcel toota hua aaya hai", language_code="ur")
     assert "ٹکٹ نمبر" in khidmat.wait_chat(62)[0]["text"]
-    khidmat.tg_message(64, "order kab aye ga?", language_code="ur")     # a common question: the bot answers, in Urdu
+    khidmat.tg_message(64, "order kab aye ga?", language_code="ur")  # a common question: the bot answers, in Urdu
     assert "کاروباری دنوں" in khidmat.wait_chat(64)[0]["text"]
 
 
@@ -97,11 +116,13 @@ def test_default_language_applies_to_others(make_khidmat):
 
 
 def test_long_complaint_is_split_not_cut(khidmat):
-    text = " ".join(f"word{i}" for i in range(1500))   # about 12,000 characters
+    text = " ".join(f"word{i}" for i in range(1500))  # about 12,000 characters
     khidmat.tg_message(71, text)
     # the card quotes the start; the rest follows in order, split at 4096, nothing cut
-    parts = eventually(lambda: khidmat.group() if text[1500:] in "".join(m["text"] for m in khidmat.group()[1:])
-                       else None, what="the whole complaint")
+    parts = eventually(
+        lambda: khidmat.group() if text[1500:] in "".join(m["text"] for m in khidmat.group()[1:]) else None,
+        what="the whole complaint",
+    )
     assert text[:1500] in parts[0]["text"]
     assert "".join(m["text"] for m in parts[1:] if "cannot have a topic" not in m["text"]) == text[1500:]
     assert len(parts) >= 3 and all(len(m["text"]) <= 4096 for m in parts)
@@ -111,7 +132,7 @@ def test_long_complaint_is_split_not_cut(khidmat):
 def test_emoji_empty_and_rtl_are_handled(khidmat):
     assert khidmat.tg_message(81, "😡😡😡").status_code == 200
     khidmat.wait_group(lambda t: "😡😡😡" in t)
-    assert khidmat.tg_message(82, "").status_code == 200            # empty text: nothing to relay
+    assert khidmat.tg_message(82, "").status_code == 200  # empty text: nothing to relay
     assert khidmat.tg_message(83, "\u202eکیا حال ہے\u202c").status_code == 200
     khidmat.wait_group(lambda t: "کیا حال ہے" in t)
     assert Ticket.select().count() == 2
@@ -132,4 +153,5 @@ def test_stop_opts_out_without_opening_a_ticket(khidmat):
     assert "no longer receive offers" in khidmat.wait_chat(95)[0]["text"]
     assert Ticket.select().count() == 0
     from db.models import Customer
+
     assert Customer.get().marketing_opt_out is True

@@ -1,28 +1,57 @@
 """Agents triage from the group: commands, the ticket card and its buttons, urgent wording, desk views."""
+
 import datetime as dt
 
 from db.models import Ticket
 from handlers.core import clock
-from tests.helpers import (AGENTS, OPEN_HOURS, answer, buttons, callback_data, eventually, import_orders, open_ticket,
-                           order_rows, tap)
+from tests.helpers import (
+    AGENTS,
+    OPEN_HOURS,
+    answer,
+    buttons,
+    callback_data,
+    eventually,
+    import_orders,
+    open_ticket,
+    order_rows,
+    tap,
+)
 
 
 def card_edits(tg_api, message_id):
-    return [c["params"] for c in tg_api.calls if c["method"] == "editMessageText"
-            and int(c["params"]["message_id"]) == message_id and c["status"] == 200]
+    return [
+        c["params"]
+        for c in tg_api.calls
+        if c["method"] == "editMessageText" and int(c["params"]["message_id"]) == message_id and c["status"] == 200
+    ]
 
 
-SARA = {"user_id": 5001, "first_name": "Sara", "username": "sara_k"}   # the agent tapping the card's buttons
+SARA = {"user_id": 5001, "first_name": "Sara", "username": "sara_k"}  # the agent tapping the card's buttons
 
 
 def test_card_shows_the_ticket_and_has_buttons(khidmat, tg_api):
     card = open_ticket(khidmat, username="ali_k")
     text = card["text"]
-    for part in ("#1001", "open", "normal", "unassigned", "Ali", "@ali_k", "Telegram", "Earlier tickets: 0",
-                 "Language: en", "the blender I got is broken"):
+    for part in (
+        "#1001",
+        "open",
+        "normal",
+        "unassigned",
+        "Ali",
+        "@ali_k",
+        "Telegram",
+        "Earlier tickets: 0",
+        "Language: en",
+        "the blender I got is broken",
+    ):
         assert part in text, part
-    sent = [c for c in tg_api.calls if c["method"] == "sendMessage" and str(c["params"]["chat_id"]) == str(AGENTS)
-            and "#1001" in str(c["params"].get("text"))][0]
+    sent = [
+        c
+        for c in tg_api.calls
+        if c["method"] == "sendMessage"
+        and str(c["params"]["chat_id"]) == str(AGENTS)
+        and "#1001" in str(c["params"].get("text"))
+    ][0]
     assert callback_data(buttons(sent["params"])) == [["t:1:claim", "t:1:priority"], ["t:1:history", "t:1:close"]]
 
 
@@ -58,8 +87,12 @@ def test_priority_tags_and_usage(khidmat, tg_api):
     answer(khidmat, lambda t: t.startswith("Usage: /tag"))
     ticket = Ticket.get()
     assert ticket.priority == "urgent" and ticket.tags == ["delivery"]
-    eventually(lambda: any("🔴 urgent" in p["text"] and "#delivery" in p["text"]
-                           for p in card_edits(tg_api, card["message_id"])), what="card shows priority and tags")
+    eventually(
+        lambda: any(
+            "🔴 urgent" in p["text"] and "#delivery" in p["text"] for p in card_edits(tg_api, card["message_id"])
+        ),
+        what="card shows priority and tags",
+    )
 
 
 def test_close_with_reason_reopen_and_history(khidmat):
@@ -71,7 +104,7 @@ def test_close_with_reason_reopen_and_history(khidmat):
     answer(khidmat, lambda t: "reopened by Sara" in t)
     assert Ticket.get().status == "open"
     khidmat.agent_message("/close", reply_to=card["message_id"])
-    khidmat.tg_message(21, "4")                       # the rating
+    khidmat.tg_message(21, "4")  # the rating
     khidmat.tg_message(21, "now the lid is missing")
     card2 = khidmat.wait_group(lambda t: "lid is missing" in t)[0]
     khidmat.agent_message("/history", reply_to=card2["message_id"])
@@ -106,7 +139,7 @@ def test_customers_cannot_run_agent_commands(khidmat):
     open_ticket(khidmat)
     for command in ("/claim", "/priority low", "/tickets", "/stats", "/close"):
         khidmat.tg_message(21, command)
-    khidmat.wait_group(lambda t: "/close" in t and "#1001" in t)   # relayed as words into the ticket
+    khidmat.wait_group(lambda t: "/close" in t and "#1001" in t)  # relayed as words into the ticket
     ticket = Ticket.get()
     assert ticket.status == "open" and ticket.priority == "normal" and ticket.assignee is None
     assert not [m for m in khidmat.chat(21) if "Open tickets" in (m["text"] or "") or "📊" in (m["text"] or "")]
@@ -118,10 +151,22 @@ def test_buttons_claim_priority_close(khidmat, tg_api):
     eventually(lambda: [c for c in tg_api.calls if c["method"] == "answerCallbackQuery"], what="tap answered")
     answer(khidmat, lambda t: "is now Sara's" in t)
     tap(khidmat, "t:1:priority", message=card, **SARA)
-    eventually(lambda: any(["t:1:priority:urgent" in sum(callback_data(buttons(p)), []) for p in card_edits(tg_api, card["message_id"])
-                            if p.get("reply_markup")]) or
-               any(c["method"] == "editMessageText" and "priority:urgent" in str(c["params"].get("reply_markup"))
-                   for c in tg_api.calls), what="priority choices")
+    eventually(
+        lambda: (
+            any(
+                [
+                    "t:1:priority:urgent" in sum(callback_data(buttons(p)), [])
+                    for p in card_edits(tg_api, card["message_id"])
+                    if p.get("reply_markup")
+                ]
+            )
+            or any(
+                c["method"] == "editMessageText" and "priority:urgent" in str(c["params"].get("reply_markup"))
+                for c in tg_api.calls
+            )
+        ),
+        what="priority choices",
+    )
     tap(khidmat, "t:1:priority:high", message=card, **SARA)
     answer(khidmat, lambda t: "priority: high" in t)
     tap(khidmat, "t:1:close", message=card, **SARA)
@@ -146,7 +191,7 @@ def test_tickets_find_and_stats(khidmat):
     c2 = open_ticket(khidmat, 52, "second", first_name="Zainab")
     open_ticket(khidmat, 53, "third")
     khidmat.agent_message("/claim", reply_to=c2["message_id"], agent_id=5001, first_name="Sara")
-    khidmat.tg_message(53, "hello?? still waiting")        # the third customer wrote again: moves up
+    khidmat.tg_message(53, "hello?? still waiting")  # the third customer wrote again: moves up
     khidmat.wait_group(lambda t: "still waiting" in t)
     khidmat.agent_message("/tickets", agent_id=5001)
     listing = answer(khidmat, lambda t: t.startswith("Open tickets (3)"))
@@ -187,8 +232,10 @@ def test_topic_name_follows_the_ticket(make_khidmat, tg_api):
     (thread_id,) = tg_api.topics(AGENTS).keys()
     k.agent_message("/priority urgent", thread_id=thread_id)
     k.agent_message("/claim", thread_id=thread_id, first_name="Sara")
-    eventually(lambda: tg_api.topics(AGENTS)[thread_id]["name"] == "🔴 #1001 · Ali · Telegram → Sara",
-               what=f"topic renamed (now {tg_api.topics(AGENTS)[thread_id]['name']!r})")
+    eventually(
+        lambda: tg_api.topics(AGENTS)[thread_id]["name"] == "🔴 #1001 · Ali · Telegram → Sara",
+        what=f"topic renamed (now {tg_api.topics(AGENTS)[thread_id]['name']!r})",
+    )
     k.agent_message("/close", thread_id=thread_id)
     eventually(lambda: tg_api.topics(AGENTS)[thread_id].get("closed"))
     k.agent_message("/reopen", thread_id=thread_id)
@@ -197,31 +244,46 @@ def test_topic_name_follows_the_ticket(make_khidmat, tg_api):
 
 def test_history_shows_the_customers_latest_orders(khidmat, tg_api, tmp_path):
     """/history and the card's History button: earlier tickets, then the five latest orders (newest first)."""
-    clock.travel_to(dt.datetime(2026, 11, 1, 7, 0))          # orders imported on three days (12:00 in Karachi)
+    clock.travel_to(dt.datetime(2026, 11, 1, 7, 0))  # orders imported on three days (12:00 in Karachi)
     import_orders(khidmat, tmp_path, order_rows("5520,Ali Raza,,21,Old kettle,999,delivered,,,,,"))
     clock.travel_to(dt.datetime(2026, 11, 10, 7, 0))
-    import_orders(khidmat, tmp_path, order_rows("5521,Ali Raza,,21,Lawn suit,3200,delivered,2026-11-12,,,,",
-                                                "5522,Ali Raza,,21,Shoes,1000,cancelled,,,,,",
-                                                "5523,Ali Raza,,21,,450,delivered,,,,,",
-                                                "6001,Sara Khan,,777001,Someone else's shawl,2500,pending,,,,,"))
+    import_orders(
+        khidmat,
+        tmp_path,
+        order_rows(
+            "5521,Ali Raza,,21,Lawn suit,3200,delivered,2026-11-12,,,,",
+            "5522,Ali Raza,,21,Shoes,1000,cancelled,,,,,",
+            "5523,Ali Raza,,21,,450,delivered,,,,,",
+            "6001,Sara Khan,,777001,Someone else's shawl,2500,pending,,,,,",
+        ),
+    )
     clock.travel_to(dt.datetime(2026, 11, 20, 7, 0))
-    import_orders(khidmat, tmp_path, order_rows('5531,Ali Raza,,21,2 kurtas,"4,500",shipped,2026-11-28,,,,',
-                                                "5532,Ali Raza,,21,3 cushions 2 curtains and a rug for the sitting room,"
-                                                "12500.5,pending,,,,,"))
+    import_orders(
+        khidmat,
+        tmp_path,
+        order_rows(
+            '5531,Ali Raza,,21,2 kurtas,"4,500",shipped,2026-11-28,,,,',
+            "5532,Ali Raza,,21,3 cushions 2 curtains and a rug for the sitting room,12500.5,pending,,,,,",
+        ),
+    )
     clock.travel_to(dt.datetime(2026, 11, 25, 7, 0))
     card = open_ticket(khidmat)
-    orders = ["📦 Latest orders:",
-              "5532 · 2026-11-20 · pending · 12,500.50 · 3 cushions 2 curtains and a rug for the…",
-              "5531 · 2026-11-20 · shipped · 4,500 · 2 kurtas",
-              "5523 · 2026-11-10 · delivered · 450 · —",
-              "5522 · 2026-11-10 · cancelled · 1,000 · Shoes",
-              "5521 · 2026-11-10 · delivered · 3,200 · Lawn suit"]
+    orders = [
+        "📦 Latest orders:",
+        "5532 · 2026-11-20 · pending · 12,500.50 · 3 cushions 2 curtains and a rug for the…",
+        "5531 · 2026-11-20 · shipped · 4,500 · 2 kurtas",
+        "5523 · 2026-11-10 · delivered · 450 · —",
+        "5522 · 2026-11-10 · cancelled · 1,000 · Shoes",
+        "5521 · 2026-11-10 · delivered · 3,200 · Lawn suit",
+    ]
     khidmat.agent_message("/history", reply_to=card["message_id"])
-    assert answer(khidmat, lambda t: "Latest orders" in t).splitlines() == [
-        "🗂 Ali Raza has no earlier tickets.", ""] + orders
+    assert (
+        answer(khidmat, lambda t: "Latest orders" in t).splitlines()
+        == ["🗂 Ali Raza has no earlier tickets.", ""] + orders
+    )
 
     khidmat.agent_message("/close", reply_to=card["message_id"])
-    khidmat.tg_message(21, "5")                              # the rating
+    khidmat.tg_message(21, "5")  # the rating
     khidmat.tg_message(21, "and the lid is missing")
     card2 = khidmat.wait_group(lambda t: "lid is missing" in t)[0]
     tap(khidmat, "t:2:history", message=card2, **SARA)
@@ -229,8 +291,14 @@ def test_history_shows_the_customers_latest_orders(khidmat, tg_api, tmp_path):
     assert shown[0] == "🗂 Earlier tickets of Ali Raza:"
     assert shown[1] == "#1001 · 2026-11-25 · the blender I got is broken · closed · ⭐⭐⭐⭐⭐"
     assert shown[2:] == [""] + orders
-    eventually(lambda: any(c["params"].get("text") == "🗂 Earlier tickets of Ali Raza:"
-                           for c in tg_api.calls if c["method"] == "answerCallbackQuery"), what="the tap answered")
+    eventually(
+        lambda: any(
+            c["params"].get("text") == "🗂 Earlier tickets of Ali Raza:"
+            for c in tg_api.calls
+            if c["method"] == "answerCallbackQuery"
+        ),
+        what="the tap answered",
+    )
 
 
 def test_history_without_tickets_or_orders_says_so(khidmat):
@@ -242,19 +310,39 @@ def test_history_without_tickets_or_orders_says_so(khidmat):
 def test_priority_button_offers_the_choices_and_marks_the_card_urgent(khidmat, tg_api):
     card = open_ticket(khidmat)
     tap(khidmat, "t:1:priority", message=card, **SARA)
-    offers = eventually(lambda: [c["params"] for c in tg_api.calls if c["method"] == "editMessageText"
-                                 and "priority:urgent" in str(c["params"].get("reply_markup"))], what="the choices")
+    offers = eventually(
+        lambda: [
+            c["params"]
+            for c in tg_api.calls
+            if c["method"] == "editMessageText" and "priority:urgent" in str(c["params"].get("reply_markup"))
+        ],
+        what="the choices",
+    )
     assert [[label for label, _ in row] for row in buttons(offers[-1])] == [
-        ["▫️ low", "normal", "🟠 high", "🔴 urgent"], ["⬅️ Back"]]
-    eventually(lambda: [c for c in tg_api.calls if c["method"] == "answerCallbackQuery"
-                        and c["params"].get("text") == "✓"], what="the first tap answered")
+        ["▫️ low", "normal", "🟠 high", "🔴 urgent"],
+        ["⬅️ Back"],
+    ]
+    eventually(
+        lambda: [c for c in tg_api.calls if c["method"] == "answerCallbackQuery" and c["params"].get("text") == "✓"],
+        what="the first tap answered",
+    )
     tap(khidmat, "t:1:priority:urgent", message=card, **SARA)
-    edited = eventually(lambda: [p for p in card_edits(tg_api, card["message_id"]) if "🔴 urgent" in p["text"]],
-                        what="the card edited")[-1]
+    edited = eventually(
+        lambda: [p for p in card_edits(tg_api, card["message_id"]) if "🔴 urgent" in p["text"]], what="the card edited"
+    )[-1]
     assert edited["text"].splitlines()[0] == "🎫 #1001 · open · 🔴 urgent · 👤 unassigned"
-    assert callback_data(buttons(edited)) == [["t:1:claim", "t:1:priority"], ["t:1:history", "t:1:close"]]   # the actions again
-    eventually(lambda: [c for c in tg_api.calls if c["method"] == "answerCallbackQuery"
-                        and c["params"].get("text") == "⚡ #1001 priority: urgent."], what="the second tap answered")
+    assert callback_data(buttons(edited)) == [
+        ["t:1:claim", "t:1:priority"],
+        ["t:1:history", "t:1:close"],
+    ]  # the actions again
+    eventually(
+        lambda: [
+            c
+            for c in tg_api.calls
+            if c["method"] == "answerCallbackQuery" and c["params"].get("text") == "⚡ #1001 priority: urgent."
+        ],
+        what="the second tap answered",
+    )
     assert answer(khidmat, lambda t: "priority: urgent" in t) == "⚡ #1001 priority: urgent."
     assert Ticket.get().priority == "urgent"
 
@@ -285,13 +373,40 @@ def handled(k, user_id, name, text, tags, opened, answered=None, closed=None, ra
 
 def test_stats_week_and_month_give_the_desks_figures(khidmat):
     # 23 November 2026 is a Monday; the minutes are business minutes (the shop opens at 10:00)
-    handled(khidmat, 71, "Asad", "the blender I got is broken", "delivery", opened=pkt(2, 10, 0),
-            answered=pkt(2, 10, 30, 30), closed=pkt(2, 11, 0, 30), rating=2)      # earlier this month
-    handled(khidmat, 72, "Bushra", "my parcel is late", "delivery refund", opened=pkt(23, 10, 0),
-            answered=pkt(23, 10, 10, 30), closed=pkt(23, 10, 40, 30), rating=5)
-    handled(khidmat, 73, "Danish", "wrong colour delivered", "refund", opened=pkt(24, 10, 0),
-            answered=pkt(24, 10, 20, 30), closed=pkt(24, 12, 0, 30), rating=4)
-    handled(khidmat, 74, "Erum", "the lid does not fit", "size", opened=pkt(25, 11, 0))   # open, waiting
+    handled(
+        khidmat,
+        71,
+        "Asad",
+        "the blender I got is broken",
+        "delivery",
+        opened=pkt(2, 10, 0),
+        answered=pkt(2, 10, 30, 30),
+        closed=pkt(2, 11, 0, 30),
+        rating=2,
+    )  # earlier this month
+    handled(
+        khidmat,
+        72,
+        "Bushra",
+        "my parcel is late",
+        "delivery refund",
+        opened=pkt(23, 10, 0),
+        answered=pkt(23, 10, 10, 30),
+        closed=pkt(23, 10, 40, 30),
+        rating=5,
+    )
+    handled(
+        khidmat,
+        73,
+        "Danish",
+        "wrong colour delivered",
+        "refund",
+        opened=pkt(24, 10, 0),
+        answered=pkt(24, 10, 20, 30),
+        closed=pkt(24, 12, 0, 30),
+        rating=4,
+    )
+    handled(khidmat, 74, "Erum", "the lid does not fit", "size", opened=pkt(25, 11, 0))  # open, waiting
     clock.travel_to(pkt(25, 12, 0))
     khidmat.agent_message("/stats week")
     assert answer(khidmat, lambda t: t.startswith("📊 This week")).splitlines() == [
@@ -299,30 +414,43 @@ def test_stats_week_and_month_give_the_desks_figures(khidmat):
         "First response (median, business time): 15m",
         "Resolution (median, business time): 1h20m",
         "Satisfaction: 4.5 from 2 ratings",
-        "Top tags: #refund (2), #delivery (1), #size (1)"]
+        "Top tags: #refund (2), #delivery (1), #size (1)",
+    ]
     khidmat.agent_message("/stats month")
     assert answer(khidmat, lambda t: t.startswith("📊 This month")).splitlines() == [
         "📊 This month: opened 4, closed 3",
         "First response (median, business time): 20m",
         "Resolution (median, business time): 1h00m",
         "Satisfaction: 3.7 from 3 ratings",
-        "Top tags: #delivery (2), #refund (2), #size (1)"]
+        "Top tags: #delivery (2), #refund (2), #size (1)",
+    ]
 
 
 def test_card_names_when_the_whatsapp_window_closes(khidmat, tg_api):
     """The card is edited only when the ticket changes: it says until when the window is open (Karachi time)."""
-    khidmat.whatsapp("+923001234567", "the blender I got is broken", profile_name="Bilal")   # Wednesday 12:00
+    khidmat.whatsapp("+923001234567", "the blender I got is broken", profile_name="Bilal")  # Wednesday 12:00
     card = khidmat.wait_group(lambda t: "the blender I got is broken" in t)[0]
     assert "🕑 WhatsApp window open until Thursday 12:00 (23h 59m left)" in card["text"].splitlines()
-    clock.travel_to(OPEN_HOURS + dt.timedelta(hours=3))               # 15:00: they write again
+    clock.travel_to(OPEN_HOURS + dt.timedelta(hours=3))  # 15:00: they write again
     khidmat.whatsapp("+923001234567", "hello? anyone there")
     khidmat.wait_group(lambda t: "anyone there" in t)
     clock.travel_to(OPEN_HOURS + dt.timedelta(hours=3, minutes=30, seconds=30))
     khidmat.agent_message("/claim", reply_to=card["message_id"])
-    eventually(lambda: [p for p in card_edits(tg_api, card["message_id"])
-                        if "🕑 WhatsApp window open until Thursday 15:00 (23h 29m left)" in p["text"]],
-               what="the card with the new closing time")
-    clock.travel_to(OPEN_HOURS + dt.timedelta(days=1, hours=3, minutes=1))   # Thursday 15:01
+    eventually(
+        lambda: [
+            p
+            for p in card_edits(tg_api, card["message_id"])
+            if "🕑 WhatsApp window open until Thursday 15:00 (23h 29m left)" in p["text"]
+        ],
+        what="the card with the new closing time",
+    )
+    clock.travel_to(OPEN_HOURS + dt.timedelta(days=1, hours=3, minutes=1))  # Thursday 15:01
     khidmat.agent_message("/priority high", reply_to=card["message_id"])
-    eventually(lambda: [p for p in card_edits(tg_api, card["message_id"])
-                        if "🕑 WhatsApp window closed: only approved templates" in p["text"]], what="window closed")
+    eventually(
+        lambda: [
+            p
+            for p in card_edits(tg_api, card["message_id"])
+            if "🕑 WhatsApp window closed: only approved templates" in p["text"]
+        ],
+        what="window closed",
+    )

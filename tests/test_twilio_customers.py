@@ -1,4 +1,5 @@
 """Customers on WhatsApp and SMS through Twilio: tickets, acknowledgements, replies, media, status callbacks."""
+
 from db.models import Customer, Ticket
 from tests.helpers import eventually, quiet
 
@@ -37,10 +38,15 @@ def test_whatsapp_and_sms_from_one_number_are_one_customer(khidmat):
 def test_agent_reply_reaches_whatsapp_and_long_sms_is_split(khidmat):
     khidmat.sms("+923331112222", "where is my refund")
     card = khidmat.wait_group(lambda t: "refund" in t)[0]
-    long_reply = " ".join(f"step{i}" for i in range(600))   # about 4,200 characters
+    long_reply = " ".join(f"step{i}" for i in range(600))  # about 4,200 characters
     khidmat.agent_message(long_reply, reply_to=card["message_id"], first_name="Sara")
-    parts = eventually(lambda: [m for m in khidmat.twilio.sent(to="+923331112222") if "#1001" not in m["body"]]
-                       if len(khidmat.twilio.sent(to="+923331112222")) >= 4 else None)
+    parts = eventually(
+        lambda: (
+            [m for m in khidmat.twilio.sent(to="+923331112222") if "#1001" not in m["body"]]
+            if len(khidmat.twilio.sent(to="+923331112222")) >= 4
+            else None
+        )
+    )
     assert all(len(m["body"]) <= 1600 for m in parts)
     joined = "".join(m["body"] for m in parts)
     assert long_reply in joined and joined.rstrip().endswith("— Sara")
@@ -87,7 +93,7 @@ def test_sms_stop_is_recorded_without_a_ticket_or_reply(khidmat):
     quiet(khidmat)
     assert Customer.get().marketing_opt_out is True
     assert Ticket.select().count() == 0
-    assert khidmat.twilio.sent() == []          # the carrier answers STOP itself
+    assert khidmat.twilio.sent() == []  # the carrier answers STOP itself
 
 
 def test_ten_thousand_characters_emoji_and_urdu(khidmat):

@@ -30,18 +30,24 @@ def test_telegram_webhook_refuses_everything_while_secret_unset(make_khidmat):
 
 def test_twilio_inbound_forged_or_unsigned_is_refused(khidmat):
     from tests.standins.twilio_api import inbound_form, sign
+
     form = inbound_form(NUMBER, "forged", "+14155550100")
     assert khidmat.post_twilio(form, signature="").status_code == 403
-    assert khidmat.post_twilio(form, signature=sign("not-the-token", "https://shop.example.com/twilio/inbound",
-                                                    form)).status_code == 403
+    assert (
+        khidmat.post_twilio(
+            form, signature=sign("not-the-token", "https://shop.example.com/twilio/inbound", form)
+        ).status_code
+        == 403
+    )
     # signed for another URL (e.g. what a proxy rewrote) is refused too
     assert khidmat.post_twilio(form, signature=sign(AUTH, "http://127.0.0.1/twilio/inbound", form)).status_code == 403
     nothing_happened(khidmat)
 
 
 def test_twilio_status_forged_is_refused(khidmat):
-    r = khidmat.post_twilio({"MessageSid": "SMx", "MessageStatus": "failed", "ErrorCode": "21610"},
-                            path="/twilio/status", signature="bogus")
+    r = khidmat.post_twilio(
+        {"MessageSid": "SMx", "MessageStatus": "failed", "ErrorCode": "21610"}, path="/twilio/status", signature="bogus"
+    )
     assert r.status_code == 403
 
 
@@ -52,9 +58,19 @@ def test_malformed_updates_are_acknowledged_without_effect(khidmat):
         r = khidmat.http.post(url, data=body, headers={**headers, "Content-Type": "application/json"})
         assert r.status_code == 200, body
     # an update type we do not use
-    assert khidmat.post_update({"update_id": 77, "poll_answer": {"poll_id": "1", "option_ids": [0],
-                                                                 "user": {"id": 1, "is_bot": False,
-                                                                          "first_name": "x"}}}).status_code == 200
+    assert (
+        khidmat.post_update(
+            {
+                "update_id": 77,
+                "poll_answer": {
+                    "poll_id": "1",
+                    "option_ids": [0],
+                    "user": {"id": 1, "is_bot": False, "first_name": "x"},
+                },
+            }
+        ).status_code
+        == 200
+    )
     assert Ticket.select().count() == 0
     # the bot still works afterwards
     khidmat.tg_message(5, "still alive?")
@@ -75,6 +91,7 @@ def test_healthz(khidmat):
 def test_set_webhook_registers_url_secret_and_update_types(khidmat, tg_api):
     runner = CliRunner()
     from webhook import set_webhook_command
+
     with khidmat.app.app_context():
         result = runner.invoke(set_webhook_command, [])
     assert result.exit_code == 0, result.output

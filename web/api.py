@@ -9,6 +9,7 @@ gets 401 and changes nothing; while api.token is empty the API is off (403). Inv
     PATCH /api/orders/<ref>         change some fields (404 for an unknown ref)
     POST  /api/orders/<ref>/delay   {"until": "YYYY-MM-DD", "reason": "…"}: mark delayed, tell the customer
 """
+
 from __future__ import annotations
 
 import hmac
@@ -90,8 +91,12 @@ def delay(ref):
         with db.write():
             data = _body()
             order, notice = delays.delay(ref, str(data.get("until") or ""), str(data.get("reason") or ""))
-            body = {"notice": notice.outcome, "channel": notice.channel, "coupon": notice.coupon,
-                    "order": orders.as_dict(order)}
+            body = {
+                "notice": notice.outcome,
+                "channel": notice.channel,
+                "coupon": notice.coupon,
+                "order": orders.as_dict(order),
+            }
     except orders.NotFound:
         return _not_found(ref)
     except Invalid as exc:

@@ -1,5 +1,6 @@
 """The ticket card: the ticket's first message in the agents' group, kept up to date by editing it,
 with buttons for the common actions; and the forum topic whose name and state follow the ticket."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,18 +19,20 @@ CARD_EXCERPT = 1500
 
 # lines the features add to a card, each (rank, fn(ticket) -> str, '' for none); core lines rank between them
 _line_providers: list[tuple[int, Callable[[Ticket], str]]] = []
-RANK_CUSTOMER = 10     # who the customer is to the shop (loyalty)
-RANK_WINDOW = 20       # the WhatsApp window (core)
-RANK_ORDER = 30        # what the ticket is about (the order)
+RANK_CUSTOMER = 10  # who the customer is to the shop (loyalty)
+RANK_WINDOW = 20  # the WhatsApp window (core)
+RANK_ORDER = 30  # what the ticket is about (the order)
 
 
 def line(rank: int):
     """Register the decorated fn(ticket) -> str as a card line (shown when not empty), placed by rank."""
+
     def register(fn: Callable[[Ticket], str]) -> Callable[[Ticket], str]:
         if all(f is not fn for _, f in _line_providers):
             _line_providers.append((rank, fn))
             _line_providers.sort(key=lambda p: p[0])
         return fn
+
     return register
 
 
@@ -46,22 +49,28 @@ def whatsapp_window(contacts: list[Contact]) -> str:
     hours, minutes = divmod(int(left.total_seconds()) // 60, 60)
     local = closes.replace(tzinfo=dt.timezone.utc).astimezone(ZoneInfo(config.current()["app"]["timezone"]))
     weekday = texts.for_agents("weekdays").splitlines()[local.weekday()]
-    return texts.for_agents("agents/card_window_open", weekday=weekday, time=local.strftime("%H:%M"), hours=hours,
-                            minutes=minutes)
+    return texts.for_agents(
+        "agents/card_window_open", weekday=weekday, time=local.strftime("%H:%M"), hours=hours, minutes=minutes
+    )
 
 
-SELF_SERVICE = "self-service"   # Message.author of the bot's own words in a ticket (handlers/selfservice.py)
+SELF_SERVICE = "self-service"  # Message.author of the bot's own words in a ticket (handlers/selfservice.py)
 
 
 def self_service_note(ticket: Ticket) -> str:
-    note = (Message.select(Message.text).where((Message.ticket == ticket) & (Message.direction == "note")
-                                               & (Message.author == SELF_SERVICE)).order_by(Message.id).first())
+    note = (
+        Message.select(Message.text)
+        .where((Message.ticket == ticket) & (Message.direction == "note") & (Message.author == SELF_SERVICE))
+        .order_by(Message.id)
+        .first()
+    )
     return note.text if note else ""
 
 
 def first_message(ticket: Ticket) -> str:
-    first = (Message.select().where((Message.ticket == ticket) & (Message.direction == "in"))
-             .order_by(Message.id).first())
+    first = (
+        Message.select().where((Message.ticket == ticket) & (Message.direction == "in")).order_by(Message.id).first()
+    )
     return first.text if first else ""
 
 
@@ -72,14 +81,22 @@ def text(ticket: Ticket, excerpt: str | None = None, earlier: int | None = None)
     body = first_message(ticket) if excerpt is None else excerpt
     if len(body) > CARD_EXCERPT:
         body = body[:CARD_EXCERPT] + "…"
-    lines = [texts.for_agents(
-        "agents/card", ticket=ticket.number, name=customers.display_name(customer),
-        channel=customers.channel_name(contact.channel), channels=", ".join(channels),
-        address=customers.address_for_agents(contact), language=customers.language_of(customer),
-        earlier=customers.earlier_tickets(customer, ticket) if earlier is None else earlier, status=texts.for_agents(f"agents/status_{ticket.status}"),
-        priority=f"{PRIORITY_MARK[ticket.priority]} {ticket.priority}".strip(),
-        assignee=ticket.assignee or texts.for_agents("agents/nobody"),
-        tags=" ".join(f"#{t}" for t in ticket.tags) or "—")]
+    lines = [
+        texts.for_agents(
+            "agents/card",
+            ticket=ticket.number,
+            name=customers.display_name(customer),
+            channel=customers.channel_name(contact.channel),
+            channels=", ".join(channels),
+            address=customers.address_for_agents(contact),
+            language=customers.language_of(customer),
+            earlier=customers.earlier_tickets(customer, ticket) if earlier is None else earlier,
+            status=texts.for_agents(f"agents/status_{ticket.status}"),
+            priority=f"{PRIORITY_MARK[ticket.priority]} {ticket.priority}".strip(),
+            assignee=ticket.assignee or texts.for_agents("agents/nobody"),
+            tags=" ".join(f"#{t}" for t in ticket.tags) or "—",
+        )
+    ]
     providers = _line_providers + [(RANK_WINDOW, lambda _ticket: whatsapp_window(contacts))]
     for _, provide in sorted(providers, key=lambda p: p[0]):
         extra = provide(ticket)
@@ -87,7 +104,7 @@ def text(ticket: Ticket, excerpt: str | None = None, earlier: int | None = None)
             lines.append(extra)
     if ticket.urgent:
         lines.append(texts.for_agents("agents/card_urgent"))
-    before = self_service_note(ticket)   # what the bot answered the customer before this ticket
+    before = self_service_note(ticket)  # what the bot answered the customer before this ticket
     if before:
         lines += ["", before]
     if body:
@@ -99,15 +116,27 @@ def text(ticket: Ticket, excerpt: str | None = None, earlier: int | None = None)
 def buttons(ticket: Ticket, choose_priority: bool = False) -> list:
     t = ticket.id
     if choose_priority:
-        return [[[f"{PRIORITY_MARK[p]} {p}".strip(), f"t:{t}:priority:{p}"] for p in PRIORITIES],
-                [[texts.for_agents("agents/button_back"), f"t:{t}:back"]]]
+        return [
+            [[f"{PRIORITY_MARK[p]} {p}".strip(), f"t:{t}:priority:{p}"] for p in PRIORITIES],
+            [[texts.for_agents("agents/button_back"), f"t:{t}:back"]],
+        ]
     if ticket.status == "closed":
-        return [[[texts.for_agents("agents/button_history"), f"t:{t}:history"],
-                 [texts.for_agents("agents/button_reopen"), f"t:{t}:reopen"]]]
-    return [[[texts.for_agents("agents/button_claim"), f"t:{t}:claim"],
-             [texts.for_agents("agents/button_priority"), f"t:{t}:priority"]],
-            [[texts.for_agents("agents/button_history"), f"t:{t}:history"],
-             [texts.for_agents("agents/button_close"), f"t:{t}:close"]]]
+        return [
+            [
+                [texts.for_agents("agents/button_history"), f"t:{t}:history"],
+                [texts.for_agents("agents/button_reopen"), f"t:{t}:reopen"],
+            ]
+        ]
+    return [
+        [
+            [texts.for_agents("agents/button_claim"), f"t:{t}:claim"],
+            [texts.for_agents("agents/button_priority"), f"t:{t}:priority"],
+        ],
+        [
+            [texts.for_agents("agents/button_history"), f"t:{t}:history"],
+            [texts.for_agents("agents/button_close"), f"t:{t}:close"],
+        ],
+    ]
 
 
 def topic_name(ticket: Ticket) -> str:
@@ -119,8 +148,13 @@ def topic_name(ticket: Ticket) -> str:
 
 def post(ticket: Ticket, body: str, media=None, earlier: int | None = None) -> None:
     """The new ticket's card (with the first message) into the group; its topic is created on the way."""
-    outbox.to_group(text(ticket, excerpt=body, earlier=earlier), purpose="ticket_new", ticket=ticket, buttons=buttons(ticket),
-                    topic_name=topic_name(ticket))
+    outbox.to_group(
+        text(ticket, excerpt=body, earlier=earlier),
+        purpose="ticket_new",
+        ticket=ticket,
+        buttons=buttons(ticket),
+        topic_name=topic_name(ticket),
+    )
     rest = body[CARD_EXCERPT:] if len(body) > CARD_EXCERPT else ""
     if rest or media:
         outbox.to_group(body if media else rest, purpose="relay", ticket=ticket, media=media)
@@ -130,8 +164,17 @@ def refresh(ticket: Ticket, choose_priority: bool = False, rename_topic: bool = 
     """Rewrite the card (and the topic's name) to match the ticket. Only the newest waiting edit is sent."""
     key = f"card{ticket.id}"
     Outbox.update(status="skipped").where((Outbox.merge_key == key) & (Outbox.status == "pending")).execute()
-    outbox.enqueue("telegram", outbox.GROUP, purpose="card", ticket=ticket, text=text(ticket),
-                   priority=outbox.PRIORITY_GROUP, merge_key=key, edit_card=True, method="edit",
-                   buttons=buttons(ticket, choose_priority))
+    outbox.enqueue(
+        "telegram",
+        outbox.GROUP,
+        purpose="card",
+        ticket=ticket,
+        text=text(ticket),
+        priority=outbox.PRIORITY_GROUP,
+        merge_key=key,
+        edit_card=True,
+        method="edit",
+        buttons=buttons(ticket, choose_priority),
+    )
     if rename_topic:
         outbox.to_group("", purpose="topic", ticket=ticket, method="edit_topic", topic_name=topic_name(ticket))

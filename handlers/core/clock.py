@@ -1,4 +1,5 @@
 """The time as handlers see it: real UTC by default; tests (and demos) can travel to a moment."""
+
 from __future__ import annotations
 
 import datetime as dt

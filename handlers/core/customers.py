@@ -1,4 +1,5 @@
 """Who is writing: find or create the customer and the contact (channel + address) they wrote from."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,7 +11,7 @@ from db.models import Contact, Customer, Ticket
 from handlers.core import clock, texts
 
 CHANNEL_NAMES = {TELEGRAM: "Telegram", WHATSAPP: "WhatsApp", SMS: "SMS"}
-WHATSAPP_WINDOW = dt.timedelta(hours=24)   # free-form WhatsApp messages only this long after the customer's last
+WHATSAPP_WINDOW = dt.timedelta(hours=24)  # free-form WhatsApp messages only this long after the customer's last
 
 # SMS carriers opt a number out on all of these (Twilio then refuses sends with 21610); on WhatsApp and
 # Telegram only the unambiguous ones count, so "cancel" there stays a message about an order.
@@ -33,8 +34,12 @@ def identify(inbound: Inbound) -> tuple[Customer, Contact]:
     WhatsApp and SMS from the same number are one customer; the language follows what they write.
     Must run inside a write transaction.
     """
-    contact = (Contact.select(Contact, Customer).join(Customer)
-               .where((Contact.channel == inbound.channel) & (Contact.address == inbound.chat_id)).first())
+    contact = (
+        Contact.select(Contact, Customer)
+        .join(Customer)
+        .where((Contact.channel == inbound.channel) & (Contact.address == inbound.chat_id))
+        .first()
+    )
     if contact is None:
         customer = None
         phone = phone_of(inbound)
@@ -45,11 +50,15 @@ def identify(inbound: Inbound) -> tuple[Customer, Contact]:
             customer = Customer.get_or_none(telegram_user_id=telegram_id)
         if customer is None:
             customer = Customer.create(
-                name=(inbound.user_name or "")[:200], phone=phone, username=inbound.username,
+                name=(inbound.user_name or "")[:200],
+                phone=phone,
+                username=inbound.username,
                 telegram_user_id=telegram_id,
-                language=texts.detect_language(inbound.text, inbound.language_code, None))
-        contact = Contact.create(customer=customer, channel=inbound.channel, address=inbound.chat_id,
-                                 last_inbound_at=clock.now())
+                language=texts.detect_language(inbound.text, inbound.language_code, None),
+            )
+        contact = Contact.create(
+            customer=customer, channel=inbound.channel, address=inbound.chat_id, last_inbound_at=clock.now()
+        )
         contact.customer = customer
         contact._dirty.clear()
     else:
@@ -65,7 +74,7 @@ def identify(inbound: Inbound) -> tuple[Customer, Contact]:
         customer.username, changed = inbound.username, True
     if changed:
         customer.save()
-    if contact.unreachable:          # they wrote to us, so they can be reached again
+    if contact.unreachable:  # they wrote to us, so they can be reached again
         contact.unreachable = None
         contact.unreachable_at = None
     if contact.is_dirty():
@@ -108,7 +117,7 @@ def best_contact(customer: Customer) -> Contact | None:
     if contact is None:
         contact = Contact.create(customer=customer, channel=channel, address=address)
     elif contact.customer_id != customer.id or contact.unreachable:
-        return None   # the address belongs to someone else, or cannot be reached
+        return None  # the address belongs to someone else, or cannot be reached
     contact.customer = customer
     return contact
 
@@ -119,8 +128,9 @@ def channel_name(channel: str) -> str:
 
 def outside_window(contact: Contact, now: dt.datetime) -> bool:
     """A WhatsApp contact outside the 24-hour window (or never written from): only an approved template goes."""
-    return contact.channel == WHATSAPP and (contact.last_inbound_at is None or
-                                            now - contact.last_inbound_at > WHATSAPP_WINDOW)
+    return contact.channel == WHATSAPP and (
+        contact.last_inbound_at is None or now - contact.last_inbound_at > WHATSAPP_WINDOW
+    )
 
 
 def language_of(customer: Customer) -> str:

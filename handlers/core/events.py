@@ -2,24 +2,27 @@
 got its first response or was closed, and the features that care (the rating question, SLA, self-service
 context) subscribe. Order changes are announced the same way (loyalty points). Subscribers run in the
 announcer's transaction, in the order they subscribed."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
 
-TICKET_OPENED = "ticket_opened"            # (ticket, customer, channel)
-FIRST_RESPONSE = "first_response"          # (ticket)
-TICKET_CLOSED = "ticket_closed"            # (ticket)
-ORDER_SAVED = "order_saved"                # (order)
+TICKET_OPENED = "ticket_opened"  # (ticket, customer, channel)
+FIRST_RESPONSE = "first_response"  # (ticket)
+TICKET_CLOSED = "ticket_closed"  # (ticket)
+ORDER_SAVED = "order_saved"  # (order)
 
 _subscribers: dict[str, list[Callable]] = {}
 
 
 def on(event: str):
     """Subscribe the decorated function to `event`."""
+
     def subscribe(fn: Callable) -> Callable:
         if fn not in _subscribers.setdefault(event, []):
             _subscribers[event].append(fn)
         return fn
+
     return subscribe
 
 

@@ -4,6 +4,7 @@ was closed (a scheduler job, once per opening), and business minutes between two
 
 Moments are naive UTC, like the database columns; opening hours are local wall-clock times.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,12 +23,13 @@ log = logging.getLogger(__name__)
 
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WHOLE_DAY = (dt.timedelta(0), dt.timedelta(days=1))
-LOOK_AHEAD_DAYS = 400            # next_opening gives up beyond this (a shop closed for over a year)
-SUMMARY_STATE = "hours_summary_opening"   # State: the opening (naive UTC, ISO) last summarised
+LOOK_AHEAD_DAYS = 400  # next_opening gives up beyond this (a shop closed for over a year)
+SUMMARY_STATE = "hours_summary_opening"  # State: the opening (naive UTC, ISO) last summarised
 SUMMARY_LINE_CHARS = 80
 
 
 # -- the schedule -----------------------------------------------------------------------------------
+
 
 def _clock_time(text: str, key: str) -> dt.timedelta:
     """'09:30' → 9 h 30 min after midnight ('24:00' is the end of the day)."""
@@ -136,16 +138,22 @@ def business_minutes(start: dt.datetime, end: dt.datetime) -> float:
 
 # -- what the customer is told ----------------------------------------------------------------------
 
+
 def opening_words(lang: str, opening: dt.datetime, now: dt.datetime) -> str:
     """The next opening as a customer reads it: 'today at 10:00', 'tomorrow at 10:00', 'on Monday at
     10:00', or with the date when it is more than a week away."""
     zone = ZoneInfo(config.current()["app"]["timezone"])
     local = _local(opening, zone)
     days_ahead = (local.date() - _local(now, zone).date()).days
-    values = dict(time=local.strftime("%H:%M"), weekday=texts.render(lang, "weekdays").splitlines()[local.weekday()],
-                  day=local.day, month=texts.render(lang, "months").splitlines()[local.month - 1])
-    name = {0: "opening_today", 1: "opening_tomorrow"}.get(days_ahead, "opening_weekday" if days_ahead < 7
-                                                           else "opening_date")
+    values = dict(
+        time=local.strftime("%H:%M"),
+        weekday=texts.render(lang, "weekdays").splitlines()[local.weekday()],
+        day=local.day,
+        month=texts.render(lang, "months").splitlines()[local.month - 1],
+    )
+    name = {0: "opening_today", 1: "opening_tomorrow"}.get(
+        days_ahead, "opening_weekday" if days_ahead < 7 else "opening_date"
+    )
     return texts.render(lang, name, **values)
 
 
@@ -154,8 +162,12 @@ def acknowledgement(lang: str, customer, ticket, first_contact: bool) -> str:
     the shop is open, or the next opening time when it is closed (then the ticket is marked
     opened_while_closed and saved, for the opening summary)."""
     app = config.current()["app"]
-    values = dict(name=customers.greeting_name(customer), ticket=ticket.number, shop=app["shop_name"],
-                  minutes=app["first_response_minutes"])
+    values = dict(
+        name=customers.greeting_name(customer),
+        ticket=ticket.number,
+        shop=app["shop_name"],
+        minutes=app["first_response_minutes"],
+    )
     name = "ack_welcome" if first_contact else "ack"
     if is_open(ticket.created_at):
         return texts.render(lang, name, **values)
@@ -170,20 +182,25 @@ def acknowledgement(lang: str, customer, ticket, first_contact: bool) -> str:
 
 # -- the opening summary (scheduler job) --------------------------------------------------------------
 
+
 def _summary_line(ticket: Ticket) -> str:
     first_line = ticket.subject.strip() or texts.for_agents("agents/opening_summary_no_text")
     if len(first_line) > SUMMARY_LINE_CHARS:
-        first_line = first_line[:SUMMARY_LINE_CHARS - 1] + "…"
-    return texts.for_agents("agents/opening_summary_line", ticket=ticket.number,
-                            name=customers.display_name(ticket.customer),
-                            channel=customers.channel_name(ticket.contact.channel),
-                            first_line=first_line)
+        first_line = first_line[: SUMMARY_LINE_CHARS - 1] + "…"
+    return texts.for_agents(
+        "agents/opening_summary_line",
+        ticket=ticket.number,
+        name=customers.display_name(ticket.customer),
+        channel=customers.channel_name(ticket.contact.channel),
+        first_line=first_line,
+    )
 
 
 def waiting_since_closing(opening: dt.datetime, since: dt.datetime | None) -> list[Ticket]:
     """Open tickets that arrived while the shop was closed, after `since` and before `opening`."""
-    query = Ticket.select().where((Ticket.status == "open") & Ticket.opened_while_closed
-                                  & (Ticket.created_at < opening))
+    query = Ticket.select().where(
+        (Ticket.status == "open") & Ticket.opened_while_closed & (Ticket.created_at < opening)
+    )
     if since is not None:
         query = query.where(Ticket.created_at >= since)
     return list(query.order_by(Ticket.id))
@@ -204,8 +221,9 @@ def post_opening_summary() -> None:
                 return
             waiting = waiting_since_closing(opening, since)
             if waiting:
-                text = texts.for_agents("agents/opening_summary", count=len(waiting),
-                                        lines="\n".join(_summary_line(t) for t in waiting))
+                text = texts.for_agents(
+                    "agents/opening_summary", count=len(waiting), lines="\n".join(_summary_line(t) for t in waiting)
+                )
                 outbox.to_group(text, purpose="agents", idempotency_key=f"opening_summary:{opening.isoformat()}")
             State.put(SUMMARY_STATE, opening.isoformat())
     except IntegrityError:

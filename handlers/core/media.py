@@ -11,6 +11,7 @@ A token is `<payload>.<mac>`: the payload (base64url JSON) names the Telegram fi
 file name and expiry; the mac is HMAC-SHA256 over it with a key from the settings (`signing_key`).
 Tokens and the key are never logged.
 """
+
 from __future__ import annotations
 
 import base64
@@ -27,8 +28,15 @@ import outbox
 from handlers.core import texts
 
 # media kinds an agent can send to WhatsApp and SMS customers, with the content type Telegram implies
-LINKABLE = {"photo": "image/jpeg", "document": "application/octet-stream", "voice": "audio/ogg",
-            "audio": "audio/mpeg", "video": "video/mp4", "animation": "video/mp4", "video_note": "video/mp4"}
+LINKABLE = {
+    "photo": "image/jpeg",
+    "document": "application/octet-stream",
+    "voice": "audio/ogg",
+    "audio": "audio/mpeg",
+    "video": "video/mp4",
+    "animation": "video/mp4",
+    "video_note": "video/mp4",
+}
 # WhatsApp shows a caption under these; with documents and audio Twilio drops it, so the text goes on its own
 WHATSAPP_CAPTIONS = {"photo", "video", "animation"}
 WHATSAPP_MAX_CAPTION = 1024
@@ -42,6 +50,7 @@ class MediaToken(NamedTuple):
 
 
 # ---- signed links (pure functions) ----------------------------------------------------------------
+
 
 def signing_key(settings) -> bytes:
     """app.media_secret, or (when empty) a key derived from the Telegram webhook secret and the Twilio
@@ -88,8 +97,10 @@ def verify(key: bytes, token: str, now: float) -> MediaToken | None:
 def link(item: Media, ttl_s: int) -> str:
     """A signed `{public_url}/media/<token>` for a Telegram file, valid ttl_s seconds from now."""
     settings = config.current()
-    token = sign(signing_key(settings), MediaToken(item.file_id, content_type(item), item.file_name,
-                                                   int(time.time()) + int(ttl_s)))
+    token = sign(
+        signing_key(settings),
+        MediaToken(item.file_id, content_type(item), item.file_name, int(time.time()) + int(ttl_s)),
+    )
     return f"{settings['app']['public_url'].rstrip('/')}/media/{token}"
 
 
@@ -98,6 +109,7 @@ def content_type(item: Media) -> str:
 
 
 # ---- agents' media to customers -------------------------------------------------------------------
+
 
 def signed_reply(lang: str, agent_name: str, text: str) -> str:
     """An agent's words as the customer reads them: signed with the agent's name (app.agent_signature)."""
@@ -111,14 +123,20 @@ def relay_agent_media(ticket, agent_name: str, inbound: Inbound, lang: str) -> b
     contact = ticket.contact
     caption = signed_reply(lang, agent_name, inbound.text) if inbound.text.strip() else ""
     if contact.channel == TELEGRAM:
-        outbox.to_contact(contact, caption, purpose="reply", ticket=ticket, method="copy",
-                          copy_from_chat_id=inbound.chat_id, copy_message_id=inbound.message_id)
+        outbox.to_contact(
+            contact,
+            caption,
+            purpose="reply",
+            ticket=ticket,
+            method="copy",
+            copy_from_chat_id=inbound.chat_id,
+            copy_message_id=inbound.message_id,
+        )
         return True
     items = [m for m in inbound.media if m.kind in LINKABLE and m.file_id]
     for m in inbound.media:
         if m not in items:
-            outbox.to_group(texts.for_agents("agents/unsupported_reply", kind=m.kind), purpose="agents",
-                            ticket=ticket)
+            outbox.to_group(texts.for_agents("agents/unsupported_reply", kind=m.kind), purpose="agents", ticket=ticket)
     if not items:
         return False
     app = config.current()["app"]
@@ -127,7 +145,7 @@ def relay_agent_media(ticket, agent_name: str, inbound: Inbound, lang: str) -> b
         captioned = all(m.kind in WHATSAPP_CAPTIONS for m in items) and len(caption) <= WHATSAPP_MAX_CAPTION
         outbox.to_contact(contact, caption if captioned else "", purpose="reply", ticket=ticket, media=media)
         return captioned
-    urls = "\n".join(link(m, app["media_link_ttl_s"]) for m in items)     # SMS: the words and the links
+    urls = "\n".join(link(m, app["media_link_ttl_s"]) for m in items)  # SMS: the words and the links
     body = texts.render(lang, "media_link", text=inbound.text.strip(), url=urls).strip()
     outbox.to_contact(contact, signed_reply(lang, agent_name, body), purpose="reply", ticket=ticket)
     return True

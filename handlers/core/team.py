@@ -1,4 +1,5 @@
 """The shop's team: who the owners and the agents are, and the agents' group (its effective id after a migration)."""
+
 from __future__ import annotations
 
 import logging

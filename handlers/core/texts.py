@@ -1,4 +1,5 @@
 """Words: render templates/<lang>/<name>.txt and decide which language a customer reads."""
+
 from __future__ import annotations
 
 import functools
@@ -11,7 +12,9 @@ import config
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 LANGUAGES = ("ur", "en")
 # Arabic-script letters (Urdu); the Arabic-Indic and Urdu digits (U+0660–0669, U+06F0–06F9) do not count
-_ARABIC_SCRIPT = re.compile(r"[\u0600-\u065F\u066A-\u06EF\u06FA-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
+_ARABIC_SCRIPT = re.compile(
+    r"[\u0600-\u065F\u066A-\u06EF\u06FA-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]"
+)
 _LATIN = re.compile(r"[A-Za-z]")
 
 

@@ -1,4 +1,5 @@
 """The life of a ticket: opened by a customer's message, relayed to the agents' group, answered, closed."""
+
 from __future__ import annotations
 
 import logging
@@ -14,10 +15,14 @@ log = logging.getLogger(__name__)
 
 def open_ticket_of(customer: Customer) -> Ticket | None:
     """The customer's open ticket, locked for this transaction on PostgreSQL so a burst opens only one."""
-    if not is_sqlite():   # SQLite transactions here already hold the write lock
+    if not is_sqlite():  # SQLite transactions here already hold the write lock
         Customer.select().where(Customer.id == customer.id).for_update().execute()
-    return (Ticket.select().where((Ticket.customer == customer) & (Ticket.status == "open"))
-            .order_by(Ticket.id.desc()).first())
+    return (
+        Ticket.select()
+        .where((Ticket.customer == customer) & (Ticket.status == "open"))
+        .order_by(Ticket.id.desc())
+        .first()
+    )
 
 
 def _group_text(inbound: Inbound) -> str:
@@ -28,8 +33,9 @@ def _group_text(inbound: Inbound) -> str:
     return inbound.text
 
 
-def on_customer_message(inbound: Inbound, customer: Customer, contact: Contact,
-                        order_ref: str | None = None) -> Ticket | None:
+def on_customer_message(
+    inbound: Inbound, customer: Customer, contact: Contact, order_ref: str | None = None
+) -> Ticket | None:
     """A customer wrote: open a ticket (card to the group, acknowledgement to them) or add to the open one.
     order_ref: the order the message is about (an answer to a delay notice); the card shows it."""
     if inbound.kind in ("message", "edited") and not inbound.text.strip() and not inbound.media:
@@ -39,12 +45,19 @@ def on_customer_message(inbound: Inbound, customer: Customer, contact: Contact,
     ticket = open_ticket_of(customer)
     text = _group_text(inbound)
     media = inbound.media if inbound.kind != "unsupported" else []
-    message_fields = dict(direction="in", channel=inbound.channel, text=inbound.text,
-                      media=[m.kind for m in media] or None)
+    message_fields = dict(
+        direction="in", channel=inbound.channel, text=inbound.text, media=[m.kind for m in media] or None
+    )
     if ticket is None:
         first_line = (inbound.text.strip().splitlines() or [""])[0]
-        ticket = Ticket.create(customer=customer, contact=contact, subject=first_line[:200], created_at=clock.now(),
-                               last_customer_at=clock.now(), order_ref=order_ref)
+        ticket = Ticket.create(
+            customer=customer,
+            contact=contact,
+            subject=first_line[:200],
+            created_at=clock.now(),
+            last_customer_at=clock.now(),
+            order_ref=order_ref,
+        )
         Message.create(ticket=ticket, **message_fields)
         if urgency.is_urgent(inbound.text):
             ticket.urgent, ticket.priority = True, "high"
@@ -59,7 +72,7 @@ def on_customer_message(inbound: Inbound, customer: Customer, contact: Contact,
     else:
         refresh_card = False
         if ticket.contact_id != contact.id:
-            ticket.contact = contact       # replies follow the channel the customer used last
+            ticket.contact = contact  # replies follow the channel the customer used last
             refresh_card = True
         if order_ref and not ticket.order_ref:
             ticket.order_ref, refresh_card = order_ref, True
@@ -72,10 +85,16 @@ def on_customer_message(inbound: Inbound, customer: Customer, contact: Contact,
         if refresh_card:
             cards.refresh(ticket)
         Message.create(ticket=ticket, **message_fields)
-        header = texts.for_agents("agents/relay_header", ticket=ticket.number,
-                                  name=customers.display_name(customer))
-        outbox.to_group(text, purpose="relay", ticket=ticket, media=media, merge=not media, header=header,
-                        topic_name=cards.topic_name(ticket))
+        header = texts.for_agents("agents/relay_header", ticket=ticket.number, name=customers.display_name(customer))
+        outbox.to_group(
+            text,
+            purpose="relay",
+            ticket=ticket,
+            media=media,
+            merge=not media,
+            header=header,
+            topic_name=cards.topic_name(ticket),
+        )
     if inbound.kind == "unsupported":
         outbox.to_contact(contact, texts.render(lang, "unsupported"), purpose="unsupported", ticket=ticket)
     return ticket
@@ -85,8 +104,14 @@ def agent_reply(ticket: Ticket, agent_name: str, inbound: Inbound) -> None:
     """An agent answered in the group: carry it to the customer on the channel they used."""
     customer, contact = ticket.customer, ticket.contact
     lang = customers.language_of(customer)
-    Message.create(ticket=ticket, direction="out", channel=contact.channel, text=inbound.text,
-                   media=[m.kind for m in inbound.media] or None, author=agent_name)
+    Message.create(
+        ticket=ticket,
+        direction="out",
+        channel=contact.channel,
+        text=inbound.text,
+        media=[m.kind for m in inbound.media] or None,
+        author=agent_name,
+    )
     record_first_response(ticket)
     if inbound.media and (media.relay_agent_media(ticket, agent_name, inbound, lang) or not inbound.text.strip()):
         return
@@ -120,18 +145,23 @@ def add_note(ticket: Ticket, agent_name: str, text: str) -> None:
 def close(ticket: Ticket, agent_name: str) -> None:
     """Close the ticket, tell the customer and the group, close the topic."""
     if ticket.status == "closed":
-        outbox.to_group(texts.for_agents("agents/already_closed", ticket=ticket.number), purpose="agents",
-                        ticket=ticket)
+        outbox.to_group(
+            texts.for_agents("agents/already_closed", ticket=ticket.number), purpose="agents", ticket=ticket
+        )
         return
     ticket.status, ticket.closed_at, ticket.closed_by = "closed", clock.now(), agent_name
     ticket.resolution_minutes = hours.business_minutes(ticket.created_at, ticket.closed_at)
     ticket.save()
     lang = customers.language_of(ticket.customer)
-    outbox.to_contact(ticket.contact, texts.render(lang, "closed", ticket=ticket.number,
-                                                   name=customers.greeting_name(ticket.customer)),
-                      purpose="closed", ticket=ticket)
-    outbox.to_group(texts.for_agents("agents/closed", ticket=ticket.number, agent=agent_name),
-                    purpose="agents", ticket=ticket)
+    outbox.to_contact(
+        ticket.contact,
+        texts.render(lang, "closed", ticket=ticket.number, name=customers.greeting_name(ticket.customer)),
+        purpose="closed",
+        ticket=ticket,
+    )
+    outbox.to_group(
+        texts.for_agents("agents/closed", ticket=ticket.number, agent=agent_name), purpose="agents", ticket=ticket
+    )
     outbox.to_group("", purpose="close_topic", ticket=ticket, method="close_topic")
     events.announce(events.TICKET_CLOSED, ticket)
     log.info("ticket closed ticket=%s by agent", ticket.number)

@@ -1,4 +1,5 @@
 """The agents' group: replies become answers to customers, commands act on the ticket they are used in."""
+
 from __future__ import annotations
 
 import logging
@@ -13,18 +14,30 @@ from handlers.desk import triage
 
 log = logging.getLogger(__name__)
 
+
 def reply_in_place(inbound: Inbound, text: str) -> None:
     """Answer an agent where they wrote (in the topic, or as a reply to their message)."""
-    outbox.enqueue("telegram", outbox.GROUP, purpose="agents", text=text, priority=outbox.PRIORITY_GROUP,
-                   thread_id=inbound.thread_id, reply_to_message_id=inbound.message_id)
+    outbox.enqueue(
+        "telegram",
+        outbox.GROUP,
+        purpose="agents",
+        text=text,
+        priority=outbox.PRIORITY_GROUP,
+        thread_id=inbound.thread_id,
+        reply_to_message_id=inbound.message_id,
+    )
 
 
 def seen(inbound: Inbound) -> Agent:
     """The agent who wrote, remembered (for /assign @username) and up to date."""
     agent = Agent.get_or_none(telegram_user_id=int(inbound.user_id or 0))
     if agent is None:
-        agent = Agent.create(telegram_user_id=int(inbound.user_id or 0), first_name=inbound.user_name or "",
-                             username=inbound.username, last_seen_at=clock.now())
+        agent = Agent.create(
+            telegram_user_id=int(inbound.user_id or 0),
+            first_name=inbound.user_name or "",
+            username=inbound.username,
+            last_seen_at=clock.now(),
+        )
     elif (agent.first_name, agent.username) != (inbound.user_name or "", inbound.username):
         agent.first_name, agent.username = inbound.user_name or "", inbound.username
         agent.save()
@@ -46,9 +59,8 @@ def on_group_message(inbound: Inbound) -> None:
         # a photo captioned "/note …" is for the agents: the command runs, nothing reaches the customer
         inbound = replace(inbound, kind="command", text=inbound.text.lstrip())
     if inbound.kind == "command" and team.for_another_bot(inbound.text):
-        return   # "/close@other_bot": another bot in the group is being asked
-    ticket = tickets.ticket_for_group_message(int(inbound.chat_id), inbound.thread_id,
-                                              inbound.reply_to_message_id)
+        return  # "/close@other_bot": another bot in the group is being asked
+    ticket = tickets.ticket_for_group_message(int(inbound.chat_id), inbound.thread_id, inbound.reply_to_message_id)
     agent = seen(inbound) if inbound.user_id else None
     agent_name = inbound.user_name or (f"@{inbound.username}" if inbound.username else "")
     if inbound.kind == "command":
@@ -58,7 +70,7 @@ def on_group_message(inbound: Inbound) -> None:
             reply_in_place(inbound, answer)
         return
     if ticket is None:
-        return   # agents talking among themselves
+        return  # agents talking among themselves
     if inbound.kind == "edited":
         reply_in_place(inbound, texts.for_agents("agents/edit_not_sent"))
         return
@@ -83,8 +95,15 @@ def on_button(inbound: Inbound) -> None:
     """A tap on a ticket card's button: answered at once, then done like the typed command."""
     if not team.is_agent(inbound.user_id):
         log.info("button tap from a non-agent refused user=%s", inbound.user_id)
-        outbox.enqueue("telegram", "callback", purpose="callback", text=texts.for_agents("agents/not_an_agent")[:200],
-                       callback_id=inbound.callback_id, method="answer_callback", priority=outbox.PRIORITY_CUSTOMER)
+        outbox.enqueue(
+            "telegram",
+            "callback",
+            purpose="callback",
+            text=texts.for_agents("agents/not_an_agent")[:200],
+            callback_id=inbound.callback_id,
+            method="answer_callback",
+            priority=outbox.PRIORITY_CUSTOMER,
+        )
         return
     agent = seen(inbound)
     agent_name = inbound.user_name or (f"@{inbound.username}" if inbound.username else "")
@@ -110,8 +129,15 @@ def on_button(inbound: Inbound) -> None:
     toast = (answer or "").split("\n")[0] if answer else texts.for_agents("agents/button_ok")
     if ticket is None:
         toast = texts.for_agents("agents/button_stale")
-    outbox.enqueue("telegram", "callback", purpose="callback", text=toast[:200], callback_id=inbound.callback_id,
-                   method="answer_callback", priority=outbox.PRIORITY_CUSTOMER)
+    outbox.enqueue(
+        "telegram",
+        "callback",
+        purpose="callback",
+        text=toast[:200],
+        callback_id=inbound.callback_id,
+        method="answer_callback",
+        priority=outbox.PRIORITY_CUSTOMER,
+    )
     if answer and action not in ("close",):
         outbox.to_group(answer, purpose="agents", ticket=ticket)
 
@@ -120,6 +146,12 @@ def on_other_chat_command(inbound: Inbound) -> None:
     """A command in a group that is not (yet) the agents' group: only /chatid answers, to help set-up."""
     name, _ = commands.parse(inbound.text)
     if name in ("chatid", "groupid"):
-        outbox.enqueue("telegram", inbound.chat_id, purpose="setup", priority=outbox.PRIORITY_GROUP,
-                       text=texts.for_agents("agents/chat_id", chat_id=inbound.chat_id),
-                       thread_id=inbound.thread_id, reply_to_message_id=inbound.message_id)
+        outbox.enqueue(
+            "telegram",
+            inbound.chat_id,
+            purpose="setup",
+            priority=outbox.PRIORITY_GROUP,
+            text=texts.for_agents("agents/chat_id", chat_id=inbound.chat_id),
+            thread_id=inbound.thread_id,
+            reply_to_message_id=inbound.message_id,
+        )

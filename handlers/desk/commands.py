@@ -1,6 +1,7 @@
 """The desk's own commands, registered by name (handlers.core.commands): the ticket ones (note, close, claim,
 assign, priority, tags, reopen, history, canned) and the desk-wide views (/tickets, /find, /stats, /chatid,
 /help). The features register theirs where they live (/delay, /discount, /setbirthday …)."""
+
 from __future__ import annotations
 
 from handlers.core import commands, team, texts, tickets

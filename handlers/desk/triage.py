@@ -1,5 +1,6 @@
 """Triage commands for agents: claim, assign, priority, tags, close/reopen, history, canned answers,
 and the desk-wide views (/tickets, /find, /stats). Each returns the line to answer in the group."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,15 +31,16 @@ def assign(ticket: Ticket, agent: Agent | None) -> str:
     ticket.assignee = (agent.first_name or f"@{agent.username}") if agent else None
     ticket.save()
     cards.refresh(ticket)
-    return _t("assigned", ticket=ticket.number, agent=ticket.assignee) if agent else _t("unassigned",
-                                                                                         ticket=ticket.number)
+    return (
+        _t("assigned", ticket=ticket.number, agent=ticket.assignee) if agent else _t("unassigned", ticket=ticket.number)
+    )
 
 
 def assign_by_username(ticket: Ticket, username: str) -> str:
     name = username.lstrip("@").strip()
     if not name or " " in name:
         return _t("usage_assign")
-    agent = Agent.select().where(Agent.username ** name).first()
+    agent = Agent.select().where(Agent.username**name).first()
     if agent is None:
         return _t("unknown_agent", username=name)
     return assign(ticket, agent)
@@ -75,7 +77,7 @@ def close(ticket: Ticket, agent_name: str, reason: str) -> str | None:
     ticket.close_reason = reason or None
     tickets.close(ticket, agent_name)
     cards.refresh(ticket)
-    return None   # tickets.close already told the group
+    return None  # tickets.close already told the group
 
 
 def reopen(ticket: Ticket, agent_name: str) -> str:
@@ -92,14 +94,26 @@ def reopen(ticket: Ticket, agent_name: str) -> str:
 
 
 def history(ticket: Ticket) -> str:
-    earlier = (Ticket.select().where((Ticket.customer == ticket.customer) & (Ticket.id != ticket.id))
-               .order_by(Ticket.id.desc()).limit(10))
-    lines = [_t("history_line", ticket=t.number, date=_local(t.created_at).strftime("%Y-%m-%d"),
-                subject=(t.subject or "—")[:60], outcome=_outcome(t),
-                rating=f" · {'⭐' * t.rating}" if t.rating else "") for t in earlier]
+    earlier = (
+        Ticket.select()
+        .where((Ticket.customer == ticket.customer) & (Ticket.id != ticket.id))
+        .order_by(Ticket.id.desc())
+        .limit(10)
+    )
+    lines = [
+        _t(
+            "history_line",
+            ticket=t.number,
+            date=_local(t.created_at).strftime("%Y-%m-%d"),
+            subject=(t.subject or "—")[:60],
+            outcome=_outcome(t),
+            rating=f" · {'⭐' * t.rating}" if t.rating else "",
+        )
+        for t in earlier
+    ]
     name = customers.display_name(ticket.customer)
     told = _t("history_head", name=name) + "\n" + "\n".join(lines) if lines else _t("history_none", name=name)
-    bought = orders.history(ticket.customer)   # their latest orders, once the shop's orders are here
+    bought = orders.history(ticket.customer)  # their latest orders, once the shop's orders are here
     return f"{told}\n\n{bought}" if bought else told
 
 
@@ -128,8 +142,14 @@ def canned(ticket: Ticket, name: str, agent_name: str) -> str:
     customer = ticket.customer
     lang = customers.language_of(customer)
     app = config.current()["app"]
-    body = texts.render(lang, f"canned/{name}", name=customers.greeting_name(customer), ticket=ticket.number,
-                        agent=agent_name, shop=app["shop_name"])
+    body = texts.render(
+        lang,
+        f"canned/{name}",
+        name=customers.greeting_name(customer),
+        ticket=ticket.number,
+        agent=agent_name,
+        shop=app["shop_name"],
+    )
     Message.create(ticket=ticket, direction="out", channel=ticket.contact.channel, text=body, author=agent_name)
     tickets.record_first_response(ticket)
     outbox.to_contact(ticket.contact, body, purpose="reply", ticket=ticket)
@@ -142,8 +162,12 @@ RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
 
 def waiting_messages(ticket: Ticket) -> int:
     """Customer messages since the last answer: a customer who wrote again moves up the list."""
-    last_out = (Message.select().where((Message.ticket == ticket) & (Message.direction == "out"))
-                .order_by(Message.id.desc()).first())
+    last_out = (
+        Message.select()
+        .where((Message.ticket == ticket) & (Message.direction == "out"))
+        .order_by(Message.id.desc())
+        .first()
+    )
     query = Message.select().where((Message.ticket == ticket) & (Message.direction == "in"))
     if last_out:
         query = query.where(Message.id > last_out.id)
@@ -167,9 +191,18 @@ def list_tickets(which: str, agent: Agent) -> str:
         return _t("tickets_none")
     waiting = {t.id: waiting_messages(t) for t in found}
     found.sort(key=lambda t: (RANK.get(t.priority, 2), -min(waiting[t.id], 2), t.created_at))
-    lines = [_t("tickets_line", ticket=t.number, name=customers.display_name(t.customer), age=_age(now - t.created_at),
-                priority=t.priority, assignee=t.assignee or _t("nobody"),
-                waiting=f" · ✉️{waiting[t.id]}" if waiting[t.id] > 1 else "") for t in found[:30]]
+    lines = [
+        _t(
+            "tickets_line",
+            ticket=t.number,
+            name=customers.display_name(t.customer),
+            age=_age(now - t.created_at),
+            priority=t.priority,
+            assignee=t.assignee or _t("nobody"),
+            waiting=f" · ✉️{waiting[t.id]}" if waiting[t.id] > 1 else "",
+        )
+        for t in found[:30]
+    ]
     more = _t("tickets_more", count=len(found) - 30) if len(found) > 30 else ""
     return _t("tickets_head", count=len(found)) + "\n" + "\n".join(lines) + (f"\n{more}" if more else "")
 
@@ -191,9 +224,17 @@ def find(query: str) -> str:
         found = list(Ticket.select().where(Ticket.customer.in_(people)).order_by(Ticket.id.desc()).limit(10))
     if not found:
         return _t("find_none", query=query)
-    return "\n".join(_t("find_line", ticket=t.number, name=customers.display_name(t.customer),
-                        channel=customers.CHANNEL_NAMES.get(t.contact.channel, ""), status=_outcome(t),
-                        date=_local(t.created_at).strftime("%Y-%m-%d")) for t in found)
+    return "\n".join(
+        _t(
+            "find_line",
+            ticket=t.number,
+            name=customers.display_name(t.customer),
+            channel=customers.CHANNEL_NAMES.get(t.contact.channel, ""),
+            status=_outcome(t),
+            date=_local(t.created_at).strftime("%Y-%m-%d"),
+        )
+        for t in found
+    )
 
 
 def stats(period: str) -> str:
@@ -211,12 +252,18 @@ def stats(period: str) -> str:
             tags[word] = tags.get(word, 0) + 1
     top = sorted(tags.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
     rating = csat.summary(since)
-    bot = selfservice.stats(since)      # questions the bot answered, helpful, and what went to a person
-    return _t("stats", period=_t(f"period_{period}"), opened=opened.count(), closed=closed.count(),
-              first=_minutes(statistics.median(first)) if first else "—",
-              resolution=_minutes(statistics.median(resolution)) if resolution else "—",
-              csat=f"{rating['average']:.1f}" if rating.get("count") else "—", csat_count=rating.get("count", 0),
-              tags=", ".join(f"#{k} ({v})" for k, v in top) or "—") + (f"\n{bot}" if bot else "")
+    bot = selfservice.stats(since)  # questions the bot answered, helpful, and what went to a person
+    return _t(
+        "stats",
+        period=_t(f"period_{period}"),
+        opened=opened.count(),
+        closed=closed.count(),
+        first=_minutes(statistics.median(first)) if first else "—",
+        resolution=_minutes(statistics.median(resolution)) if resolution else "—",
+        csat=f"{rating['average']:.1f}" if rating.get("count") else "—",
+        csat_count=rating.get("count", 0),
+        tags=", ".join(f"#{k} ({v})" for k, v in top) or "—",
+    ) + (f"\n{bot}" if bot else "")
 
 
 # ---- helpers ----------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ Owners (telegram.owner_ids) drive it from the command line (`flask --app webhook
 private chat with the bot (/broadcast, /broadcasts, /broadcast_cancel); the chat flow's state is the
 draft broadcast row itself.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -37,10 +38,27 @@ KINDS = ("offer", "notice")
 CHANNELS = (WHATSAPP, SMS, TELEGRAM)
 LANGUAGES = ("ur", "en")
 ACTIVE = ("scheduled", "sending")
-COUNT_KEYS = ("recipients", "to_send", "waiting", "sent", "delivered", "failed", "opted_out", "blocked", "skipped", "cancelled")
+COUNT_KEYS = (
+    "recipients",
+    "to_send",
+    "waiting",
+    "sent",
+    "delivered",
+    "failed",
+    "opted_out",
+    "blocked",
+    "skipped",
+    "cancelled",
+)
 OWNER_COMMANDS = ("broadcast", "broadcasts", "broadcast_cancel")
-AUDIENCE_BUTTONS = (("all", None), ("channel:whatsapp", "WhatsApp"), ("channel:sms", "SMS"),
-                    ("channel:telegram", "Telegram"), ("language:ur", "اردو"), ("language:en", "English"))
+AUDIENCE_BUTTONS = (
+    ("all", None),
+    ("channel:whatsapp", "WhatsApp"),
+    ("channel:sms", "SMS"),
+    ("channel:telegram", "Telegram"),
+    ("language:ur", "اردو"),
+    ("language:en", "English"),
+)
 LOCK_KEY = 7212005
 
 
@@ -49,16 +67,23 @@ class BroadcastError(ValueError):
 
 
 # ---- segments ---------------------------------------------------------------------------------------
-SEGMENT_HELP = ("all, channel:whatsapp|sms|telegram, language:ur|en, tag:NAME, tier:NAME, ordered-within:30d, "
-                "birthday-month:1-12")
+SEGMENT_HELP = (
+    "all, channel:whatsapp|sms|telegram, language:ur|en, tag:NAME, tier:NAME, ordered-within:30d, birthday-month:1-12"
+)
 WITHIN_UNITS = {"d": 1, "w": 7, "m": 30}
 
 
 def parse_segment(segment: str) -> dict:
     """'channel:sms,language:ur,tag:vip' → what each condition asks for; all conditions must hold (AND).
     Keys: channels, languages (sets), tags (a set of tag names), tiers (a set), ordered_within_days, birthday_month."""
-    wanted = {"channels": set(CHANNELS), "languages": set(LANGUAGES), "tags": set(), "tiers": set(),
-              "ordered_within_days": None, "birthday_month": None}
+    wanted = {
+        "channels": set(CHANNELS),
+        "languages": set(LANGUAGES),
+        "tags": set(),
+        "tiers": set(),
+        "ordered_within_days": None,
+        "birthday_month": None,
+    }
     parts = [p.strip().lower() for p in (segment or "").split(",") if p.strip()]
     if not parts:
         raise BroadcastError(f"empty segment (use {SEGMENT_HELP})")
@@ -81,7 +106,7 @@ def parse_segment(segment: str) -> dict:
             wanted["ordered_within_days"] = days if current is None else min(current, days)
         elif key == "birthday-month" and value.isdigit() and 1 <= int(value) <= 12:
             if wanted["birthday_month"] not in (None, int(value)):
-                wanted["channels"] = set()    # two different months: nobody
+                wanted["channels"] = set()  # two different months: nobody
             wanted["birthday_month"] = int(value)
         elif key in ("channel", "language", "tag", "tier", "ordered-within", "birthday-month"):
             raise BroadcastError(f"unknown {key} {value!r} in {part!r} (use {SEGMENT_HELP})")
@@ -94,17 +119,19 @@ def _customer_conditions(wanted: dict, now: dt.datetime) -> list:
     """The segment's conditions on the customer (tags, tier, recent orders, birthday month) as SQL."""
     conditions = []
     for tag in sorted(wanted["tags"]):
-        conditions.append(Customer.id.in_(CustomerTag.select(CustomerTag.customer).where(fn.LOWER(CustomerTag.tag) == tag)))
+        conditions.append(
+            Customer.id.in_(CustomerTag.select(CustomerTag.customer).where(fn.LOWER(CustomerTag.tag) == tag))
+        )
     if wanted["tiers"]:
         if len(wanted["tiers"]) > 1:
-            conditions.append(Customer.id < 0)   # one tier each: two different tiers match nobody
+            conditions.append(Customer.id < 0)  # one tier each: two different tiers match nobody
         conditions.append(fn.LOWER(Customer.tier) == next(iter(wanted["tiers"])))
     if wanted["ordered_within_days"] is not None:
         since = now - dt.timedelta(days=wanted["ordered_within_days"])
         conditions.append(Customer.id.in_(Order.select(Order.customer).where(Order.created_at >= since)))
     if wanted["birthday_month"] is not None:
         month = f"{wanted['birthday_month']:02d}"
-        conditions.append(Customer.birthday.between(f"{month}-01", f"{month}-31"))   # the birthday index
+        conditions.append(Customer.birthday.between(f"{month}-01", f"{month}-31"))  # the birthday index
     return conditions
 
 
@@ -118,11 +145,14 @@ def template_for(kind: str, language: str, override: str | None) -> str:
     return override or _settings().get(f"whatsapp_{kind}_template_{language}", "") or ""
 
 
-def _choose(kind: str, template: str | None, customer: Customer, contacts: list[Contact], language: str,
-            now: dt.datetime) -> tuple[Contact | None, str, str | None]:
+def _choose(
+    kind: str, template: str | None, customer: Customer, contacts: list[Contact], language: str, now: dt.datetime
+) -> tuple[Contact | None, str, str | None]:
     """The contact a customer's broadcast goes to, and the recipient's state (pending or why not)."""
+
     def sendable(c):
         return not customers.outside_window(c, now) or bool(template_for(kind, language, template))
+
     reachable = [c for c in contacts if not c.unreachable]
     if kind == "offer" and customer.marketing_opt_out:
         return (reachable or contacts)[0], "opted_out", None
@@ -139,17 +169,22 @@ def targets(kind: str, segment: str, template: str | None = None) -> list[dict]:
     wanted = parse_segment(segment)
     now = clock.now()
     _reach_imported(wanted, now)
-    query = (Contact.select(Contact, Customer).join(Customer)
-             .where(Contact.channel.in_(sorted(wanted["channels"]) or ["-"]), *_customer_conditions(wanted, now))
-             .order_by(Contact.customer, Contact.id))
+    query = (
+        Contact.select(Contact, Customer)
+        .join(Customer)
+        .where(Contact.channel.in_(sorted(wanted["channels"]) or ["-"]), *_customer_conditions(wanted, now))
+        .order_by(Contact.customer, Contact.id)
+    )
     found, contacts, customer = [], [], None
 
     def flush():
         language = customers.language_of(customer)
         if language in wanted["languages"]:
             contact, state, reason = _choose(kind, template, customer, contacts, language, now)
-            found.append({"customer": customer, "contact": contact, "language": language, "state": state,
-                          "reason": reason})
+            found.append(
+                {"customer": customer, "contact": contact, "language": language, "state": state, "reason": reason}
+            )
+
     for contact in query:
         if customer is not None and contact.customer_id != customer.id:
             flush()
@@ -166,9 +201,15 @@ def _reach_imported(wanted: dict, now: dt.datetime) -> None:
     written to us) get the contact the shop would reach them on (customers.best_contact), so a broadcast
     counts and reaches them like everyone else."""
     has_contact = Contact.select(Contact.id).where(Contact.customer == Customer.id)
-    never_wrote = (Customer.select().where(~fn.EXISTS(has_contact),
-                                           Customer.phone.is_null(False) | Customer.telegram_user_id.is_null(False),
-                                           *_customer_conditions(wanted, now)).order_by(Customer.id))
+    never_wrote = (
+        Customer.select()
+        .where(
+            ~fn.EXISTS(has_contact),
+            Customer.phone.is_null(False) | Customer.telegram_user_id.is_null(False),
+            *_customer_conditions(wanted, now),
+        )
+        .order_by(Customer.id)
+    )
     while True:
         with write():
             batch = list(never_wrote.limit(500))
@@ -186,34 +227,61 @@ def plan(kind: str, segment: str, text: str, template: str | None = None) -> dic
     """What a broadcast would do now: recipients per channel and language, those left out, SMS segments."""
     found = targets(kind, segment, template)
     going = [t for t in found if t["state"] == "pending"]
-    result = {"total": len(going), "audience": len(found),
-              "channels": {c: sum(t["contact"].channel == c for t in going) for c in CHANNELS},
-              "languages": {lang: sum(t["language"] == lang for t in going) for lang in LANGUAGES},
-              "opted_out": sum(t["state"] == "opted_out" for t in found),
-              "blocked": sum(t["state"] == "blocked" for t in found),
-              "skipped": sum(t["state"] == "skipped" for t in found),
-              "texts": {lang: render(kind, text, lang) for lang in LANGUAGES}}
-    result["sms_segments"] = {lang: sms_segments(result["texts"][lang]) for lang in LANGUAGES
-                              if any(t["language"] == lang and t["contact"].channel == SMS for t in going)}
+    result = {
+        "total": len(going),
+        "audience": len(found),
+        "channels": {c: sum(t["contact"].channel == c for t in going) for c in CHANNELS},
+        "languages": {lang: sum(t["language"] == lang for t in going) for lang in LANGUAGES},
+        "opted_out": sum(t["state"] == "opted_out" for t in found),
+        "blocked": sum(t["state"] == "blocked" for t in found),
+        "skipped": sum(t["state"] == "skipped" for t in found),
+        "texts": {lang: render(kind, text, lang) for lang in LANGUAGES},
+    }
+    result["sms_segments"] = {
+        lang: sms_segments(result["texts"][lang])
+        for lang in LANGUAGES
+        if any(t["language"] == lang and t["contact"].channel == SMS for t in going)
+    }
     return result
 
 
 def describe_plan(b: Broadcast, figures: dict) -> str:
     """The plan in the owner's words (command line and chat preview)."""
     channels = ", ".join(f"{c} {n}" for c, n in figures["channels"].items() if n) or "—"
-    lines = [texts.for_agents("owners/summary", total=figures["total"], channels=channels, **{
-        k: figures[k] for k in ("opted_out", "blocked", "skipped")})]
-    lines += [texts.for_agents("owners/summary_sms", segments=n, language=lang) for lang, n in figures["sms_segments"].items()]
+    lines = [
+        texts.for_agents(
+            "owners/summary",
+            total=figures["total"],
+            channels=channels,
+            **{k: figures[k] for k in ("opted_out", "blocked", "skipped")},
+        )
+    ]
+    lines += [
+        texts.for_agents("owners/summary_sms", segments=n, language=lang) for lang, n in figures["sms_segments"].items()
+    ]
     for language in LANGUAGES:
         if figures["languages"][language]:
-            lines.append(texts.for_agents("owners/preview_language", language=language,
-                                          count=figures["languages"][language], text=figures["texts"][language]))
+            lines.append(
+                texts.for_agents(
+                    "owners/preview_language",
+                    language=language,
+                    count=figures["languages"][language],
+                    text=figures["texts"][language],
+                )
+            )
     return texts.for_agents("owners/preview", kind=b.kind, id=b.id, segment=b.segment, summary="\n".join(lines))
 
 
 # ---- life of a broadcast ----------------------------------------------------------------------------
-def create(kind: str, segment: str, text: str = "", template: str | None = None,
-           at: dt.datetime | None = None, created_by: int | None = None, step: str | None = None) -> Broadcast:
+def create(
+    kind: str,
+    segment: str,
+    text: str = "",
+    template: str | None = None,
+    at: dt.datetime | None = None,
+    created_by: int | None = None,
+    step: str | None = None,
+) -> Broadcast:
     """A draft (checked: kind, segment, text); confirm() sends or schedules it."""
     if kind not in KINDS:
         raise BroadcastError(f"kind must be offer or notice (got {kind!r})")
@@ -221,8 +289,16 @@ def create(kind: str, segment: str, text: str = "", template: str | None = None,
     if step is None and not text.strip():
         raise BroadcastError("the text is empty")
     with write():
-        return Broadcast.create(kind=kind, segment=segment, text=text, template=template or None,
-                                scheduled_at=at, created_by=created_by, step=step, status="draft")
+        return Broadcast.create(
+            kind=kind,
+            segment=segment,
+            text=text,
+            template=template or None,
+            scheduled_at=at,
+            created_by=created_by,
+            step=step,
+            status="draft",
+        )
 
 
 def confirm(b: Broadcast) -> Broadcast:
@@ -230,7 +306,8 @@ def confirm(b: Broadcast) -> Broadcast:
     with write():
         scheduled = b.scheduled_at is not None and b.scheduled_at > clock.now()
         Broadcast.update(status="scheduled" if scheduled else "sending", step=None).where(
-            (Broadcast.id == b.id) & (Broadcast.status == "draft")).execute()
+            (Broadcast.id == b.id) & (Broadcast.status == "draft")
+        ).execute()
     return Broadcast.get_by_id(b.id)
 
 
@@ -248,12 +325,22 @@ def materialise(broadcast_id: int) -> bool:
         if b.total is not None or b.status not in ACTIVE:
             return False
         found = targets(b.kind, b.segment, b.template)
-        rows = [{"broadcast": b.id, "customer": t["customer"].id, "contact": t["contact"].id,
-                 "language": t["language"], "state": t["state"], "reason": t["reason"]} for t in found]
+        rows = [
+            {
+                "broadcast": b.id,
+                "customer": t["customer"].id,
+                "contact": t["contact"].id,
+                "language": t["language"],
+                "state": t["state"],
+                "reason": t["reason"],
+            }
+            for t in found
+        ]
         for i in range(0, len(rows), 500):
-            BroadcastRecipient.insert_many(rows[i:i + 500]).on_conflict_ignore().execute()
+            BroadcastRecipient.insert_many(rows[i : i + 500]).on_conflict_ignore().execute()
         Broadcast.update(status="sending", total=len(rows), started_at=clock.now()).where(
-            Broadcast.id == b.id).execute()
+            Broadcast.id == b.id
+        ).execute()
     log.info("broadcast %d started: %d recipients", broadcast_id, len(rows))
     return True
 
@@ -265,10 +352,15 @@ def enqueue_chunk(broadcast_id: int) -> int:
         b = Broadcast.get_by_id(broadcast_id)
         if b.status != "sending":
             return 0
-        chunk = list(BroadcastRecipient.select(BroadcastRecipient, Contact, Customer)
-                     .join(Contact, JOIN.LEFT_OUTER).switch(BroadcastRecipient).join(Customer)
-                     .where((BroadcastRecipient.broadcast == b.id) & (BroadcastRecipient.state == "pending"))
-                     .order_by(BroadcastRecipient.id).limit(_settings().get("chunk", 500)))
+        chunk = list(
+            BroadcastRecipient.select(BroadcastRecipient, Contact, Customer)
+            .join(Contact, JOIN.LEFT_OUTER)
+            .switch(BroadcastRecipient)
+            .join(Customer)
+            .where((BroadcastRecipient.broadcast == b.id) & (BroadcastRecipient.state == "pending"))
+            .order_by(BroadcastRecipient.id)
+            .limit(_settings().get("chunk", 500))
+        )
         _enqueue(b, chunk, clock.now())
     return len(chunk)
 
@@ -301,9 +393,10 @@ def _enqueue(b: Broadcast, chunk: list[BroadcastRecipient], now: dt.datetime) ->
         queued[key] = r.id
     ids = outbox.to_contacts(messages, purpose="broadcast", priority=outbox.PRIORITY_BULK)
     if queued:
-        BroadcastRecipient.update(state="queued", outbox=Case(BroadcastRecipient.id, [
-            (recipient, ids[key]) for key, recipient in queued.items()])).where(
-            BroadcastRecipient.id.in_(list(queued.values()))).execute()
+        BroadcastRecipient.update(
+            state="queued",
+            outbox=Case(BroadcastRecipient.id, [(recipient, ids[key]) for key, recipient in queued.items()]),
+        ).where(BroadcastRecipient.id.in_(list(queued.values()))).execute()
     for (state, reason), recipients in marks.items():
         BroadcastRecipient.update(state=state, reason=reason).where(BroadcastRecipient.id.in_(recipients)).execute()
 
@@ -328,10 +421,15 @@ def bulk_backlog() -> int:
 def counts(b: Broadcast) -> dict:
     """The figures of a broadcast, from its recipients and their outbox rows."""
     result = dict.fromkeys(COUNT_KEYS, 0)
-    query = (BroadcastRecipient.select(BroadcastRecipient.state, Outbox.status, Outbox.reason, Outbox.delivery,
-                                       fn.COUNT(BroadcastRecipient.id))
-             .join(Outbox, JOIN.LEFT_OUTER).where(BroadcastRecipient.broadcast == b.id)
-             .group_by(BroadcastRecipient.state, Outbox.status, Outbox.reason, Outbox.delivery).tuples())
+    query = (
+        BroadcastRecipient.select(
+            BroadcastRecipient.state, Outbox.status, Outbox.reason, Outbox.delivery, fn.COUNT(BroadcastRecipient.id)
+        )
+        .join(Outbox, JOIN.LEFT_OUTER)
+        .where(BroadcastRecipient.broadcast == b.id)
+        .group_by(BroadcastRecipient.state, Outbox.status, Outbox.reason, Outbox.delivery)
+        .tuples()
+    )
     for state, status, reason, delivery, n in query:
         result["recipients"] += n
         result["to_send"] += n if state in ("pending", "queued", "cancelled") else 0
@@ -352,7 +450,7 @@ def _outcome(state: str, status: str | None, reason: str | None) -> str:
         return "blocked" if reason in ("blocked", "unsubscribed") else "failed"
     if status == "skipped":
         return "cancelled"
-    return "sent"     # sent (or pruned long after)
+    return "sent"  # sent (or pruned long after)
 
 
 def finish_if_done(b: Broadcast) -> bool:
@@ -363,14 +461,22 @@ def finish_if_done(b: Broadcast) -> bool:
     if figures["waiting"]:
         return False
     with write():
-        if not Broadcast.update(status="done", finished_at=clock.now(), counts=figures).where(
-                (Broadcast.id == b.id) & (Broadcast.status == "sending")).execute():
+        if (
+            not Broadcast.update(status="done", finished_at=clock.now(), counts=figures)
+            .where((Broadcast.id == b.id) & (Broadcast.status == "sending"))
+            .execute()
+        ):
             return False
         b.status, b.counts = "done", figures
         if b.created_by:
             _progress(b, figures, force=True)
-            outbox.enqueue(TELEGRAM, b.created_by, purpose="broadcast_report", priority=outbox.PRIORITY_CUSTOMER,
-                           text=texts.for_agents("owners/final", id=b.id, total=b.total, **figures))
+            outbox.enqueue(
+                TELEGRAM,
+                b.created_by,
+                purpose="broadcast_report",
+                priority=outbox.PRIORITY_CUSTOMER,
+                text=texts.for_agents("owners/final", id=b.id, total=b.total, **figures),
+            )
     log.info("broadcast %d done: %s", b.id, figures)
     return True
 
@@ -381,10 +487,12 @@ def cancel(b: Broadcast) -> dict:
         _lock(b.id)
         Broadcast.update(status="cancelled", step=None, finished_at=clock.now()).where(Broadcast.id == b.id).execute()
         BroadcastRecipient.update(state="cancelled").where(
-            (BroadcastRecipient.broadcast == b.id) & (BroadcastRecipient.state == "pending")).execute()
+            (BroadcastRecipient.broadcast == b.id) & (BroadcastRecipient.state == "pending")
+        ).execute()
         mine = BroadcastRecipient.select(BroadcastRecipient.outbox).where(BroadcastRecipient.broadcast == b.id)
         Outbox.update(status="skipped", reason="cancelled").where(
-            (Outbox.id.in_(mine)) & (Outbox.status == "pending")).execute()
+            (Outbox.id.in_(mine)) & (Outbox.status == "pending")
+        ).execute()
         b.status = "cancelled"
         figures = counts(b)
         Broadcast.update(counts=figures).where(Broadcast.id == b.id).execute()
@@ -394,8 +502,14 @@ def cancel(b: Broadcast) -> dict:
 
 def tick() -> None:
     """The scheduler's job: start what is due, resume what was left sending, report progress, close."""
-    due = Broadcast.select().where(((Broadcast.status == "scheduled") & (Broadcast.scheduled_at <= clock.now())) |
-                                   (Broadcast.status == "sending")).order_by(Broadcast.id)
+    due = (
+        Broadcast.select()
+        .where(
+            ((Broadcast.status == "scheduled") & (Broadcast.scheduled_at <= clock.now()))
+            | (Broadcast.status == "sending")
+        )
+        .order_by(Broadcast.id)
+    )
     for b in list(due):
         try:
             pump(b.id)
@@ -409,6 +523,7 @@ def tick() -> None:
 
 def start_soon(broadcast_id: int) -> None:
     """After this transaction commits, enqueue in the background (the scheduler's tick would otherwise)."""
+
     def run():
         try:
             pump(broadcast_id)
@@ -416,13 +531,21 @@ def start_soon(broadcast_id: int) -> None:
             log.exception("broadcast %d: start failed (the scheduler will resume it)", broadcast_id)
         finally:
             release()
+
     after_commit(lambda: threading.Thread(target=run, name=f"broadcast-{broadcast_id}", daemon=True).start())
 
 
 # ---- the owner's progress message -------------------------------------------------------------------
 def progress_text(b: Broadcast, figures: dict) -> str:
-    return texts.for_agents("owners/progress", id=b.id, kind=b.kind, segment=b.segment, status=b.status,
-                            total=b.total if b.total is not None else "…", **figures)
+    return texts.for_agents(
+        "owners/progress",
+        id=b.id,
+        kind=b.kind,
+        segment=b.segment,
+        status=b.status,
+        total=b.total if b.total is not None else "…",
+        **figures,
+    )
 
 
 def _progress(b: Broadcast, figures: dict, force: bool = False) -> None:
@@ -433,8 +556,9 @@ def _progress(b: Broadcast, figures: dict, force: bool = False) -> None:
     Broadcast.update(counts=figures).where(Broadcast.id == b.id).execute()
     row = Outbox.get_or_none(id=b.progress_outbox) if b.progress_outbox else None
     if row is None:
-        row = outbox.enqueue(TELEGRAM, b.created_by, purpose="broadcast_progress", text=text,
-                             priority=outbox.PRIORITY_CUSTOMER)
+        row = outbox.enqueue(
+            TELEGRAM, b.created_by, purpose="broadcast_progress", text=text, priority=outbox.PRIORITY_CUSTOMER
+        )
         Broadcast.update(progress_outbox=row.id).where(Broadcast.id == b.id).execute()
         return
     if row.status == "pending":
@@ -444,14 +568,26 @@ def _progress(b: Broadcast, figures: dict, force: bool = False) -> None:
         return
     key = f"bp{b.id}"
     Outbox.update(status="skipped").where((Outbox.merge_key == key) & (Outbox.status == "pending")).execute()
-    outbox.enqueue(TELEGRAM, b.created_by, purpose="broadcast_progress", text=text, method="edit",
-                   edit_message_id=int(row.message_ids[0]), merge_key=key, priority=outbox.PRIORITY_CUSTOMER)
+    outbox.enqueue(
+        TELEGRAM,
+        b.created_by,
+        purpose="broadcast_progress",
+        text=text,
+        method="edit",
+        edit_message_id=int(row.message_ids[0]),
+        merge_key=key,
+        priority=outbox.PRIORITY_CUSTOMER,
+    )
 
 
 # ---- the owner's private chat -----------------------------------------------------------------------
 def _draft_of(user_id) -> Broadcast | None:
-    return (Broadcast.select().where((Broadcast.created_by == int(user_id)) & (Broadcast.status == "draft"))
-            .order_by(Broadcast.id.desc()).first())
+    return (
+        Broadcast.select()
+        .where((Broadcast.created_by == int(user_id)) & (Broadcast.status == "draft"))
+        .order_by(Broadcast.id.desc())
+        .first()
+    )
 
 
 def takes_private(inbound: Inbound) -> bool:
@@ -499,8 +635,9 @@ def on_private(inbound: Inbound) -> bool:
 
 
 def _to_owner(inbound: Inbound, text: str, buttons=None) -> None:
-    outbox.enqueue(TELEGRAM, inbound.chat_id, purpose="owner", text=text, buttons=buttons,
-                   priority=outbox.PRIORITY_CUSTOMER)
+    outbox.enqueue(
+        TELEGRAM, inbound.chat_id, purpose="owner", text=text, buttons=buttons, priority=outbox.PRIORITY_CUSTOMER
+    )
 
 
 def _start_flow(inbound: Inbound, draft: Broadcast | None) -> None:
@@ -508,8 +645,13 @@ def _start_flow(inbound: Inbound, draft: Broadcast | None) -> None:
     if draft is not None:
         _discard(draft)
     b = create(kind, "all", created_by=int(inbound.user_id), step="audience")
-    buttons = [[[label or texts.for_agents("owners/button_all"), f"bc:{b.id}:seg:{segment}"]
-                for segment, label in AUDIENCE_BUTTONS[i:i + 2]] for i in range(0, len(AUDIENCE_BUTTONS), 2)]
+    buttons = [
+        [
+            [label or texts.for_agents("owners/button_all"), f"bc:{b.id}:seg:{segment}"]
+            for segment, label in AUDIENCE_BUTTONS[i : i + 2]
+        ]
+        for i in range(0, len(AUDIENCE_BUTTONS), 2)
+    ]
     _to_owner(inbound, texts.for_agents("owners/ask_audience", kind=kind), buttons)
 
 
@@ -544,15 +686,26 @@ def _choose_audience(inbound: Inbound, draft: Broadcast, segment: str) -> None:
 
 def _preview(inbound: Inbound, draft: Broadcast) -> None:
     figures = plan(draft.kind, draft.segment, draft.text, draft.template)
-    buttons = [[[texts.for_agents("owners/button_send"), f"bc:{draft.id}:send"],
-                [texts.for_agents("owners/button_cancel"), f"bc:{draft.id}:cancel"]]]
+    buttons = [
+        [
+            [texts.for_agents("owners/button_send"), f"bc:{draft.id}:send"],
+            [texts.for_agents("owners/button_cancel"), f"bc:{draft.id}:cancel"],
+        ]
+    ]
     _to_owner(inbound, describe_plan(draft, figures), buttons)
 
 
 def _on_button(inbound: Inbound, draft: Broadcast | None) -> None:
     parts = (inbound.callback_data or "").split(":", 3)
-    outbox.enqueue(TELEGRAM, "callback", purpose="callback", callback_id=inbound.callback_id, method="answer_callback",
-                   text="", priority=outbox.PRIORITY_CUSTOMER)
+    outbox.enqueue(
+        TELEGRAM,
+        "callback",
+        purpose="callback",
+        callback_id=inbound.callback_id,
+        method="answer_callback",
+        text="",
+        priority=outbox.PRIORITY_CUSTOMER,
+    )
     if draft is None or len(parts) < 3 or parts[1] != str(draft.id):
         _to_owner(inbound, texts.for_agents("owners/stale"))
         return
@@ -599,9 +752,18 @@ def recent_list(limit: int = 10) -> str:
     lines = [texts.for_agents("owners/list_head")]
     for b in rows:
         figures = counts(b) if b.total is not None else dict.fromkeys(COUNT_KEYS, 0)
-        lines.append(texts.for_agents("owners/list_line", id=b.id, created=b.created_at.strftime("%Y-%m-%d %H:%M"),
-                                      kind=b.kind, segment=b.segment, status=b.status,
-                                      total=b.total if b.total is not None else "…", **figures))
+        lines.append(
+            texts.for_agents(
+                "owners/list_line",
+                id=b.id,
+                created=b.created_at.strftime("%Y-%m-%d %H:%M"),
+                kind=b.kind,
+                segment=b.segment,
+                status=b.status,
+                total=b.total if b.total is not None else "…",
+                **figures,
+            )
+        )
     return "\n".join(lines)
 
 
@@ -622,7 +784,7 @@ def watch(broadcast_id: int, every_s: float = 1.0):
     while True:
         b = Broadcast.get_by_id(broadcast_id)
         if b.status == "sending":
-            pump(b.id)            # a no-op unless an earlier run stopped half-way
+            pump(b.id)  # a no-op unless an earlier run stopped half-way
             finish_if_done(b)
             b = Broadcast.get_by_id(broadcast_id)
         line = progress_text(b, counts(b))

@@ -10,6 +10,7 @@
   thanked. A complaint, a question, an order number or anything longer is a new matter (a ticket).
 - `summary(since)`: average rating and how many, for the owner's numbers.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -26,8 +27,8 @@ from handlers.features import faq
 
 log = logging.getLogger(__name__)
 
-LOW = 2                                     # ratings up to this one alert the agents
-_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")   # Urdu and Arabic-Indic
+LOW = 2  # ratings up to this one alert the agents
+_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")  # Urdu and Arabic-Indic
 _NUMBER = re.compile(r"([1-5])(?![0-9]|[.,٫]\d)(?:\s*(?:/|out of)\s*5(?![0-9]))?", re.IGNORECASE)
 STARS = "⭐★🌟"
 _STARS = re.compile(f"(?:[{STARS}]\ufe0f?\\s*)+")
@@ -47,21 +48,24 @@ def ask(ticket: Ticket) -> None:
     ticket.csat_asked_at = clock.now()
     ticket.save()
     lang = customers.language_of(ticket.customer)
-    outbox.to_contact(ticket.contact, texts.render(lang, "csat_ask", ticket=ticket.number,
-                                                   name=customers.greeting_name(ticket.customer)),
-                      purpose="csat", ticket=ticket)
+    outbox.to_contact(
+        ticket.contact,
+        texts.render(lang, "csat_ask", ticket=ticket.number, name=customers.greeting_name(ticket.customer)),
+        purpose="csat",
+        ticket=ticket,
+    )
 
 
 def parse_answer(text: str) -> tuple[int | None, str | None]:
     """(rating, comment) of an answer: "5" → (5, None), "۴ ok" → (4, "ok"), "⭐⭐" → (2, None),
     "2 very slow" → (2, "very slow"), "slow" → (None, "slow")."""
     text = text.strip()
-    number = _NUMBER.match(text.translate(_DIGITS))     # the translation keeps every position
+    number = _NUMBER.match(text.translate(_DIGITS))  # the translation keeps every position
     stars = _STARS.match(text)
     if number:
-        rating, rest = int(number.group(1)), text[number.end():]
+        rating, rest = int(number.group(1)), text[number.end() :]
     elif stars:
-        rating, rest = min(5, sum(c in STARS for c in text[:stars.end()])), text[stars.end():]
+        rating, rest = min(5, sum(c in STARS for c in text[: stars.end()])), text[stars.end() :]
     else:
         return None, text or None
     return rating, rest.lstrip(_SEPARATORS).strip() or None
@@ -84,16 +88,16 @@ def question_waiting(customer) -> Ticket | None:
     """The ticket whose rating question the customer's next message answers: their latest ticket, with an
     unanswered question, while no ticket of theirs is open."""
     if not _unanswered(_latest(customer)):
-        return None                                   # the usual case, decided without a lock
+        return None  # the usual case, decided without a lock
     if tickets.open_ticket_of(customer) is not None:  # locks the customer (PostgreSQL), like a new message
         return None
-    latest = _latest(customer)                        # again under the lock: a concurrent message may have won
+    latest = _latest(customer)  # again under the lock: a concurrent message may have won
     return latest if _unanswered(latest) else None
 
 
-COMMENT_WORDS = 6              # a comment on the help without a rating: at most this many words …
-COMMENT_CHARS = 60             # … and characters
-RATED_CHARS = 200              # a rating with words: at most this long
+COMMENT_WORDS = 6  # a comment on the help without a rating: at most this many words …
+COMMENT_CHARS = 60  # … and characters
+RATED_CHARS = 200  # a rating with words: at most this long
 
 
 def is_rating_answer(text: str) -> bool:
@@ -107,8 +111,9 @@ def is_rating_answer(text: str) -> bool:
         return len(text) <= RATED_CHARS
     if len(words) > COMMENT_CHARS or len(words.split()) > COMMENT_WORDS:
         return False
-    return not (faq.is_complaint(words) or faq.is_question(words) or faq.is_greeting(words) or "?" in words
-                or "؟" in words)
+    return not (
+        faq.is_complaint(words) or faq.is_question(words) or faq.is_greeting(words) or "?" in words or "؟" in words
+    )
 
 
 def record_answer(ticket: Ticket, customer, contact, text: str) -> None:
@@ -116,11 +121,16 @@ def record_answer(ticket: Ticket, customer, contact, text: str) -> None:
     ticket.rating, ticket.rating_comment = parse_answer(text)
     ticket.save()
     lang = customers.language_of(customer)
-    outbox.to_contact(contact, texts.render(lang, "csat_thanks", name=customers.greeting_name(customer)),
-                      purpose="csat", ticket=ticket)
+    outbox.to_contact(
+        contact,
+        texts.render(lang, "csat_thanks", name=customers.greeting_name(customer)),
+        purpose="csat",
+        ticket=ticket,
+    )
     outbox.to_group(_for_agents(ticket, customers.display_name(customer)), purpose="agents", ticket=ticket)
-    log.info("csat answer ticket=%s rating=%s comment=%s", ticket.number, ticket.rating,
-             ticket.rating_comment is not None)
+    log.info(
+        "csat answer ticket=%s rating=%s comment=%s", ticket.number, ticket.rating, ticket.rating_comment is not None
+    )
 
 
 def _for_agents(ticket: Ticket, name: str) -> str:

@@ -1,6 +1,7 @@
 """Delay notices: an order marked delayed (the command line, the API, the agents' /delay) and the hourly
 overdue-orders job tell the customer — once per order and date, in their language, on WhatsApp outside
 the 24-hour window through the shop's approved template or not at all (then the agents are told)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,16 +23,16 @@ from handlers.features.orderdata import Invalid, NotFound, agent_date, clean_ref
 
 log = logging.getLogger(__name__)
 
-BATCH = 200                      # overdue orders handled per transaction
-LIST_LINES = 50                  # lines of the daily overdue list; the rest is counted
+BATCH = 200  # overdue orders handled per transaction
+LIST_LINES = 50  # lines of the daily overdue list; the rest is counted
 LIST_STATE = "orders:overdue_list"
 
 
 # ---- notices ---------------------------------------------------------------------------------------------
 @dataclass
 class Notice:
-    outcome: str                 # sent / already / no_template / unreachable
-    kind: str = "delay"          # delay / overdue
+    outcome: str  # sent / already / no_template / unreachable
+    kind: str = "delay"  # delay / overdue
     channel: str | None = None
     coupon: str | None = None
 
@@ -49,9 +50,15 @@ def _coupon(order: Order) -> Coupon | None:
     existing = Coupon.get_or_none((Coupon.order == order) & (Coupon.issued_by == "delay"))
     if existing:
         return existing
-    return loyalty.issue_coupon(order.customer, kind="percent", value=percent, issued_by="delay",
-                                reason=f"order {order.ref} late", order=order,
-                                valid_days=conf().get("delay_coupon_valid_days") or None)
+    return loyalty.issue_coupon(
+        order.customer,
+        kind="percent",
+        value=percent,
+        issued_by="delay",
+        reason=f"order {order.ref} late",
+        order=order,
+        valid_days=conf().get("delay_coupon_valid_days") or None,
+    )
 
 
 def notify(order: Order, kind: str, key: str, day: dt.date | None, reason: str = "") -> Notice:
@@ -62,7 +69,7 @@ def notify(order: Order, kind: str, key: str, day: dt.date | None, reason: str =
     if Outbox.select().where(Outbox.idempotency_key == key).exists():
         return Notice("already", kind)
     lang = customers.language_of(customer)
-    contact = customers.best_contact(customer)   # the one rule for messages the shop starts
+    contact = customers.best_contact(customer)  # the one rule for messages the shop starts
     if contact is None:
         return Notice("unreachable", kind)
     extra = {}
@@ -73,24 +80,44 @@ def notify(order: Order, kind: str, key: str, day: dt.date | None, reason: str =
             return Notice("no_template", kind, channel=WHATSAPP)
     coupon = _coupon(order)
     date_words = customer_date(lang, day) if day else ""
-    text = texts.render(lang, f"orders/{kind}_notice", name=customers.greeting_name(customer), ref=order.ref,
-                        items=order.items or texts.render(lang, "orders/no_items"), date=date_words,
-                        reason=reason, shop=config.current()["app"]["shop_name"])
+    text = texts.render(
+        lang,
+        f"orders/{kind}_notice",
+        name=customers.greeting_name(customer),
+        ref=order.ref,
+        items=order.items or texts.render(lang, "orders/no_items"),
+        date=date_words,
+        reason=reason,
+        shop=config.current()["app"]["shop_name"],
+    )
     if coupon:
-        text += "\n\n" + texts.render(lang, "orders/coupon" if coupon.expires_on else "orders/coupon_no_expiry",
-                                      code=coupon.code, percent=f"{Decimal(str(coupon.value)).normalize():f}",
-                                      until=customer_date(lang, coupon.expires_on) if coupon.expires_on else "")
+        text += "\n\n" + texts.render(
+            lang,
+            "orders/coupon" if coupon.expires_on else "orders/coupon_no_expiry",
+            code=coupon.code,
+            percent=f"{Decimal(str(coupon.value)).normalize():f}",
+            until=customer_date(lang, coupon.expires_on) if coupon.expires_on else "",
+        )
     if template:
         variables = [order.ref, date_words] + ([reason] if kind == "delay" else [])
         if coupon:
             variables.append(coupon.code)
-        extra = {"content_sid": template, "content_variables": json.dumps(
-            {str(i): v for i, v in enumerate(variables, start=1)}, ensure_ascii=False)}
-    outbox.to_contact(contact, text, purpose=f"{kind}_notice", priority=outbox.PRIORITY_NOTICE,
-                      idempotency_key=key, **extra)
+        extra = {
+            "content_sid": template,
+            "content_variables": json.dumps({str(i): v for i, v in enumerate(variables, start=1)}, ensure_ascii=False),
+        }
+    outbox.to_contact(
+        contact, text, purpose=f"{kind}_notice", priority=outbox.PRIORITY_NOTICE, idempotency_key=key, **extra
+    )
     order.notified_at = clock.now()
-    log.info("%s notice queued order=%s channel=%s customer=%s template=%s", kind, order.ref, contact.channel,
-             customer.id, bool(template))
+    log.info(
+        "%s notice queued order=%s channel=%s customer=%s template=%s",
+        kind,
+        order.ref,
+        contact.channel,
+        customer.id,
+        bool(template),
+    )
     return Notice("sent", kind, channel=contact.channel, coupon=coupon.code if coupon else None)
 
 
@@ -102,9 +129,17 @@ def why_not(order: Order, notice: Notice) -> str:
 
 def _tell_group_not_sent(order: Order, notice: Notice) -> None:
     ticket = tickets.open_ticket_of(order.customer)
-    outbox.to_group(texts.for_agents("agents/orders/not_sent", ref=order.ref, kind=notice.kind,
-                                     name=customers.display_name(order.customer), why=why_not(order, notice)),
-                    purpose="agents", ticket=ticket)
+    outbox.to_group(
+        texts.for_agents(
+            "agents/orders/not_sent",
+            ref=order.ref,
+            kind=notice.kind,
+            name=customers.display_name(order.customer),
+            why=why_not(order, notice),
+        ),
+        purpose="agents",
+        ticket=ticket,
+    )
 
 
 def delay(ref: str, until: str, reason: str, tell_group: bool = True) -> tuple[Order, Notice]:
@@ -136,7 +171,7 @@ def delay(ref: str, until: str, reason: str, tell_group: bool = True) -> tuple[O
     old_due = due_date(order)
     order.delayed_until, order.delay_reason, order.updated_at = day, reason, clock.now()
     if old_due and old_due < day and (order.notified_for is None or order.notified_for < old_due):
-        order.notified_for = old_due     # the missed date is answered by this notice: the job will not repeat it
+        order.notified_for = old_due  # the missed date is answered by this notice: the job will not repeat it
     notice = notify(order, "delay", key, day, reason)
     order.save()
     log.info("order delayed ref=%s until=%s notice=%s", order.ref, day, notice.outcome)
@@ -182,20 +217,29 @@ def overdue(any_time: bool = False) -> str:
                         notice = notify(order, "overdue", f"overdue:{order.ref}:{due.isoformat()}", due)
                         order.notified_for = due
                         order.save()
-                except IntegrityError:   # another run queued it a moment ago
+                except IntegrityError:  # another run queued it a moment ago
                     Order.update(notified_for=due).where(Order.id == order.id).execute()
                     continue
                 sent += notice.outcome == "sent"
                 if notice.outcome in ("no_template", "unreachable"):
-                    not_sent.append(texts.for_agents("agents/orders/not_sent_line", ref=order.ref,
-                                                     name=customers.display_name(order.customer),
-                                                     why=why_not(order, notice)))
+                    not_sent.append(
+                        texts.for_agents(
+                            "agents/orders/not_sent_line",
+                            ref=order.ref,
+                            name=customers.display_name(order.customer),
+                            why=why_not(order, notice),
+                        )
+                    )
         if len(batch) < BATCH:
             break
     with write():
         if not_sent:
-            outbox.to_group(texts.for_agents("agents/orders/not_sent_list", count=len(not_sent),
-                                             lines="\n".join(not_sent[:LIST_LINES])), purpose="agents")
+            outbox.to_group(
+                texts.for_agents(
+                    "agents/orders/not_sent_list", count=len(not_sent), lines="\n".join(not_sent[:LIST_LINES])
+                ),
+                purpose="agents",
+            )
         listed = None
         if State.read(LIST_STATE) != day.isoformat():
             listed = _post_daily_list(day)
@@ -216,14 +260,25 @@ def _post_daily_list(day: dt.date) -> int:
     for order in late.order_by(Order.promised_date, Order.id).limit(LIST_LINES):
         due = due_date(order)
         told = order.notified_at is not None and order.notified_at.date() >= due
-        lines.append(texts.for_agents("agents/orders/overdue_line", ref=order.ref,
-                                      name=customers.display_name(order.customer), due=agent_date(due),
-                                      days=(day - due).days, status=order.status,
-                                      told=texts.for_agents("agents/orders/told_yes" if told else "agents/orders/told_no")))
+        lines.append(
+            texts.for_agents(
+                "agents/orders/overdue_line",
+                ref=order.ref,
+                name=customers.display_name(order.customer),
+                due=agent_date(due),
+                days=(day - due).days,
+                status=order.status,
+                told=texts.for_agents("agents/orders/told_yes" if told else "agents/orders/told_no"),
+            )
+        )
     more = texts.for_agents("agents/orders/overdue_more", count=count - len(lines)) if count > len(lines) else ""
-    outbox.to_group(texts.for_agents("agents/orders/overdue_list", count=count, date=agent_date(day),
-                                     lines="\n".join(lines), more=more).rstrip(),
-                    purpose="agents", idempotency_key=f"overdue_list:{day.isoformat()}")
+    outbox.to_group(
+        texts.for_agents(
+            "agents/orders/overdue_list", count=count, date=agent_date(day), lines="\n".join(lines), more=more
+        ).rstrip(),
+        purpose="agents",
+        idempotency_key=f"overdue_list:{day.isoformat()}",
+    )
     return count
 
 
@@ -244,7 +299,7 @@ def delay_command(args: str, ticket) -> str:
         return texts.for_agents("agents/orders/usage_delay") + "\n" + "; ".join(exc.errors.values())
     log.info("/delay by agent order=%s", order.ref)
     if ticket is not None and ticket.customer_id == order.customer_id and not ticket.order_ref:
-        ticket.order_ref = order.ref      # used in the customer's ticket: its card now shows the order
+        ticket.order_ref = order.ref  # used in the customer's ticket: its card now shows the order
         ticket.save()
         cards.refresh(ticket)
     name_ = customers.display_name(order.customer)
@@ -256,5 +311,6 @@ def delay_command(args: str, ticket) -> str:
         told = texts.for_agents("agents/orders/not_told", why=why_not(order, notice))
     if notice.coupon:
         told += " " + texts.for_agents("agents/orders/with_coupon", code=notice.coupon)
-    return texts.for_agents("agents/orders/delayed", ref=order.ref, name=name_, date=agent_date(order.delayed_until),
-                            told=told)
+    return texts.for_agents(
+        "agents/orders/delayed", ref=order.ref, name=name_, date=agent_date(order.delayed_until), told=told
+    )

@@ -1,11 +1,23 @@
 """What a send means for the business: where a group message goes, what to remember once it is sent,
 and telling the agents, in the ticket's thread, when a customer could not be reached."""
+
 from __future__ import annotations
 
 import logging
 
 import config
-from bots.base import BLOCKED, FAILED, GONE, INVALID_ADDRESS, SMS, TELEGRAM, UNSUBSCRIBED, WHATSAPP, Outbound, SendResult
+from bots.base import (
+    BLOCKED,
+    FAILED,
+    GONE,
+    INVALID_ADDRESS,
+    SMS,
+    TELEGRAM,
+    UNSUBSCRIBED,
+    WHATSAPP,
+    Outbound,
+    SendResult,
+)
 from bots.twilio import classify_error
 from db.models import Contact, GroupMessage, Outbox, SentMessage, State, Ticket
 import outbox
@@ -13,7 +25,7 @@ from handlers.core import cards, clock, customers, team, texts, tickets
 
 log = logging.getLogger(__name__)
 
-TOPICS = "group_topics"      # State: "off" once Telegram said the group cannot have topics
+TOPICS = "group_topics"  # State: "off" once Telegram said the group cannot have topics
 FINAL_FOR_CONTACT = (BLOCKED, UNSUBSCRIBED, INVALID_ADDRESS)
 
 
@@ -26,13 +38,24 @@ def build(rows: list[Outbox]) -> tuple[Outbound | None, bool]:
     text = p.get("text", "")
     if p.get("merge_header"):
         text = p["merge_header"] + "\n" + "\n".join(r.payload.get("text", "") for r in rows)
-    out = Outbound(channel=head.channel, chat_id=head.chat_id, text=text,
-                   media=outbox.media_from_payload(p), method=p.get("method", "send"),
-                   thread_id=p.get("thread_id"), reply_to_message_id=p.get("reply_to_message_id"),
-                   copy_from_chat_id=p.get("copy_from_chat_id"), copy_message_id=p.get("copy_message_id"),
-                   content_sid=p.get("content_sid"), content_variables=p.get("content_variables"),
-                   buttons=p.get("buttons"), callback_id=p.get("callback_id"), mentions=p.get("mentions"),
-                   edit_message_id=p.get("edit_message_id"), topic_name=p.get("topic_name"))
+    out = Outbound(
+        channel=head.channel,
+        chat_id=head.chat_id,
+        text=text,
+        media=outbox.media_from_payload(p),
+        method=p.get("method", "send"),
+        thread_id=p.get("thread_id"),
+        reply_to_message_id=p.get("reply_to_message_id"),
+        copy_from_chat_id=p.get("copy_from_chat_id"),
+        copy_message_id=p.get("copy_message_id"),
+        content_sid=p.get("content_sid"),
+        content_variables=p.get("content_variables"),
+        buttons=p.get("buttons"),
+        callback_id=p.get("callback_id"),
+        mentions=p.get("mentions"),
+        edit_message_id=p.get("edit_message_id"),
+        topic_name=p.get("topic_name"),
+    )
     if head.chat_id == outbox.GROUP:
         group = team.agents_chat_id()
         if not group:
@@ -46,13 +69,17 @@ def build(rows: list[Outbox]) -> tuple[Outbound | None, bool]:
             return out, False
         if p.get("in_thread") and head.ticket_id:
             ticket = Ticket.get_by_id(head.ticket_id)
-            if ticket.group_chat_id and ticket.group_chat_id != group:   # the group changed: old threads are gone
+            if ticket.group_chat_id and ticket.group_chat_id != group:  # the group changed: old threads are gone
                 ticket.thread_id = ticket.root_message_id = None
             if ticket.thread_id:
                 out.thread_id = ticket.thread_id
             elif out.method == "send" and State.read(TOPICS) != "off":
-                return Outbound(TELEGRAM, str(group), method="create_topic",
-                                topic_name=p.get("topic_name") or cards.topic_name(ticket)), True
+                return Outbound(
+                    TELEGRAM,
+                    str(group),
+                    method="create_topic",
+                    topic_name=p.get("topic_name") or cards.topic_name(ticket),
+                ), True
             elif ticket.root_message_id:
                 out.reply_to_message_id = ticket.root_message_id
         if out.method in ("close_topic", "reopen_topic", "edit_topic") and not out.thread_id:
@@ -101,12 +128,14 @@ def sent(rows: list[Outbox], out: Outbound, result: SendResult) -> None:
         for row in rows:
             if row.ticket_id:
                 for message_id in result.message_ids:
-                    GroupMessage.insert(chat_id=chat, message_id=int(message_id), ticket=row.ticket_id
-                                        ).on_conflict_ignore().execute()
+                    GroupMessage.insert(
+                        chat_id=chat, message_id=int(message_id), ticket=row.ticket_id
+                    ).on_conflict_ignore().execute()
         ticket_id = rows[0].ticket_id
         if ticket_id and result.message_ids:
             Ticket.update(root_message_id=int(result.message_ids[0]), group_chat_id=chat).where(
-                (Ticket.id == ticket_id) & Ticket.root_message_id.is_null()).execute()
+                (Ticket.id == ticket_id) & Ticket.root_message_id.is_null()
+            ).execute()
     elif out.channel in (WHATSAPP, SMS):
         for sid in result.message_ids:
             SentMessage.insert(channel=out.channel, platform_id=sid, outbox=rows[0].id).on_conflict_ignore().execute()
@@ -125,20 +154,34 @@ def undeliverable(rows: list[Outbox], result: SendResult) -> None:
     ticket = Ticket.get_or_none(id=head.ticket_id) if head.ticket_id else None
     if ticket is None and contact is not None:
         ticket = tickets.open_ticket_of(contact.customer)
-    log.warning("undeliverable ticket=%s channel=%s customer=%s reason=%s", ticket.number if ticket else None,
-                head.channel, contact.customer_id if contact else None, result.reason)
+    log.warning(
+        "undeliverable ticket=%s channel=%s customer=%s reason=%s",
+        ticket.number if ticket else None,
+        head.channel,
+        contact.customer_id if contact else None,
+        result.reason,
+    )
     if ticket is None:
         return
     name = f"agents/reason_{result.reason}"
-    reason = texts.for_agents(name if texts.exists(name) else "agents/reason_other",
-                              detail=result.detail or result.reason,
-                              minutes=max(1, config.current()["sender"]["retry_for_s"] // 60))
+    reason = texts.for_agents(
+        name if texts.exists(name) else "agents/reason_other",
+        detail=result.detail or result.reason,
+        minutes=max(1, config.current()["sender"]["retry_for_s"] // 60),
+    )
     excerpt = head.payload.get("text", "")
-    outbox.to_group(texts.for_agents("agents/undeliverable", ticket=ticket.number,
-                                     name=customers.display_name(ticket.customer),
-                                     channel=customers.channel_name(head.channel),
-                                     reason=reason, excerpt=excerpt[:200] + ("…" if len(excerpt) > 200 else "")),
-                    purpose="agents", ticket=ticket)
+    outbox.to_group(
+        texts.for_agents(
+            "agents/undeliverable",
+            ticket=ticket.number,
+            name=customers.display_name(ticket.customer),
+            channel=customers.channel_name(head.channel),
+            reason=reason,
+            excerpt=excerpt[:200] + ("…" if len(excerpt) > 200 else ""),
+        ),
+        purpose="agents",
+        ticket=ticket,
+    )
 
 
 def status_callback(message_sid: str, status: str, error_code: int | None) -> None:
@@ -168,5 +211,8 @@ def set_reachable(channel: str, address: str, blocked: bool) -> None:
     contact.save()
     ticket = tickets.open_ticket_of(contact.customer)
     if blocked and ticket:
-        outbox.to_group(texts.for_agents("agents/customer_blocked", name=customers.display_name(contact.customer)),
-                        purpose="agents", ticket=ticket)
+        outbox.to_group(
+            texts.for_agents("agents/customer_blocked", name=customers.display_name(contact.customer)),
+            purpose="agents",
+            ticket=ticket,
+        )

@@ -20,6 +20,7 @@ has no meaningful word; otherwise the best answer is given only if its score rea
 the second-best answer by the margin and its vocabulary explains most of the question (settings
 [selfservice]). A wrong automatic answer is worse than a handoff.
 """
+
 from __future__ import annotations
 
 import functools
@@ -43,19 +44,36 @@ LANGUAGES = ("ur", "en")
 KEY = re.compile(r"^[a-z0-9_]{1,40}$")
 
 W_EXAMPLE, W_VOCAB, W_CHARS = 0.45, 0.35, 0.20
-LIGHT_WEIGHT = 0.45        # question words (when, how much …)
-NUMBER_WEIGHT = 0.3        # 2000, 42 …
-UNKNOWN_WEIGHT = 0.7       # a word no answer uses (likely about something else)
-FUZZY_SIMILARITY = 0.85    # a misspelt word counts this much of the word it stands for
+LIGHT_WEIGHT = 0.45  # question words (when, how much …)
+NUMBER_WEIGHT = 0.3  # 2000, 42 …
+UNKNOWN_WEIGHT = 0.7  # a word no answer uses (likely about something else)
+FUZZY_SIMILARITY = 0.85  # a misspelt word counts this much of the word it stands for
 
 # ---- reading text ---------------------------------------------------------------------------------------
 _INVISIBLE = re.compile("[\u00ad\u0640\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 _DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
-_LETTERS = str.maketrans({
-    "ي": "ی", "ى": "ی", "ئ": "ی", "ې": "ی", "ك": "ک", "ه": "ہ", "ۃ": "ہ", "ة": "ہ", "ۂ": "ہ", "ھ": "ہ",
-    "آ": "ا", "أ": "ا", "إ": "ا", "ٱ": "ا", "ؤ": "و", "ۓ": "ے",
-    **{chr(0x06F0 + i): str(i) for i in range(10)}, **{chr(0x0660 + i): str(i) for i in range(10)},
-})
+_LETTERS = str.maketrans(
+    {
+        "ي": "ی",
+        "ى": "ی",
+        "ئ": "ی",
+        "ې": "ی",
+        "ك": "ک",
+        "ه": "ہ",
+        "ۃ": "ہ",
+        "ة": "ہ",
+        "ۂ": "ہ",
+        "ھ": "ہ",
+        "آ": "ا",
+        "أ": "ا",
+        "إ": "ا",
+        "ٱ": "ا",
+        "ؤ": "و",
+        "ۓ": "ے",
+        **{chr(0x06F0 + i): str(i) for i in range(10)},
+        **{chr(0x0660 + i): str(i) for i in range(10)},
+    }
+)
 _NOT_WORD = re.compile(r"[\W_]+")
 _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[^\W\d_])|(?<=[^\W\d_])(?=\d)")
 _REPEATS = re.compile(r"([a-z])\1+")
@@ -86,8 +104,7 @@ def _word_form(word: str) -> str:
 @functools.lru_cache(maxsize=1)
 def _lexicon():
     phrases = {normalise(k): v for k, v in words.PHRASES.items()}
-    phrase_re = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, sorted(phrases, key=len, reverse=True)))
-                           + r")(?!\w)")
+    phrase_re = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, sorted(phrases, key=len, reverse=True))) + r")(?!\w)")
     canonical = {}
     for canon, variants in words.CANONICAL.items():
         for variant in variants.split() + [canon]:
@@ -96,12 +113,20 @@ def _lexicon():
     complaint = [re.compile(letters(p)) for p in words.COMPLAINT]
     complaint_raw = [re.compile(p) for p in words.COMPLAINT_RAW]
     person = [re.compile(letters(p)) for p in words.PERSON]
-    return dict(phrases=phrases, phrase_re=phrase_re, canonical=canonical, spellings=sorted(canonical), stop=stop,
-                complaint=complaint,
-                complaint_raw=complaint_raw, person=person,
-                greetings={_word_form(w) for w in words.GREETINGS},
-                menu={normalise(w) for w in words.MENU_WORDS},
-                yes={_word_form(w) for w in words.YES}, no={_word_form(w) for w in words.NO})
+    return dict(
+        phrases=phrases,
+        phrase_re=phrase_re,
+        canonical=canonical,
+        spellings=sorted(canonical),
+        stop=stop,
+        complaint=complaint,
+        complaint_raw=complaint_raw,
+        person=person,
+        greetings={_word_form(w) for w in words.GREETINGS},
+        menu={normalise(w) for w in words.MENU_WORDS},
+        yes={_word_form(w) for w in words.YES},
+        no={_word_form(w) for w in words.NO},
+    )
 
 
 def all_tokens(text: str) -> list[str]:
@@ -162,7 +187,7 @@ def is_complaint(text: str) -> bool:
 
 
 def wants_person(text: str) -> bool:
-    """"agent", "human", "insaan", "کسی سے بات", "talk to a person" …"""
+    """ "agent", "human", "insaan", "کسی سے بات", "talk to a person" …"""
     plain = normalise(text)
     return any(p.search(plain) for p in _lexicon()["person"])
 
@@ -174,7 +199,7 @@ def is_greeting(text: str) -> bool:
 
 
 def is_menu_word(text: str) -> bool:
-    """"menu", "مینو", "/menu" (also "/menu@shop_bot")."""
+    """ "menu", "مینو", "/menu" (also "/menu@shop_bot")."""
     text = (text or "").strip()
     if text.startswith("/"):
         text = text.split("@", 1)[0]
@@ -202,10 +227,58 @@ def choice(text: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
-_ROMAN_URDU = {"hai", "hain", "kya", "kia", "ka", "ki", "ke", "ko", "se", "mein", "nahi", "nhi", "kab", "kb",
-               "kahan", "kaise", "kese", "kitne", "kitna", "kitni", "karna", "karni", "aap", "ap", "apka", "mera",
-               "meri", "mujhe", "chahiye", "sakte", "sakta", "milega", "hoti", "hota", "kidhar", "bhai", "yaar",
-               "tak", "wala", "batao", "dein", "karen", "hy", "hn", "kr", "krna", "ho", "hoga", "gi", "ga"}
+_ROMAN_URDU = {
+    "hai",
+    "hain",
+    "kya",
+    "kia",
+    "ka",
+    "ki",
+    "ke",
+    "ko",
+    "se",
+    "mein",
+    "nahi",
+    "nhi",
+    "kab",
+    "kb",
+    "kahan",
+    "kaise",
+    "kese",
+    "kitne",
+    "kitna",
+    "kitni",
+    "karna",
+    "karni",
+    "aap",
+    "ap",
+    "apka",
+    "mera",
+    "meri",
+    "mujhe",
+    "chahiye",
+    "sakte",
+    "sakta",
+    "milega",
+    "hoti",
+    "hota",
+    "kidhar",
+    "bhai",
+    "yaar",
+    "tak",
+    "wala",
+    "batao",
+    "dein",
+    "karen",
+    "hy",
+    "hn",
+    "kr",
+    "krna",
+    "ho",
+    "hoga",
+    "gi",
+    "ga",
+}
 
 
 def guess_language(text: str) -> str:
@@ -237,15 +310,15 @@ class Entry:
 
 @dataclass
 class Match:
-    key: str | None            # the answer to give; None: no automatic answer
-    score: float = 0.0         # the best answer's score (0–1)
-    best: str | None = None    # the best answer, given or not
+    key: str | None  # the answer to give; None: no automatic answer
+    score: float = 0.0  # the best answer's score (0–1)
+    best: str | None = None  # the best answer, given or not
     second: str | None = None
     second_score: float = 0.0
-    reason: str = "no_match"   # answer, or why not: complaint / person / greeting / empty / too_short /
+    reason: str = "no_match"  # answer, or why not: complaint / person / greeting / empty / too_short /
     #                            below_threshold / too_close / unknown_words / partial
-    coverage: float = 0.0      # how much of the message the best answer's words explain
-    explained: float = 0.0     # how much of the best answer's closest example the message covers
+    coverage: float = 0.0  # how much of the message the best answer's words explain
+    explained: float = 0.0  # how much of the best answer's closest example the message covers
 
     @property
     def answered(self) -> bool:
@@ -255,9 +328,10 @@ class Match:
 @dataclass
 class Faq:
     """The shop's answers, in file order, with the index the matcher needs."""
+
     entries: list
-    _examples: list = field(default_factory=list, repr=False)   # (key, tokens, trigram counter)
-    _vocab: dict = field(default_factory=dict, repr=False)       # key → set of tokens
+    _examples: list = field(default_factory=list, repr=False)  # (key, tokens, trigram counter)
+    _vocab: dict = field(default_factory=dict, repr=False)  # key → set of tokens
     _idf: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
@@ -338,16 +412,17 @@ class Faq:
 @dataclass
 class Score:
     """How well a message matches one answer (each 0–1)."""
+
     total: float = 0.0
-    example: float = 0.0      # soft-F1 with the closest example
-    explained: float = 0.0    # how much of its best-covered example the message covers
-    coverage: float = 0.0     # how much of the message the answer's words explain
-    chars: float = 0.0        # character-trigram similarity with the closest example
+    example: float = 0.0  # soft-F1 with the closest example
+    explained: float = 0.0  # how much of its best-covered example the message covers
+    coverage: float = 0.0  # how much of the message the answer's words explain
+    chars: float = 0.0  # character-trigram similarity with the closest example
 
 
 def _trigrams(found: list[str]) -> Counter:
     text = f" {' '.join(found)} "
-    return Counter(text[i:i + 3] for i in range(len(text) - 2))
+    return Counter(text[i : i + 3] for i in range(len(text) - 2))
 
 
 def _dice(a: Counter, b: Counter) -> float:
@@ -368,7 +443,7 @@ def _read(path: Path) -> dict:
         if not KEY.match(key) or not isinstance(entry, dict):
             raise FaqFileError(f"{path}: [{key}] must be a section named with a-z, 0-9 and _")
         if not isinstance(entry.get("answer", ""), str) or not isinstance(entry.get("examples", []), list):
-            raise FaqFileError(f"{path}: [{key}] needs answer = \"…\" and examples = [\"…\", …]")
+            raise FaqFileError(f'{path}: [{key}] needs answer = "…" and examples = ["…", …]')
     return data
 
 
@@ -397,8 +472,14 @@ def _load(paths: tuple, stamps: tuple) -> Faq:
 
 
 # ---- deciding -------------------------------------------------------------------------------------------
-def match(text: str, faq: Faq | None = None, threshold: float | None = None, margin: float | None = None,
-          min_coverage: float | None = None, min_explained: float | None = None) -> Match:
+def match(
+    text: str,
+    faq: Faq | None = None,
+    threshold: float | None = None,
+    margin: float | None = None,
+    min_coverage: float | None = None,
+    min_explained: float | None = None,
+) -> Match:
     """Which answer (if any) to give to this message. Thresholds default to the [selfservice] settings."""
     conf = _thresholds()
     threshold = conf["threshold"] if threshold is None else threshold
@@ -410,8 +491,15 @@ def match(text: str, faq: Faq | None = None, threshold: float | None = None, mar
     ranked = sorted(scores.items(), key=lambda kv: -kv[1].total)
     best, top = ranked[0] if ranked else (None, Score())
     second, runner_up = ranked[1] if len(ranked) > 1 else (None, Score())
-    found = Match(None, round(top.total, 3), best, second, round(runner_up.total, 3), coverage=round(top.coverage, 3),
-                  explained=round(top.explained, 3))
+    found = Match(
+        None,
+        round(top.total, 3),
+        best,
+        second,
+        round(runner_up.total, 3),
+        coverage=round(top.coverage, 3),
+        explained=round(top.explained, 3),
+    )
     if is_complaint(text):
         found.reason = "complaint"
     elif wants_person(text):
@@ -437,20 +525,69 @@ def match(text: str, faq: Faq | None = None, threshold: float | None = None, mar
 
 def _thresholds() -> dict:
     conf = config.current().get("selfservice", {})
-    return {name: conf.get(name, default) for name, default in
-            (("threshold", 0.5), ("margin", 0.1), ("min_coverage", 0.6), ("min_explained", 0.6))}
+    return {
+        name: conf.get(name, default)
+        for name, default in (("threshold", 0.5), ("margin", 0.1), ("min_coverage", 0.6), ("min_explained", 0.6))
+    }
 
 
-_ASKING = {"kya", "kia", "hai", "hain", "he", "hy", "is", "are", "r", "do", "does", "can", "what", "which", "when",
-           "where", "how", "kab", "kahan", "kaise", "kitna", "kitne", "کیا", "ہے", "ہیں", "کب", "کہاں", "کیسے", "کتنا",
-           "کتنے",
-           "tell", "show", "bata", "batao", "bataen", "bataein", "bataye", "bataiye", "batain", "btao", "dikhao",
-           "dikha", "بتا", "بتائیں", "بتادیں", "بتاؤ", "دکھا", "دکھائیں"}
+_ASKING = {
+    "kya",
+    "kia",
+    "hai",
+    "hain",
+    "he",
+    "hy",
+    "is",
+    "are",
+    "r",
+    "do",
+    "does",
+    "can",
+    "what",
+    "which",
+    "when",
+    "where",
+    "how",
+    "kab",
+    "kahan",
+    "kaise",
+    "kitna",
+    "kitne",
+    "کیا",
+    "ہے",
+    "ہیں",
+    "کب",
+    "کہاں",
+    "کیسے",
+    "کتنا",
+    "کتنے",
+    "tell",
+    "show",
+    "bata",
+    "batao",
+    "bataen",
+    "bataein",
+    "bataye",
+    "bataiye",
+    "batain",
+    "btao",
+    "dikhao",
+    "dikha",
+    "بتا",
+    "بتائیں",
+    "بتادیں",
+    "بتاؤ",
+    "دکھا",
+    "دکھائیں",
+}
 
 
 def _asks(text: str) -> bool:
     """A question mark or a question word: "warranty?", "cod hai", "کیا وارنٹی ہے"."""
-    return "?" in text or "؟" in text or any(squeeze(w) in {squeeze(a) for a in _ASKING} for w in normalise(text).split())
+    return (
+        "?" in text or "؟" in text or any(squeeze(w) in {squeeze(a) for a in _ASKING} for w in normalise(text).split())
+    )
 
 
 def is_question(text: str) -> bool:
@@ -461,7 +598,7 @@ def is_question(text: str) -> bool:
 def group_questions(questions: list[str], similarity: int = 85) -> list[tuple[str, int]]:
     """Questions that say the same thing counted together (greedy, by normalised word similarity):
     [(the first wording seen, how many)], most frequent first."""
-    groups: list[list] = []   # [normalised, first wording, count]
+    groups: list[list] = []  # [normalised, first wording, count]
     for question in questions:
         plain = normalise(question)
         if not plain:

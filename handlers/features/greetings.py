@@ -12,6 +12,7 @@ reason they were left out (opted out, unreachable, no contact, no WhatsApp templ
 that year. Messages go at bulk priority in chunks (broadcasts.chunk) while the outbox holds fewer than
 broadcasts.backlog bulk messages, so replies to customers are never held up; the next run continues.
 """
+
 from __future__ import annotations
 
 import collections
@@ -33,7 +34,7 @@ from handlers.features import broadcasts, loyalty
 
 log = logging.getLogger(__name__)
 
-LOCK_KEY = 7212006          # PostgreSQL advisory lock: one greetings run at a time (scheduler and CLI)
+LOCK_KEY = 7212006  # PostgreSQL advisory lock: one greetings run at a time (scheduler and CLI)
 OCCASION_FIELDS = {"birthday": "birthday", "anniversary": "anniversary"}
 
 # what a customer types: the command or keyword, then the date
@@ -84,7 +85,7 @@ def parse_day(text: str, today: dt.date | None = None) -> tuple[str, int | None]
     if year is not None and not 1900 <= year <= today.year:
         return None
     try:
-        dt.date(year or 2000, month, day)          # 2000: a leap year, so 29 February passes without a year
+        dt.date(year or 2000, month, day)  # 2000: a leap year, so 29 February passes without a year
     except ValueError:
         return None
     return f"{month:02d}-{day:02d}", year
@@ -128,17 +129,33 @@ def save_occasion(inbound: Inbound, customer: Customer, contact: Contact) -> Non
     lang = customers.language_of(customer)
     value = parse_day(match.group("rest") or "")
     if value is None:
-        example = texts.render(lang, f"greetings/example_{occasion}_{'command' if contact.channel == TELEGRAM else 'word'}")
+        example = texts.render(
+            lang, f"greetings/example_{occasion}_{'command' if contact.channel == TELEGRAM else 'word'}"
+        )
         outbox.to_contact(contact, texts.render(lang, "greetings/date_invalid", example=example), purpose="occasion")
         return
     _set(customer, occasion, value)
-    outbox.to_contact(contact, texts.render(lang, f"greetings/{occasion}_saved", name=customers.greeting_name(customer),
-                                            date=describe_day(lang, value[0]), shop=_shop()), purpose="occasion")
+    outbox.to_contact(
+        contact,
+        texts.render(
+            lang,
+            f"greetings/{occasion}_saved",
+            name=customers.greeting_name(customer),
+            date=describe_day(lang, value[0]),
+            shop=_shop(),
+        ),
+        purpose="occasion",
+    )
     ticket = tickets.open_ticket_of(customer)
     if ticket:
-        outbox.to_group(texts.for_agents(f"agents/{occasion}_set_by_customer",
-                                         date=describe_day(config.current()["app"]["agent_language"], value[0])),
-                        purpose="agents", ticket=ticket)
+        outbox.to_group(
+            texts.for_agents(
+                f"agents/{occasion}_set_by_customer",
+                date=describe_day(config.current()["app"]["agent_language"], value[0]),
+            ),
+            purpose="agents",
+            ticket=ticket,
+        )
     log.info("%s set by the customer channel=%s customer=%s", occasion, inbound.channel, customer.id)
 
 
@@ -169,11 +186,11 @@ def occasion_command(name: str, args: str, ticket, agent, agent_name: str):
 # ---- the daily job ------------------------------------------------------------------------------------
 @dataclass
 class Occasion:
-    name: str                  # GreetingSent.occasion and the template greetings/<name>
-    kind: str                  # birthday / anniversary / holiday
+    name: str  # GreetingSent.occasion and the template greetings/<name>
+    kind: str  # birthday / anniversary / holiday
     year: int
     coupon_percent: float
-    days: tuple = ()           # "MM-DD" values to look up (birthdays, anniversaries)
+    days: tuple = ()  # "MM-DD" values to look up (birthdays, anniversaries)
 
 
 def _settings() -> dict:
@@ -190,10 +207,12 @@ def holidays(problems: list | None = None) -> list[tuple[dt.date, str]]:
             if len(parts) != 2 or not re.fullmatch(r"[a-z0-9_]{1,60}", name):
                 raise ValueError
         except (ValueError, IndexError):
-            (problems if problems is not None else []).append(f"holiday {entry!r}: use \"YYYY-MM-DD name\"")
+            (problems if problems is not None else []).append(f'holiday {entry!r}: use "YYYY-MM-DD name"')
             continue
         if not texts.exists(f"greetings/{name}"):
-            (problems if problems is not None else []).append(f"holiday {entry!r}: no templates/en/greetings/{name}.txt")
+            (problems if problems is not None else []).append(
+                f"holiday {entry!r}: no templates/en/greetings/{name}.txt"
+            )
             continue
         found.append((day, name))
     return found
@@ -210,8 +229,9 @@ def occasions_on(day: dt.date, problems: list | None = None) -> list[Occasion]:
     if conf.get("birthdays", True):
         found.append(Occasion("birthday", "birthday", day.year, float(conf.get("birthday_coupon_percent") or 0), days))
     if conf.get("anniversaries", True):
-        found.append(Occasion("anniversary", "anniversary", day.year,
-                              float(conf.get("anniversary_coupon_percent") or 0), days))
+        found.append(
+            Occasion("anniversary", "anniversary", day.year, float(conf.get("anniversary_coupon_percent") or 0), days)
+        )
     for holiday, name in holidays(problems):
         if holiday == day:
             found.append(Occasion(name, "holiday", day.year, float(conf.get("holiday_coupon_percent") or 0)))
@@ -252,8 +272,10 @@ def selection(occasion: Occasion, after_id: int = 0, limit: int = 500):
         return query.where(Customer.id > after_id)
     column = getattr(Customer, OCCASION_FIELDS[occasion.kind])
     done = GreetingSent.select(GreetingSent.id).where(
-        (GreetingSent.customer == Customer.id) & (GreetingSent.occasion == occasion.name) &
-        (GreetingSent.year == occasion.year))
+        (GreetingSent.customer == Customer.id)
+        & (GreetingSent.occasion == occasion.name)
+        & (GreetingSent.year == occasion.year)
+    )
     return query.where(column.in_(list(occasion.days)) & (Customer.id > after_id) & ~fn.EXISTS(done))
 
 
@@ -280,9 +302,13 @@ def run(day: dt.date) -> str:
                 break
         if more:
             break
-    summary = f"greetings {day}: " + ("; ".join(
-        f"{name} " + ", ".join(f"{k} {v}" for k, v in sorted(t.items())) if t else f"{name} nothing new"
-        for name, t in counts.items()) or "no occasion today")
+    summary = f"greetings {day}: " + (
+        "; ".join(
+            f"{name} " + ", ".join(f"{k} {v}" for k, v in sorted(t.items())) if t else f"{name} nothing new"
+            for name, t in counts.items()
+        )
+        or "no occasion today"
+    )
     if more:
         summary += " — the outbox is full of bulk messages: the next run continues"
     if any(counts.values()):
@@ -301,8 +327,9 @@ def _chunk(occasion: Occasion, after_id: int, limit: int, tally: collections.Cou
         batch = list(selection(occasion, after_id, limit))
         for customer in batch:
             outcome = _greet(customer, occasion)
-            GreetingSent.create(customer=customer, occasion=occasion.name, year=occasion.year, outcome=outcome,
-                                sent_at=clock.now())
+            GreetingSent.create(
+                customer=customer, occasion=occasion.name, year=occasion.year, outcome=outcome, sent_at=clock.now()
+            )
             tally[outcome] += 1
         if batch and occasion.kind == "holiday":
             State.put(cursor_key, str(batch[-1].id))
@@ -325,7 +352,7 @@ def _greet(customer: Customer, occasion: Occasion) -> str:
     if customer.marketing_opt_out:
         if not conf.get("plain_wishes_ignore_opt_out", False):
             return "opted_out"
-        promotional = False            # a plain wish only: never a coupon to someone who said STOP
+        promotional = False  # a plain wish only: never a coupon to someone who said STOP
     contact = customers.best_contact(customer)
     if contact is None:
         has_any = Contact.select().where(Contact.customer == customer).exists()
@@ -336,23 +363,38 @@ def _greet(customer: Customer, occasion: Occasion) -> str:
     if customers.outside_window(contact, clock.now()):
         sid = whatsapp_template(occasion.name, lang)
         if not sid:
-            log.info("greeting %s skipped: WhatsApp outside the 24-hour window and no template for %s customer=%s",
-                     occasion.name, lang, customer.id)
+            log.info(
+                "greeting %s skipped: WhatsApp outside the 24-hour window and no template for %s customer=%s",
+                occasion.name,
+                lang,
+                customer.id,
+            )
             return "no_template"
         extra["content_sid"] = sid
     text = texts.render(lang, f"greetings/{occasion.name}", name=name, shop=_shop())
     variables = {"1": name, "2": _shop()}
     if promotional:
-        coupon = loyalty.issue_coupon(customer, kind="percent", value=occasion.coupon_percent, issued_by="greetings",
-                                      reason=f"{occasion.name} {occasion.year}",
-                                      valid_days=int(conf.get("coupon_valid_days") or 14))
+        coupon = loyalty.issue_coupon(
+            customer,
+            kind="percent",
+            value=occasion.coupon_percent,
+            issued_by="greetings",
+            reason=f"{occasion.name} {occasion.year}",
+            valid_days=int(conf.get("coupon_valid_days") or 14),
+        )
         words = loyalty.coupon_words(lang, coupon)
         text += "\n\n" + texts.render(lang, "greetings/coupon", shop=_shop(), **words)
         variables.update({"3": words["code"], "4": words["value"], "5": words["expires"]})
     if extra:
         extra["content_variables"] = json.dumps(variables, ensure_ascii=False)
-    outbox.to_contact(contact, text, purpose="greeting", priority=outbox.PRIORITY_BULK,
-                      idempotency_key=f"g:{occasion.name}:{occasion.year}:c{customer.id}", **extra)
+    outbox.to_contact(
+        contact,
+        text,
+        purpose="greeting",
+        priority=outbox.PRIORITY_BULK,
+        idempotency_key=f"g:{occasion.name}:{occasion.year}:c{customer.id}",
+        **extra,
+    )
     return "sent"
 
 

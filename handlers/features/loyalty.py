@@ -9,6 +9,7 @@
 - Customers ask "points", "پوائنٹس", "points kitne hain", /points; with an open ticket only /points or the
   bare word is answered by the bot (anything else is words for the agents).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,18 +28,70 @@ from handlers.core import cards, clock, commands, customers, events, team, texts
 log = logging.getLogger(__name__)
 
 POINT_WORDS = {"points", "point", "pts", "پوائنٹس", "پوائنٹ", "پوائنٹز"}
-EXACT_WORDS = {"points", "پوائنٹس"}          # all the bot answers by itself while the customer has an open ticket
+EXACT_WORDS = {"points", "پوائنٹس"}  # all the bot answers by itself while the customer has an open ticket
 # words that may stand around the point word in a question about them ("how many points do I have",
 # "mere points kitne hain", "میرے پوائنٹس کتنے ہیں"); any other word makes it a message for the agents
 FILLER_WORDS = {
-    "my", "mere", "meray", "mery", "mairay", "how", "many", "much", "do", "i", "have", "what", "are", "is", "check",
-    "balance", "total", "loyalty", "show", "please", "plz", "pls", "kitne", "kitnay", "kitny", "kitni", "hain",
-    "hai", "hen", "hy", "ke", "kay", "ki", "batao", "bataen", "bataein", "bta", "btao", "me", "mujhe", "kya",
-    "میرے", "میرا", "میری", "کتنے", "کتنی", "ہیں", "ہے", "چیک", "بیلنس", "لائلٹی", "بتائیں", "بتاؤ", "کیا", "کریں",
-    "پلیز", "مجھے",
+    "my",
+    "mere",
+    "meray",
+    "mery",
+    "mairay",
+    "how",
+    "many",
+    "much",
+    "do",
+    "i",
+    "have",
+    "what",
+    "are",
+    "is",
+    "check",
+    "balance",
+    "total",
+    "loyalty",
+    "show",
+    "please",
+    "plz",
+    "pls",
+    "kitne",
+    "kitnay",
+    "kitny",
+    "kitni",
+    "hain",
+    "hai",
+    "hen",
+    "hy",
+    "ke",
+    "kay",
+    "ki",
+    "batao",
+    "bataen",
+    "bataein",
+    "bta",
+    "btao",
+    "me",
+    "mujhe",
+    "kya",
+    "میرے",
+    "میرا",
+    "میری",
+    "کتنے",
+    "کتنی",
+    "ہیں",
+    "ہے",
+    "چیک",
+    "بیلنس",
+    "لائلٹی",
+    "بتائیں",
+    "بتاؤ",
+    "کیا",
+    "کریں",
+    "پلیز",
+    "مجھے",
 }
 _PUNCTUATION = re.compile(r"[?؟!.,،۔:;'\"()]+")
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"   # no 0/O, 1/I: codes are read aloud and typed on phones
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud and typed on phones
 
 
 # ---- points and tiers ---------------------------------------------------------------------------------
@@ -54,7 +107,7 @@ def tiers() -> list[tuple[str, int]]:
         if name.strip() and threshold.strip().isdigit():
             found.append((name.strip(), int(threshold)))
         else:
-            log.error("loyalty.tiers: %r is not \"Name:points\"", entry)
+            log.error('loyalty.tiers: %r is not "Name:points"', entry)
     return sorted(found, key=lambda t: t[1])
 
 
@@ -99,8 +152,9 @@ def on_order_saved(order) -> None:
     if order.points_awarded or str(order.status or "").strip().lower() not in statuses:
         return
     with write():
-        claimed = Order.update(points_awarded=True).where(
-            (Order.id == order.id) & (Order.points_awarded == False)).execute()   # noqa: E712
+        claimed = (
+            Order.update(points_awarded=True).where((Order.id == order.id) & (Order.points_awarded == False)).execute()
+        )  # noqa: E712
         if not claimed:
             return
         order.points_awarded = True
@@ -125,8 +179,11 @@ def asks_for_points(text: str, strict: bool) -> bool:
     words = _words(text)
     if strict:
         return len(words) == 1 and words[0] in EXACT_WORDS
-    return (0 < len(words) <= 7 and any(w in POINT_WORDS for w in words)
-            and all(w in POINT_WORDS or w in FILLER_WORDS for w in words))
+    return (
+        0 < len(words) <= 7
+        and any(w in POINT_WORDS for w in words)
+        and all(w in POINT_WORDS or w in FILLER_WORDS for w in words)
+    )
 
 
 def answer_points(customer: Customer, contact: Contact, channel: str) -> str:
@@ -144,14 +201,22 @@ def tier_name(lang: str, tier: str) -> str:
 
 
 def points_text(lang: str, customer: Customer) -> str:
-    lines = [texts.render(lang, "loyalty/points", name=customers.greeting_name(customer), points=f"{customer.points:,}",
-                          shop=config.current()["app"]["shop_name"])]
+    lines = [
+        texts.render(
+            lang,
+            "loyalty/points",
+            name=customers.greeting_name(customer),
+            points=f"{customer.points:,}",
+            shop=config.current()["app"]["shop_name"],
+        )
+    ]
     if customer.tier:
         lines.append(texts.render(lang, "loyalty/points_tier", tier=tier_name(lang, customer.tier)))
     upcoming = next_tier(customer.points)
     if upcoming:
-        lines.append(texts.render(lang, "loyalty/points_next", next=tier_name(lang, upcoming[0]),
-                                  missing=f"{upcoming[1]:,}"))
+        lines.append(
+            texts.render(lang, "loyalty/points_next", next=tier_name(lang, upcoming[0]), missing=f"{upcoming[1]:,}")
+        )
     elif customer.tier:
         lines.append(texts.render(lang, "loyalty/points_top"))
     lines.append(texts.render(lang, "loyalty/points_how", rate=_settings().get("points_per_100", 1)))
@@ -160,7 +225,7 @@ def points_text(lang: str, customer: Customer) -> str:
 
 @cards.line(cards.RANK_CUSTOMER)
 def ticket_card_line(ticket: Ticket) -> str:
-    """"⭐ Gold · 2,340 points" on the card: regulars are recognised."""
+    """ "⭐ Gold · 2,340 points" on the card: regulars are recognised."""
     return card_line(ticket.customer)
 
 
@@ -174,8 +239,17 @@ def card_line(customer: Customer) -> str:
 
 
 # ---- coupons ------------------------------------------------------------------------------------------
-def issue_coupon(customer, *, kind: str, value, issued_by: str, reason: str = "", ticket=None, order=None,
-                 valid_days: int | None = None):
+def issue_coupon(
+    customer,
+    *,
+    kind: str,
+    value,
+    issued_by: str,
+    reason: str = "",
+    ticket=None,
+    order=None,
+    valid_days: int | None = None,
+):
     """A new personal coupon with a unique code (not yet sent: the caller words and enqueues the message).
     It expires at the end of the shop-local day valid_days from today (None: never)."""
     for _ in range(20):
@@ -183,9 +257,18 @@ def issue_coupon(customer, *, kind: str, value, issued_by: str, reason: str = ""
         if not Coupon.select().where(Coupon.code == code).exists():
             break
     expires = clock.local_now().date() + dt.timedelta(days=valid_days) if valid_days else None
-    return Coupon.create(code=code, customer=customer, kind=kind, value=Decimal(str(value)), expires_on=expires,
-                         issued_by=issued_by[:100], reason=reason or "", ticket=ticket, order=order,
-                         created_at=clock.now())
+    return Coupon.create(
+        code=code,
+        customer=customer,
+        kind=kind,
+        value=Decimal(str(value)),
+        expires_on=expires,
+        issued_by=issued_by[:100],
+        reason=reason or "",
+        ticket=ticket,
+        order=order,
+        created_at=clock.now(),
+    )
 
 
 def _number(value) -> str:
@@ -205,9 +288,13 @@ def coupon_words(lang: str, coupon) -> dict:
     expires = coupon.expires_on
     if isinstance(expires, str):
         expires = dt.date.fromisoformat(expires)
-    return {"code": coupon.code, "value": value_words(lang, coupon.kind, coupon.value),
-            "expires": texts.day_month(lang, expires.day, expires.month, expires.year) if expires else
-            texts.render(lang, "loyalty/no_expiry")}
+    return {
+        "code": coupon.code,
+        "value": value_words(lang, coupon.kind, coupon.value),
+        "expires": texts.day_month(lang, expires.day, expires.month, expires.year)
+        if expires
+        else texts.render(lang, "loyalty/no_expiry"),
+    }
 
 
 _AMOUNT = re.compile(r"^(?:(?:rs\.?|pkr)\s*(?P<a>\d[\d,]*)|(?P<b>\d[\d,]*)\s*(?:rs\.?|pkr|روپے))$", re.I)
@@ -219,7 +306,7 @@ def parse_discount(args: str) -> tuple[str, Decimal, str] | None:
     reason. None when it is neither."""
     args = args.translate(str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩٪", "01234567890123456789%")).strip()
     tokens = args.split()
-    for take in (2, 1):                 # "rs 500 reason" / "500 rs reason" first, then "rs500 reason", "10 reason"
+    for take in (2, 1):  # "rs 500 reason" / "500 rs reason" first, then "rs500 reason", "10 reason"
         head, rest = " ".join(tokens[:take]), " ".join(tokens[take:])
         amount, percent = _AMOUNT.match(head), _PERCENT.match(head)
         if amount:
@@ -251,27 +338,48 @@ def discount_command(name: str, args: str, ticket, agent, agent_name: str):
     agent_lang = config.current()["app"]["agent_language"]
     parsed = parse_discount(args)
     if parsed is None:
-        return texts.for_agents("agents/usage_discount",
-                                max_percent=value_words(agent_lang, "percent", conf.get("agent_max_percent", 15)),
-                                max_amount=value_words(agent_lang, "amount", conf.get("agent_max_amount", 1000)))
+        return texts.for_agents(
+            "agents/usage_discount",
+            max_percent=value_words(agent_lang, "percent", conf.get("agent_max_percent", 15)),
+            max_amount=value_words(agent_lang, "amount", conf.get("agent_max_amount", 1000)),
+        )
     kind, value, reason = parsed
     limit = _limit_exceeded(kind, value, agent)
     if limit:
         log.info("discount refused ticket=%s: %s %s above the agent's limit", ticket.number, kind, value)
         return texts.for_agents("agents/discount_refused", asked=value_words(agent_lang, kind, value), limit=limit)
     customer, contact = ticket.customer, ticket.contact
-    coupon = issue_coupon(customer, kind=kind, value=value, issued_by=agent_name or "agent", reason=reason,
-                          ticket=ticket, valid_days=int(conf.get("valid_days", 30)))
+    coupon = issue_coupon(
+        customer,
+        kind=kind,
+        value=value,
+        issued_by=agent_name or "agent",
+        reason=reason,
+        ticket=ticket,
+        valid_days=int(conf.get("valid_days", 30)),
+    )
     lang = customers.language_of(customer)
-    text = texts.render(lang, "loyalty/coupon", name=customers.greeting_name(customer),
-                        shop=config.current()["app"]["shop_name"], **coupon_words(lang, coupon))
+    text = texts.render(
+        lang,
+        "loyalty/coupon",
+        name=customers.greeting_name(customer),
+        shop=config.current()["app"]["shop_name"],
+        **coupon_words(lang, coupon),
+    )
     outbox.to_contact(contact, text, purpose="coupon", ticket=ticket)
-    Message.create(ticket=ticket, direction="out", channel=contact.channel, text=text, author=agent_name,
-                   created_at=clock.now())
+    Message.create(
+        ticket=ticket, direction="out", channel=contact.channel, text=text, author=agent_name, created_at=clock.now()
+    )
     words = coupon_words(agent_lang, coupon)
-    note = texts.for_agents("agents/discount_issued", name=customers.display_name(customer), agent=agent_name,
-                            reason=f" — {reason}" if reason else "", **words)
-    Message.create(ticket=ticket, direction="note", channel="telegram", text=note, author=agent_name,
-                   created_at=clock.now())
+    note = texts.for_agents(
+        "agents/discount_issued",
+        name=customers.display_name(customer),
+        agent=agent_name,
+        reason=f" — {reason}" if reason else "",
+        **words,
+    )
+    Message.create(
+        ticket=ticket, direction="note", channel="telegram", text=note, author=agent_name, created_at=clock.now()
+    )
     log.info("coupon %s issued ticket=%s customer=%s", kind, ticket.number, customer.id)
     return note

@@ -4,6 +4,7 @@ the dates orders are about (the shop's today, dates in the customer's words).
 One place for the rules, so the import, the API and the commands say the same thing about the same
 mistake. No database, no platform.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,14 +23,33 @@ from handlers.core import clock, texts
 OPEN_STATUSES = ("pending", "confirmed", "processing", "packed", "shipped", "out_for_delivery")
 CLOSED_STATUSES = ("delivered", "cancelled", "returned")
 STATUSES = OPEN_STATUSES + CLOSED_STATUSES
-STATUS_ALIASES = {"canceled": "cancelled", "new": "pending", "dispatched": "shipped", "in_transit": "shipped",
-                  "out_for_delivery": "out_for_delivery", "completed": "delivered", "complete": "delivered"}
+STATUS_ALIASES = {
+    "canceled": "cancelled",
+    "new": "pending",
+    "dispatched": "shipped",
+    "in_transit": "shipped",
+    "out_for_delivery": "out_for_delivery",
+    "completed": "delivered",
+    "complete": "delivered",
+}
 
-FIELDS = ("order_ref", "customer_name", "phone", "telegram_id", "items", "amount", "status", "promised_date",
-          "birthday", "anniversary", "language", "tags")
+FIELDS = (
+    "order_ref",
+    "customer_name",
+    "phone",
+    "telegram_id",
+    "items",
+    "amount",
+    "status",
+    "promised_date",
+    "birthday",
+    "anniversary",
+    "language",
+    "tags",
+)
 REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 LANGUAGE_WORDS = {"ur": "ur", "urdu": "ur", "اردو": "ur", "en": "en", "english": "en", "eng": "en"}
-DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")   # Urdu and Arabic-Indic digits
+DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")  # Urdu and Arabic-Indic digits
 
 
 class NotFound(Exception):
@@ -54,8 +74,14 @@ def shop_date(moment: dt.datetime) -> dt.date:
 
 def customer_date(lang: str, day: dt.date) -> str:
     """A date as a customer reads it, in their language: 'Tuesday 1 December 2026'."""
-    return texts.render(lang, "orders/date", weekday=texts.render(lang, "weekdays").splitlines()[day.weekday()],
-                        day=day.day, month=texts.render(lang, "months").splitlines()[day.month - 1], year=day.year)
+    return texts.render(
+        lang,
+        "orders/date",
+        weekday=texts.render(lang, "weekdays").splitlines()[day.weekday()],
+        day=day.day,
+        month=texts.render(lang, "months").splitlines()[day.month - 1],
+        year=day.year,
+    )
 
 
 def agent_date(day: dt.date | None) -> str:
@@ -115,7 +141,7 @@ def day_of_year(value: str) -> tuple[str, int | None]:
         return day.strftime("%m-%d"), day.year
     if re.fullmatch(r"\d{1,2}-\d{1,2}", value):
         month, day_ = (int(x) for x in value.split("-"))
-        dt.date(2000, month, day_)   # a leap year: 02-29 is a real birthday
+        dt.date(2000, month, day_)  # a leap year: 02-29 is a real birthday
         return f"{month:02d}-{day_:02d}", None
     raise ValueError(value)
 
@@ -178,8 +204,9 @@ def check(raw: dict) -> dict:
     if not texts.get("order_ref"):
         errors.setdefault("order_ref", "missing order_ref")
     elif not REF.fullmatch(texts["order_ref"]):
-        errors.setdefault("order_ref", f'bad order_ref "{texts["order_ref"][:70]}" (letters, digits, . _ - only; '
-                                       f'at most 64)')
+        errors.setdefault(
+            "order_ref", f'bad order_ref "{texts["order_ref"][:70]}" (letters, digits, . _ - only; at most 64)'
+        )
     else:
         values["order_ref"] = texts["order_ref"]
 

@@ -1,6 +1,7 @@
 """Orders: imports (CSV) and pushes (API) saved by one function, "where is my order", the order on a ticket's
 card and the customer's latest orders in /history. The CLI and the API only parse and call these; delay notices
 live in handlers/delays.py."""
+
 from __future__ import annotations
 
 import csv
@@ -19,12 +20,21 @@ from db.models import Contact, Customer, CustomerTag, Order
 import outbox
 from handlers.core import cards, clock, commands, events, texts
 from handlers.features import delays, orderdata
-from handlers.features.orderdata import (Invalid, NotFound, agent_date, ascii_digits, clean_ref, conf, customer_date,  # noqa: F401
-                                is_open, today)
+from handlers.features.orderdata import (
+    Invalid,
+    NotFound,
+    agent_date,
+    ascii_digits,
+    clean_ref,
+    conf,
+    customer_date,  # noqa: F401
+    is_open,
+    today,
+)
 
 log = logging.getLogger(__name__)
 
-IMPORT_CHUNK = 100               # CSV rows per transaction (SQLite has one writer: let webhooks in between)
+IMPORT_CHUNK = 100  # CSV rows per transaction (SQLite has one writer: let webhooks in between)
 
 
 # ---- saving (CSV rows, API bodies) ------------------------------------------------------------------------
@@ -42,9 +52,17 @@ def save(raw: dict, existing: Order | None = None, seen_customers: set | None = 
     now = clock.now()
     if order is None:
         status = values.get("status", "pending")
-        order = Order.create(ref=values["order_ref"], customer=customer, items=values.get("items", ""),
-                             amount=values.get("amount"), status=status, is_open=is_open(status),
-                             promised_date=values.get("promised_date"), created_at=now, updated_at=now)
+        order = Order.create(
+            ref=values["order_ref"],
+            customer=customer,
+            items=values.get("items", ""),
+            amount=values.get("amount"),
+            status=status,
+            is_open=is_open(status),
+            promised_date=values.get("promised_date"),
+            created_at=now,
+            updated_at=now,
+        )
         outcome = "created"
     else:
         if order.customer_id != customer.id:
@@ -56,7 +74,7 @@ def save(raw: dict, existing: Order | None = None, seen_customers: set | None = 
         if "status" in changed:
             order.is_open = is_open(order.status)
         if "promised_date" in changed and order.delayed_until:
-            order.delayed_until = order.delay_reason = None   # the shop's new promise replaces the delay
+            order.delayed_until = order.delay_reason = None  # the shop's new promise replaces the delay
         if changed:
             order.updated_at = now
             order.save()
@@ -85,8 +103,13 @@ def _customer_for(values: dict, order: Order | None) -> Customer:
             return order.customer
         raise Invalid({"phone": "phone or telegram_id is required"})
     if customer is None:
-        return Customer.create(name=values.get("customer_name", ""), phone=phone, telegram_user_id=telegram_id,
-                               language=values.get("language"), created_at=clock.now())
+        return Customer.create(
+            name=values.get("customer_name", ""),
+            phone=phone,
+            telegram_user_id=telegram_id,
+            language=values.get("language"),
+            created_at=clock.now(),
+        )
     if phone and customer.phone != phone:
         customer.phone = phone
     if telegram_id and customer.telegram_user_id != telegram_id:
@@ -134,12 +157,14 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    rejected: list = field(default_factory=list)      # (line, message)
+    rejected: list = field(default_factory=list)  # (line, message)
     ignored_columns: list = field(default_factory=list)
 
     def summary(self, name: str) -> str:
-        lines = [f"{name}: {self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
-                 f"{len(self.rejected)} rejected"]
+        lines = [
+            f"{name}: {self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{len(self.rejected)} rejected"
+        ]
         if self.ignored_columns:
             lines.append("ignored columns: " + ", ".join(self.ignored_columns))
         lines += [f"line {line}: {message}" for line, message in self.rejected]
@@ -172,7 +197,7 @@ def import_csv(data: bytes) -> ImportReport:
         raise Invalid({"file": f"not CSV at line {reader.line_num} ({exc})"}) from None
     for start in range(0, len(rows), IMPORT_CHUNK):
         with write():
-            for line, cells in rows[start:start + IMPORT_CHUNK]:
+            for line, cells in rows[start : start + IMPORT_CHUNK]:
                 if not any(c.strip() for c in cells):
                     continue
                 if len(cells) > len(header):
@@ -184,31 +209,48 @@ def import_csv(data: bytes) -> ImportReport:
                     report.rejected.append((line, f"order_ref {ref} repeats line {seen[ref]}"))
                     continue
                 try:
-                    with database.atomic():   # a savepoint: a rejected row leaves no trace
+                    with database.atomic():  # a savepoint: a rejected row leaves no trace
                         order, outcome = save(row, seen_customers=seen_customers)
                 except Invalid as exc:
                     report.rejected.append((line, "; ".join(exc.errors.values())))
                     continue
-                except IntegrityError as exc:   # the message would carry the phone number: not logged
+                except IntegrityError as exc:  # the message would carry the phone number: not logged
                     log.warning("order import line %d conflicts (%s)", line, type(exc).__name__)
                     report.rejected.append((line, "conflicts with another customer's phone or telegram_id"))
                     continue
                 seen[ref] = line
                 seen_customers.add(order.customer_id)
                 setattr(report, outcome, getattr(report, outcome) + 1)
-    log.info("orders imported: created=%d updated=%d unchanged=%d rejected=%d", report.created, report.updated,
-             report.unchanged, len(report.rejected))
+    log.info(
+        "orders imported: created=%d updated=%d unchanged=%d rejected=%d",
+        report.created,
+        report.updated,
+        report.unchanged,
+        len(report.rejected),
+    )
     return report
 
 
 def as_dict(order: Order) -> dict:
     customer = order.customer
-    return {"order_ref": order.ref, "status": order.status, "is_open": order.is_open, "items": order.items,
-            "amount": None if order.amount is None else str(Decimal(str(order.amount)).quantize(Decimal("0.01"))),
-            "promised_date": _iso(order.promised_date), "delayed_until": _iso(order.delayed_until),
-            "delay_reason": order.delay_reason, "notified_for": _iso(order.notified_for),
-            "customer": {"id": customer.id, "name": customer.name, "phone": customer.phone,
-                         "telegram_id": customer.telegram_user_id, "language": customer.language}}
+    return {
+        "order_ref": order.ref,
+        "status": order.status,
+        "is_open": order.is_open,
+        "items": order.items,
+        "amount": None if order.amount is None else str(Decimal(str(order.amount)).quantize(Decimal("0.01"))),
+        "promised_date": _iso(order.promised_date),
+        "delayed_until": _iso(order.delayed_until),
+        "delay_reason": order.delay_reason,
+        "notified_for": _iso(order.notified_for),
+        "customer": {
+            "id": customer.id,
+            "name": customer.name,
+            "phone": customer.phone,
+            "telegram_id": customer.telegram_user_id,
+            "language": customer.language,
+        },
+    }
 
 
 def _iso(day) -> str | None:
@@ -216,25 +258,75 @@ def _iso(day) -> str | None:
 
 
 # ---- customers asking about their orders (handlers/router.py decides when) ----------------------------------------------------------------
-ORDER_WORDS = {"order", "orders", "parcel", "package", "delivery", "shipment", "courier", "آرڈر", "آڈر", "پارسل",
-               "ڈیلیوری", "آرڈرز"}
-QUESTION_WORDS = {"where", "when", "status", "track", "tracking", "kahan", "kahaan", "kaha", "kidhar", "kiddar",
-                  "kab", "kb", "کہاں", "کب", "کدھر", "کہاں؟", "کب؟"}
-FILLER = {"my", "mera", "meri", "mere", "the", "is", "no", "number", "num", "nr", "ref", "id", "please", "plz",
-          "pls", "میرا", "میری", "میرے", "نمبر", "کا", "کی"}
+ORDER_WORDS = {
+    "order",
+    "orders",
+    "parcel",
+    "package",
+    "delivery",
+    "shipment",
+    "courier",
+    "آرڈر",
+    "آڈر",
+    "پارسل",
+    "ڈیلیوری",
+    "آرڈرز",
+}
+QUESTION_WORDS = {
+    "where",
+    "when",
+    "status",
+    "track",
+    "tracking",
+    "kahan",
+    "kahaan",
+    "kaha",
+    "kidhar",
+    "kiddar",
+    "kab",
+    "kb",
+    "کہاں",
+    "کب",
+    "کدھر",
+    "کہاں؟",
+    "کب؟",
+}
+FILLER = {
+    "my",
+    "mera",
+    "meri",
+    "mere",
+    "the",
+    "is",
+    "no",
+    "number",
+    "num",
+    "nr",
+    "ref",
+    "id",
+    "please",
+    "plz",
+    "pls",
+    "میرا",
+    "میری",
+    "میرے",
+    "نمبر",
+    "کا",
+    "کی",
+}
 QUESTION_CHARS = 200
 MAX_REFS = 10
-_PHONE_LIKE = re.compile(r"(?:\+|00|0|92)\d{9,12}")   # 0300…, +92…, 92300…: a phone number, not an order ref
+_PHONE_LIKE = re.compile(r"(?:\+|00|0|92)\d{9,12}")  # 0300…, +92…, 92300…: a phone number, not an order ref
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _WORD = re.compile(r"[^\W_]+")
 
 
 @dataclass
 class Question:
-    refs: list            # order references the message names
-    bare: bool            # nothing but a reference (and "my order", "number" …)
-    asks: bool            # where / when / status / kab / کہاں …
-    about_orders: bool    # order / parcel / آرڈر …
+    refs: list  # order references the message names
+    bare: bool  # nothing but a reference (and "my order", "number" …)
+    asks: bool  # where / when / status / kab / کہاں …
+    about_orders: bool  # order / parcel / آرڈر …
 
 
 def read_question(text: str) -> Question:
@@ -249,11 +341,16 @@ def read_question(text: str) -> Question:
         if token not in refs:
             refs.append(token)
         return " "
+
     rest = _TOKEN.sub(take, ascii_digits(text)).lower()
     words = set(_WORD.findall(rest))
-    short = len(text) <= QUESTION_CHARS   # a long message is a complaint, whatever numbers it holds
-    return Question(refs=refs[:MAX_REFS], bare=short and 0 < len(refs) <= 3 and words <= ORDER_WORDS | FILLER,
-                    asks=short and bool(words & QUESTION_WORDS), about_orders=bool(words & ORDER_WORDS))
+    short = len(text) <= QUESTION_CHARS  # a long message is a complaint, whatever numbers it holds
+    return Question(
+        refs=refs[:MAX_REFS],
+        bare=short and 0 < len(refs) <= 3 and words <= ORDER_WORDS | FILLER,
+        asks=short and bool(words & QUESTION_WORDS),
+        about_orders=bool(words & ORDER_WORDS),
+    )
 
 
 def own_orders(customer: Customer, refs: list[str]) -> list[Order]:
@@ -267,36 +364,56 @@ def own_orders(customer: Customer, refs: list[str]) -> list[Order]:
 
 def status_text(lang: str, order: Order) -> str:
     """One order's state as the customer reads it."""
-    values = dict(ref=order.ref, items=order.items or texts.render(lang, "orders/no_items"),
-                  status=texts.render(lang, f"orders/status_{order.status}"), reason=order.delay_reason or "")
+    values = dict(
+        ref=order.ref,
+        items=order.items or texts.render(lang, "orders/no_items"),
+        status=texts.render(lang, f"orders/status_{order.status}"),
+        reason=order.delay_reason or "",
+    )
     if order.is_open and order.delayed_until:
         return texts.render(lang, "orders/answer_delayed", date=customer_date(lang, order.delayed_until), **values)
     if order.is_open and order.promised_date:
         late = order.promised_date < today()
-        return texts.render(lang, "orders/answer_late" if late else "orders/answer",
-                            date=customer_date(lang, order.promised_date), **values)
+        return texts.render(
+            lang,
+            "orders/answer_late" if late else "orders/answer",
+            date=customer_date(lang, order.promised_date),
+            **values,
+        )
     return texts.render(lang, "orders/answer_no_date", **values)
 
 
 def recent_notice(customer: Customer) -> Order | None:
     """The customer's order whose delay notice went out within orders.reply_window_days."""
     since = clock.now() - dt.timedelta(days=conf().get("reply_window_days", 7))
-    return (Order.select().where((Order.customer == customer) & (Order.notified_at >= since))
-            .order_by(Order.notified_at.desc()).first())
+    return (
+        Order.select()
+        .where((Order.customer == customer) & (Order.notified_at >= since))
+        .order_by(Order.notified_at.desc())
+        .first()
+    )
 
 
 def open_orders(customer: Customer) -> list[Order]:
     """The customer's latest open orders (three at most), for "where is my order" without a number."""
-    return list(Order.select().where((Order.customer == customer) & (Order.is_open == True))  # noqa: E712 (peewee SQL)
-                .order_by(Order.created_at.desc()).limit(3))
+    return list(
+        Order.select()
+        .where((Order.customer == customer) & (Order.is_open == True))  # noqa: E712 (peewee SQL)
+        .order_by(Order.created_at.desc())
+        .limit(3)
+    )
 
 
 def answer(contact: Contact, lang: str, mine: list[Order], inbound: Inbound) -> str:
     """Each order's state to the customer, in their language; the answer's text."""
     text = "\n\n".join(status_text(lang, o) for o in mine)
     outbox.to_contact(contact, text, purpose="order_status")
-    log.info("order status answered orders=%s channel=%s customer=%s", ",".join(o.ref for o in mine),
-             inbound.channel, contact.customer_id)
+    log.info(
+        "order status answered orders=%s channel=%s customer=%s",
+        ",".join(o.ref for o in mine),
+        inbound.channel,
+        contact.customer_id,
+    )
     return text
 
 
@@ -312,11 +429,22 @@ def card_line(ref: str) -> str:
     order = Order.get_or_none(Order.ref == ref)
     if order is None:
         return texts.for_agents("agents/orders/card_unknown", ref=ref)
-    delayed = texts.for_agents("agents/orders/card_delayed", date=agent_date(order.delayed_until),
-                               reason=order.delay_reason or "") if order.delayed_until else ""
-    return texts.for_agents("agents/orders/card", ref=order.ref, items=order.items or "—",
-                            amount=_amount(order), status=order.status, promised=agent_date(order.promised_date),
-                            delayed=delayed)
+    delayed = (
+        texts.for_agents(
+            "agents/orders/card_delayed", date=agent_date(order.delayed_until), reason=order.delay_reason or ""
+        )
+        if order.delayed_until
+        else ""
+    )
+    return texts.for_agents(
+        "agents/orders/card",
+        ref=order.ref,
+        items=order.items or "—",
+        amount=_amount(order),
+        status=order.status,
+        promised=agent_date(order.promised_date),
+        delayed=delayed,
+    )
 
 
 def _amount(order: Order) -> str:
@@ -327,24 +455,37 @@ def _amount(order: Order) -> str:
     return words[:-3] if words.endswith(".00") else words
 
 
-HISTORY_ORDERS = 5        # /history shows this many of the customer's latest orders
+HISTORY_ORDERS = 5  # /history shows this many of the customer's latest orders
 HISTORY_ITEMS_CHARS = 40
 
 
 def history(customer: Customer) -> str:
     """The customer's latest orders for /history (newest first): ref, date, status, amount, items; '' if none."""
-    latest = list(Order.select().where(Order.customer == customer)
-                  .order_by(Order.created_at.desc(), Order.id.desc()).limit(HISTORY_ORDERS))
+    latest = list(
+        Order.select()
+        .where(Order.customer == customer)
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(HISTORY_ORDERS)
+    )
     if not latest:
         return ""
-    lines = [texts.for_agents("agents/orders/history_line", ref=o.ref, date=orderdata.shop_date(o.created_at),
-                              status=o.status, amount=_amount(o), items=_short(o.items)) for o in latest]
+    lines = [
+        texts.for_agents(
+            "agents/orders/history_line",
+            ref=o.ref,
+            date=orderdata.shop_date(o.created_at),
+            status=o.status,
+            amount=_amount(o),
+            items=_short(o.items),
+        )
+        for o in latest
+    ]
     return "\n".join([texts.for_agents("agents/orders/history_head")] + lines)
 
 
 def _short(items: str) -> str:
     items = (items or "").strip() or "—"
-    return items if len(items) <= HISTORY_ITEMS_CHARS else items[:HISTORY_ITEMS_CHARS - 1].rstrip() + "…"
+    return items if len(items) <= HISTORY_ITEMS_CHARS else items[: HISTORY_ITEMS_CHARS - 1].rstrip() + "…"
 
 
 @commands.command("delay")

@@ -15,6 +15,7 @@ The dialog state lives in Customer.dialog (JSON): what was last asked and when (
 selfservice.dialog_minutes), the answer awaiting feedback, and the history since the last ticket, which the
 new ticket's card shows (`on_ticket_opened`). Every question tried is a FaqLog row; `stats` sums them up.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,10 +32,10 @@ from handlers.features import faq
 
 log = logging.getLogger(__name__)
 
-OPTIONS = ("complaint", "order", "faq", "person")      # the menu, in order (numbers 1–4)
-HISTORY = 10                                           # dialog lines kept for the next ticket's card
+OPTIONS = ("complaint", "order", "faq", "person")  # the menu, in order (numbers 1–4)
+HISTORY = 10  # dialog lines kept for the next ticket's card
 QUESTION_CHARS = 300
-LINE_CHARS = 120                                       # of each customer message quoted on the card
+LINE_CHARS = 120  # of each customer message quoted on the card
 
 
 def _conf() -> dict:
@@ -59,15 +60,21 @@ def _asked(dialog: dict) -> str | None:
     return dialog["asked"] if age <= dt.timedelta(minutes=_conf().get("dialog_minutes", 30)) else None
 
 
-def _save(customer: Customer, dialog: dict, asked: str | None = None, heard: str | None = None,
-          did: dict | None = None, **state) -> None:
+def _save(
+    customer: Customer,
+    dialog: dict,
+    asked: str | None = None,
+    heard: str | None = None,
+    did: dict | None = None,
+    **state,
+) -> None:
     """Remember what the bot now waits for (asked=None: nothing) and one more line of history."""
     dialog = {k: v for k, v in dialog.items() if k == "history"}
     if asked:
         dialog.update(asked=asked, at=clock.now().isoformat(timespec="seconds"), **state)
-    if did is not None and tickets.open_ticket_of(customer) is None:   # a ticket's own talk is not history
+    if did is not None and tickets.open_ticket_of(customer) is None:  # a ticket's own talk is not history
         line = {"at": clock.now().isoformat(timespec="seconds"), "text": (heard or "")[:QUESTION_CHARS], **did}
-        dialog["history"] = (dialog.get("history") or [])[-(HISTORY - 1):] + [line]
+        dialog["history"] = (dialog.get("history") or [])[-(HISTORY - 1) :] + [line]
     customer.dialog = dialog or None
     customer.save()
 
@@ -114,12 +121,13 @@ def is_dialog_reply(customer: Customer, asked_now: str | None, text: str) -> boo
     return asked_now in ("complaint", "order")
 
 
-def take_dialog_reply(inbound: Inbound, customer: Customer, contact: Contact, lang: str, ticket: Ticket | None,
-                      asked_now: str) -> None:
+def take_dialog_reply(
+    inbound: Inbound, customer: Customer, contact: Contact, lang: str, ticket: Ticket | None, asked_now: str
+) -> None:
     """Carry out the answer to what the bot asked (is_dialog_reply said it is one)."""
     text = inbound.text.strip()
     if asked_now in ("complaint", "order"):
-        tickets.on_customer_message(inbound, customer, contact)   # what they were asked for: a ticket
+        tickets.on_customer_message(inbound, customer, contact)  # what they were asked for: a ticket
         return
     _reply_to_bot(asked_now, _dialog(customer), inbound, text, customer, contact, lang, ticket)
 
@@ -156,8 +164,9 @@ def has_answer(customer: Customer, found: faq.Match) -> bool:
     return found.answered and _repeats(customer, found.key) is None
 
 
-def answer_question(inbound: Inbound, customer: Customer, contact: Contact, lang: str, text: str,
-                    found: faq.Match) -> None:
+def answer_question(
+    inbound: Inbound, customer: Customer, contact: Contact, lang: str, text: str, found: faq.Match
+) -> None:
     give_answer(found.key, inbound, customer, contact, lang, None, heard=text, score=found.score)
 
 
@@ -166,14 +175,22 @@ def log_unanswered(inbound: Inbound, customer: Customer, lang: str, text: str, f
     a question the FAQ could not answer is logged (the answers worth writing next)."""
     repeated = _repeats(customer, found.key) if found.answered else None
     if repeated is not None:
-        repeated.outcome = "unhelpful"          # the same answer again would not help: a person takes over
+        repeated.outcome = "unhelpful"  # the same answer again would not help: a person takes over
         repeated.save()
         _save(customer, _dialog(customer), heard=text, did={"did": "repeat", "key": found.key})
         log.info("faq answer %s asked again customer=%s: handoff", found.key, customer.id)
         return
     if found.reason != "too_long" and found.reason not in ("complaint", "greeting", "person") and faq.is_question(text):
-        FaqLog.create(customer=customer, channel=inbound.channel, language=lang, question=text[:QUESTION_CHARS],
-                      answer_key=None, score=found.score, outcome="handoff", created_at=clock.now())
+        FaqLog.create(
+            customer=customer,
+            channel=inbound.channel,
+            language=lang,
+            question=text[:QUESTION_CHARS],
+            answer_key=None,
+            score=found.score,
+            outcome="handoff",
+            created_at=clock.now(),
+        )
         log.info("faq no answer (%s, best %s %.2f) customer=%s", found.reason, found.best, found.score, customer.id)
 
 
@@ -186,7 +203,9 @@ def _reply_to_bot(asked, dialog, inbound, text, customer, contact, lang, ticket)
     if asked == "faq_list" and number and 1 <= number <= len(dialog.get("keys") or []):
         key = dialog["keys"][number - 1]
         entry = _faq().get(key)
-        give_answer(key, inbound, customer, contact, lang, ticket, heard=text, question=entry.title(lang) if entry else None)
+        give_answer(
+            key, inbound, customer, contact, lang, ticket, heard=text, question=entry.title(lang) if entry else None
+        )
         return True
     if asked == "feedback":
         verdict = faq.feedback(text) or {1: "yes", 2: "no"}.get(number)
@@ -194,7 +213,7 @@ def _reply_to_bot(asked, dialog, inbound, text, customer, contact, lang, ticket)
             feedback(verdict, dialog.get("faq_log"), inbound, customer, contact, lang, ticket, heard=text)
             return True
     if asked == "thanked" and faq.feedback(text) == "yes":
-        return True   # "thanks" / "ok" after our "glad to help": nothing more to say, nothing for the agents
+        return True  # "thanks" / "ok" after our "glad to help": nothing more to say, nothing for the agents
     return False
 
 
@@ -202,8 +221,14 @@ def _reply_to_bot(asked, dialog, inbound, text, customer, contact, lang, ticket)
 def on_button(inbound: Inbound, customer: Customer, contact: Contact) -> None:
     """A customer tapped one of our buttons: answered at once (Telegram wants every tap answered), then
     done like the typed choice. Old or unknown buttons only get the answer."""
-    outbox.enqueue(TELEGRAM, "callback", purpose="callback", callback_id=inbound.callback_id,
-                   method="answer_callback", priority=outbox.PRIORITY_CUSTOMER)
+    outbox.enqueue(
+        TELEGRAM,
+        "callback",
+        purpose="callback",
+        callback_id=inbound.callback_id,
+        method="answer_callback",
+        priority=outbox.PRIORITY_CUSTOMER,
+    )
     parts = (inbound.callback_data or "").split(":")
     if not enabled() or len(parts) < 3 or parts[0] != "ss":
         log.info("customer button ignored data=%r customer=%s", inbound.callback_data, customer.id)
@@ -244,8 +269,13 @@ def send_menu(customer: Customer, contact: Contact, lang: str, heard: str, welco
     back while the shop is closed."""
     shop = config.current()["app"]["shop_name"]
     name = customers.greeting_name(customer)
-    parts = [texts.render(lang, "welcome", name=name, shop=shop) if welcome
-             else texts.render(lang, "selfservice/hello", name=name) if faq.is_greeting(heard) else ""]
+    parts = [
+        texts.render(lang, "welcome", name=name, shop=shop)
+        if welcome
+        else texts.render(lang, "selfservice/hello", name=name)
+        if faq.is_greeting(heard)
+        else ""
+    ]
     now = clock.now()
     if not hours.is_open(now):
         opening = hours.next_opening(now)
@@ -253,12 +283,18 @@ def send_menu(customer: Customer, contact: Contact, lang: str, heard: str, welco
             parts.append(texts.render(lang, "selfservice/menu_closed", when=hours.opening_words(lang, opening, now)))
     labels = [texts.render(lang, f"selfservice/option_{o}") for o in OPTIONS]
     if contact.channel == TELEGRAM:
-        parts.append(texts.render(lang, "selfservice/menu_head") + "\n" + texts.render(lang, "selfservice/menu_buttons"))
+        parts.append(
+            texts.render(lang, "selfservice/menu_head") + "\n" + texts.render(lang, "selfservice/menu_buttons")
+        )
         buttons = [[[label, f"ss:menu:{option}"]] for label, option in zip(labels, OPTIONS)]
     else:
-        parts.append("\n".join([texts.render(lang, "selfservice/menu_head")]
-                               + [f"{n}. {label}" for n, label in enumerate(labels, 1)]
-                               + [texts.render(lang, "selfservice/menu_numbers")]))
+        parts.append(
+            "\n".join(
+                [texts.render(lang, "selfservice/menu_head")]
+                + [f"{n}. {label}" for n, label in enumerate(labels, 1)]
+                + [texts.render(lang, "selfservice/menu_numbers")]
+            )
+        )
         buttons = None
     outbox.to_contact(contact, "\n\n".join(p for p in parts if p), purpose="menu", buttons=buttons)
     _save(customer, _dialog(customer), asked="menu", heard=heard, did={"did": "menu"})
@@ -284,15 +320,27 @@ def _faq_list(customer, contact, lang, dialog, heard) -> None:
         text = head + "\n" + texts.render(lang, "selfservice/faq_buttons")
         buttons = [[[e.title(lang)[:60], f"ss:faq:{e.key}"]] for e in entries]
     else:
-        text = "\n".join([head] + [f"{n}. {e.title(lang)}" for n, e in enumerate(entries, 1)]
-                         + [texts.render(lang, "selfservice/faq_numbers")])
+        text = "\n".join(
+            [head]
+            + [f"{n}. {e.title(lang)}" for n, e in enumerate(entries, 1)]
+            + [texts.render(lang, "selfservice/faq_numbers")]
+        )
         buttons = None
     outbox.to_contact(contact, text, purpose="menu", buttons=buttons)
     _save(customer, dialog, asked="faq_list", heard=heard, did={"did": "list"}, keys=[e.key for e in entries])
 
 
-def give_answer(key: str, inbound, customer, contact, lang, ticket, heard: str, score: float | None = None,
-                question: str | None = None) -> None:
+def give_answer(
+    key: str,
+    inbound,
+    customer,
+    contact,
+    lang,
+    ticket,
+    heard: str,
+    score: float | None = None,
+    question: str | None = None,
+) -> None:
     """The shop's answer and "did this help?" (no question while a ticket is open: a person is on it).
     question: what was asked, when it is not what the customer typed (a number picked from the list)."""
     entry = _faq().get(key)
@@ -300,9 +348,17 @@ def give_answer(key: str, inbound, customer, contact, lang, ticket, heard: str, 
         log.info("unknown faq key %r (an old button?) customer=%s", key, customer.id)
         return
     answer = entry.answer(lang).replace("{shop}", config.current()["app"]["shop_name"])
-    row = FaqLog.create(customer=customer, channel=inbound.channel, language=lang,
-                        question=(question or heard)[:QUESTION_CHARS],
-                        answer_key=key, score=score, outcome="answered", ticket=ticket, created_at=clock.now())
+    row = FaqLog.create(
+        customer=customer,
+        channel=inbound.channel,
+        language=lang,
+        question=(question or heard)[:QUESTION_CHARS],
+        answer_key=key,
+        score=score,
+        outcome="answered",
+        ticket=ticket,
+        created_at=clock.now(),
+    )
     dialog = _dialog(customer)
     did = {"did": "answer", "key": key, "score": score}
     if ticket is not None:
@@ -313,8 +369,12 @@ def give_answer(key: str, inbound, customer, contact, lang, ticket, heard: str, 
         return
     if contact.channel == TELEGRAM:
         text = answer + "\n\n" + texts.render(lang, "selfservice/helped_buttons")
-        buttons = [[[texts.render(lang, "selfservice/button_yes"), f"ss:fb:yes:{row.id}"],
-                    [texts.render(lang, "selfservice/button_no"), f"ss:fb:no:{row.id}"]]]
+        buttons = [
+            [
+                [texts.render(lang, "selfservice/button_yes"), f"ss:fb:yes:{row.id}"],
+                [texts.render(lang, "selfservice/button_no"), f"ss:fb:no:{row.id}"],
+            ]
+        ]
     else:
         text, buttons = answer + "\n\n" + texts.render(lang, "selfservice/helped_numbers"), None
     outbox.to_contact(contact, text, purpose="faq", buttons=buttons)
@@ -346,12 +406,19 @@ def _person(inbound, customer, contact, dialog, words: str | None, ticket=None, 
     _save(customer, dialog, heard=heard or words, did={"did": "person"})
     if ticket is not None:
         lang = customers.language_of(customer)
-        outbox.to_contact(contact, texts.render(lang, "selfservice/ticket_open", ticket=ticket.number),
-                          purpose="menu", ticket=ticket)
+        outbox.to_contact(
+            contact, texts.render(lang, "selfservice/ticket_open", ticket=ticket.number), purpose="menu", ticket=ticket
+        )
         outbox.to_group(texts.for_agents("agents/selfservice/person_in_ticket"), purpose="agents", ticket=ticket)
         return
-    last = next((h.get("text") for h in reversed(_dialog(customer).get("history") or [])
-                 if h.get("did") == "answer" and h.get("text")), None)
+    last = next(
+        (
+            h.get("text")
+            for h in reversed(_dialog(customer).get("history") or [])
+            if h.get("did") == "answer" and h.get("text")
+        ),
+        None,
+    )
     _handoff(inbound, customer, contact, words or last, None)
 
 
@@ -376,26 +443,36 @@ def on_ticket_opened(ticket: Ticket, customer: Customer, channel: str) -> None:
         customer.save()
     if history:
         lines = "\n".join(_history_line(h) for h in history)
-        Message.create(ticket=ticket, direction="note", channel=channel, author=cards.SELF_SERVICE,
-                       text=texts.for_agents("agents/selfservice/context", lines=lines), created_at=clock.now())
+        Message.create(
+            ticket=ticket,
+            direction="note",
+            channel=channel,
+            author=cards.SELF_SERVICE,
+            text=texts.for_agents("agents/selfservice/context", lines=lines),
+            created_at=clock.now(),
+        )
 
 
 def _history_line(h: dict) -> str:
     did = h.get("did")
     if did == "answer":
         entry = _faq().get(h.get("key") or "")
-        words = texts.for_agents("agents/selfservice/did_answer", key=h.get("key"),
-                                 title=entry.title(config.current()["app"]["agent_language"]) if entry else h.get("key"),
-                                 score="—" if h.get("score") is None else f"{h['score']:.2f}")
+        words = texts.for_agents(
+            "agents/selfservice/did_answer",
+            key=h.get("key"),
+            title=entry.title(config.current()["app"]["agent_language"]) if entry else h.get("key"),
+            score="—" if h.get("score") is None else f"{h['score']:.2f}",
+        )
     elif did == "option":
-        words = texts.for_agents("agents/selfservice/did_option",
-                                 option=texts.for_agents(f"selfservice/option_{h.get('option')}"))
+        words = texts.for_agents(
+            "agents/selfservice/did_option", option=texts.for_agents(f"selfservice/option_{h.get('option')}")
+        )
     elif did == "repeat":
         words = texts.for_agents("agents/selfservice/did_repeat", key=h.get("key"))
     else:
         words = texts.for_agents(f"agents/selfservice/did_{did}")
     said = h.get("text") or ""
-    said = said if len(said) <= LINE_CHARS else said[:LINE_CHARS - 1] + "…"
+    said = said if len(said) <= LINE_CHARS else said[: LINE_CHARS - 1] + "…"
     return texts.for_agents("agents/selfservice/line", time=_local(h.get("at")), text=said, did=words)
 
 
@@ -427,6 +504,10 @@ def stats(since: dt.datetime) -> str:
     to_person = [r for r in rows if r.outcome in ("handoff", "unhelpful")]
     top = faq.group_questions([r.question for r in to_person])[:5]
     return texts.for_agents(
-        "agents/selfservice/stats", answered=len(answered), helpful=sum(r.outcome == "helpful" for r in rows),
-        unhelpful=sum(r.outcome == "unhelpful" for r in rows), handoffs=len(to_person),
-        top=", ".join(texts.for_agents("agents/selfservice/top_line", question=q[:60], count=n) for q, n in top) or "—")
+        "agents/selfservice/stats",
+        answered=len(answered),
+        helpful=sum(r.outcome == "helpful" for r in rows),
+        unhelpful=sum(r.outcome == "unhelpful" for r in rows),
+        handoffs=len(to_person),
+        top=", ".join(texts.for_agents("agents/selfservice/top_line", question=q[:60], count=n) for q, n in top) or "—",
+    )

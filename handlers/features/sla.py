@@ -1,6 +1,7 @@
 """Service levels: targets per priority ([sla] in settings, in business minutes), the first response and
 resolution times recorded per ticket, and the scheduler job that reminds the group of a ticket nearing
 its first-response target (once) and calls the owners when it is breached (once)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -39,6 +40,7 @@ def is_overdue(ticket, now: dt.datetime | None = None) -> bool:
 
 # -- the reminder job --------------------------------------------------------------------------------
 
+
 def _owner_name(user_id: int) -> str:
     agent = Agent.get_or_none(Agent.telegram_user_id == user_id)
     return (agent and agent.first_name) or texts.for_agents("agents/sla_owner_name")
@@ -66,13 +68,18 @@ def _mark(ticket: Ticket, column, now: dt.datetime) -> bool:
     changes = {column: now}
     if column is Ticket.sla_breached_at:
         changes[Ticket.sla_warned_at] = fn.COALESCE(Ticket.sla_warned_at, now)
-    return Ticket.update(changes).where((Ticket.id == ticket.id) & column.is_null() & (Ticket.status == "open")
-                                        & Ticket.first_response_at.is_null()).execute() == 1
+    return (
+        Ticket.update(changes)
+        .where(
+            (Ticket.id == ticket.id) & column.is_null() & (Ticket.status == "open") & Ticket.first_response_at.is_null()
+        )
+        .execute()
+        == 1
+    )
 
 
 def _remind(ticket: Ticket, waited: float, target: int, now: dt.datetime) -> None:
-    values = dict(ticket=ticket.number, name=customers.display_name(ticket.customer), waited=int(waited),
-                  target=target)
+    values = dict(ticket=ticket.number, name=customers.display_name(ticket.customer), waited=int(waited), target=target)
     breached = waited >= target
     with write():
         if not _mark(ticket, Ticket.sla_breached_at if breached else Ticket.sla_warned_at, now):
@@ -82,8 +89,9 @@ def _remind(ticket: Ticket, waited: float, target: int, now: dt.datetime) -> Non
             outbox.to_group(text, purpose="sla", ticket=ticket, mentions=mentions or None)
         else:
             outbox.to_group(texts.for_agents("agents/sla_warning", **values), purpose="sla", ticket=ticket)
-    log.info("sla %s ticket=%s waited=%d target=%d", "breached" if breached else "warning", ticket.number,
-             waited, target)
+    log.info(
+        "sla %s ticket=%s waited=%d target=%d", "breached" if breached else "warning", ticket.number, waited, target
+    )
 
 
 def remind() -> None:
@@ -91,8 +99,11 @@ def remind() -> None:
     thread at warn_at of the target, and a call to the owners once the target has passed — each once."""
     now = clock.now()
     warn_at = config.current()["sla"]["warn_at"]
-    waiting = list(Ticket.select().where((Ticket.status == "open") & Ticket.first_response_at.is_null()
-                                         & Ticket.sla_breached_at.is_null()))
+    waiting = list(
+        Ticket.select().where(
+            (Ticket.status == "open") & Ticket.first_response_at.is_null() & Ticket.sla_breached_at.is_null()
+        )
+    )
     for ticket in waiting:
         target = targets(ticket.priority)[0]
         waited = hours.business_minutes(ticket.created_at, now)

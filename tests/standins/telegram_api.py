@@ -15,6 +15,7 @@ messages it delivered, topics it created, and customer messages made with `incom
 
 By hand:  python -m tests.standins.telegram_api --port 8081 --token X
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,22 +31,63 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-MEDIA_METHODS = {"sendPhoto": "photo", "sendVideo": "video", "sendVoice": "voice", "sendAudio": "audio",
-                 "sendDocument": "document", "sendSticker": "sticker", "sendAnimation": "animation",
-                 "sendVideoNote": "video_note"}
+MEDIA_METHODS = {
+    "sendPhoto": "photo",
+    "sendVideo": "video",
+    "sendVoice": "voice",
+    "sendAudio": "audio",
+    "sendDocument": "document",
+    "sendSticker": "sticker",
+    "sendAnimation": "animation",
+    "sendVideoNote": "video_note",
+}
 DELIVERING = {"sendMessage", "sendMediaGroup", "copyMessage", "forwardMessage", *MEDIA_METHODS}
 METHODS = DELIVERING | {
-    "getMe", "setWebhook", "deleteWebhook", "getWebhookInfo", "editMessageText", "editMessageReplyMarkup",
-    "deleteMessage", "answerCallbackQuery", "createForumTopic", "editForumTopic", "closeForumTopic",
-    "reopenForumTopic", "deleteForumTopic", "getChat", "getChatMember", "getFile"}
+    "getMe",
+    "setWebhook",
+    "deleteWebhook",
+    "getWebhookInfo",
+    "editMessageText",
+    "editMessageReplyMarkup",
+    "deleteMessage",
+    "answerCallbackQuery",
+    "createForumTopic",
+    "editForumTopic",
+    "closeForumTopic",
+    "reopenForumTopic",
+    "deleteForumTopic",
+    "getChat",
+    "getChatMember",
+    "getFile",
+}
 _BY_LOWER = {m.lower(): m for m in METHODS}
 WITHOUT_CHAT = {"getMe", "setWebhook", "deleteWebhook", "getWebhookInfo", "answerCallbackQuery", "getFile"}
 # form fields that are strings even when they look like JSON ("123" as a text stays a text)
-STRING_FIELDS = {"text", "caption", "name", "url", "secret_token", "callback_query_id", "file_id", "parse_mode",
-                 "inline_message_id", "icon_custom_emoji_id", "business_connection_id", "message_effect_id",
-                 "title", "description", "thumbnail", *MEDIA_METHODS.values()}
-MIME = {"voice": "audio/ogg", "audio": "audio/mpeg", "video": "video/mp4", "animation": "video/mp4",
-        "document": "application/octet-stream"}
+STRING_FIELDS = {
+    "text",
+    "caption",
+    "name",
+    "url",
+    "secret_token",
+    "callback_query_id",
+    "file_id",
+    "parse_mode",
+    "inline_message_id",
+    "icon_custom_emoji_id",
+    "business_connection_id",
+    "message_effect_id",
+    "title",
+    "description",
+    "thumbnail",
+    *MEDIA_METHODS.values(),
+}
+MIME = {
+    "voice": "audio/ogg",
+    "audio": "audio/mpeg",
+    "video": "video/mp4",
+    "animation": "video/mp4",
+    "document": "application/octet-stream",
+}
 MAX_TEXT, MAX_CAPTION = 4096, 1024
 
 
@@ -147,8 +189,9 @@ class TelegramStandin:
     def start(self, port: int = 0) -> "TelegramStandin":
         self._server = _Server(("127.0.0.1", port), _Handler)
         self._server.standin = self
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-                         name="telegram-standin", daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="telegram-standin", daemon=True
+        ).start()
         return self
 
     @property
@@ -198,9 +241,12 @@ class TelegramStandin:
     def sent(self, chat_id=None, thread_id=None) -> list[dict]:
         """Delivered messages, oldest first, optionally only those to one chat / topic."""
         with self._lock:
-            return [dict(m) for m in self._sent
-                    if (chat_id is None or m["chat_id"] == str(chat_id))
-                    and (thread_id is None or m["thread_id"] == thread_id)]
+            return [
+                dict(m)
+                for m in self._sent
+                if (chat_id is None or m["chat_id"] == str(chat_id))
+                and (thread_id is None or m["thread_id"] == thread_id)
+            ]
 
     def wait_for(self, condition, timeout: float = 5, count: int = 1, chat_id=None) -> list[dict]:
         """Wait until `condition` (a number of sent messages, or a predicate on one sent message that
@@ -215,8 +261,9 @@ class TelegramStandin:
             if len(matching) >= needed:
                 return matching
             if time.monotonic() > deadline:
-                raise AssertionError(f"waited {timeout}s for {needed} matching message(s); sent: {sent}; "
-                                     f"last calls: {self.calls[-5:]}")
+                raise AssertionError(
+                    f"waited {timeout}s for {needed} matching message(s); sent: {sent}; last calls: {self.calls[-5:]}"
+                )
             time.sleep(0.005)
 
     def topics(self, chat_id) -> dict[int, dict]:
@@ -266,8 +313,16 @@ class TelegramStandin:
         with self._lock:
             self._migrated[str(old_id)] = int(new_id)
 
-    def fail_next(self, method=None, chat_id=None, times: int = 1, status: int = 429, description=None,
-                  retry_after=None, migrate_to_chat_id=None):
+    def fail_next(
+        self,
+        method=None,
+        chat_id=None,
+        times: int = 1,
+        status: int = 429,
+        description=None,
+        retry_after=None,
+        migrate_to_chat_id=None,
+    ):
         """Answer the next `times` calls matching method/chat with an error (429 with retry_after by default)."""
         parameters = {}
         if migrate_to_chat_id is not None:
@@ -282,8 +337,14 @@ class TelegramStandin:
         defaults = {400: "Bad Request", 403: "Forbidden: bot was blocked by the user"}
         description = description or defaults.get(status) or HTTPStatus(status).phrase
         with self._lock:
-            self._faults.append({"method": method and method.lower(), "chat": None if chat_id is None else str(chat_id),
-                                 "left": times, "error": ApiError(status, description, parameters or None)})
+            self._faults.append(
+                {
+                    "method": method and method.lower(),
+                    "chat": None if chat_id is None else str(chat_id),
+                    "left": times,
+                    "error": ApiError(status, description, parameters or None),
+                }
+            )
 
     def set_down(self, status: int = 502, seconds: float | None = None):
         with self._lock:
@@ -305,17 +366,36 @@ class TelegramStandin:
             self._windows = {}
 
     # ---- inbound helper -----------------------------------------------------------------------------
-    def incoming(self, chat_id, text: str | None = None, *, user_id=None, first_name: str = "Customer",
-                 username=None, language_code=None, thread_id=None, reply_to=None, **fields) -> dict:
+    def incoming(
+        self,
+        chat_id,
+        text: str | None = None,
+        *,
+        user_id=None,
+        first_name: str = "Customer",
+        username=None,
+        language_code=None,
+        thread_id=None,
+        reply_to=None,
+        **fields,
+    ) -> dict:
         """An Update a person would cause by writing into chat_id; the stand-in learns the message
         (so the bot may reply to it or copy it). `fields` adds raw Message fields (photo=[…], …)."""
         with self._lock:
             key = str(chat_id)
-            user = {"id": int(user_id if user_id is not None else (key if not key.startswith("-") else 1001)),
-                    "is_bot": False, "first_name": first_name}
+            user = {
+                "id": int(user_id if user_id is not None else (key if not key.startswith("-") else 1001)),
+                "is_bot": False,
+                "first_name": first_name,
+            }
             user.update({k: v for k, v in (("username", username), ("language_code", language_code)) if v})
-            msg = {"message_id": self._next_id(key), "date": int(time.time()), "chat": self._chat(key),
-                   "from": user, **fields}
+            msg = {
+                "message_id": self._next_id(key),
+                "date": int(time.time()),
+                "chat": self._chat(key),
+                "from": user,
+                **fields,
+            }
             if text is not None:
                 msg["text"] = text
             if thread_id is not None:
@@ -364,8 +444,15 @@ class TelegramStandin:
         except (ValueError, TypeError, KeyError, AttributeError) as err:
             status, answer = 400, {"ok": False, "error_code": 400, "description": f"Bad Request: {err}"}
         with self._lock:
-            self.calls.append({"method": _BY_LOWER.get(method.lower(), method), "params": params, "raw": raw,
-                               "time": now, "status": status})
+            self.calls.append(
+                {
+                    "method": _BY_LOWER.get(method.lower(), method),
+                    "params": params,
+                    "raw": raw,
+                    "time": now,
+                    "status": status,
+                }
+            )
             self.errors += status != 200
             self.too_many += status == 429
         if self.echo:
@@ -375,7 +462,7 @@ class TelegramStandin:
     def _file(self, path: str):
         with self._lock:
             prefix = f"/file/bot{self.token}/"
-            file_id = self._paths.get(path[len(prefix):]) if path.startswith(prefix) else None
+            file_id = self._paths.get(path[len(prefix) :]) if path.startswith(prefix) else None
             if file_id is None:
                 return 404, "application/json", b'{"ok":false,"error_code":404,"description":"Not Found"}'
             return 200, "application/octet-stream", self._files[file_id][0]
@@ -405,8 +492,11 @@ class TelegramStandin:
                 if chat in self._unknown:
                     raise bad("chat not found")
                 if chat in self._migrated:
-                    raise ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat",
-                                   {"migrate_to_chat_id": self._migrated[chat]})
+                    raise ApiError(
+                        400,
+                        "Bad Request: group chat was upgraded to a supergroup chat",
+                        {"migrate_to_chat_id": self._migrated[chat]},
+                    )
                 if name in DELIVERING and chat in self._blocked:
                     raise ApiError(403, self._blocked[chat])
             if name in DELIVERING:
@@ -416,8 +506,11 @@ class TelegramStandin:
     def _rate(self, chat: str):
         now, waits, windows = time.monotonic(), [], []
         limits = self._limits
-        for key, span, limit in (("global", 1.0, limits.get("global")), (("chat", chat), 1.0, limits.get("chat")),
-                                 (("group", chat), 60.0, limits.get("group") if chat.startswith("-") else None)):
+        for key, span, limit in (
+            ("global", 1.0, limits.get("global")),
+            (("chat", chat), 1.0, limits.get("chat")),
+            (("group", chat), 60.0, limits.get("group") if chat.startswith("-") else None),
+        ):
             if not limit:
                 continue
             window = self._windows.setdefault(key, deque())
@@ -439,8 +532,12 @@ class TelegramStandin:
     def _chat(self, chat: str) -> dict:
         chat_id = int(chat) if re.fullmatch(r"-?\d+", chat) else chat
         if chat.startswith("-"):
-            return {"id": chat_id, "type": "supergroup", "title": f"Group {chat}",
-                    **({"is_forum": True} if chat in self._forums else {})}
+            return {
+                "id": chat_id,
+                "type": "supergroup",
+                "title": f"Group {chat}",
+                **({"is_forum": True} if chat in self._forums else {}),
+            }
         return {"id": chat_id, "type": "private", "first_name": f"User {chat}"}
 
     def _next_id(self, chat: str) -> int:
@@ -494,19 +591,35 @@ class TelegramStandin:
         base = {"file_id": file_id, "file_unique_id": f"u-{file_id}"[:32]}
         if kind == "photo":
             return [dict(base, file_id=file_id + "-small", width=90, height=90), dict(base, width=1280, height=960)]
-        extra = {"video": {"width": 640, "height": 360, "duration": 5}, "voice": {"duration": 3},
-                 "audio": {"duration": 60}, "animation": {"width": 320, "height": 240, "duration": 2},
-                 "video_note": {"length": 240, "duration": 4},
-                 "sticker": {"width": 512, "height": 512, "is_animated": False, "is_video": False, "type": "regular"},
-                 }.get(kind, {})
+        extra = {
+            "video": {"width": 640, "height": 360, "duration": 5},
+            "voice": {"duration": 3},
+            "audio": {"duration": 60},
+            "animation": {"width": 320, "height": 240, "duration": 2},
+            "video_note": {"length": 240, "duration": 4},
+            "sticker": {"width": 512, "height": 512, "is_animated": False, "is_video": False, "type": "regular"},
+        }.get(kind, {})
         if kind in MIME:
             extra["mime_type"] = MIME[kind]
         if file_name and kind in ("document", "audio", "video", "animation"):
             extra["file_name"] = file_name
         return {**base, **extra}
 
-    def _deliver(self, method: str, chat: str, thread, reply_to, *, text=None, caption=None, kind=None,
-                 file_id=None, size=None, file_name=None, extra=None) -> dict:
+    def _deliver(
+        self,
+        method: str,
+        chat: str,
+        thread,
+        reply_to,
+        *,
+        text=None,
+        caption=None,
+        kind=None,
+        file_id=None,
+        size=None,
+        file_name=None,
+        extra=None,
+    ) -> dict:
         """Create, store and record one delivered message; return it as the API shows it."""
         now = time.time()
         msg = {"message_id": self._next_id(chat), "date": int(now), "chat": self._chat(chat), "from": self._user()}
@@ -524,10 +637,22 @@ class TelegramStandin:
             msg["caption"] = caption
         msg.update(extra or {})
         self._messages.setdefault(chat, {})[msg["message_id"]] = msg
-        self._sent.append({"chat_id": chat, "method": method, "text": text, "caption": caption or None,
-                           "message_id": msg["message_id"], "thread_id": thread, "reply_to": reply_to,
-                           "kind": kind or "text", "file_id": file_id, "upload_size": size,
-                           "file_name": file_name, "time": now})
+        self._sent.append(
+            {
+                "chat_id": chat,
+                "method": method,
+                "text": text,
+                "caption": caption or None,
+                "message_id": msg["message_id"],
+                "thread_id": thread,
+                "reply_to": reply_to,
+                "kind": kind or "text",
+                "file_id": file_id,
+                "upload_size": size,
+                "file_name": file_name,
+                "time": now,
+            }
+        )
         return msg
 
     @staticmethod
@@ -564,22 +689,38 @@ class TelegramStandin:
 
     def _create_topic(self, chat: str, name: str, icon_color: int) -> int:
         thread = self._next_id(chat)
-        self._topics.setdefault(chat, {})[thread] = {"name": name, "icon_color": icon_color,
-                                                     "closed": False, "deleted": False}
+        self._topics.setdefault(chat, {})[thread] = {
+            "name": name,
+            "icon_color": icon_color,
+            "closed": False,
+            "deleted": False,
+        }
         self._messages.setdefault(chat, {})[thread] = {
-            "message_id": thread, "date": int(time.time()), "chat": self._chat(chat), "from": self._user(),
-            "message_thread_id": thread, "is_topic_message": True,
-            "forum_topic_created": {"name": name, "icon_color": icon_color}}
+            "message_id": thread,
+            "date": int(time.time()),
+            "chat": self._chat(chat),
+            "from": self._user(),
+            "message_thread_id": thread,
+            "is_topic_message": True,
+            "forum_topic_created": {"name": name, "icon_color": icon_color},
+        }
         return thread
 
     # ---- methods (called under the lock) ------------------------------------------------------------
     def _m_getMe(self, p, files, chat):
-        return {**self._user(), "can_join_groups": True, "supports_inline_queries": False,
-                "can_read_all_group_messages": self.read_all_group_messages}
+        return {
+            **self._user(),
+            "can_join_groups": True,
+            "supports_inline_queries": False,
+            "can_read_all_group_messages": self.read_all_group_messages,
+        }
 
     def _m_setWebhook(self, p, files, chat):
-        self.webhook = {"url": p.get("url", ""), "secret_token": p.get("secret_token"),
-                        "allowed_updates": p.get("allowed_updates")}
+        self.webhook = {
+            "url": p.get("url", ""),
+            "secret_token": p.get("secret_token"),
+            "allowed_updates": p.get("allowed_updates"),
+        }
         return True
 
     def _m_deleteWebhook(self, p, files, chat):
@@ -595,16 +736,23 @@ class TelegramStandin:
     def _m_sendMessage(self, p, files, chat):
         thread, reply_to = self._thread(chat, p), self._reply(chat, p)
         markup = _markup(p)
-        return self._deliver("sendMessage", chat, thread, reply_to, text=self._check_text(p.get("text")),
-                             extra={"reply_markup": markup} if markup else None)
+        return self._deliver(
+            "sendMessage",
+            chat,
+            thread,
+            reply_to,
+            text=self._check_text(p.get("text")),
+            extra={"reply_markup": markup} if markup else None,
+        )
 
     def _send_media(self, method, p, files, chat):
         kind = MEDIA_METHODS[method]
         caption = self._check_caption(p.get("caption")) if kind not in ("sticker", "video_note") else None
         thread, reply_to = self._thread(chat, p), self._reply(chat, p)
         file_id, size, file_name = self._upload(kind, p.get(kind), files)
-        return self._deliver(method, chat, thread, reply_to, caption=caption, kind=kind,
-                             file_id=file_id, size=size, file_name=file_name)
+        return self._deliver(
+            method, chat, thread, reply_to, caption=caption, kind=kind, file_id=file_id, size=size, file_name=file_name
+        )
 
     def _m_sendMediaGroup(self, p, files, chat):
         items = p.get("media")
@@ -617,9 +765,20 @@ class TelegramStandin:
         for item in items:
             kind = item.get("type", "photo")
             file_id, size, file_name = self._upload(kind, item.get("media"), files)
-            result.append(self._deliver("sendMediaGroup", chat, thread, reply_to if not result else None,
-                                        caption=item.get("caption"), kind=kind, file_id=file_id, size=size,
-                                        file_name=file_name, extra={"media_group_id": group_id}))
+            result.append(
+                self._deliver(
+                    "sendMediaGroup",
+                    chat,
+                    thread,
+                    reply_to if not result else None,
+                    caption=item.get("caption"),
+                    kind=kind,
+                    file_id=file_id,
+                    size=size,
+                    file_name=file_name,
+                    extra={"media_group_id": group_id},
+                )
+            )
         return result
 
     def _copy(self, method, p, chat):
@@ -635,9 +794,18 @@ class TelegramStandin:
         extra = {}
         if method == "forwardMessage" and "from" in source:
             extra["forward_origin"] = {"type": "user", "sender_user": source["from"], "date": source["date"]}
-        return self._deliver(method, chat, thread, reply_to, text=source.get("text"), caption=caption,
-                             kind=kind, file_id=file_id, file_name=(media or {}).get("file_name")
-                             if isinstance(media, dict) else None, extra=extra)
+        return self._deliver(
+            method,
+            chat,
+            thread,
+            reply_to,
+            text=source.get("text"),
+            caption=caption,
+            kind=kind,
+            file_id=file_id,
+            file_name=(media or {}).get("file_name") if isinstance(media, dict) else None,
+            extra=extra,
+        )
 
     def _m_copyMessage(self, p, files, chat):
         return {"message_id": self._copy("copyMessage", p, chat)["message_id"]}
@@ -651,8 +819,10 @@ class TelegramStandin:
         # an edit without reply_markup removes the buttons; the same words with other buttons is a change
         markup = _markup(p)
         if msg.get("text") == text and msg.get("reply_markup") == markup:
-            raise bad("message is not modified: specified new message content and reply markup are exactly "
-                      "the same as a current content and reply markup of the message")
+            raise bad(
+                "message is not modified: specified new message content and reply markup are exactly "
+                "the same as a current content and reply markup of the message"
+            )
         msg.update(text=text, edit_date=int(time.time()))
         if markup:
             msg["reply_markup"] = markup
@@ -680,8 +850,7 @@ class TelegramStandin:
         if not 1 <= len(name) <= 128:
             raise bad("TOPIC_TITLE_EMPTY" if not name else "TOPIC_TITLE_TOO_LONG")
         icon_color = int(p.get("icon_color") or 7322096)
-        return {"message_thread_id": self._create_topic(chat, name, icon_color), "name": name,
-                "icon_color": icon_color}
+        return {"message_thread_id": self._create_topic(chat, name, icon_color), "name": name, "icon_color": icon_color}
 
     def _m_editForumTopic(self, p, files, chat):
         topic = self._forum(chat, p, "edit")
@@ -703,9 +872,17 @@ class TelegramStandin:
 
     def _m_getChat(self, p, files, chat):
         info = self._chat(chat)
-        info.update(accent_color_id=0, max_reaction_count=11, accepted_gift_types={
-            "unlimited_gifts": False, "limited_gifts": False, "unique_gifts": False,
-            "premium_subscription": False, "gifts_from_channels": False})
+        info.update(
+            accent_color_id=0,
+            max_reaction_count=11,
+            accepted_gift_types={
+                "unlimited_gifts": False,
+                "limited_gifts": False,
+                "unique_gifts": False,
+                "premium_subscription": False,
+                "gifts_from_channels": False,
+            },
+        )
         if chat.startswith("-"):
             info["is_forum"] = chat in self._forums
         return info
@@ -713,12 +890,30 @@ class TelegramStandin:
     def _m_getChatMember(self, p, files, chat):
         user_id = int(p.get("user_id") or 0)
         if user_id == self.bot_id and chat.startswith("-"):
-            rights = dict.fromkeys(["can_manage_chat", "can_delete_messages", "can_manage_video_chats",
-                                    "can_restrict_members", "can_invite_users", "can_post_stories",
-                                    "can_edit_stories", "can_delete_stories", "can_pin_messages"], True)
-            return {"status": "administrator", "user": self._user(), "can_be_edited": False, "is_anonymous": False,
-                    "can_promote_members": False, "can_change_info": False, **rights,
-                    "can_manage_topics": self._forums.get(chat, True)}
+            rights = dict.fromkeys(
+                [
+                    "can_manage_chat",
+                    "can_delete_messages",
+                    "can_manage_video_chats",
+                    "can_restrict_members",
+                    "can_invite_users",
+                    "can_post_stories",
+                    "can_edit_stories",
+                    "can_delete_stories",
+                    "can_pin_messages",
+                ],
+                True,
+            )
+            return {
+                "status": "administrator",
+                "user": self._user(),
+                "can_be_edited": False,
+                "is_anonymous": False,
+                "can_promote_members": False,
+                "can_change_info": False,
+                **rights,
+                "can_manage_topics": self._forums.get(chat, True),
+            }
         user = self._user() if user_id == self.bot_id else {"id": user_id, "is_bot": False, "first_name": "User"}
         return {"status": "member", "user": user}
 
@@ -731,8 +926,9 @@ class TelegramStandin:
 
 
 for _method in MEDIA_METHODS:
-    setattr(TelegramStandin, "_m_" + _method,
-            lambda self, p, files, chat, _m=_method: self._send_media(_m, p, files, chat))
+    setattr(
+        TelegramStandin, "_m_" + _method, lambda self, p, files, chat, _m=_method: self._send_media(_m, p, files, chat)
+    )
 
 
 def _markup(params: dict) -> dict | None:

@@ -1,5 +1,6 @@
 """The Telegram stand-in answers like the Bot API: python-telegram-bot parses its results and raises the
 exceptions real Telegram would cause."""
+
 import asyncio
 import warnings
 from datetime import timedelta
@@ -7,8 +8,7 @@ from datetime import timedelta
 import httpx
 import pytest
 import telegram
-from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, \
-    RetryAfter, TimedOut
+from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter, TimedOut
 from telegram.request import HTTPXRequest
 
 from tests.standins.telegram_api import TelegramStandin
@@ -32,14 +32,17 @@ def tg(server):
 
 def run(tg, scenario, timeout=5.0):
     """Run `await scenario(bot)` against the stand-in with a fresh PTB Bot."""
+
     async def main():
         request = HTTPXRequest(read_timeout=timeout, connect_timeout=timeout, write_timeout=timeout)
-        bot = telegram.Bot(tg.token, base_url=f"{tg.base_url}/bot", base_file_url=f"{tg.base_url}/file/bot",
-                           request=request)
+        bot = telegram.Bot(
+            tg.token, base_url=f"{tg.base_url}/bot", base_file_url=f"{tg.base_url}/file/bot", request=request
+        )
         try:
             return await scenario(bot)
         finally:
             await request.shutdown()
+
     return asyncio.run(main())
 
 
@@ -63,6 +66,7 @@ def test_send_message_ids_count_per_chat_and_are_recorded(tg):
         second = await bot.send_message(str(CUSTOMER), "سلام، آپ کا آرڈر", reply_to_message_id=first.message_id)
         other = await bot.send_message(42, "hi")
         return first, second, other
+
     first, second, other = run(tg, scenario)
     assert (first.message_id, second.message_id, other.message_id) == (1, 2, 1)
     assert first.text == "123" and first.chat.type == "private" and first.from_user.id == tg.bot_id
@@ -82,6 +86,7 @@ def test_uploads_and_downloads(tg):
         file = await bot.get_file(doc.document.file_id)
         known = await (await bot.get_file("KNOWN")).download_as_bytearray()
         return doc, bytes(await file.download_as_bytearray()), bytes(known)
+
     doc, downloaded, known = run(tg, scenario)
     assert doc.caption == "your invoice" and doc.document.file_name == "invoice.pdf"
     assert downloaded == data and known == b"voice bytes"
@@ -95,9 +100,12 @@ def test_every_media_kind_parses(tg):
         for kind in ("photo", "video", "voice", "audio", "document", "sticker", "animation", "video_note"):
             message = await getattr(bot, "send_" + kind)(CUSTOMER, **{kind: "FILE-" + kind})
             results[kind] = getattr(message, kind)
-        album = await bot.send_media_group(CUSTOMER, [telegram.InputMediaPhoto("A", caption="two"),
-                                                      telegram.InputMediaPhoto(b"jpeg", filename="b.jpg")])
+        album = await bot.send_media_group(
+            CUSTOMER,
+            [telegram.InputMediaPhoto("A", caption="two"), telegram.InputMediaPhoto(b"jpeg", filename="b.jpg")],
+        )
         return results, album
+
     results, album = run(tg, scenario)
     assert all(results.values())
     assert results["photo"][-1].file_id == "FILE-photo"
@@ -115,6 +123,7 @@ def test_copy_and_forward_known_messages_only(tg):
         with pytest.raises(BadRequest, match="not found"):
             await bot.copy_message(GROUP, CUSTOMER, 999)
         return copied, forwarded
+
     copied, forwarded = run(tg, scenario)
     assert copied.message_id == 1 and forwarded.text == "my parcel is late"
     assert [m["text"] for m in tg.sent(GROUP)] == ["my parcel is late"] * 2
@@ -133,6 +142,7 @@ def test_validation_errors(tg):
             await bot.send_message(CUSTOMER, "hi", reply_to_message_id=77)
         ok = await bot.send_message(CUSTOMER, "hi", reply_to_message_id=77, allow_sending_without_reply=True)
         assert ok.reply_to_message is None
+
     run(tg, scenario)
     assert tg.errors == 4 and len(tg.sent()) == 2
 
@@ -158,6 +168,7 @@ def test_forum_topics(tg):
         chat = await bot.get_chat(GROUP)
         member = await bot.get_chat_member(GROUP, tg.bot_id)
         return topic, inside, chat, member
+
     topic, inside, chat, member = run(tg, scenario)
     assert topic.message_thread_id == 2 and topic.name == "Ticket 1"  # the topic consumed message id 2
     assert inside.message_id == 3 and inside.is_topic_message and inside.message_thread_id == 2
@@ -189,6 +200,7 @@ def test_faults_raise_the_exceptions_telegram_causes(tg):
         await bot.send_message(444, "other chats are not affected")
         with pytest.raises(Forbidden, match="deactivated"):
             await bot.send_message(CUSTOMER, "hi")
+
     run(tg, scenario)
     assert tg.too_many == 2 and tg.errors == 6
 
@@ -204,6 +216,7 @@ def test_outage_and_slowness(tg):
             await bot.get_me()
         await asyncio.sleep(0.3)
         return await bot.send_message(CUSTOMER, "back")
+
     assert run(tg, outage).text == "back"
     tg.set_delay(0.5)
     with pytest.raises(TimedOut):
@@ -228,6 +241,7 @@ def test_rate_limits(tg):
         with pytest.raises(RetryAfter) as info:
             await bot.send_message(GROUP, "g3")
         assert 50 <= seconds(info.value) <= 60
+
     run(tg, scenario)
     assert tg.too_many == 2, tg.calls
 
@@ -236,13 +250,19 @@ def test_wrong_token_unknown_method_and_raw_http(tg):
     async def scenario(bot):
         with pytest.raises(InvalidToken, match="does not exist"):  # PTB says so for a 404
             await bot.do_api_request("noSuchMethod")
+
     run(tg, scenario)
     with pytest.raises(InvalidToken):
         asyncio.run(telegram.Bot("9:WRONG", base_url=f"{tg.base_url}/bot").get_me())
     with httpx.Client(base_url=f"{tg.base_url}/bot{tg.token}") as http:
-        answer = http.post("/sendMessage", json={"chat_id": CUSTOMER, "text": "json body",
-                                                 "reply_parameters": {"message_id": 5,
-                                                                      "allow_sending_without_reply": True}})
+        answer = http.post(
+            "/sendMessage",
+            json={
+                "chat_id": CUSTOMER,
+                "text": "json body",
+                "reply_parameters": {"message_id": 5, "allow_sending_without_reply": True},
+            },
+        )
         assert answer.json()["result"]["text"] == "json body"
         assert http.get("/getMe", params={}).json()["result"]["username"] == "khidmat_test_bot"
         assert http.post("/sendMessage", data={"chat_id": str(CUSTOMER), "text": "form"}).json()["ok"]
@@ -256,12 +276,17 @@ def test_wrong_token_unknown_method_and_raw_http(tg):
 
 def test_webhook_settings_are_recorded(tg):
     async def scenario(bot):
-        await bot.set_webhook("https://shop.example/telegram", secret_token="s3cret",
-                              allowed_updates=["message", "callback_query"])
+        await bot.set_webhook(
+            "https://shop.example/telegram", secret_token="s3cret", allowed_updates=["message", "callback_query"]
+        )
         return await bot.get_webhook_info()
+
     info = run(tg, scenario)
-    assert tg.webhook == {"url": "https://shop.example/telegram", "secret_token": "s3cret",
-                          "allowed_updates": ["message", "callback_query"]}
+    assert tg.webhook == {
+        "url": "https://shop.example/telegram",
+        "secret_token": "s3cret",
+        "allowed_updates": ["message", "callback_query"],
+    }
     assert info.url == "https://shop.example/telegram"
 
 

@@ -13,6 +13,7 @@ arrived from .messages / .sent() / .wait_for().
 
 Run alone: python -m tests.standins.twilio_api --port 8082
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,8 +40,10 @@ API_VERSION = "2010-04-01"
 TWILIO_ROOT = "https://api.twilio.com"
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 
-GSM7_BASIC = ("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-              "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+GSM7_BASIC = (
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
 GSM7_EXTENDED = "^{}\\[~]|€\f"
 
 ERRORS = {
@@ -55,7 +58,7 @@ ERRORS = {
     21610: "Attempt to send to unsubscribed recipient",
     21617: "The concatenated message body exceeds the 1600 character limit.",
     63016: "Failed to send freeform message because you are outside the allowed window. "
-           "If you are using WhatsApp, please use a Message Template.",
+    "If you are using WhatsApp, please use a Message Template.",
 }
 
 
@@ -64,8 +67,8 @@ def new_sid(prefix: str) -> str:
 
 
 def bare(address: str) -> str:
-    """"whatsapp:+92…" → "+92…"."""
-    return address[len("whatsapp:"):] if address.startswith("whatsapp:") else address
+    """ "whatsapp:+92…" → "+92…"."""
+    return address[len("whatsapp:") :] if address.startswith("whatsapp:") else address
 
 
 def segments(body: str) -> int:
@@ -78,8 +81,12 @@ def segments(body: str) -> int:
 
 
 def error_body(code: int, status: int, message: str | None = None) -> dict:
-    return {"code": code, "message": message or ERRORS.get(code, "Error"),
-            "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status}
+    return {
+        "code": code,
+        "message": message or ERRORS.get(code, "Error"),
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
 
 
 def sign(auth_token: str, url: str, params) -> str:
@@ -87,8 +94,16 @@ def sign(auth_token: str, url: str, params) -> str:
     return RequestValidator(auth_token).compute_signature(url, params)
 
 
-def inbound_form(from_: str, body: str, to: str, sid: str | None = None, profile_name: str | None = None,
-                 media=(), whatsapp: bool = False, account_sid: str | None = None) -> dict:
+def inbound_form(
+    from_: str,
+    body: str,
+    to: str,
+    sid: str | None = None,
+    profile_name: str | None = None,
+    media=(),
+    whatsapp: bool = False,
+    account_sid: str | None = None,
+) -> dict:
     """A realistic inbound-message webhook form, as Twilio posts it to the shop's URL.
 
     media: [(url, content_type), …]. whatsapp=True (or a "whatsapp:" From) adds the prefix to
@@ -100,11 +115,25 @@ def inbound_form(from_: str, body: str, to: str, sid: str | None = None, profile
     media = list(media)
     sid = sid or new_sid("MM" if media else "SM")
     form = {
-        "ToCountry": "PK", "ToState": "", "SmsMessageSid": sid, "NumMedia": str(len(media)),
-        "ToCity": "", "FromZip": "", "SmsSid": sid, "FromState": "", "SmsStatus": "received",
-        "FromCity": "", "Body": body, "FromCountry": "PK", "To": to, "ToZip": "",
-        "NumSegments": str(segments(body)), "MessageSid": sid,
-        "AccountSid": account_sid or new_sid("AC"), "From": from_, "ApiVersion": API_VERSION,
+        "ToCountry": "PK",
+        "ToState": "",
+        "SmsMessageSid": sid,
+        "NumMedia": str(len(media)),
+        "ToCity": "",
+        "FromZip": "",
+        "SmsSid": sid,
+        "FromState": "",
+        "SmsStatus": "received",
+        "FromCity": "",
+        "Body": body,
+        "FromCountry": "PK",
+        "To": to,
+        "ToZip": "",
+        "NumSegments": str(segments(body)),
+        "MessageSid": sid,
+        "AccountSid": account_sid or new_sid("AC"),
+        "From": from_,
+        "ApiVersion": API_VERSION,
     }
     for i, (url, content_type) in enumerate(media):
         form[f"MediaUrl{i}"] = url
@@ -123,7 +152,7 @@ def inbound_form(from_: str, body: str, to: str, sid: str | None = None, profile
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    wbufsize = 64 * 1024   # headers and body leave in one write (no Nagle/delayed-ACK stalls)
+    wbufsize = 64 * 1024  # headers and body leave in one write (no Nagle/delayed-ACK stalls)
     disable_nagle_algorithm = True
     server: "_Server"
 
@@ -154,8 +183,14 @@ class _Handler(BaseHTTPRequestHandler):
             with standin._lock:
                 standin.answering -= 1
 
-    def answer(self, status: int, payload=None, body: bytes = b"", content_type: str = "application/json",
-               headers: dict | None = None):
+    def answer(
+        self,
+        status: int,
+        payload=None,
+        body: bytes = b"",
+        content_type: str = "application/json",
+        headers: dict | None = None,
+    ):
         if payload is not None:
             body = json.dumps(payload).encode()
         self.send_response(status)
@@ -190,7 +225,7 @@ class TwilioStandin:
         self.auth_token = auth_token
         self._lock = threading.Lock()
         self._server: _Server | None = None
-        self.answering = 0   # requests being answered right now (one hanging for set_delay() included)
+        self.answering = 0  # requests being answered right now (one hanging for set_delay() included)
         self._address = ("127.0.0.1", 0)
         self._callback_queue: queue.Queue = queue.Queue()
         self._callback_http = requests.Session()
@@ -236,11 +271,11 @@ class TwilioStandin:
         """Back to a fresh stand-in: forget messages, media, faults, opt-outs, closed windows, limits, modes."""
         with self._lock:
             self.window_error_mode = "sync"  # "sync": 400/63016 at once; "callback": 201, then a failed callback
-            self.auto_callbacks = False       # post sent/delivered (or failed) to each StatusCallback
-            self.media_redirect = False       # True: media GETs answer 307 to an unauthenticated content URL
+            self.auto_callbacks = False  # post sent/delivered (or failed) to each StatusCallback
+            self.media_redirect = False  # True: media GETs answer 307 to an unauthenticated content URL
             self.messages: list[dict] = []
-            self.errors: list[dict] = []        # refused sends: {to, status, code}
-            self.callbacks: list[dict] = []     # status callbacks posted: {url, params, status}
+            self.errors: list[dict] = []  # refused sends: {to, status, code}
+            self.callbacks: list[dict] = []  # status callbacks posted: {url, params, status}
             self.requests = 0
             self.too_many = 0
             self._opted_out: set[str] = set()
@@ -274,8 +309,14 @@ class TwilioStandin:
         with self._lock:
             self._delivery_failures[bare(number)] = code
 
-    def fail_next(self, to: str | None = None, times: int = 1, status: int = 429, code: int = 20429,
-                  message: str = "Too Many Requests"):
+    def fail_next(
+        self,
+        to: str | None = None,
+        times: int = 1,
+        status: int = 429,
+        code: int = 20429,
+        message: str = "Too Many Requests",
+    ):
         """The next `times` sends (to `to` exactly as posted, or to anyone) answer this error."""
         with self._lock:
             self._faults.append({"to": to, "times": times, "status": status, "code": code, "message": message})
@@ -325,8 +366,9 @@ class TwilioStandin:
                     seen = [(m["to"], m["body"][:60], m["status"]) for m in self.messages]
                     refused = list(self.errors)
                     calls = [(c["params"].get("MessageStatus"), c["status"]) for c in self.callbacks]
-                raise AssertionError(f"timed out after {timeout}s; messages: {seen}; refused: {refused}; "
-                                     f"callbacks: {calls}")
+                raise AssertionError(
+                    f"timed out after {timeout}s; messages: {seen}; refused: {refused}; callbacks: {calls}"
+                )
             time.sleep(0.01)
 
     # ---- HTTP -------------------------------------------------------------------------------
@@ -342,11 +384,17 @@ class TwilioStandin:
         if delay:
             time.sleep(delay)
         if down:
-            return req.answer(down[0], error_body(20503 if down[0] == 503 else 20500, down[0],
-                                                  "Service Unavailable" if down[0] == 503 else "Internal Server Error"))
+            return req.answer(
+                down[0],
+                error_body(
+                    20503 if down[0] == 503 else 20500,
+                    down[0],
+                    "Service Unavailable" if down[0] == 503 else "Internal Server Error",
+                ),
+            )
         path = req.path.split("?", 1)[0]
-        if method == "GET" and path.startswith("/_media/") and path[len("/_media"):] in self._media:
-            data, content_type = self._media[path[len("/_media"):]]  # the "signed CDN" copy: no auth
+        if method == "GET" and path.startswith("/_media/") and path[len("/_media") :] in self._media:
+            data, content_type = self._media[path[len("/_media") :]]  # the "signed CDN" copy: no auth
             return req.answer(200, body=data, content_type=content_type)
         if not self._authorized(req.headers.get("Authorization", "")):
             return req.answer(401, error_body(20003, 401), headers={"WWW-Authenticate": 'Basic realm="Twilio API"'})
@@ -359,7 +407,7 @@ class TwilioStandin:
             data, content_type = self._media[path]
             return req.answer(200, body=data, content_type=content_type)
         if method == "GET" and path.startswith(messages + "/") and path.endswith(".json"):
-            sid = path[len(messages) + 1:-len(".json")]
+            sid = path[len(messages) + 1 : -len(".json")]
             with self._lock:
                 found = [m for m in self.messages if m["sid"] == sid]
             if found:
@@ -426,11 +474,18 @@ class TwilioStandin:
             return refuse(400, 63016)
 
         message = {
-            "sid": new_sid("MM" if media_urls else "SM"), "to": to, "from": from_, "body": body,
-            "media_urls": media_urls, "content_sid": content_sid or None,
+            "sid": new_sid("MM" if media_urls else "SM"),
+            "to": to,
+            "from": from_,
+            "body": body,
+            "media_urls": media_urls,
+            "content_sid": content_sid or None,
             "content_variables": one("ContentVariables") or None,
-            "status_callback": one("StatusCallback") or None, "time": time.time(),
-            "segments": segments(body), "status": "queued", "error_code": None,
+            "status_callback": one("StatusCallback") or None,
+            "time": time.time(),
+            "segments": segments(body),
+            "status": "queued",
+            "error_code": None,
             "messaging_service_sid": one("MessagingServiceSid") or None,
         }
         with self._lock:
@@ -449,13 +504,26 @@ class TwilioStandin:
         created = format_datetime(datetime.fromtimestamp(m["time"], timezone.utc))
         uri = f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{m['sid']}"
         return {
-            "account_sid": self.account_sid, "api_version": API_VERSION, "body": m["body"],
-            "date_created": created, "date_sent": None, "date_updated": created,
-            "direction": "outbound-api", "error_code": None, "error_message": None,
-            "from": m["from"], "messaging_service_sid": m["messaging_service_sid"],
-            "num_media": str(len(m["media_urls"])), "num_segments": str(m["segments"]),
-            "price": None, "price_unit": "USD", "sid": m["sid"], "status": "queued",
-            "subresource_uris": {"media": uri + "/Media.json"}, "to": m["to"], "uri": uri + ".json",
+            "account_sid": self.account_sid,
+            "api_version": API_VERSION,
+            "body": m["body"],
+            "date_created": created,
+            "date_sent": None,
+            "date_updated": created,
+            "direction": "outbound-api",
+            "error_code": None,
+            "error_message": None,
+            "from": m["from"],
+            "messaging_service_sid": m["messaging_service_sid"],
+            "num_media": str(len(m["media_urls"])),
+            "num_segments": str(m["segments"]),
+            "price": None,
+            "price_unit": "USD",
+            "sid": m["sid"],
+            "status": "queued",
+            "subresource_uris": {"media": uri + "/Media.json"},
+            "to": m["to"],
+            "uri": uri + ".json",
         }
 
     # ---- status callbacks -------------------------------------------------------------------
@@ -480,9 +548,14 @@ class TwilioStandin:
         url = message["status_callback"]
         for status, code in steps:
             params = {
-                "MessageSid": message["sid"], "SmsSid": message["sid"], "MessageStatus": status,
-                "SmsStatus": status, "To": message["to"], "From": message["from"],
-                "AccountSid": self.account_sid, "ApiVersion": API_VERSION,
+                "MessageSid": message["sid"],
+                "SmsSid": message["sid"],
+                "MessageStatus": status,
+                "SmsStatus": status,
+                "To": message["to"],
+                "From": message["from"],
+                "AccountSid": self.account_sid,
+                "ApiVersion": API_VERSION,
             }
             if code is not None:
                 params["ErrorCode"] = str(code)
@@ -506,8 +579,10 @@ def main():
     standin = TwilioStandin(args.account_sid, args.auth_token)
     standin.auto_callbacks = args.auto_callbacks
     standin.start(args.port, args.host)
-    print(f"Twilio stand-in on {standin.base_url}  account_sid={standin.account_sid} "
-          f"auth_token={standin.auth_token}", flush=True)
+    print(
+        f"Twilio stand-in on {standin.base_url}  account_sid={standin.account_sid} auth_token={standin.auth_token}",
+        flush=True,
+    )
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
