@@ -18,13 +18,13 @@ from telegram.error import BadRequest
 
 import config
 import db
-from runtime import logs
 from bots import telegram as tg
 from bots import twilio as tw
 from db import migrations
-from inbox import store
 from handlers.core import media
 from handlers.features import delivery
+from inbox import store
+from runtime import logs
 
 log = logging.getLogger("khidmat.web")
 routes = Blueprint("routes", __name__)
@@ -269,7 +269,7 @@ def broadcast_command(segment, text, kind, template, at, yes):
         b = broadcasts.create(kind, segment, text, template=template, at=when)
         click.echo(broadcasts.describe_plan(b, broadcasts.plan(kind, segment, text, template)))
     except broadcasts.BroadcastError as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from exc
     if not yes and not click.confirm("Send it?"):
         broadcasts.cancel(b)
         click.echo("cancelled: nothing was sent")
@@ -301,7 +301,7 @@ def orders_import(path):
     try:
         report = orders.import_csv(data)
     except orderdata.Invalid as exc:
-        raise click.ClickException(f"{path}: {'; '.join(exc.errors.values())}")
+        raise click.ClickException(f"{path}: {'; '.join(exc.errors.values())}") from exc
     click.echo(report.summary(path))
 
 
@@ -317,9 +317,9 @@ def orders_delay(ref, until, reason):
         with db.write():
             order, notice = delays.delay(ref, until, reason)
     except orderdata.NotFound:
-        raise click.ClickException(f"no order {ref}")
+        raise click.ClickException(f"no order {ref}") from None
     except orderdata.Invalid as exc:
-        raise click.ClickException("; ".join(f"{k}: {v}" if k not in v else v for k, v in exc.errors.items()))
+        raise click.ClickException("; ".join(f"{k}: {v}" if k not in v else v for k, v in exc.errors.items())) from exc
     told = {
         "sent": f"customer told on {notice.channel}",
         "already": "customer already told about this date",
@@ -344,7 +344,7 @@ def faq_test(question):
     try:
         known = faq.load()
     except faq.FaqFileError as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from exc
     found = faq.match(question, known)
     if found.answered:
         lang = faq.guess_language(question)
@@ -378,8 +378,9 @@ def main(argv=None) -> None:
     parser.add_argument("--port", type=int, default=settings["app"]["port"])
     args = parser.parse_args(argv)
     app = create_app(settings)
-    import runtime
     import waitress
+
+    import runtime
 
     log.info("database: %s", db.connection.describe(settings["database"]["url"]))
     runtime.describe_channels(settings)

@@ -14,9 +14,9 @@ import threading
 
 import config
 import db
-from runtime import logs
 import runtime
 from db import migrations
+from runtime import logs
 from sender.election import Leadership
 
 log = logging.getLogger("khidmat.worker")

@@ -116,13 +116,14 @@ def fill(db_url: str, n: int, channel: str) -> None:
 
 def start_server(env: dict, log_path: Path) -> tuple[subprocess.Popen, int]:
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "webhook.py", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=open(log_path, "ab"),
-        stderr=subprocess.STDOUT,
-    )
+    with open(log_path, "ab") as log_file:  # the server keeps its own copy of the descriptor
+        proc = subprocess.Popen(
+            [sys.executable, "webhook.py", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
 
     def up():
         try:
@@ -251,25 +252,31 @@ def main() -> None:
     steady = [per_second[i] for i in range(1, int(span))] if times and span > 2 else [0]
     ok = lambda good: "ok" if good else "MISSED"  # noqa: E731
     last_lines = [line for line in command.stdout.splitlines() if line.strip()][-3:]
+    setting = RATE_SETTING[args.channel]
+    duplicates = sum(c - 1 for c in per_chat.values())
+    no_duplicates = ok(all(c == 1 for c in per_chat.values()))
+    share = 100 * rate / args.rate
+    median = sorted(steady)[len(steady) // 2]
+    peak_rss = max(sampler.samples or [rss_before])
     print(f"""
 Khidmat broadcast benchmark
   cores              {os.cpu_count()}
   database           {args.db} ({db_url.split("?")[0]})
   server log         {log_path}
-  recipients         {args.n} on {args.channel}, stand-in limit {args.rate}/s, {RATE_SETTING[args.channel]} = {args.rate}
+  recipients         {args.n} on {args.channel}, stand-in limit {args.rate}/s, {setting} = {args.rate}
 
   delivered          {len(sent)} messages to {len(per_chat)} chats
   missing            {args.n - len(per_chat):7d}          (target 0: {ok(len(per_chat) == args.n)})
-  duplicates         {sum(c - 1 for c in per_chat.values()):7d}          (target 0: {ok(all(c == 1 for c in per_chat.values()))})
+  duplicates         {duplicates:7d}          (target 0: {no_duplicates})
   429 answers        {too_many:7d}          (target 0: {ok(too_many == 0)})
   first .. last send {span:7.1f} s
-  achieved rate      {rate:7.1f} /s  = {100 * rate / args.rate:.1f} % of {args.rate}/s (target >= 95 %: {ok(rate >= 0.95 * args.rate)})
-  sends per second   min {min(steady)} · median {sorted(steady)[len(steady) // 2]} · max {max(steady)} (whole seconds after the first)
+  achieved rate      {rate:7.1f} /s  = {share:.1f} % of {args.rate}/s (target >= 95 %: {ok(rate >= 0.95 * args.rate)})
+  sends per second   min {min(steady)} · median {median} · max {max(steady)} (whole seconds after the first)
                      second by second: {" ".join(str(per_second[i]) for i in range(int(span) + 1))}
   first send after   {times[0] - started:7.2f} s from the command's start
   command            {command_s:7.1f} s (enqueue {args.n} + watch until done); its last lines:
                      {chr(10).join("                     " + line for line in last_lines).strip()}
-  server RSS         {rss_before:.0f} MB before, {max(sampler.samples or [rss_before]):.0f} MB peak, {rss_after:.0f} MB after
+  server RSS         {rss_before:.0f} MB before, {peak_rss:.0f} MB peak, {rss_after:.0f} MB after
                      over the run (each tenth): {" ".join(f"{x:.0f}" for x in tenths(sampler.samples))} MB
 """)
 

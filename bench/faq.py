@@ -102,11 +102,11 @@ def sweep(rows: list[dict]) -> None:
     for values in itertools.product(
         [0.4, 0.45, 0.5, 0.55, 0.6], [0.04, 0.06, 0.08, 0.1, 0.12], [0.5, 0.6, 0.7], [0.5, 0.55, 0.6, 0.65]
     ):
-        thresholds = dict(zip(("threshold", "margin", "min_coverage", "min_explained"), values))
+        thresholds = dict(zip(("threshold", "margin", "min_coverage", "min_explained"), values, strict=False))
         f = figures(run([dict(r) for r in tune], **thresholds))
         results.append((f["false_rate"] < 0.02, f["recall"] - 2 * f["wrong"], values, f))
     results.sort(key=lambda x: (x[0], x[1]), reverse=True)
-    for ok, _, values, f in results[:10]:
+    for _ok, _, values, f in results[:10]:
         print(
             "threshold {:.2f} margin {:.2f} coverage {:.2f} explained {:.2f}: ".format(*values) + line("tune half", f)
         )
@@ -128,7 +128,8 @@ def main(argv=None) -> None:
     took = (time.perf_counter() - started) / len(rows) * 1000
     print(
         f"FAQ matcher on {DATA.relative_to(ROOT)}: threshold {conf['threshold']}, margin {conf['margin']}, "
-        f"min coverage {conf['min_coverage']}, min explained {conf['min_explained']}; {len(faq.load().entries)} answers; {took:.2f} ms a question"
+        f"min coverage {conf['min_coverage']}, min explained {conf['min_explained']}; "
+        f"{len(faq.load().entries)} answers; {took:.2f} ms a question"
     )
     report(rows)
     fresh = run(labelled(FRESH))

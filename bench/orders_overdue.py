@@ -143,9 +143,10 @@ def timed(fn, runs: int = 5) -> tuple[float, float, object]:
 
 
 def bench(kind: str, n: int, run_job: bool) -> None:
+    from peewee import fn
+
     import db
     from db.models import Order
-    from peewee import fn
     from handlers.core import clock
     from handlers.features import delays
 

@@ -111,7 +111,7 @@ def measure_latency(tg, cards, url, n: int, first_user: int) -> list[float]:
         start = time.time()
         r = session.post(url, json=update, headers=HEADERS, timeout=10)
         r.raise_for_status()
-        arrived = wait_until(lambda: cards.time_of(token), timeout=10)
+        arrived = wait_until(lambda token=token: cards.time_of(token), timeout=10)
         if arrived is None:
             raise SystemExit(f"card {i} ({token}) never reached the group")
         out.append((arrived - start) * 1000)
@@ -219,10 +219,11 @@ def start_server(
         }
     )
     port = free_port()
-    procs = [
-        subprocess.Popen(command, cwd=ROOT, env=env, stdout=open(log_path, "ab"), stderr=subprocess.STDOUT)
-        for command in server_commands(server, port, workers)
-    ]
+    with open(log_path, "ab") as log_file:  # each server keeps its own copy of the descriptor
+        procs = [
+            subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+            for command in server_commands(server, port, workers)
+        ]
 
     def up():
         if any(proc.poll() is not None for proc in procs):

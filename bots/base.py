@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 
 TELEGRAM = "telegram"
 WHATSAPP = "whatsapp"
@@ -22,11 +21,11 @@ class Media:
     """One attachment. Telegram media travel by file_id; Twilio media by URL."""
 
     kind: str  # photo, video, voice, audio, document, sticker, animation, video_note
-    file_id: Optional[str] = None  # Telegram file id
-    url: Optional[str] = None  # Twilio MediaUrl (needs the account's credentials to fetch)
-    content_type: Optional[str] = None
-    file_name: Optional[str] = None
-    data: Optional[bytes] = None  # bytes already downloaded (set by the sender, never stored)
+    file_id: str | None = None  # Telegram file id
+    url: str | None = None  # Twilio MediaUrl (needs the account's credentials to fetch)
+    content_type: str | None = None
+    file_name: str | None = None
+    data: bytes | None = None  # bytes already downloaded (set by the sender, never stored)
 
 
 @dataclass
@@ -42,21 +41,21 @@ class Inbound:
     external_id: str  # platform id of the event (update_id, MessageSid) for dedup
     kind: str
     chat_id: str  # Telegram chat id (as text), or the sender's address (whatsapp:+92…, +92…)
-    user_id: Optional[str] = None  # Telegram user id (as text); phone for Twilio
+    user_id: str | None = None  # Telegram user id (as text); phone for Twilio
     user_name: str = ""  # display name (first name, or ProfileName on WhatsApp)
-    username: Optional[str] = None  # Telegram @username
-    language_code: Optional[str] = None
+    username: str | None = None  # Telegram @username
+    language_code: str | None = None
     text: str = ""
     media: list[Media] = field(default_factory=list)
-    message_id: Optional[int] = None  # Telegram message id in chat_id
-    reply_to_message_id: Optional[int] = None  # Telegram: the message this one replies to
-    thread_id: Optional[int] = None  # Telegram forum topic id (is_topic_message only)
+    message_id: int | None = None  # Telegram message id in chat_id
+    reply_to_message_id: int | None = None  # Telegram: the message this one replies to
+    thread_id: int | None = None  # Telegram forum topic id (is_topic_message only)
     is_group: bool = False
-    unsupported_kind: Optional[str] = None  # e.g. "poll", "location" when kind == "unsupported"
-    migrate_to_chat_id: Optional[int] = None  # group upgraded to a supergroup
-    callback_id: Optional[str] = None
-    callback_data: Optional[str] = None
-    to_address: Optional[str] = None  # Twilio: the shop number the customer wrote to
+    unsupported_kind: str | None = None  # e.g. "poll", "location" when kind == "unsupported"
+    migrate_to_chat_id: int | None = None  # group upgraded to a supergroup
+    callback_id: str | None = None
+    callback_data: str | None = None
+    to_address: str | None = None  # Twilio: the shop number the customer wrote to
 
 
 @dataclass
@@ -67,21 +66,21 @@ class Outbound:
     chat_id: str  # Telegram chat id as text, or whatsapp:+…, or +…
     text: str = ""
     media: list[Media] = field(default_factory=list)
-    thread_id: Optional[int] = None  # Telegram forum topic
-    reply_to_message_id: Optional[int] = None  # Telegram reply
+    thread_id: int | None = None  # Telegram forum topic
+    reply_to_message_id: int | None = None  # Telegram reply
     method: str = (
         "send"  # send | copy | edit | answer_callback | create_topic | edit_topic | close_topic | reopen_topic
     )
-    topic_name: Optional[str] = None
-    copy_from_chat_id: Optional[str] = None
-    copy_message_id: Optional[int] = None
-    content_sid: Optional[str] = None  # WhatsApp template
-    content_variables: Optional[str] = None  # JSON string
-    status_callback: Optional[str] = None  # Twilio status callback URL
-    buttons: Optional[list] = None  # Telegram inline keyboard: rows of [text, callback_data]
-    edit_message_id: Optional[int] = None  # method "edit": the message to rewrite (text and buttons)
-    callback_id: Optional[str] = None  # method "answer_callback"
-    mentions: Optional[list] = None  # Telegram: [offset, length, user_id] in UTF-16 units of text
+    topic_name: str | None = None
+    copy_from_chat_id: str | None = None
+    copy_message_id: int | None = None
+    content_sid: str | None = None  # WhatsApp template
+    content_variables: str | None = None  # JSON string
+    status_callback: str | None = None  # Twilio status callback URL
+    buttons: list | None = None  # Telegram inline keyboard: rows of [text, callback_data]
+    edit_message_id: int | None = None  # method "edit": the message to rewrite (text and buttons)
+    callback_id: str | None = None  # method "answer_callback"
+    mentions: list | None = None  # Telegram: [offset, length, user_id] in UTF-16 units of text
 
 
 SENT = "sent"
@@ -96,11 +95,11 @@ class SendResult:
 
     status: str
     message_ids: list[str] = field(default_factory=list)  # platform ids, one per part sent
-    retry_after: Optional[float] = None
+    retry_after: float | None = None
     reason: str = ""
     detail: str = ""  # the platform's words, for logs and agents
-    thread_id: Optional[int] = None  # create_topic result
-    migrate_to_chat_id: Optional[int] = None  # Telegram group upgraded: resend there
+    thread_id: int | None = None  # create_topic result
+    migrate_to_chat_id: int | None = None  # Telegram group upgraded: resend there
     parts_sent: int = 0  # parts delivered before a failure (long texts)
 
     @classmethod
@@ -108,7 +107,7 @@ class SendResult:
         return cls(SENT, [str(i) for i in ids], **kw)
 
     @classmethod
-    def retry(cls, after: float, detail: str = ""):
+    def retry(cls, after: float | None, detail: str = ""):
         return cls(RETRY, retry_after=after, detail=detail)
 
     @classmethod

@@ -470,7 +470,10 @@ class TelegramBot:
             extras = [{} for _ in parts]
             extras[0]["entities"] = _mentions(out.mentions, utf16_len(parts[0]))
             extras[-1]["reply_markup"] = _keyboard(out.buttons)
-            steps += [partial(bot.send_message, text=part, **where, **extra) for part, extra in zip(parts, extras)]
+            steps += [
+                partial(bot.send_message, text=part, **where, **extra)
+                for part, extra in zip(parts, extras, strict=False)
+            ]
         return steps
 
     async def _send_media(self, media: Media, caption, where: dict, reply_to_message_id=None):

@@ -16,7 +16,6 @@ configured api_base_url (a stand-in in tests, the real API otherwise).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -65,7 +64,7 @@ _CODES = {
 }
 
 
-def classify_error(code: Optional[int], http_status: Optional[int]) -> tuple[str, str]:
+def classify_error(code: int | None, http_status: int | None) -> tuple[str, str]:
     """(status, reason) in SendResult terms for a Twilio error code and/or HTTP status.
 
     Used for API answers (both given) and for status callbacks (code only).
@@ -88,7 +87,7 @@ class _Params(dict):
 
 def _as_params(params) -> _Params:
     if hasattr(params, "getlist"):  # werkzeug MultiDict, Django QueryDict
-        return _Params({key: [str(v) for v in params.getlist(key)] for key in params.keys()})
+        return _Params({key: [str(v) for v in params.getlist(key)] for key in params})
     return _Params(
         {
             key: [str(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
@@ -156,7 +155,7 @@ class StatusUpdate:
 
     message_sid: str
     status: str
-    error_code: Optional[int] = None
+    error_code: int | None = None
 
 
 def plausible_sid(sid) -> bool:
@@ -180,7 +179,7 @@ def parse_status(form) -> StatusUpdate:
 class RewritingHttpClient(TwilioHttpClient):
     """TwilioHttpClient that sends "https://api.twilio.com…" to base_url instead (pooled session kept)."""
 
-    def __init__(self, base_url: str = TWILIO_ROOT, timeout: Optional[float] = None, pool_size: int = 32):
+    def __init__(self, base_url: str = TWILIO_ROOT, timeout: float | None = None, pool_size: int = 32):
         super().__init__(timeout=timeout)
         self.base_url = base_url.rstrip("/")
         for scheme in ("http://", "https://"):

@@ -1,3 +1,3 @@
 """Storage: peewee models, the connection (SQLite by default, PostgreSQL by URL) and migrations."""
 
-from db.connection import database, connect, write, close  # noqa: F401
+from db.connection import close, connect, database, write  # noqa: F401

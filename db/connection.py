@@ -24,7 +24,7 @@ class FairLock:
 
     def __init__(self):
         self._guard = threading.Lock()
-        self._waiters = collections.deque()
+        self._waiters: collections.deque[tuple[int, threading.Event]] = collections.deque()
         self._owner, self._depth = None, 0
 
     def __enter__(self):

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import logging
 
-from db.connection import database, is_sqlite, write
 from playhouse.migrate import SchemaMigrator, migrate
 
+from db.connection import database, is_sqlite, write
 from db.models import (
     ALL,
     V4_TABLES,

@@ -15,11 +15,11 @@ import logging
 import threading
 import time
 
+import hooks
 from bots import telegram as tg
 from bots import twilio as tw
 from db.connection import release
 from db.models import InboundEvent
-import hooks
 from inbox import store
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ class Processor:
         self._stopping = False
         self._thread: threading.Thread | None = None
 
-    def start(self) -> "Processor":
+    def start(self) -> Processor:
         store.on_store(self.wake)
         self._thread = threading.Thread(target=self._run, name="inbox", daemon=True)
         self._thread.start()

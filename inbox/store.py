@@ -8,6 +8,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from db.connection import after_commit, database, is_sqlite, write
 from db.models import utcnow
@@ -19,7 +20,7 @@ _storing = 0  # webhooks storing right now: the processor and the sender let the
 _storing_lock = threading.Lock()
 
 
-_recent = collections.deque(maxlen=4)  # when the last few stores finished
+_recent: collections.deque[float] = collections.deque(maxlen=4)  # when the last few stores finished
 
 
 def storing() -> bool:
@@ -67,7 +68,7 @@ def _store(source: str, external_id: str, raw) -> bool:
     return True
 
 
-_listeners = []
+_listeners: list[Callable[[], None]] = []
 
 
 def on_store(fn) -> None:

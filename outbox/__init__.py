@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 
 from bots.base import TELEGRAM, Media
@@ -16,7 +17,7 @@ PRIORITY_GROUP = 1
 PRIORITY_NOTICE = 5
 PRIORITY_BULK = 9  # broadcasts never hold up a reply
 
-_listeners = []
+_listeners: list[Callable[[], None]] = []
 
 
 def on_enqueue(fn):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -19,11 +20,12 @@ class Leadership:
     def __init__(self, url: str, poll_s: float = 1.0):
         self.url, self.poll_s = url.split("?")[0], poll_s
         self.options = dict(p.split("=", 1) for p in url.split("?", 1)[1].split("&")) if "?" in url else {}
-        self.conn = None
+        self.conn: Any = None  # a psycopg2 connection once connected
 
     def _connect(self):
-        import psycopg2
         from urllib.parse import unquote
+
+        import psycopg2
 
         conn = psycopg2.connect(self.url, options=unquote(self.options.get("options", "")) or None)
         conn.autocommit = True

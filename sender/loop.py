@@ -12,19 +12,24 @@ from __future__ import annotations
 import asyncio
 import collections
 import concurrent.futures
+import contextlib
 import logging
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from peewee import InterfaceError, OperationalError, fn
 
+import hooks
+import outbox
 from bots.base import FAILED, GONE, RETRY, SENT, SMS, TELEGRAM, WHATSAPP, SendResult
 from db.connection import after_commit, release, write
 from db.models import Outbox
-import hooks
-import outbox
 from inbox import store
 from sender.pacing import Pacer, sms_segments
+
+if TYPE_CHECKING:
+    from bots.telegram import TelegramBot
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +48,7 @@ class Sender:
         self.settings = settings
         self._telegram_factory = telegram_bot_factory
         self.twilio = twilio_bot
-        self.telegram = None
+        self.telegram: TelegramBot | None = None
         self.pacer = Pacer(settings)
         self.concurrency = settings["sender"]["concurrency"]
         self.retry_for = settings["sender"]["retry_for_s"]
@@ -80,7 +85,7 @@ class Sender:
         self._group_checked_at, self._group_ok = -1e9, False
 
     # ---- life cycle -------------------------------------------------------------------------
-    def start(self) -> "Sender":
+    def start(self) -> Sender:
         outbox.on_enqueue(self.wake)
         self._thread = threading.Thread(target=self._run, name="sender", daemon=True)
         self._thread.start()
@@ -98,24 +103,22 @@ class Sender:
     def wake(self) -> None:
         loop, event = self.loop, self._event
         if loop is not None and event is not None and not loop.is_closed():
-            try:
+            with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(event.set)
-            except RuntimeError:
-                pass
 
     def _run(self) -> None:
         asyncio.run(self._main())
 
     async def _main(self) -> None:
         self.loop = asyncio.get_running_loop()
-        self._event = asyncio.Event()
+        self._event = event = asyncio.Event()
         if self._telegram_factory:
             self.telegram = self._telegram_factory(self.pacer.gates[TELEGRAM])
         self.started.set()
         if self.telegram is not None and self.telegram.configured:
             self._spawn(self._startup_checks())
         while not self._stopping:
-            self._event.clear()
+            event.clear()
             try:
                 next_due = await self._dispatch_round()
             except Exception:
@@ -125,10 +128,8 @@ class Sender:
                 # busy (a broadcast at the platform's rate): let a few sends finish before the next round,
                 # so one round (one database fetch) refills several slots instead of one per finished send
                 await asyncio.sleep(BUSY_ROUND_GAP_S)
-            try:
-                await asyncio.wait_for(self._event.wait(), timeout=max(0.001, min(self.poll, next_due)))
-            except asyncio.TimeoutError:
-                pass
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), timeout=max(0.001, min(self.poll, next_due)))
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=5)
         if self.telegram is not None:
@@ -146,7 +147,7 @@ class Sender:
         task.add_done_callback(self._tasks.discard)
 
     async def _db(self, fn_, *args):
-        return await self.loop.run_in_executor(self.db_pool, _released, fn_, args)
+        return await asyncio.get_running_loop().run_in_executor(self.db_pool, _released, fn_, args)
 
     # ---- choosing what goes next --------------------------------------------------------------
     def _group_known(self, now: float) -> bool:
@@ -330,7 +331,7 @@ class Sender:
                 log.exception("could not record the failure")
         finally:
             self.inflight.discard(lane)
-            self._event.set()
+            self.wake()
 
     async def _send(self, out, skip: int) -> SendResult:
         if out.channel == TELEGRAM:
@@ -339,7 +340,7 @@ class Sender:
                     if self.twilio is None or not self.twilio.configured:
                         return SendResult.failed("media_unavailable", "Twilio is not configured")
                     try:
-                        media.data, media.content_type = await self.loop.run_in_executor(
+                        media.data, media.content_type = await asyncio.get_running_loop().run_in_executor(
                             self.pool, self.twilio.download_media, media.url
                         )
                     except Exception as exc:
@@ -349,8 +350,9 @@ class Sender:
                         # gone for good (4xx): the words still go, with a note instead of the file
                         out.media.remove(media)
                         out.text = hooks.business().media_unavailable_note(media.kind, status) + "\n" + out.text
+            assert self.telegram is not None, "Telegram sends are queued only when the bot is configured"
             return await self.telegram.send(out, skip_parts=skip) if skip else await self.telegram.send(out)
-        return await self.loop.run_in_executor(self.pool, self._twilio_send, out, skip)
+        return await asyncio.get_running_loop().run_in_executor(self.pool, self._twilio_send, out, skip)
 
     def _twilio_send(self, out, skip: int) -> SendResult:
         gate, cost = self.pacer.gates[out.channel], sms_segments(out.text or "") if out.channel == SMS else 1
@@ -364,7 +366,7 @@ class Sender:
         """When busy (a broadcast), sends that went through are recorded a few at a time, in one transaction:
         one commit for several sends instead of one each. The lane stays in flight until its row is written."""
         if self._sent_batch is None:
-            self._sent_batch = ([], self.loop.create_future())
+            self._sent_batch = ([], asyncio.get_running_loop().create_future())
             self._spawn(self._flush_sent())
         items, done = self._sent_batch
         items.append((lane, rows, out, result))
@@ -376,6 +378,7 @@ class Sender:
 
     async def _flush_sent(self) -> None:
         await asyncio.sleep(BUSY_ROUND_GAP_S)
+        assert self._sent_batch is not None, "a flush is spawned only with a batch"
         items, done = self._sent_batch
         self._sent_batch = None
         try:
@@ -528,6 +531,7 @@ class Sender:
 
     # ---- start-up checks ------------------------------------------------------------------------
     async def _startup_checks(self) -> None:
+        assert self.telegram is not None, "spawned only with a configured bot"
         try:
             me = await self.telegram.get_me()
             await self._db(_note_username, me.get("username"))

@@ -19,7 +19,7 @@ class Steady:
     `catch_up` seconds of slots missed while the sender was busy elsewhere may still be used, a little
     faster than the rate (only where a Gate stands behind it and keeps any second within the limit)."""
 
-    __slots__ = ("interval", "next_free", "catch_up")  # one per chat written to recently: a broadcast makes thousands
+    __slots__ = ("catch_up", "interval", "next_free")  # one per chat written to recently: a broadcast makes thousands
 
     def __init__(self, rate: float, catch_up: float = 0.0):
         self.interval = 1.0 / rate if rate > 0 else 0.0
@@ -38,7 +38,7 @@ class Window:
 
     def __init__(self, limit: int, period: float):
         self.limit, self.period = limit, period
-        self.times = collections.deque()
+        self.times: collections.deque[float] = collections.deque()
 
     def wait(self, now: float) -> float:
         while self.times and self.times[0] <= now - self.period:
@@ -80,7 +80,8 @@ class Gate:
     def __init__(self, limit: float):
         self.limit = max(1, int(limit)) if limit > 0 else 0
         self.open = 0  # units started and not yet answered
-        self.answered = collections.deque()  # (when the answer came, units) over the last second
+        # (when the answer came, units) over the last second
+        self.answered: collections.deque[tuple[float, int]] = collections.deque()
         self.answered_units = 0
         self._lock = threading.Lock()
 
@@ -136,7 +137,7 @@ class Pacer:
     def _chat_limits(self, channel: str, chat_id: str):
         if channel != TELEGRAM or chat_id == "callback":  # answering a button tap is no chat message
             return []
-        limits = [self.chats.setdefault(chat_id, Steady(self.chat_rate))]
+        limits: list[Steady | Window] = [self.chats.setdefault(chat_id, Steady(self.chat_rate))]
         if chat_id == "group" or chat_id.startswith("-"):
             limits.append(self.groups.setdefault(chat_id, Window(self.group_per_min, 60.0)))
         return limits

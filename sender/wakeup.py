@@ -16,7 +16,7 @@ class Listener:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="pg-listen", daemon=True)
 
-    def start(self) -> "Listener":
+    def start(self) -> Listener:
         self._thread.start()
         return self
 
@@ -25,8 +25,9 @@ class Listener:
         self._thread.join(timeout)
 
     def _run(self) -> None:
-        import psycopg2
         from urllib.parse import parse_qsl, urlparse
+
+        import psycopg2
 
         options = dict(parse_qsl(urlparse(self.url).query)).get("options")
         while not self._stop.is_set():

@@ -20,9 +20,9 @@ import requests
 import waitress
 
 import db
-from inbox import store as inbox_store
-from handlers.core import clock
 import outbox
+from handlers.core import clock
+from inbox import store as inbox_store
 from tests.helpers import (
     AGENTS,
     AUTH,
@@ -97,10 +97,8 @@ def _drop_left_behind_databases():
             pass
         except PermissionError:
             continue
-        try:
+        with contextlib.suppress(psycopg2.Error):
             _on_server(f'DROP DATABASE IF EXISTS "{name}"')
-        except psycopg2.Error:
-            pass
 
 
 @contextlib.contextmanager
@@ -190,8 +188,8 @@ class Khidmat:
     sids = itertools.count(1)
 
     def __init__(self, settings, tg_api, twilio_api, start_sender=True):
-        from webhook import create_app
         import runtime
+        from webhook import create_app
 
         self.settings = settings
         self.tg, self.twilio = tg_api, twilio_api
@@ -209,10 +207,8 @@ class Khidmat:
         self.http = requests.Session()
 
     def _serve(self):
-        try:
+        with contextlib.suppress(OSError):  # closed under its feet at the end of the test
             self.server.run()
-        except OSError:  # closed under its feet at the end of the test
-            pass
 
     def close(self):
         if self.scheduler:

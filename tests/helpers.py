@@ -129,7 +129,7 @@ def scheduler_ran(k, job_id, times=1, timeout=10.0):
     call: each started later, so it saw everything done before (the clock moved, a ticket answered)."""
     from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 
-    since, runs = dt.datetime.now(dt.timezone.utc), []
+    since, runs = dt.datetime.now(dt.UTC), []
 
     def finished(event):
         if event.job_id == job_id and event.scheduled_run_time >= since:
@@ -269,10 +269,10 @@ def healthy(port):
 
 
 def start(env, port, log_path):
-    log = open(log_path, "ab")
-    proc = subprocess.Popen(
-        [sys.executable, "webhook.py", "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
+    with open(log_path, "ab") as log:  # the server keeps its own copy of the descriptor
+        proc = subprocess.Popen(
+            [sys.executable, "webhook.py", "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
     try:
         eventually(lambda: healthy(port) or proc.poll() is not None, timeout=20, what="the server to answer /healthz")
         assert proc.poll() is None, f"webhook.py exited with {proc.returncode}: see {log_path}"

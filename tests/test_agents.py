@@ -217,6 +217,7 @@ def test_every_agent_command_answers_in_the_group(khidmat):
         khidmat.agent_message(command, reply_to=card["message_id"] if in_ticket else None, username="sara_k")
         asked = khidmat.last_update["message"]["message_id"]
         said = eventually(
-            lambda: [m for m in khidmat.group() if words in (m["text"] or "")][seen:], what=f"the answer to {command}"
+            lambda words=words, seen=seen: [m for m in khidmat.group() if words in (m["text"] or "")][seen:],
+            what=f"the answer to {command}",
         )
         assert said[0]["reply_to"] in (asked, card["message_id"]), command

@@ -430,7 +430,7 @@ def test_failure_midway_reports_parts_and_a_retry_continues(tg):
         resumed = await bot.send(out, skip_parts=failed.parts_sent)
         return first, failed, resumed
 
-    first, failed, resumed = run(tg, scenario)
+    _first, failed, resumed = run(tg, scenario)
     assert (failed.status, failed.retry_after, failed.parts_sent, failed.message_ids) == (RETRY, 2, 1, [])
     assert (resumed.status, resumed.parts_sent, resumed.message_ids) == (SENT, 3, ["2", "3"])
     assert "".join(m["text"] for m in tg.sent(CUSTOMER)) == out.text

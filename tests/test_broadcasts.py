@@ -10,10 +10,10 @@ import time
 import pytest
 
 import db
-from runtime import scheduler
 from db.models import Broadcast, BroadcastRecipient, Contact, Customer, CustomerTag, Order, Outbox
 from handlers.core import clock
 from handlers.features import broadcasts
+from runtime import scheduler
 from tests.helpers import OPEN_HOURS, callback_data, eventually, keyboard, quiet, tap
 
 WA = "+923001110001"
@@ -393,7 +393,9 @@ def test_owner_chat_flow_preview_confirm_progress_and_report(make_khidmat):
     with Ticking():
         k.tg_message(OWNER, "/broadcast", first_name="Owner")
         ask = k.wait_chat(OWNER, lambda t: "who should receive it" in t)[-1]
-        assert "bc:1:seg:channel:telegram" in sum(callback_data(keyboard(k, OWNER, ask["text"])), [])
+        assert "bc:1:seg:channel:telegram" in [
+            data for row in callback_data(keyboard(k, OWNER, ask["text"])) for data in row
+        ]
         k.tg_message(OWNER, "city:lahore", first_name="Owner")
         k.wait_chat(OWNER, lambda t: "unknown segment 'city:lahore'" in t)
         tap(k, "bc:1:seg:channel:telegram", OWNER, ask, first_name="Owner")

@@ -282,7 +282,7 @@ def test_agent_voice_note_to_whatsapp_comes_with_the_words_after_it(khidmat, tg_
     voice = {"file_id": "AGENT-VOICE", "file_unique_id": "v", "duration": 4, "mime_type": "audio/ogg"}
     khidmat.agent_message(None, reply_to=card["message_id"], caption="Listen to this, step by step.", voice=voice)
     words = khidmat.wait_twilio(WA, lambda b: "step by step" in b)[0]
-    note = [m for m in khidmat.twilio.sent(to=WA) if m["media_urls"]][0]  # WhatsApp has no caption for audio
+    note = next(m for m in khidmat.twilio.sent(to=WA) if m["media_urls"])  # WhatsApp has no caption for audio
     assert note["body"] == "" and words["media_urls"] == []
     assert khidmat.twilio.sent(to=WA).index(note) < khidmat.twilio.sent(to=WA).index(words)
     got = requests.get(local(khidmat, note["media_urls"][0]), timeout=10)

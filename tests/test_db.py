@@ -80,6 +80,7 @@ def test_concurrent_first_messages_open_one_ticket(db_url):
 
 def test_upgrade_from_first_released_schema_keeps_data(db_url):
     from playhouse.migrate import SchemaMigrator, migrate
+
     from db.models import Contact, Customer, SchemaVersion
 
     setup_db(db_url)
@@ -89,7 +90,7 @@ def test_upgrade_from_first_released_schema_keeps_data(db_url):
     for index in ("customer_birthday", "customer_anniversary", "customer_tier"):
         database.execute_sql(f"DROP INDEX IF EXISTS {index}")
     migrate(
-        *[migrator.drop_column("ticket", c) for c in migrations.V2_TICKET_COLUMNS + ["order_ref"]],
+        *[migrator.drop_column("ticket", c) for c in [*migrations.V2_TICKET_COLUMNS, "order_ref"]],
         *[migrator.drop_column("customer", c) for c in migrations.V4_CUSTOMER_COLUMNS],
     )
     for table in ["agent", "broadcast_recipient", "broadcast"] + [m._meta.table_name for m in migrations.V4_TABLES]:

@@ -27,8 +27,8 @@ import pytest
 import requests
 
 import db
-from db.models import Outbox
 import outbox
+from db.models import Outbox
 from tests.helpers import AGENTS, ROOT, SECRET, TOKEN, eventually, free_port, healthy, postgres_available, quiet
 
 OUTAGE_S = float(os.environ.get("KHIDMAT_OUTAGE_S", "10"))  # the issue says a minute: KHIDMAT_OUTAGE_S=60
@@ -365,13 +365,14 @@ def test_postgresql_restart_under_load_recovers_by_itself(database, restartable_
         }
     )
     port, log_path = free_port(), tmp_path / "webhook.log"
-    proc = subprocess.Popen(
-        [sys.executable, "webhook.py", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=open(log_path, "wb"),
-        stderr=subprocess.STDOUT,
-    )
+    with open(log_path, "wb") as log_file:  # the server keeps its own copy of the descriptor
+        proc = subprocess.Popen(
+            [sys.executable, "webhook.py", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
     clients = [
         Complainer(tg_api, f"http://127.0.0.1:{port}/telegram/webhook", first_user=100_000 * (1 + i))
         for i in range(CLIENTS)

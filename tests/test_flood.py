@@ -117,6 +117,7 @@ def test_a_new_customer_is_not_held_up_when_floods_spend_the_groups_minute(make_
 
 def test_the_inbox_lets_chats_take_turns_and_keeps_each_chats_order():
     from types import SimpleNamespace as NS
+
     from inbox import processor as inbox
 
     arrived = [("telegram", "31", i) for i in range(4)] + [

@@ -69,7 +69,7 @@ ODD = [
 ]
 odd_text = st.lists(st.one_of(st.sampled_from(ODD), st.text(max_size=8)), max_size=12).map("".join)
 huge_text = st.builds(
-    lambda piece, n: (piece or "x") * n, st.sampled_from(ODD + ["Ali ", "ab"]), st.integers(1000, 12000)
+    lambda piece, n: (piece or "x") * n, st.sampled_from([*ODD, "Ali ", "ab"]), st.integers(1000, 12000)
 )
 any_text = st.one_of(
     st.text(max_size=40),

@@ -6,10 +6,10 @@ import datetime as dt
 import json
 
 import db
-from runtime import scheduler
 from db.models import Contact, Coupon, Customer, GreetingSent, Outbox, Ticket
 from handlers.core import clock
 from handlers.features import greetings
+from runtime import scheduler
 from tests.helpers import OPEN_HOURS, eventually, quiet
 
 WA = "+923001230001"
@@ -197,7 +197,7 @@ def test_greetings_run_twice_a_day_greet_each_customer_once_and_again_next_year(
 
 
 def test_holiday_greeting_in_urdu_and_english_to_everyone(make_khidmat):
-    k = make_khidmat(**{"greetings.holidays": EID + ["2026-12-25 new_year_typo", "not a holiday"]})
+    k = make_khidmat(**{"greetings.holidays": [*EID, "2026-12-25 new_year_typo", "not a holiday"]})
     person("Ali", "en", tg=501, channel="telegram")
     person("Sana", "ur", tg=502, channel="telegram")
     person("Hina", "ur", phone=SMS_NO, channel="sms", birthday=TODAY)

@@ -27,7 +27,8 @@ SUMMARY = """orders.csv: 3 created, 0 updated, 0 unchanged, 4 rejected
 line 4: bad phone "12345"
 line 5: unknown date "2026-13-01" (use YYYY-MM-DD)
 line 6: missing order_ref
-line 7: unknown status "lost" (one of pending, confirmed, processing, packed, shipped, out_for_delivery, delivered, cancelled, returned)"""
+line 7: unknown status "lost" (one of pending, confirmed, processing, packed, shipped, out_for_delivery, delivered, \
+cancelled, returned)"""
 
 
 # ---- helpers ------------------------------------------------------------------------------------------------
@@ -323,10 +324,10 @@ def test_delay_notices_on_every_channel_in_both_languages(khidmat, tmp_path):
         k.wait_twilio("whatsapp:+923000000064", lambda b: "D-64" in b)[0]["body"],
         k.wait_twilio("+923000000066", lambda b: "D-66" in b)[0]["body"],
     ]
-    for text, items in zip(english, ("Red scarf", "Perfume", "Wallet")):
+    for text, items in zip(english, ("Red scarf", "Perfume", "Wallet"), strict=False):
         assert items in text and "is delayed" in text and "Thursday 3 December 2026" in text
         assert "Reason: courier strike" in text and "apologies" in text
-    for text, items in zip(urdu, ("Sandals", "Handbag", "Dupatta")):
+    for text, items in zip(urdu, ("Sandals", "Handbag", "Dupatta"), strict=False):
         assert items in text and "تاخیر" in text and "جمعرات، 3 دسمبر 2026" in text
         assert "وجہ: کوریئر کی ہڑتال" in text and "معذرت" in text
     confirmations = k.wait_group(lambda t: "delayed until" in t, what="the /delay answers")
@@ -412,7 +413,7 @@ def test_delay_command_usage_and_mistakes(khidmat, tmp_path):
         ("/delay 5540 2026-12-01 courier", "Cannot delay: order 5540 is delivered"),
     ):
         khidmat.agent_message(text)
-        assert khidmat.wait_group(lambda t: expected in t, what=expected)
+        assert khidmat.wait_group(lambda t, expected=expected: expected in t, what=expected)
     assert Order.select().where(Order.delayed_until.is_null(False)).count() == 0
 
 

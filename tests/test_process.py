@@ -101,22 +101,22 @@ def test_flask_commands_as_a_shop_runs_them(db_url, tg_api):
         }
     )
     flask = [sys.executable, "-m", "flask", "--app", "webhook"]
-    upgrade = subprocess.run(flask + ["db", "upgrade"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    upgrade = subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert upgrade.returncode == 0, upgrade.stderr
     assert f"schema version {len(__import__('db.migrations').migrations.STEPS)}" in upgrade.stdout
-    hook = subprocess.run(flask + ["set-webhook"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    hook = subprocess.run([*flask, "set-webhook"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert hook.returncode == 0, hook.stderr
     assert "https://bot.myshop.pk/telegram/webhook" in hook.stdout
-    params = [c for c in tg_api.calls if c["method"] == "setWebhook"][0]["params"]
+    params = next(c for c in tg_api.calls if c["method"] == "setWebhook")["params"]
     assert params["url"] == "https://bot.myshop.pk/telegram/webhook" and params["secret_token"] == SECRET
     assert TOKEN not in hook.stdout + hook.stderr
-    job = subprocess.run(flask + ["jobs", "run", "sla"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    job = subprocess.run([*flask, "jobs", "run", "sla"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert job.returncode == 0 and "job sla done" in job.stdout, job.stderr
     unknown = subprocess.run(
-        flask + ["jobs", "run", "nope"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        [*flask, "jobs", "run", "nope"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
     assert unknown.returncode != 0 and "unknown job 'nope'" in unknown.stderr
     # without a secret it refuses to register an open webhook, with a clear message
     env["BOT_TELEGRAM_WEBHOOK_SECRET"] = ""
-    refused = subprocess.run(flask + ["set-webhook"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    refused = subprocess.run([*flask, "set-webhook"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert refused.returncode != 0 and "webhook_secret is empty" in refused.stderr

@@ -37,7 +37,7 @@ def test_follow_ups_join_the_ticket_without_second_ack(khidmat):
     assert Message.select().where(Message.direction == "in").count() == 3
     # follow-ups are threaded under the ticket's first group message
     root = khidmat.group()[0]["message_id"]
-    later = [m for m in khidmat.group() if "more details" in (m["text"] or "")][0]
+    later = next(m for m in khidmat.group() if "more details" in (m["text"] or ""))
     assert later["reply_to"] == root
 
 

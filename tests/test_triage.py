@@ -45,13 +45,13 @@ def test_card_shows_the_ticket_and_has_buttons(khidmat, tg_api):
         "the blender I got is broken",
     ):
         assert part in text, part
-    sent = [
+    sent = next(
         c
         for c in tg_api.calls
         if c["method"] == "sendMessage"
         and str(c["params"]["chat_id"]) == str(AGENTS)
         and "#1001" in str(c["params"].get("text"))
-    ][0]
+    )
     assert callback_data(buttons(sent["params"])) == [["t:1:claim", "t:1:priority"], ["t:1:history", "t:1:close"]]
 
 
@@ -155,7 +155,7 @@ def test_buttons_claim_priority_close(khidmat, tg_api):
         lambda: (
             any(
                 [
-                    "t:1:priority:urgent" in sum(callback_data(buttons(p)), [])
+                    "t:1:priority:urgent" in [data for row in callback_data(buttons(p)) for data in row]
                     for p in card_edits(tg_api, card["message_id"])
                     if p.get("reply_markup")
                 ]
@@ -277,10 +277,11 @@ def test_history_shows_the_customers_latest_orders(khidmat, tg_api, tmp_path):
         "5521 · 2026-11-10 · delivered · 3,200 · Lawn suit",
     ]
     khidmat.agent_message("/history", reply_to=card["message_id"])
-    assert (
-        answer(khidmat, lambda t: "Latest orders" in t).splitlines()
-        == ["🗂 Ali Raza has no earlier tickets.", ""] + orders
-    )
+    assert answer(khidmat, lambda t: "Latest orders" in t).splitlines() == [
+        "🗂 Ali Raza has no earlier tickets.",
+        "",
+        *orders,
+    ]
 
     khidmat.agent_message("/close", reply_to=card["message_id"])
     khidmat.tg_message(21, "5")  # the rating
@@ -290,7 +291,7 @@ def test_history_shows_the_customers_latest_orders(khidmat, tg_api, tmp_path):
     shown = answer(khidmat, lambda t: "Earlier tickets of Ali Raza" in t).splitlines()
     assert shown[0] == "🗂 Earlier tickets of Ali Raza:"
     assert shown[1] == "#1001 · 2026-11-25 · the blender I got is broken · closed · ⭐⭐⭐⭐⭐"
-    assert shown[2:] == [""] + orders
+    assert shown[2:] == ["", *orders]
     eventually(
         lambda: any(
             c["params"].get("text") == "🗂 Earlier tickets of Ali Raza:"

@@ -96,7 +96,7 @@ def test_set_webhook_registers_url_secret_and_update_types(khidmat, tg_api):
         result = runner.invoke(set_webhook_command, [])
     assert result.exit_code == 0, result.output
     assert "https://shop.example.com/telegram/webhook" in result.output
-    call = [c for c in tg_api.calls if c["method"] == "setWebhook"][0]["params"]
+    call = next(c for c in tg_api.calls if c["method"] == "setWebhook")["params"]
     assert call["url"] == "https://shop.example.com/telegram/webhook"
     assert call["secret_token"] == SECRET
     assert set(call["allowed_updates"]) >= {"message", "edited_message", "callback_query", "my_chat_member"}

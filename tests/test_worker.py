@@ -9,8 +9,8 @@ from collections import Counter
 
 import config
 import db
-from db import migrations
 import outbox
+from db import migrations
 from tests.helpers import ROOT, SECRET, TOKEN, eventually, make_settings, quiet
 
 
@@ -39,15 +39,18 @@ def test_standby_takes_over_when_the_leader_dies(pg_url, tg_api, tmp_path):
     )
     tg_api.set_delay(0.02)
     logs = [tmp_path / "a.log", tmp_path / "b.log"]
-    leader = subprocess.Popen(
-        [sys.executable, "worker.py"], cwd=ROOT, env=env, stdout=open(logs[0], "wb"), stderr=subprocess.STDOUT
-    )
+
+    def worker(log_path):
+        with open(log_path, "wb") as log_file:  # the worker keeps its own copy of the descriptor
+            return subprocess.Popen(
+                [sys.executable, "worker.py"], cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT
+            )
+
+    leader = worker(logs[0])
     standby = None
     try:
         eventually(lambda: len(tg_api.sent()) >= 10, timeout=20, what="the first worker to send")
-        standby = subprocess.Popen(
-            [sys.executable, "worker.py"], cwd=ROOT, env=env, stdout=open(logs[1], "wb"), stderr=subprocess.STDOUT
-        )
+        standby = worker(logs[1])
         eventually(
             lambda: "standing by" in logs[1].read_text(),
             timeout=20,

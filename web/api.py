@@ -2,7 +2,8 @@
 
 Authorization: Bearer <api.token> (env BOT_API_TOKEN), compared in constant time; a wrong or missing token
 gets 401 and changes nothing; while api.token is empty the API is off (403). Invalid data gets 400 with
-{"errors": {field: message}}. The rules live in handlers/orders.py and handlers/delays.py; this module only parses and answers.
+{"errors": {field: message}}. The rules live in handlers/features/orders.py and handlers/features/delays.py;
+this module only parses and answers.
 
     POST  /api/orders               create or update an order (201 created, 200 updated or unchanged)
     GET   /api/orders/<ref>         the order

@@ -47,7 +47,7 @@ def whatsapp_window(contacts: list[Contact]) -> str:
     if left.total_seconds() <= 0:
         return texts.for_agents("agents/card_window_closed")
     hours, minutes = divmod(int(left.total_seconds()) // 60, 60)
-    local = closes.replace(tzinfo=dt.timezone.utc).astimezone(ZoneInfo(config.current()["app"]["timezone"]))
+    local = closes.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(config.current()["app"]["timezone"]))
     weekday = texts.for_agents("weekdays").splitlines()[local.weekday()]
     return texts.for_agents(
         "agents/card_window_open", weekday=weekday, time=local.strftime("%H:%M"), hours=hours, minutes=minutes
@@ -97,7 +97,7 @@ def text(ticket: Ticket, excerpt: str | None = None, earlier: int | None = None)
             tags=" ".join(f"#{t}" for t in ticket.tags) or "—",
         )
     ]
-    providers = _line_providers + [(RANK_WINDOW, lambda _ticket: whatsapp_window(contacts))]
+    providers = [*_line_providers, (RANK_WINDOW, lambda _ticket: whatsapp_window(contacts))]
     for _, provide in sorted(providers, key=lambda p: p[0]):
         extra = provide(ticket)
         if extra:
@@ -142,7 +142,8 @@ def buttons(ticket: Ticket, choose_priority: bool = False) -> list:
 def topic_name(ticket: Ticket) -> str:
     mark = PRIORITY_MARK[ticket.priority]
     assignee = f" → {ticket.assignee}" if ticket.assignee else ""
-    name = f"#{ticket.number} · {customers.display_name(ticket.customer)} · {customers.channel_name(ticket.contact.channel)}"
+    channel = customers.channel_name(ticket.contact.channel)
+    name = f"#{ticket.number} · {customers.display_name(ticket.customer)} · {channel}"
     return f"{mark + ' ' if mark else ''}{name}{assignee}"[:128]
 
 

@@ -12,13 +12,13 @@ _offset = dt.timedelta(0)
 
 def now() -> dt.datetime:
     """Naive UTC, like the database columns."""
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) + _offset
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None) + _offset
 
 
 def travel_to(moment: dt.datetime) -> None:
     """Make now() read `moment` (naive UTC) from here on, ticking forward normally."""
     global _offset
-    _offset = moment - (dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
+    _offset = moment - (dt.datetime.now(dt.UTC).replace(tzinfo=None))
 
 
 def reset() -> None:
@@ -29,4 +29,4 @@ def reset() -> None:
 def local_now() -> dt.datetime:
     """The shop's wall-clock time now (app.timezone), naive: what the shop's calendar and clock read."""
     zone = ZoneInfo(config.current()["app"]["timezone"])
-    return now().replace(tzinfo=dt.timezone.utc).astimezone(zone).replace(tzinfo=None)
+    return now().replace(tzinfo=dt.UTC).astimezone(zone).replace(tzinfo=None)

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 from peewee import IntegrityError
 
 import config
+import outbox
 from db.connection import write
 from db.models import State, Ticket
-import outbox
 from handlers.core import clock, customers, texts
 
 log = logging.getLogger(__name__)
@@ -70,11 +70,11 @@ def _schedule() -> tuple[list[list], set[dt.date], ZoneInfo]:
 
 def _utc(day: dt.date, since_midnight: dt.timedelta, zone: ZoneInfo) -> dt.datetime:
     local = dt.datetime.combine(day, dt.time(), tzinfo=zone) + since_midnight
-    return local.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return local.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def _local(moment: dt.datetime, zone: ZoneInfo) -> dt.datetime:
-    return moment.replace(tzinfo=dt.timezone.utc).astimezone(zone)
+    return moment.replace(tzinfo=dt.UTC).astimezone(zone)
 
 
 def periods(first_day: dt.date, last_day: dt.date):

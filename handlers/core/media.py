@@ -23,8 +23,8 @@ import time
 from typing import NamedTuple
 
 import config
-from bots.base import TELEGRAM, WHATSAPP, Inbound, Media
 import outbox
+from bots.base import TELEGRAM, WHATSAPP, Inbound, Media
 from handlers.core import texts
 
 # media kinds an agent can send to WhatsApp and SMS customers, with the content type Telegram implies
@@ -97,6 +97,7 @@ def verify(key: bytes, token: str, now: float) -> MediaToken | None:
 def link(item: Media, ttl_s: int) -> str:
     """A signed `{public_url}/media/<token>` for a Telegram file, valid ttl_s seconds from now."""
     settings = config.current()
+    assert item.file_id, "links are made only for Telegram files"
     token = sign(
         signing_key(settings),
         MediaToken(item.file_id, content_type(item), item.file_name, int(time.time()) + int(ttl_s)),

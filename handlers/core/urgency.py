@@ -28,7 +28,6 @@ WORDS = {
     "fauran",
     "dhoka",
     "dhokha",
-    "fraud",
     "paisay wapis",
     "paise wapas",
     # Urdu

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
+import outbox
 from bots.base import Inbound
 from db.models import Agent, Ticket
-import outbox
 from handlers.core import cards, clock, commands, team, texts, tickets
 from handlers.desk import commands as _desk_commands  # noqa: F401 (registers the desk's commands)
 from handlers.desk import triage

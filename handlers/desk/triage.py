@@ -9,8 +9,8 @@ import statistics
 from zoneinfo import ZoneInfo
 
 import config
-from db.models import Agent, Contact, Customer, Message, Ticket
 import outbox
+from db.models import Agent, Contact, Customer, Message, Ticket
 from handlers.core import cards, clock, customers, texts, tickets
 from handlers.features import csat, orders, selfservice, sla
 
@@ -272,7 +272,7 @@ def _zone() -> ZoneInfo:
 
 
 def _local(moment: dt.datetime) -> dt.datetime:
-    return moment.replace(tzinfo=dt.timezone.utc).astimezone(_zone())
+    return moment.replace(tzinfo=dt.UTC).astimezone(_zone())
 
 
 def _period_start(period: str) -> dt.datetime:
@@ -282,7 +282,7 @@ def _period_start(period: str) -> dt.datetime:
         start -= dt.timedelta(days=start.weekday())
     elif period == "month":
         start = start.replace(day=1)
-    return start.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return start.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def _age(delta: dt.timedelta) -> str:

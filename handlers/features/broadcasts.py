@@ -25,10 +25,10 @@ from zoneinfo import ZoneInfo
 from peewee import JOIN, Case, fn
 
 import config
+import outbox
 from bots.base import SMS, TELEGRAM, WHATSAPP, Inbound
 from db.connection import after_commit, database, is_sqlite, release, write
 from db.models import Broadcast, BroadcastRecipient, Contact, Customer, CustomerTag, Order, Outbox
-import outbox
 from handlers.core import clock, commands, customers, team, texts
 from sender.pacing import sms_segments
 
@@ -406,9 +406,9 @@ def pump(broadcast_id: int) -> None:
     `broadcasts.backlog` bulk messages: a big broadcast is fed as it goes (by this, the command's watch and
     the scheduler's tick), so the sender's queue stays short and other messages are not slowed down."""
     b = Broadcast.get_by_id(broadcast_id)
-    if b.status == "scheduled" and (b.scheduled_at is None or b.scheduled_at <= clock.now()):
-        materialise(b.id)
-    elif b.status == "sending" and b.total is None:
+    if (b.status == "scheduled" and (b.scheduled_at is None or b.scheduled_at <= clock.now())) or (
+        b.status == "sending" and b.total is None
+    ):
         materialise(b.id)
     while bulk_backlog() < _settings().get("backlog", 2000) and enqueue_chunk(broadcast_id):
         pass
@@ -775,7 +775,7 @@ def parse_time(value: str) -> dt.datetime:
     except ValueError:
         raise BroadcastError(f'--at must look like "2026-12-01 09:30" (shop time), not {value!r}') from None
     zone = ZoneInfo(config.current()["app"]["timezone"])
-    return local.replace(tzinfo=zone).astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return local.replace(tzinfo=zone).astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def watch(broadcast_id: int, every_s: float = 1.0):

@@ -20,8 +20,8 @@ import re
 from peewee import fn
 
 import config
-from db.models import Ticket
 import outbox
+from db.models import Ticket
 from handlers.core import clock, customers, events, texts, tickets
 from handlers.features import faq
 

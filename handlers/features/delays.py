@@ -13,10 +13,10 @@ from decimal import Decimal
 from peewee import IntegrityError, fn
 
 import config
+import outbox
 from bots.base import WHATSAPP
 from db.connection import database, write
 from db.models import Coupon, Order, Outbox, State
-import outbox
 from handlers.core import cards, clock, customers, hours, texts, tickets
 from handlers.features import loyalty, orderdata
 from handlers.features.orderdata import Invalid, NotFound, agent_date, clean_ref, conf, customer_date, due_date, today

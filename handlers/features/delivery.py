@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 import config
+import outbox
 from bots.base import (
     BLOCKED,
     FAILED,
@@ -20,7 +21,6 @@ from bots.base import (
 )
 from bots.twilio import classify_error
 from db.models import Contact, GroupMessage, Outbox, SentMessage, State, Ticket
-import outbox
 from handlers.core import cards, clock, customers, team, texts, tickets
 
 log = logging.getLogger(__name__)

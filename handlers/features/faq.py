@@ -107,7 +107,7 @@ def _lexicon():
     phrase_re = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, sorted(phrases, key=len, reverse=True))) + r")(?!\w)")
     canonical = {}
     for canon, variants in words.CANONICAL.items():
-        for variant in variants.split() + [canon]:
+        for variant in [*variants.split(), canon]:
             canonical[_word_form(variant)] = canon
     stop = {_word_form(w) for w in words.STOPWORDS} - set(canonical)
     complaint = [re.compile(letters(p)) for p in words.COMPLAINT]
@@ -397,7 +397,9 @@ class Faq:
         for key, example, example_grams in self._examples:
             q_part = sum(weight[t] * sim(t, example) for t in query) / total
             ex_weights = [LIGHT_WEIGHT if x in words.LIGHT else self._idf.get(x, 1.0) for x in example]
-            ex_part = sum(w * max(sim(t, (x,)) for t in query) for x, w in zip(example, ex_weights)) / sum(ex_weights)
+            ex_part = sum(
+                w * max(sim(t, (x,)) for t in query) for x, w in zip(example, ex_weights, strict=False)
+            ) / sum(ex_weights)
             f1 = 2 * q_part * ex_part / (q_part + ex_part) if q_part + ex_part else 0.0
             score = found[key]
             score.example = max(score.example, f1)
@@ -459,7 +461,7 @@ def load(root: Path | None = None) -> Faq:
 @functools.lru_cache(maxsize=4)
 def _load(paths: tuple, stamps: tuple) -> Faq:
     by_key: dict[str, dict] = {}
-    for lang, path in zip(LANGUAGES, paths):
+    for lang, path in zip(LANGUAGES, paths, strict=False):
         for key, entry in _read(path).items():
             merged = by_key.setdefault(key, {"titles": {}, "answers": {}, "examples": []})
             if entry.get("title"):

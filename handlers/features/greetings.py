@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from peewee import fn
 
 import config
+import outbox
 from bots.base import TELEGRAM, Inbound
 from db.connection import database, is_sqlite, write
 from db.models import Contact, Customer, GreetingSent, State
-import outbox
 from handlers.core import clock, commands, customers, texts, tickets
 from handlers.features import broadcasts, loyalty
 

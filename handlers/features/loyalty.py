@@ -19,10 +19,9 @@ import secrets
 from decimal import Decimal, InvalidOperation
 
 import config
-
+import outbox
 from db.connection import write
 from db.models import Contact, Coupon, Customer, Message, Order, Ticket
-import outbox
 from handlers.core import cards, clock, commands, customers, events, team, texts
 
 log = logging.getLogger(__name__)
@@ -152,9 +151,8 @@ def on_order_saved(order) -> None:
     if order.points_awarded or str(order.status or "").strip().lower() not in statuses:
         return
     with write():
-        claimed = (
-            Order.update(points_awarded=True).where((Order.id == order.id) & (Order.points_awarded == False)).execute()
-        )  # noqa: E712
+        not_yet = Order.points_awarded == False  # noqa: E712 - a peewee expression (SQL), not a Python comparison
+        claimed = Order.update(points_awarded=True).where((Order.id == order.id) & not_yet).execute()
         if not claimed:
             return
         order.points_awarded = True

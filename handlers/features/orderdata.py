@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
-
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -69,7 +68,7 @@ def today() -> dt.date:
 def shop_date(moment: dt.datetime) -> dt.date:
     """The shop's date (app.timezone) at a naive-UTC moment."""
     zone = ZoneInfo(config.current()["app"]["timezone"])
-    return moment.replace(tzinfo=dt.timezone.utc).astimezone(zone).date()
+    return moment.replace(tzinfo=dt.UTC).astimezone(zone).date()
 
 
 def customer_date(lang: str, day: dt.date) -> str:

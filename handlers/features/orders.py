@@ -14,10 +14,10 @@ from decimal import Decimal
 
 from peewee import IntegrityError
 
+import outbox
 from bots.base import Inbound
 from db.connection import database, write
 from db.models import Contact, Customer, CustomerTag, Order
-import outbox
 from handlers.core import cards, clock, commands, events, texts
 from handlers.features import delays, orderdata
 from handlers.features.orderdata import (
@@ -27,7 +27,7 @@ from handlers.features.orderdata import (
     ascii_digits,
     clean_ref,
     conf,
-    customer_date,  # noqa: F401
+    customer_date,
     is_open,
     today,
 )
@@ -203,7 +203,7 @@ def import_csv(data: bytes) -> ImportReport:
                 if len(cells) > len(header):
                     report.rejected.append((line, f"{len(cells)} cells but {len(header)} columns"))
                     continue
-                row = {h: c for h, c in zip(header, cells) if h in orderdata.FIELDS}
+                row = {h: c for h, c in zip(header, cells, strict=False) if h in orderdata.FIELDS}
                 ref = row.get("order_ref", "").strip()
                 if ref and ref in seen:
                     report.rejected.append((line, f"order_ref {ref} repeats line {seen[ref]}"))
@@ -257,7 +257,7 @@ def _iso(day) -> str | None:
     return day.isoformat() if day else None
 
 
-# ---- customers asking about their orders (handlers/router.py decides when) ----------------------------------------------------------------
+# ---- customers asking about their orders (handlers/router.py decides when) -------------------------------------
 ORDER_WORDS = {
     "order",
     "orders",
@@ -480,7 +480,7 @@ def history(customer: Customer) -> str:
         )
         for o in latest
     ]
-    return "\n".join([texts.for_agents("agents/orders/history_head")] + lines)
+    return "\n".join([texts.for_agents("agents/orders/history_head"), *lines])
 
 
 def _short(items: str) -> str:

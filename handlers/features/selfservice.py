@@ -24,9 +24,9 @@ from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 import config
+import outbox
 from bots.base import TELEGRAM, Inbound
 from db.models import Contact, Customer, FaqLog, Message, Ticket
-import outbox
 from handlers.core import cards, clock, customers, events, hours, texts, tickets
 from handlers.features import faq
 
@@ -74,7 +74,7 @@ def _save(
         dialog.update(asked=asked, at=clock.now().isoformat(timespec="seconds"), **state)
     if did is not None and tickets.open_ticket_of(customer) is None:  # a ticket's own talk is not history
         line = {"at": clock.now().isoformat(timespec="seconds"), "text": (heard or "")[:QUESTION_CHARS], **did}
-        dialog["history"] = (dialog.get("history") or [])[-(HISTORY - 1) :] + [line]
+        dialog["history"] = [*(dialog.get("history") or [])[-(HISTORY - 1) :], line]
     customer.dialog = dialog or None
     customer.save()
 
@@ -212,9 +212,8 @@ def _reply_to_bot(asked, dialog, inbound, text, customer, contact, lang, ticket)
         if verdict:
             feedback(verdict, dialog.get("faq_log"), inbound, customer, contact, lang, ticket, heard=text)
             return True
-    if asked == "thanked" and faq.feedback(text) == "yes":
-        return True  # "thanks" / "ok" after our "glad to help": nothing more to say, nothing for the agents
-    return False
+    # "thanks" / "ok" after our "glad to help": nothing more to say, nothing for the agents
+    return asked == "thanked" and faq.feedback(text) == "yes"
 
 
 # ---- Telegram buttons --------------------------------------------------------------------------------
@@ -286,7 +285,7 @@ def send_menu(customer: Customer, contact: Contact, lang: str, heard: str, welco
         parts.append(
             texts.render(lang, "selfservice/menu_head") + "\n" + texts.render(lang, "selfservice/menu_buttons")
         )
-        buttons = [[[label, f"ss:menu:{option}"]] for label, option in zip(labels, OPTIONS)]
+        buttons = [[[label, f"ss:menu:{option}"]] for label, option in zip(labels, OPTIONS, strict=False)]
     else:
         parts.append(
             "\n".join(
@@ -480,8 +479,8 @@ def _local(at: str | None) -> str:
     if not at:
         return ""
     zone = ZoneInfo(config.current()["app"]["timezone"])
-    moment = dt.datetime.fromisoformat(at).replace(tzinfo=dt.timezone.utc).astimezone(zone)
-    today = clock.now().replace(tzinfo=dt.timezone.utc).astimezone(zone).date()
+    moment = dt.datetime.fromisoformat(at).replace(tzinfo=dt.UTC).astimezone(zone)
+    today = clock.now().replace(tzinfo=dt.UTC).astimezone(zone).date()
     return moment.strftime("%H:%M" if moment.date() == today else "%d %b %H:%M")
 
 

@@ -10,10 +10,10 @@ import logging
 from peewee import fn
 
 import config
+import outbox
 from bots.base import utf16_len
 from db.connection import write
 from db.models import Agent, Ticket
-import outbox
 from handlers.core import clock, customers, hours, texts
 
 log = logging.getLogger(__name__)

@@ -186,7 +186,7 @@ class TelegramStandin:
         self.reset()
 
     # ---- life cycle -------------------------------------------------------------------------------
-    def start(self, port: int = 0) -> "TelegramStandin":
+    def start(self, port: int = 0) -> TelegramStandin:
         self._server = _Server(("127.0.0.1", port), _Handler)
         self._server.standin = self
         threading.Thread(

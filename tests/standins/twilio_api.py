@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import base64
 import collections
+import contextlib
 import json
 import math
 import queue
@@ -28,7 +29,7 @@ import socket
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
@@ -154,7 +155,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     wbufsize = 64 * 1024  # headers and body leave in one write (no Nagle/delayed-ACK stalls)
     disable_nagle_algorithm = True
-    server: "_Server"
+    server: _Server
 
     def log_message(self, *args):  # quiet
         pass
@@ -235,7 +236,7 @@ class TwilioStandin:
 
     # ---- life cycle -------------------------------------------------------------------------
 
-    def start(self, port: int = 0, host: str = "127.0.0.1") -> "TwilioStandin":
+    def start(self, port: int = 0, host: str = "127.0.0.1") -> TwilioStandin:
         self._server = _Server((host, port), self)
         self._address = self._server.server_address[:2]
         threading.Thread(target=self._server.serve_forever, args=(0.05,), name="twilio-standin", daemon=True).start()
@@ -253,10 +254,8 @@ class TwilioStandin:
         self._server.shutdown()
         self._server.server_close()
         for conn in list(self._server.connections):
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         self._server = None
 
     def __enter__(self):
@@ -501,7 +500,7 @@ class TwilioStandin:
             self._report(message, [("sent", None), ("delivered", None)], only_if_auto=True)
 
     def _resource(self, m: dict) -> dict:
-        created = format_datetime(datetime.fromtimestamp(m["time"], timezone.utc))
+        created = format_datetime(datetime.fromtimestamp(m["time"], UTC))
         uri = f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{m['sid']}"
         return {
             "account_sid": self.account_sid,
