@@ -6,6 +6,9 @@ import os
 import tomllib
 from pathlib import Path
 
+from config import sections
+from config.sections import SettingsError
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -54,12 +57,16 @@ def load(path: str | os.PathLike | None = None, environ=None, overrides: dict | 
         for key, default in list(values.items()):
             env_name = f"BOT_{section.upper()}_{key.upper()}"
             if env_name in environ:
-                values[key] = _coerce(environ[env_name], default)
+                try:
+                    values[key] = _coerce(environ[env_name], default)
+                except ValueError:
+                    raise SettingsError(f"{env_name}={environ[env_name]!r} is not a {type(default).__name__}") from None
     for dotted, value in (overrides or {}).items():
         section, _, key = dotted.partition(".")
         settings.setdefault(section, {})[key] = value
     settings["telegram"]["agents_chat_id"] = int(settings["telegram"]["agents_chat_id"] or 0)
     settings["telegram"]["owner_ids"] = [int(x) for x in settings["telegram"]["owner_ids"]]
+    sections.check(settings)
     return settings
 
 
@@ -78,3 +85,88 @@ def current() -> Settings:
     if _current is None:
         _current = load()
     return _current
+
+
+# ---- one typed accessor per section (config/sections.py names the keys and their types) ---------------------
+def _section(cls, name: str, settings: Settings | None):
+    return sections.read(cls, name, settings if settings is not None else current())
+
+
+def app(settings: Settings | None = None) -> sections.App:
+    """[app] of these settings (the running process's by default)."""
+    return _section(sections.App, "app", settings)
+
+
+def database(settings: Settings | None = None) -> sections.Database:
+    """[database] of these settings (the running process's by default)."""
+    return _section(sections.Database, "database", settings)
+
+
+def telegram(settings: Settings | None = None) -> sections.Telegram:
+    """[telegram] of these settings (the running process's by default)."""
+    return _section(sections.Telegram, "telegram", settings)
+
+
+def twilio(settings: Settings | None = None) -> sections.Twilio:
+    """[twilio] of these settings (the running process's by default)."""
+    return _section(sections.Twilio, "twilio", settings)
+
+
+def sender(settings: Settings | None = None) -> sections.Sender:
+    """[sender] of these settings (the running process's by default)."""
+    return _section(sections.Sender, "sender", settings)
+
+
+def scheduler(settings: Settings | None = None) -> sections.Scheduler:
+    """[scheduler] of these settings (the running process's by default)."""
+    return _section(sections.Scheduler, "scheduler", settings)
+
+
+def csat(settings: Settings | None = None) -> sections.Csat:
+    """[csat] of these settings (the running process's by default)."""
+    return _section(sections.Csat, "csat", settings)
+
+
+def hours(settings: Settings | None = None) -> sections.Hours:
+    """[hours] of these settings (the running process's by default)."""
+    return _section(sections.Hours, "hours", settings)
+
+
+def sla(settings: Settings | None = None) -> sections.Sla:
+    """[sla] of these settings (the running process's by default)."""
+    return _section(sections.Sla, "sla", settings)
+
+
+def broadcasts(settings: Settings | None = None) -> sections.Broadcasts:
+    """[broadcasts] of these settings (the running process's by default)."""
+    return _section(sections.Broadcasts, "broadcasts", settings)
+
+
+def greetings(settings: Settings | None = None) -> sections.Greetings:
+    """[greetings] of these settings (the running process's by default)."""
+    return _section(sections.Greetings, "greetings", settings)
+
+
+def coupons(settings: Settings | None = None) -> sections.Coupons:
+    """[coupons] of these settings (the running process's by default)."""
+    return _section(sections.Coupons, "coupons", settings)
+
+
+def loyalty(settings: Settings | None = None) -> sections.Loyalty:
+    """[loyalty] of these settings (the running process's by default)."""
+    return _section(sections.Loyalty, "loyalty", settings)
+
+
+def api(settings: Settings | None = None) -> sections.Api:
+    """[api] of these settings (the running process's by default)."""
+    return _section(sections.Api, "api", settings)
+
+
+def orders(settings: Settings | None = None) -> sections.Orders:
+    """[orders] of these settings (the running process's by default)."""
+    return _section(sections.Orders, "orders", settings)
+
+
+def selfservice(settings: Settings | None = None) -> sections.Selfservice:
+    """[selfservice] of these settings (the running process's by default)."""
+    return _section(sections.Selfservice, "selfservice", settings)

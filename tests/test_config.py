@@ -1,5 +1,7 @@
 """Settings: defaults from settings.toml, a shop's own file, BOT_<SECTION>_<KEY> overrides."""
 
+import pytest
+
 import config
 
 
@@ -51,3 +53,20 @@ def test_scheduler_intervals_are_settings():
     assert (s["scheduler"]["sla_every_s"], s["scheduler"]["opening_every_s"]) == (60, 60)
     s = config.load(environ={"BOT_SCHEDULER_SLA_EVERY_S": "15", "BOT_SCHEDULER_OPENING_EVERY_S": "30"})
     assert (s["scheduler"]["sla_every_s"], s["scheduler"]["opening_every_s"]) == (15, 30)
+
+
+def test_each_section_is_read_through_one_typed_accessor():
+    settings = config.load(environ={"BOT_BROADCASTS_CHUNK": "250"})
+    assert config.broadcasts(settings).chunk == 250
+    assert config.broadcasts(settings).backlog == 2000  # the default, from settings.toml only
+    assert config.orders(settings).whatsapp_template("delay", "ur") == ""
+    assert config.sender(settings).concurrency == 32
+
+
+def test_a_wrong_type_in_the_environment_or_a_shop_file_is_one_clear_error_at_start(tmp_path):
+    with pytest.raises(config.SettingsError, match="BOT_BROADCASTS_CHUNK='many' is not a int"):
+        config.load(environ={"BOT_BROADCASTS_CHUNK": "many"})
+    shop = tmp_path / "shop.toml"
+    shop.write_text('[sla]\nwarn_at = "soon"\n', encoding="utf-8")
+    with pytest.raises(config.SettingsError, match=r"\[sla\] warn_at = 'soon' is not a float"):
+        config.load(shop, environ={})

@@ -1,0 +1,251 @@
+"""Typed settings: one frozen dataclass per section of settings.toml, read through one accessor each.
+
+settings.toml is the only place that holds defaults; these classes name the keys and their types, so code says
+`config.broadcasts().chunk` (the accessors are in config/__init__.py) instead of repeating
+`settings["broadcasts"].get("chunk", 500)`. `check()` runs when the settings are loaded and turns a missing key
+or a wrong type in a shop's file or environment into one clear error at start-up.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+from dataclasses import dataclass, fields
+from typing import TypeVar, Union, get_args, get_origin, get_type_hints
+
+
+class SettingsError(ValueError):
+    """A key missing from settings.toml or holding a value of the wrong type."""
+
+
+@dataclass(frozen=True)
+class App:
+    public_url: str
+    shop_name: str
+    default_language: str
+    agent_language: str
+    timezone: str
+    default_country: str
+    agent_signature: bool
+    first_response_minutes: int
+    host: str
+    port: int
+    threads: int
+    media_secret: str
+    media_url_ttl_s: int
+    media_link_ttl_s: int
+    log_format: str
+
+
+@dataclass(frozen=True)
+class Database:
+    url: str
+
+
+@dataclass(frozen=True)
+class Telegram:
+    token: str
+    api_base_url: str
+    webhook_secret: str
+    agents_chat_id: int
+    owner_ids: list[int]
+    agent_ids: list
+    rate_global_per_s: float
+    rate_chat_per_s: float
+    rate_group_per_min: float
+    timeout_s: float
+    connections: int
+
+
+@dataclass(frozen=True)
+class Twilio:
+    account_sid: str
+    auth_token: str
+    api_base_url: str
+    whatsapp_from: str
+    sms_from: str
+    rate_whatsapp_per_s: float
+    rate_sms_per_s: float
+    timeout_s: float
+
+
+@dataclass(frozen=True)
+class Sender:
+    retry_for_s: float
+    max_backoff_s: float
+    poll_s: float
+    concurrency: int
+    merge_interval_s: float
+
+
+@dataclass(frozen=True)
+class Scheduler:
+    enabled: bool
+    sla_every_s: float
+    opening_every_s: float
+
+
+@dataclass(frozen=True)
+class Csat:
+    enabled: bool
+    answer_within_hours: float
+
+
+@dataclass(frozen=True)
+class Hours:
+    monday: str
+    tuesday: str
+    wednesday: str
+    thursday: str
+    friday: str
+    saturday: str
+    sunday: str
+    closed_dates: list[str]
+
+
+@dataclass(frozen=True)
+class Sla:
+    first_response_urgent: float
+    first_response_high: float
+    first_response_normal: float
+    first_response_low: float
+    resolution_urgent: float
+    resolution_high: float
+    resolution_normal: float
+    resolution_low: float
+    warn_at: float
+
+
+@dataclass(frozen=True)
+class Broadcasts:
+    chunk: int
+    backlog: int
+    whatsapp_offer_template_ur: str
+    whatsapp_offer_template_en: str
+    whatsapp_notice_template_ur: str
+    whatsapp_notice_template_en: str
+
+    def whatsapp_template(self, kind: str, language: str) -> str:
+        """The Content SID for a broadcast of this kind ("offer", "notice") in this language; "" if none."""
+        return str(getattr(self, f"whatsapp_{kind}_template_{language}", "") or "")
+
+
+@dataclass(frozen=True)
+class Greetings:
+    enabled: bool
+    send_at: str
+    birthdays: bool
+    anniversaries: bool
+    holidays: list[str]
+    plain_wishes_ignore_opt_out: bool
+    birthday_coupon_percent: float
+    anniversary_coupon_percent: float
+    holiday_coupon_percent: float
+    coupon_valid_days: int
+    whatsapp_templates: list[str]
+
+
+@dataclass(frozen=True)
+class Coupons:
+    agent_max_percent: float
+    agent_max_amount: float
+    valid_days: int
+
+
+@dataclass(frozen=True)
+class Loyalty:
+    points_per_100: float
+    award_statuses: list[str]
+    tiers: list[str]
+
+
+@dataclass(frozen=True)
+class Api:
+    token: str
+
+
+@dataclass(frozen=True)
+class Orders:
+    delay_coupon_percent: float
+    delay_coupon_valid_days: int
+    reply_window_days: float
+    whatsapp_delay_template_ur: str
+    whatsapp_delay_template_en: str
+    whatsapp_overdue_template_ur: str
+    whatsapp_overdue_template_en: str
+
+    def whatsapp_template(self, notice: str, language: str) -> str:
+        """The Content SID for this notice ("delay", "overdue") in this language; "" if none."""
+        return str(getattr(self, f"whatsapp_{notice}_template_{language}", "") or "")
+
+
+@dataclass(frozen=True)
+class Selfservice:
+    enabled: bool
+    threshold: float
+    margin: float
+    min_coverage: float
+    min_explained: float
+    dialog_minutes: float
+
+
+SECTIONS: dict[str, type] = {
+    "app": App,
+    "database": Database,
+    "telegram": Telegram,
+    "twilio": Twilio,
+    "sender": Sender,
+    "scheduler": Scheduler,
+    "csat": Csat,
+    "hours": Hours,
+    "sla": Sla,
+    "broadcasts": Broadcasts,
+    "greetings": Greetings,
+    "coupons": Coupons,
+    "loyalty": Loyalty,
+    "api": Api,
+    "orders": Orders,
+    "selfservice": Selfservice,
+}
+
+T = TypeVar("T")
+
+
+def _accepts(kind, value) -> bool:
+    origin = get_origin(kind)
+    if origin in (Union, types.UnionType):
+        return any(_accepts(k, value) for k in get_args(kind))
+    if origin is list or kind is list:
+        return isinstance(value, list)
+    if kind is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, kind)
+
+
+def read(cls: type[T], name: str, settings: dict) -> T:
+    """Section `name` of these settings as a `cls`."""
+    values = settings.get(name, {})
+    hints = get_type_hints(cls)
+    kwargs = {}
+    for field in fields(cls):  # type: ignore[arg-type]  # cls is one of the dataclasses above
+        if field.name not in values:
+            raise SettingsError(f"[{name}] {field.name} is missing (settings.toml holds every key's default)")
+        value = values[field.name]
+        kind = hints[field.name]
+        if not _accepts(kind, value):
+            raise SettingsError(f"[{name}] {field.name} = {value!r} is not a {getattr(kind, '__name__', kind)}")
+        kwargs[field.name] = value
+    return cls(**kwargs)
+
+
+def check(settings: dict) -> None:
+    """Raise SettingsError for the first key that is missing or of the wrong type."""
+    for name, cls in SECTIONS.items():
+        read(cls, name, settings)
+
+
+def as_dict(section) -> dict:
+    """A section's values as a plain dict (for logging the settings in use)."""
+    return dataclasses.asdict(section)
