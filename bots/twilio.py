@@ -24,6 +24,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
+import config
 from bots.base import (
     BLOCKED,
     FAILED,
@@ -198,26 +199,26 @@ class TwilioBot:
     """Sends Outbounds on WhatsApp/SMS through one Twilio account. Synchronous and thread-safe."""
 
     def __init__(self, settings):
-        self.cfg = settings["twilio"]
-        self.timeout = float(self.cfg.get("timeout_s") or 10)
-        self.http = RewritingHttpClient(self.cfg.get("api_base_url") or TWILIO_ROOT, self.timeout)
+        self.cfg = config.twilio(settings)
+        self.timeout = float(self.cfg.timeout_s or 10)
+        self.http = RewritingHttpClient(self.cfg.api_base_url or TWILIO_ROOT, self.timeout)
         self._messages = None
         if self.configured:
-            client = Client(self.cfg["account_sid"], self.cfg["auth_token"], http_client=self.http)
+            client = Client(self.cfg.account_sid, self.cfg.auth_token, http_client=self.http)
             self._messages = client.api.v2010.account.messages  # built once, not lazily per thread
 
     @property
     def configured(self) -> bool:
-        return bool(self.cfg.get("account_sid") and self.cfg.get("auth_token"))
+        return bool(self.cfg.account_sid and self.cfg.auth_token)
 
     def channel_configured(self, channel: str) -> bool:
-        key = {WHATSAPP: "whatsapp_from", SMS: "sms_from"}.get(channel)
-        return bool(self.configured and key and self.cfg.get(key))
+        sender = {WHATSAPP: self.cfg.whatsapp_from, SMS: self.cfg.sms_from}.get(channel)
+        return bool(self.configured and sender)
 
     def _addresses(self, out: Outbound) -> tuple[str, str]:
         if out.channel == WHATSAPP:
-            return WA_PREFIX + _bare(self.cfg["whatsapp_from"]), WA_PREFIX + _bare(out.chat_id)
-        return self.cfg["sms_from"], out.chat_id
+            return WA_PREFIX + _bare(self.cfg.whatsapp_from), WA_PREFIX + _bare(out.chat_id)
+        return self.cfg.sms_from, out.chat_id
 
     def send(self, out: Outbound, skip_parts: int = 0) -> SendResult:
         """Deliver `out`; skip_parts resumes a long text after the parts an earlier attempt sent.
@@ -271,7 +272,7 @@ class TwilioBot:
         url = self.http.rewrite(url)
         auth = None
         if self.configured and url.startswith(self.http.base_url + "/"):
-            auth = (self.cfg["account_sid"], self.cfg["auth_token"])
+            auth = (self.cfg.account_sid, self.cfg.auth_token)
         response = self.http.session.get(url, auth=auth, timeout=self.timeout, allow_redirects=True)
         response.raise_for_status()
         return response.content, response.headers.get("Content-Type", "application/octet-stream")

@@ -13,7 +13,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class Settings(dict):
-    """Sections as nested dicts: settings["telegram"]["token"]; also settings.get_path("telegram.token")."""
+    """Sections as nested dicts: settings["telegram"]["token"]; also settings.get_path("telegram.token").
+    Code reads them through the typed accessors below (config.telegram().token); `typed` caches those."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.typed: dict[str, object] = {}
 
     def get_path(self, dotted: str, default=None):
         section, _, key = dotted.partition(".")
@@ -89,7 +94,12 @@ def current() -> Settings:
 
 # ---- one typed accessor per section (config/sections.py names the keys and their types) ---------------------
 def _section(cls, name: str, settings: Settings | None):
-    return sections.read(cls, name, settings if settings is not None else current())
+    """Read once per loaded Settings (they do not change after load: load again to change them)."""
+    settings = settings if settings is not None else current()
+    typed = settings.typed
+    if name not in typed:
+        typed[name] = sections.read(cls, name, settings)
+    return typed[name]
 
 
 def app(settings: Settings | None = None) -> sections.App:

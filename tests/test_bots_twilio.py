@@ -8,6 +8,7 @@ from flask import Flask, request
 from werkzeug.datastructures import MultiDict
 from werkzeug.serving import make_server
 
+import config
 from bots import twilio
 from bots.base import (
     BLOCKED,
@@ -24,7 +25,6 @@ from bots.base import (
     Outbound,
     split_text,
 )
-from config import Settings
 from tests.standins.twilio_api import TwilioStandin, inbound_form, sign
 
 SHOP_WA = "whatsapp:+14155238886"
@@ -57,7 +57,7 @@ def make_bot(api, **changes):
         "timeout_s": 5,
     }
     cfg.update(changes)
-    return twilio.TwilioBot(Settings({"twilio": cfg}))
+    return twilio.TwilioBot(config.load(environ={}, overrides={f"twilio.{k}": v for k, v in cfg.items()}))
 
 
 @pytest.fixture
@@ -268,20 +268,8 @@ def test_wrong_credentials_fail(api):
 
 
 def test_not_configured():
-    bot = twilio.TwilioBot(
-        Settings(
-            {
-                "twilio": {
-                    "account_sid": "",
-                    "auth_token": "",
-                    "api_base_url": "",
-                    "whatsapp_from": "",
-                    "sms_from": "",
-                    "timeout_s": 1,
-                }
-            }
-        )
-    )
+    empty = {"account_sid": "", "auth_token": "", "api_base_url": "", "whatsapp_from": "", "sms_from": ""}
+    bot = twilio.TwilioBot(config.load(environ={}, overrides={f"twilio.{k}": v for k, v in empty.items()}))
     assert not bot.configured and not bot.channel_configured(SMS)
     assert bot.send(Outbound(SMS, CUSTOMER, "hi")).status == FAILED
 

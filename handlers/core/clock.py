@@ -28,5 +28,5 @@ def reset() -> None:
 
 def local_now() -> dt.datetime:
     """The shop's wall-clock time now (app.timezone), naive: what the shop's calendar and clock read."""
-    zone = ZoneInfo(config.current()["app"]["timezone"])
+    zone = ZoneInfo(config.app().timezone)
     return now().replace(tzinfo=dt.UTC).astimezone(zone).replace(tzinfo=None)

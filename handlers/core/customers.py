@@ -104,10 +104,10 @@ def best_contact(customer: Customer) -> Contact | None:
         return best
     if contacts:
         return None
-    twilio = config.current()["twilio"]
-    if customer.phone and twilio.get("whatsapp_from"):
+    twilio = config.twilio()
+    if customer.phone and twilio.whatsapp_from:
         channel, address = WHATSAPP, f"whatsapp:{customer.phone}"
-    elif customer.phone and twilio.get("sms_from"):
+    elif customer.phone and twilio.sms_from:
         channel, address = SMS, customer.phone
     elif customer.telegram_user_id:
         channel, address = TELEGRAM, str(customer.telegram_user_id)

@@ -59,13 +59,12 @@ def _ranges(spec: str, key: str) -> list[tuple[dt.timedelta, dt.timedelta]]:
 def _schedule() -> tuple[list[list], set[dt.date], ZoneInfo]:
     """Opening ranges per weekday (Monday first), the closed dates and the shop's time zone.
     A shop that sets no hours at all is always open."""
-    settings = config.current()
-    conf = settings.get("hours", {})
-    week = [_ranges(conf.get(day) or "", day) for day in DAYS]
+    conf = config.hours()
+    week = [_ranges(getattr(conf, day) or "", day) for day in DAYS]
     if not any(week):
         week = [[WHOLE_DAY] for _ in DAYS]
-    closed = {dt.date.fromisoformat(str(d).strip()) for d in conf.get("closed_dates") or []}
-    return week, closed, ZoneInfo(settings["app"]["timezone"])
+    closed = {dt.date.fromisoformat(str(d).strip()) for d in conf.closed_dates}
+    return week, closed, ZoneInfo(config.app().timezone)
 
 
 def _utc(day: dt.date, since_midnight: dt.timedelta, zone: ZoneInfo) -> dt.datetime:
@@ -99,7 +98,7 @@ def periods(first_day: dt.date, last_day: dt.date):
 
 
 def _local_day(moment: dt.datetime) -> dt.date:
-    return _local(moment, ZoneInfo(config.current()["app"]["timezone"])).date()
+    return _local(moment, ZoneInfo(config.app().timezone)).date()
 
 
 def current_period(moment: dt.datetime) -> tuple[dt.datetime, dt.datetime] | None:
@@ -142,7 +141,7 @@ def business_minutes(start: dt.datetime, end: dt.datetime) -> float:
 def opening_words(lang: str, opening: dt.datetime, now: dt.datetime) -> str:
     """The next opening as a customer reads it: 'today at 10:00', 'tomorrow at 10:00', 'on Monday at
     10:00', or with the date when it is more than a week away."""
-    zone = ZoneInfo(config.current()["app"]["timezone"])
+    zone = ZoneInfo(config.app().timezone)
     local = _local(opening, zone)
     days_ahead = (local.date() - _local(now, zone).date()).days
     values = dict(
@@ -161,12 +160,12 @@ def acknowledgement(lang: str, customer, ticket, first_contact: bool) -> str:
     """The acknowledgement of a new ticket: its number and when the team will answer — in minutes while
     the shop is open, or the next opening time when it is closed (then the ticket is marked
     opened_while_closed and saved, for the opening summary)."""
-    app = config.current()["app"]
+    app = config.app()
     values = dict(
         name=customers.greeting_name(customer),
         ticket=ticket.number,
-        shop=app["shop_name"],
-        minutes=app["first_response_minutes"],
+        shop=app.shop_name,
+        minutes=app.first_response_minutes,
     )
     name = "ack_welcome" if first_contact else "ack"
     if is_open(ticket.created_at):

@@ -55,10 +55,10 @@ class MediaToken(NamedTuple):
 def signing_key(settings) -> bytes:
     """app.media_secret, or (when empty) a key derived from the Telegram webhook secret and the Twilio
     auth token. Empty when there is nothing to derive it from: then no link is made or accepted."""
-    configured = settings["app"].get("media_secret") or ""
+    configured = config.app(settings).media_secret
     if configured:
         return configured.encode()
-    basis = f"{settings['telegram']['webhook_secret']}\n{settings['twilio']['auth_token']}"
+    basis = f"{config.telegram(settings).webhook_secret}\n{config.twilio(settings).auth_token}"
     return hmac.new(b"khidmat media links", basis.encode(), hashlib.sha256).digest() if basis.strip() else b""
 
 
@@ -102,7 +102,7 @@ def link(item: Media, ttl_s: int) -> str:
         signing_key(settings),
         MediaToken(item.file_id, content_type(item), item.file_name, int(time.time()) + int(ttl_s)),
     )
-    return f"{settings['app']['public_url'].rstrip('/')}/media/{token}"
+    return f"{config.app(settings).public_url.rstrip('/')}/media/{token}"
 
 
 def content_type(item: Media) -> str:
@@ -114,7 +114,7 @@ def content_type(item: Media) -> str:
 
 def signed_reply(lang: str, agent_name: str, text: str) -> str:
     """An agent's words as the customer reads them: signed with the agent's name (app.agent_signature)."""
-    signed = config.current()["app"]["agent_signature"] and agent_name
+    signed = config.app().agent_signature and agent_name
     return texts.render(lang, "agent_reply" if signed else "agent_reply_unsigned", text=text, agent=agent_name)
 
 
@@ -140,13 +140,13 @@ def relay_agent_media(ticket, agent_name: str, inbound: Inbound, lang: str) -> b
             outbox.to_group(texts.for_agents("agents/unsupported_reply", kind=m.kind), purpose="agents", ticket=ticket)
     if not items:
         return False
-    app = config.current()["app"]
+    app = config.app()
     if contact.channel == WHATSAPP:
-        media = [Media(m.kind, url=link(m, app["media_url_ttl_s"]), content_type=content_type(m)) for m in items]
+        media = [Media(m.kind, url=link(m, app.media_url_ttl_s), content_type=content_type(m)) for m in items]
         captioned = all(m.kind in WHATSAPP_CAPTIONS for m in items) and len(caption) <= WHATSAPP_MAX_CAPTION
         outbox.to_contact(contact, caption if captioned else "", purpose="reply", ticket=ticket, media=media)
         return captioned
-    urls = "\n".join(link(m, app["media_link_ttl_s"]) for m in items)  # SMS: the words and the links
+    urls = "\n".join(link(m, app.media_link_ttl_s) for m in items)  # SMS: the words and the links
     body = texts.render(lang, "media_link", text=inbound.text.strip(), url=urls).strip()
     outbox.to_contact(contact, signed_reply(lang, agent_name, body), purpose="reply", ticket=ticket)
     return True

@@ -12,7 +12,7 @@ log = logging.getLogger(__name__)
 
 def agents_chat_id() -> int:
     """The group's effective id: the configured one, or where Telegram said it migrated to."""
-    configured = config.current()["telegram"]["agents_chat_id"]
+    configured = config.telegram().agents_chat_id
     migrated = State.read(f"migrated:{configured}")
     return int(migrated) if migrated else configured
 
@@ -23,14 +23,14 @@ def is_agents_chat(chat_id) -> bool:
 
 def on_group_migrated(old_id, new_id: int) -> None:
     """The group became a supergroup: remember its new id."""
-    configured = config.current()["telegram"]["agents_chat_id"]
+    configured = config.telegram().agents_chat_id
     State.put(f"migrated:{configured}", str(new_id))
     log.warning("agents' group migrated to a supergroup; now using its new id (set telegram.agents_chat_id to it)")
 
 
 def is_owner(user_id) -> bool:
     try:
-        return int(user_id) in config.current()["telegram"]["owner_ids"]
+        return int(user_id) in config.telegram().owner_ids
     except (TypeError, ValueError):
         return False
 
@@ -38,15 +38,15 @@ def is_owner(user_id) -> bool:
 def is_agent(user_id) -> bool:
     """May this Telegram user act as an agent? Everyone in the agents' group while telegram.agent_ids is
     empty; otherwise only those ids and the owners (telegram.owner_ids)."""
-    conf = config.current()["telegram"]
-    allowed = conf.get("agent_ids") or []
+    conf = config.telegram()
+    allowed = conf.agent_ids
     if not allowed:
         return True
     try:
         user = int(user_id)
     except (TypeError, ValueError):
         return False
-    return user in {int(x) for x in allowed} or user in {int(x) for x in conf.get("owner_ids") or []}
+    return user in {int(x) for x in allowed} or user in set(conf.owner_ids)
 
 
 def remember_bot_username(username: str | None) -> None:

@@ -45,7 +45,7 @@ def exists(name: str) -> bool:
 
 def for_agents(name: str, /, **values) -> str:
     """A text for the agents' group, in the shop's agent_language."""
-    return render(config.current()["app"]["agent_language"], name, **values)
+    return render(config.app().agent_language, name, **values)
 
 
 def has_urdu_script(text: str) -> bool:
@@ -58,7 +58,7 @@ def detect_language(text: str, language_code: str | None, current: str | None) -
     A message without letters (emoji, digits, media), or in Latin letters from a customer who already
     wrote Urdu (Roman Urdu is common), keeps the language we already had.
     """
-    default = config.current()["app"]["default_language"]
+    default = config.app().default_language
     if has_urdu_script(text):
         return "ur"
     code = (language_code or "").split("-")[0].lower()
@@ -77,7 +77,7 @@ def day_month(lang: str, day: int, month: int, year: int | None = None) -> str:
 
 def shop_name() -> str:
     """The shop's name as customers read it (app.shop_name)."""
-    return config.current()["app"]["shop_name"]
+    return config.app().shop_name
 
 
 def as_id(text: str | None) -> int | None:

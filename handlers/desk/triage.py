@@ -141,14 +141,13 @@ def canned(ticket: Ticket, name: str, agent_name: str) -> str:
         return _t("canned_unknown", name=name, names=", ".join(names) or "—")
     customer = ticket.customer
     lang = customers.language_of(customer)
-    app = config.current()["app"]
     body = texts.render(
         lang,
         f"canned/{name}",
         name=customers.greeting_name(customer),
         ticket=ticket.number,
         agent=agent_name,
-        shop=app["shop_name"],
+        shop=config.app().shop_name,
     )
     Message.create(ticket=ticket, direction="out", channel=ticket.contact.channel, text=body, author=agent_name)
     tickets.record_first_response(ticket)
@@ -268,7 +267,7 @@ def stats(period: str) -> str:
 
 # ---- helpers ----------------------------------------------------------------------------------------
 def _zone() -> ZoneInfo:
-    return ZoneInfo(config.current()["app"]["timezone"])
+    return ZoneInfo(config.app().timezone)
 
 
 def _local(moment: dt.datetime) -> dt.datetime:

@@ -85,7 +85,7 @@ def build(rows: list[Outbox]) -> tuple[Outbound | None, bool]:
         if out.method in ("close_topic", "reopen_topic", "edit_topic") and not out.thread_id:
             return None, False
     elif head.channel in (WHATSAPP, SMS):
-        out.status_callback = config.current()["app"]["public_url"].rstrip("/") + "/twilio/status"
+        out.status_callback = config.app().public_url.rstrip("/") + "/twilio/status"
     return out, False
 
 
@@ -167,7 +167,7 @@ def undeliverable(rows: list[Outbox], result: SendResult) -> None:
     reason = texts.for_agents(
         name if texts.exists(name) else "agents/reason_other",
         detail=result.detail or result.reason,
-        minutes=max(1, config.current()["sender"]["retry_for_s"] // 60),
+        minutes=max(1, config.sender().retry_for_s // 60),
     )
     excerpt = head.payload.get("text", "")
     outbox.to_group(

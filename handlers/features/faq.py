@@ -526,10 +526,12 @@ def match(
 
 
 def _thresholds() -> dict:
-    conf = config.current().get("selfservice", {})
+    conf = config.selfservice()
     return {
-        name: conf.get(name, default)
-        for name, default in (("threshold", 0.5), ("margin", 0.1), ("min_coverage", 0.6), ("min_explained", 0.6))
+        "threshold": conf.threshold,
+        "margin": conf.margin,
+        "min_coverage": conf.min_coverage,
+        "min_explained": conf.min_explained,
     }
 
 

@@ -67,7 +67,7 @@ def today() -> dt.date:
 
 def shop_date(moment: dt.datetime) -> dt.date:
     """The shop's date (app.timezone) at a naive-UTC moment."""
-    zone = ZoneInfo(config.current()["app"]["timezone"])
+    zone = ZoneInfo(config.app().timezone)
     return moment.replace(tzinfo=dt.UTC).astimezone(zone).date()
 
 
@@ -111,7 +111,7 @@ def clean_ref(value: str) -> str:
 
 def phone(value: str) -> str:
     """E.164 with the shop's default country: '0300-1234567' → '+923001234567'. Raises ValueError."""
-    region = (config.current()["app"].get("default_country") or "PK").upper()
+    region = (config.app().default_country or "PK").upper()
     try:
         number = phonenumbers.parse(ascii_digits(value), region)
     except phonenumbers.NumberParseException as exc:

@@ -21,12 +21,12 @@ log = logging.getLogger(__name__)
 DEFAULT_PRIORITY = "normal"
 
 
-def targets(priority: str) -> tuple[int, int]:
+def targets(priority: str) -> tuple[float, float]:
     """(first response, resolution) targets in business minutes for a priority (unknown ones count as normal)."""
-    conf = config.current()["sla"]
-    if f"first_response_{priority}" not in conf:
+    conf = config.sla()
+    if not hasattr(conf, f"first_response_{priority}"):
         priority = DEFAULT_PRIORITY
-    return conf[f"first_response_{priority}"], conf[f"resolution_{priority}"]
+    return getattr(conf, f"first_response_{priority}"), getattr(conf, f"resolution_{priority}")
 
 
 def is_overdue(ticket, now: dt.datetime | None = None) -> bool:
@@ -49,7 +49,7 @@ def _owner_name(user_id: int) -> str:
 def _calling_owners(text: str) -> tuple[str, list]:
     """The text with a line calling the owners (settings telegram.owner_ids) by name, and the
     [offset, length, user_id] mentions (UTF-16 offsets) that make Telegram notify them."""
-    owner_ids = config.current()["telegram"]["owner_ids"]
+    owner_ids = config.telegram().owner_ids
     if not owner_ids:
         return text, []
     before, _, after = texts.for_agents("agents/sla_owners", owners="\0").partition("\0")
@@ -98,7 +98,7 @@ def remind() -> None:
     """Scheduler job (every minute): open tickets still waiting for a first answer get a reminder in their
     thread at warn_at of the target, and a call to the owners once the target has passed — each once."""
     now = clock.now()
-    warn_at = config.current()["sla"]["warn_at"]
+    warn_at = config.sla().warn_at
     waiting = list(
         Ticket.select().where(
             (Ticket.status == "open") & Ticket.first_response_at.is_null() & Ticket.sla_breached_at.is_null()
