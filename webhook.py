@@ -33,10 +33,14 @@ OK_JSON = '{"ok":true}\n'
 
 
 def create_app(settings: config.Settings | None = None) -> Flask:
-    settings = config.activate(settings or config.load())
+    settings = config.activate(settings or config.load_or_exit())
     logs.setup(settings)
     app = Flask(__name__)
     app.config["KHIDMAT"] = settings
+    # bodies over the cap: refused by Content-Length before anything is read (below), and a body sent without
+    # one (chunked) is cut off by Flask's own limit as soon as it passes the cap
+    app.config["MAX_CONTENT_LENGTH"] = config.app(settings).max_body_bytes
+    app.before_request(_refuse_large_body)
     db.connect(settings["database"]["url"])
     migrations.upgrade()
     app.register_blueprint(routes)
@@ -50,6 +54,8 @@ def create_app(settings: config.Settings | None = None) -> Flask:
     app.cli.add_command(faq_command)
     app.cli.add_command(orders_command)
     app.teardown_request(_release_connection)
+
+    app.register_error_handler(413, lambda _exc: _too_large())
 
     @app.errorhandler(DatabaseError)
     @app.errorhandler(InterfaceError)  # not a DatabaseError in peewee: "connection already closed" (restart)
@@ -66,6 +72,21 @@ def _release_connection(exc):
         db.close()
     else:
         db.connection.release()
+
+
+def _refuse_large_body():
+    """413 for a declared body over app.max_body_bytes, before a byte of it is read."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.content_length is not None and request.content_length > limit:
+        log.warning(
+            "%s refused: body of %d bytes over app.max_body_bytes (%d)", request.path, request.content_length, limit
+        )
+        return _too_large()
+    return None
+
+
+def _too_large():
+    return jsonify(error="request body too large"), 413
 
 
 def _settings() -> config.Settings:
@@ -372,7 +393,7 @@ def faq_test(question):
 
 # ---- python webhook.py -------------------------------------------------------------------------
 def main(argv=None) -> None:
-    settings = config.load()
+    settings = config.load_or_exit()
     parser = argparse.ArgumentParser(description="Run Khidmat in one process: webhooks, sender, scheduler.")
     parser.add_argument("--host", default=settings["app"]["host"])
     parser.add_argument("--port", type=int, default=settings["app"]["port"])
@@ -393,6 +414,7 @@ def main(argv=None) -> None:
             port=args.port,
             threads=settings["app"]["threads"],
             connection_limit=1000,
+            max_request_body_size=config.app(settings).max_body_bytes,  # waitress refuses larger bodies itself
             channel_timeout=30,
             ident="khidmat",
         )

@@ -23,7 +23,7 @@ log = logging.getLogger("khidmat.worker")
 
 
 def main() -> int:
-    settings = config.activate(config.load())
+    settings = config.activate(config.load_or_exit())
     logs.setup(settings)
     db.connect(settings["database"]["url"])
     migrations.upgrade()

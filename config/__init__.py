@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import tomllib
 from pathlib import Path
 
@@ -44,6 +45,15 @@ def _coerce(raw: str, default):
     return raw
 
 
+def load_or_exit(path: str | os.PathLike | None = None) -> Settings:
+    """load() for a process starting: a wrong setting is one line on stderr and exit status 2, not a traceback."""
+    try:
+        return load(path)
+    except (SettingsError, tomllib.TOMLDecodeError) as exc:
+        print(f"settings: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 def load(path: str | os.PathLike | None = None, environ=None, overrides: dict | None = None) -> Settings:
     """Read the settings file, then apply environment variables, then explicit overrides (for tests)."""
     environ = os.environ if environ is None else environ
@@ -65,7 +75,8 @@ def load(path: str | os.PathLike | None = None, environ=None, overrides: dict | 
                 try:
                     values[key] = _coerce(environ[env_name], default)
                 except ValueError:
-                    raise SettingsError(f"{env_name}={environ[env_name]!r} is not a {type(default).__name__}") from None
+                    wanted = sections.kind_words(type(default))
+                    raise SettingsError(f"{env_name}={environ[env_name]!r} should be {wanted}") from None
     for dotted, value in (overrides or {}).items():
         section, _, key = dotted.partition(".")
         settings.setdefault(section, {})[key] = value

@@ -18,6 +18,14 @@ class SettingsError(ValueError):
     """A key missing from settings.toml or holding a value of the wrong type."""
 
 
+KIND_WORDS = {bool: "true or false", int: "a whole number", float: "a number", str: "text", list: "a list"}
+
+
+def kind_words(kind) -> str:
+    """How an error names what a setting should be ("a whole number")."""
+    return KIND_WORDS.get(get_origin(kind) or kind, str(kind))
+
+
 @dataclass(frozen=True)
 class App:
     public_url: str
@@ -35,6 +43,7 @@ class App:
     media_url_ttl_s: int
     media_link_ttl_s: int
     log_format: str
+    max_body_bytes: int
 
 
 @dataclass(frozen=True)
@@ -235,7 +244,7 @@ def read(cls: type[T], name: str, settings: dict) -> T:
         value = values[field.name]
         kind = hints[field.name]
         if not _accepts(kind, value):
-            raise SettingsError(f"[{name}] {field.name} = {value!r} is not a {getattr(kind, '__name__', kind)}")
+            raise SettingsError(f"[{name}] {field.name} = {value!r} should be {kind_words(kind)}")
         kwargs[field.name] = value
     return cls(**kwargs)
 

@@ -194,7 +194,9 @@ class Khidmat:
         self.settings = settings
         self.tg, self.twilio = tg_api, twilio_api
         self.app = create_app(settings)
-        self.server = waitress.create_server(self.app, host="127.0.0.1", port=0, threads=8)
+        self.server = waitress.create_server(
+            self.app, host="127.0.0.1", port=0, threads=8, max_request_body_size=settings["app"]["max_body_bytes"]
+        )
         self.url = f"http://127.0.0.1:{self.server.effective_port}"
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()

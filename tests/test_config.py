@@ -64,9 +64,9 @@ def test_each_section_is_read_through_one_typed_accessor():
 
 
 def test_a_wrong_type_in_the_environment_or_a_shop_file_is_one_clear_error_at_start(tmp_path):
-    with pytest.raises(config.SettingsError, match="BOT_BROADCASTS_CHUNK='many' is not a int"):
+    with pytest.raises(config.SettingsError, match="BOT_BROADCASTS_CHUNK='many' should be a whole number"):
         config.load(environ={"BOT_BROADCASTS_CHUNK": "many"})
     shop = tmp_path / "shop.toml"
     shop.write_text('[sla]\nwarn_at = "soon"\n', encoding="utf-8")
-    with pytest.raises(config.SettingsError, match=r"\[sla\] warn_at = 'soon' is not a float"):
+    with pytest.raises(config.SettingsError, match=r"\[sla\] warn_at = 'soon' should be a number"):
         config.load(shop, environ={})
