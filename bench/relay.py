@@ -1,7 +1,7 @@
 """Relay benchmark: how fast a customer's complaint reaches the agents' group through the real server.
 
     .venv/bin/python bench/relay.py [--db sqlite|postgres] [--server single|gunicorn] [--workers 2]
-                                    [-n 300] [--burst 400] [--threads 16]
+                                    [-n 300] [--burst 400] [--threads 16] [--forum]
 
 Starts the Telegram stand-in in this process and the bot as subprocesses pointed at it (fresh SQLite file
 in a temp dir, or a fresh PostgreSQL schema in postgresql://postgres@127.0.0.1:5432/test), with the send
@@ -18,6 +18,10 @@ Then:
 2. throughput: BURST complaints from BURST new customers, posted by THREADS client threads (one
    requests.Session each); accepted updates/s = BURST / (first POST start .. last response), non-2xx
    responses, and whether (and when) every card reached the group.  Target: >= 300 updates/s, 0 non-2xx.
+
+With --forum the agents' group is a forum supergroup: each new customer's first message needs the
+acknowledgement, a topic (createForumTopic) and the card in that topic. Then the latency run also prints, for
+each of the three, the time from just before the POST until the stand-in got it.  Target: card median < 40 ms.
 
 The load generator and the stand-in share the machine (and this process's GIL) with the server, so on
 a small machine the figures are a lower bound of what the server alone can do.
@@ -103,7 +107,16 @@ def pct(sorted_ms: list[float], p: float) -> float:
     return sorted_ms[min(len(sorted_ms) - 1, max(0, round(p / 100 * len(sorted_ms)) - 1))]
 
 
-def measure_latency(tg, cards, url, n: int, first_user: int) -> list[float]:
+def first_after(tg: TelegramStandin, start: float, method: str | None = None, chat_id: str | None = None):
+    """When the stand-in got a call of this method (or a message into this chat) after `start`."""
+    with tg._lock:
+        if method is not None:
+            return next((c["time"] for c in reversed(tg.calls) if c["method"] == method and c["time"] >= start), None)
+        return next((m["time"] for m in reversed(tg._sent) if m["chat_id"] == chat_id and m["time"] >= start), None)
+
+
+def measure_latency(tg, cards, url, n: int, first_user: int, steps: dict | None = None) -> list[float]:
+    """Card latencies (ms); with `steps`, also the acknowledgement's and the topic's, appended to its lists."""
     session, out = requests.Session(), []
     for i in range(n):
         token = f"tok-{uuid.uuid4().hex[:12]}"
@@ -115,6 +128,12 @@ def measure_latency(tg, cards, url, n: int, first_user: int) -> list[float]:
         if arrived is None:
             raise SystemExit(f"card {i} ({token}) never reached the group")
         out.append((arrived - start) * 1000)
+        if steps is not None:
+            chat = str(first_user + i)
+            ack = wait_until(lambda start=start, chat=chat: first_after(tg, start, chat_id=chat), timeout=5)
+            topic = first_after(tg, start, method="createForumTopic")
+            steps["ack"].append(((ack or start) - start) * 1000)
+            steps["topic"].append(((topic or start) - start) * 1000)
     return out
 
 
@@ -265,6 +284,7 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--burst", type=int, default=400, help="complaints for the throughput run")
     ap.add_argument("--threads", type=int, default=16)
+    ap.add_argument("--forum", action="store_true", help="the agents' group is a forum: a topic per ticket")
     args = ap.parse_args()
     if args.server == "gunicorn" and args.db != "postgres":
         ap.error("--server gunicorn runs several processes: it needs --db postgres")
@@ -272,7 +292,10 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     tmp = tempfile.mkdtemp(prefix="khidmat-bench-")
     log_path = Path(tmp) / "server.log"
-    tg = TelegramStandin(token=TOKEN).start()  # a plain group: topics get switched off once
+    tg = TelegramStandin(token=TOKEN).start()  # a plain group (topics get switched off once), or a forum
+    if args.forum:
+        tg.set_forum(AGENTS)
+    steps: dict[str, list[float]] = {"ack": [], "topic": []}
     db_url, drop_db = fresh_database(args.db, tmp)
     procs = []
     try:
@@ -280,7 +303,7 @@ def main() -> None:
         url = f"http://127.0.0.1:{port}/telegram/webhook"
         cards = Cards(tg)
         measure_latency(tg, cards, url, args.warmup, first_user=1_000_000)
-        lat = sorted(measure_latency(tg, cards, url, args.n, first_user=2_000_000))
+        lat = sorted(measure_latency(tg, cards, url, args.n, first_user=2_000_000, steps=steps))
         burst = measure_burst(tg, cards, url, args.burst, args.threads, first_user=3_000_000)
     finally:
         stop_server(procs)
@@ -294,11 +317,21 @@ def main() -> None:
         else f"gunicorn --workers {args.workers} 'webhook:create_app()' + python worker.py"
     )
     med, p95 = statistics.median(lat), pct(lat, 95)
+    forum = ""
+    if args.forum:
+        ack, topic = sorted(steps["ack"]), sorted(steps["topic"])
+        forum = f"""
+   in a forum group, from just before the POST (median / p95):
+  acknowledgement    {statistics.median(ack):7.1f} / {pct(ack, 95):.1f} ms
+  topic created      {statistics.median(topic):7.1f} / {pct(topic, 95):.1f} ms
+  card in the topic  {med:7.1f} / {p95:.1f} ms   (target median < 40 ms: {ok(med < 40)})
+"""
     print(f"""
 Khidmat relay benchmark
   cores              {os.cpu_count()}   (1-min load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after)
   database           {args.db} ({db_url.split("?")[0]})
   server             {server}
+  agents' group      {"a forum supergroup (a topic per ticket)" if args.forum else "a plain group"}
   server log         {log_path}
 
 1. relay latency, webhook POST -> card in the agents' group ({len(lat)} complaints, one at a time,
@@ -308,7 +341,7 @@ Khidmat relay benchmark
   p99                {pct(lat, 99):7.1f} ms
   max                {lat[-1]:7.1f} ms
   min                {lat[0]:7.1f} ms
-
+{forum}
 2. throughput, {args.burst} new customers from {args.threads} client threads
   accepted           {burst["rate"]:7.1f} updates/s   ({burst["wall"]:.2f} s; target >= 300: {ok(burst["rate"] >= 300)})
   non-2xx responses  {burst["non2xx"]:7d}           (target 0: {ok(burst["non2xx"] == 0)})

@@ -481,8 +481,22 @@ def match(
     margin: float | None = None,
     min_coverage: float | None = None,
     min_explained: float | None = None,
+    score_vetoed: bool = False,
 ) -> Match:
-    """Which answer (if any) to give to this message. Thresholds default to the [selfservice] settings."""
+    """Which answer (if any) to give to this message. Thresholds default to the [selfservice] settings.
+    A complaint, a request for a person or a greeting is never answered from the file, so its scores are not
+    computed (the slow part) unless `score_vetoed` asks for them (`flask faq test` shows them)."""
+    veto = (
+        "complaint"
+        if is_complaint(text)
+        else "person"
+        if wants_person(text)
+        else "greeting"
+        if is_greeting(text)
+        else None
+    )
+    if veto is not None and not score_vetoed:
+        return Match(None, 0.0, None, None, 0.0, reason=veto)
     conf = _thresholds()
     threshold = conf["threshold"] if threshold is None else threshold
     margin = conf["margin"] if margin is None else margin
@@ -502,12 +516,8 @@ def match(
         coverage=round(top.coverage, 3),
         explained=round(top.explained, 3),
     )
-    if is_complaint(text):
-        found.reason = "complaint"
-    elif wants_person(text):
-        found.reason = "person"
-    elif is_greeting(text):
-        found.reason = "greeting"
+    if veto is not None:
+        found.reason = veto
     elif not ranked:
         found.reason = "empty"
     elif len(query := tokens(text)) == 1 and not (_asks(text) and faq.specific(query[0])):
