@@ -41,7 +41,7 @@ def create_app(settings: config.Settings | None = None) -> Flask:
     # one (chunked) is cut off by Flask's own limit as soon as it passes the cap
     app.config["MAX_CONTENT_LENGTH"] = config.app(settings).max_body_bytes
     app.before_request(_refuse_large_body)
-    db.connect(settings["database"]["url"])
+    db.connect(config.database(settings).url)
     migrations.upgrade()
     app.register_blueprint(routes)
     from web.api import api
@@ -98,7 +98,7 @@ def _settings() -> config.Settings:
 def telegram_webhook():
     settings = _settings()
     if not tg.verify_secret(
-        settings["telegram"]["webhook_secret"], request.headers.get("X-Telegram-Bot-Api-Secret-Token")
+        config.telegram(settings).webhook_secret, request.headers.get("X-Telegram-Bot-Api-Secret-Token")
     ):
         log.warning("telegram webhook refused: wrong or missing secret token")
         return jsonify(error="forbidden"), 403
@@ -132,11 +132,11 @@ def twilio_signed(view):
     @functools.wraps(view)
     def checked():
         settings = _settings()
-        url = settings["app"]["public_url"].rstrip("/") + request.path
+        url = config.app(settings).public_url.rstrip("/") + request.path
         if request.query_string:
             url += "?" + request.query_string.decode()
         if not tw.verify_signature(
-            settings["twilio"]["auth_token"], url, request.form, request.headers.get("X-Twilio-Signature", "")
+            config.twilio(settings).auth_token, url, request.form, request.headers.get("X-Twilio-Signature", "")
         ):
             log.warning("twilio %s refused: bad or missing signature", request.path)
             return Response("forbidden", status=403)
@@ -221,16 +221,16 @@ def media_file(token: str):
 def set_webhook_command():
     """Register {app.public_url}/telegram/webhook with Telegram, with the secret and our update types."""
     settings = _settings()
-    if not settings["telegram"]["token"]:
+    if not config.telegram(settings).token:
         raise click.ClickException("telegram.token is empty: set BOT_TELEGRAM_TOKEN")
-    if not settings["telegram"]["webhook_secret"]:
+    if not config.telegram(settings).webhook_secret:
         raise click.ClickException("telegram.webhook_secret is empty: set BOT_TELEGRAM_WEBHOOK_SECRET")
-    url = settings["app"]["public_url"].rstrip("/") + "/telegram/webhook"
+    url = config.app(settings).public_url.rstrip("/") + "/telegram/webhook"
 
     async def register():
         bot = tg.TelegramBot(settings)
         try:
-            return await bot.set_webhook(url, settings["telegram"]["webhook_secret"])
+            return await bot.set_webhook(url, config.telegram(settings).webhook_secret)
         finally:
             await bot.close()
 
@@ -395,15 +395,15 @@ def faq_test(question):
 def main(argv=None) -> None:
     settings = config.load_or_exit()
     parser = argparse.ArgumentParser(description="Run Khidmat in one process: webhooks, sender, scheduler.")
-    parser.add_argument("--host", default=settings["app"]["host"])
-    parser.add_argument("--port", type=int, default=settings["app"]["port"])
+    parser.add_argument("--host", default=config.app(settings).host)
+    parser.add_argument("--port", type=int, default=config.app(settings).port)
     args = parser.parse_args(argv)
     app = create_app(settings)
     import waitress
 
     import runtime
 
-    log.info("database: %s", db.connection.describe(settings["database"]["url"]))
+    log.info("database: %s", db.connection.describe(config.database(settings).url))
     runtime.describe_channels(settings)
     stop = runtime.start_background(settings)
     log.info("listening on http://%s:%d", args.host, args.port)
@@ -412,7 +412,7 @@ def main(argv=None) -> None:
             app,
             host=args.host,
             port=args.port,
-            threads=settings["app"]["threads"],
+            threads=config.app(settings).threads,
             connection_limit=1000,
             max_request_body_size=config.app(settings).max_body_bytes,  # waitress refuses larger bodies itself
             channel_timeout=30,

@@ -25,15 +25,15 @@ log = logging.getLogger("khidmat.worker")
 def main() -> int:
     settings = config.activate(config.load_or_exit())
     logs.setup(settings)
-    db.connect(settings["database"]["url"])
+    db.connect(config.database(settings).url)
     migrations.upgrade()
     runtime.describe_channels(settings)
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
     leadership = None
-    if settings["database"]["url"].startswith("postgres"):
-        leadership = Leadership(settings["database"]["url"])
+    if config.database(settings).url.startswith("postgres"):
+        leadership = Leadership(config.database(settings).url)
         if not leadership.acquire(stop=stopping.is_set):
             return 0
     stop = runtime.start_background(settings)

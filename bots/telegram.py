@@ -361,7 +361,7 @@ def _chat(chat_id):
 
 
 class TelegramBot:
-    """One bot token, reached at settings["telegram"]["api_base_url"] (Telegram, a local Bot API server
+    """One bot token, reached at config.telegram(settings).api_base_url (Telegram, a local Bot API server
     or the test stand-in). Create and use it inside one event loop; `close()` at the end."""
 
     def __init__(self, settings, gate=None):

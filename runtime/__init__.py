@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import config
 import hooks
 from bots.telegram import TelegramBot
 from bots.twilio import TwilioBot
@@ -50,11 +51,11 @@ def start_sender(settings):
         settings, telegram_bot_factory=lambda gate: TelegramBot(settings, gate=gate), twilio_bot=TwilioBot(settings)
     )
     sender.start()
-    processor = Processor(settings["sender"]["poll_s"]).start()
+    processor = Processor(config.sender(settings).poll_s).start()
     sender.processor, sender.listener = processor, None
-    if settings["database"]["url"].startswith("postgres"):
+    if config.database(settings).url.startswith("postgres"):
         sender.listener = Listener(
-            settings["database"]["url"], {"khidmat_outbox": sender.wake, "khidmat_inbox": processor.wake}
+            config.database(settings).url, {"khidmat_outbox": sender.wake, "khidmat_inbox": processor.wake}
         ).start()
     return sender
 
@@ -70,7 +71,7 @@ def start_background(settings):
     """Sender and (if enabled) scheduler in this process. Returns a function that stops both."""
     sender = start_sender(settings)
     scheduler = None
-    if settings["scheduler"]["enabled"]:
+    if config.scheduler(settings).enabled:
         scheduler = jobs.start(settings)
 
     def stop():

@@ -18,6 +18,8 @@ import sys
 import threading
 from urllib.parse import quote, urlparse
 
+import config
+
 _PHONE = re.compile(r"(\+?\d{3})\d{4,}(\d{3})")
 _BOT_TOKEN = re.compile(r"bot\d+(?::|%3A)[A-Za-z0-9_-]+", re.IGNORECASE)
 # the attributes every LogRecord has; anything else on a record came from `extra=`
@@ -102,18 +104,18 @@ def secrets_of(settings) -> list[str]:
         tg["webhook_secret"],
         tw["auth_token"],
         tw["account_sid"],
-        settings["app"].get("media_secret", ""),
+        config.app(settings).media_secret,
     ]
     if tw["account_sid"] and tw["auth_token"]:  # the Authorization header Twilio's client sends
         secrets.append(base64.b64encode(f"{tw['account_sid']}:{tw['auth_token']}".encode()).decode())
-    password = urlparse(settings["database"]["url"]).password
+    password = urlparse(config.database(settings).url).password
     if password:
         secrets.append(password)
     return secrets
 
 
 def setup(settings, level=logging.INFO) -> None:
-    json_lines = settings["app"].get("log_format", "text") == "json"
+    json_lines = config.app(settings).log_format == "json"
     root = logging.getLogger()
     ours = [h for h in root.handlers if getattr(h, "_khidmat", False)]
     if not ours:

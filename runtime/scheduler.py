@@ -7,6 +7,7 @@ import logging
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+import config
 from db.connection import release
 from handlers.core import hours
 from handlers.features import broadcasts, delays, greetings, housekeeping, sla
@@ -54,11 +55,11 @@ STILL_RUNNING = _StillRunning()
 
 def start(settings) -> BackgroundScheduler:
     logging.getLogger("apscheduler.scheduler").addFilter(STILL_RUNNING)  # once, however often started
-    scheduler = BackgroundScheduler(timezone=settings["app"]["timezone"])
+    scheduler = BackgroundScheduler(timezone=config.app(settings).timezone)
     for name, (_, every) in JOBS.items():
         if isinstance(every, str):
             every = {"seconds": settings["scheduler"][every]}
         scheduler.add_job(run, "interval", args=[name], id=name, coalesce=True, max_instances=1, **every)
     scheduler.start()
-    log.info("scheduler started (%s): %s", settings["app"]["timezone"], ", ".join(JOBS))
+    log.info("scheduler started (%s): %s", config.app(settings).timezone, ", ".join(JOBS))
     return scheduler

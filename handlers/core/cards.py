@@ -47,7 +47,7 @@ def whatsapp_window(contacts: list[Contact]) -> str:
     if left.total_seconds() <= 0:
         return texts.for_agents("agents/card_window_closed")
     hours, minutes = divmod(int(left.total_seconds()) // 60, 60)
-    local = closes.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(config.current()["app"]["timezone"]))
+    local = closes.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(config.app().timezone))
     weekday = texts.for_agents("weekdays").splitlines()[local.weekday()]
     return texts.for_agents(
         "agents/card_window_open", weekday=weekday, time=local.strftime("%H:%M"), hours=hours, minutes=minutes

@@ -136,13 +136,11 @@ def _customer_conditions(wanted: dict, now: dt.datetime) -> list:
 
 
 # ---- who gets what ----------------------------------------------------------------------------------
-def _settings() -> dict:
-    return config.current().get("broadcasts", {})
 
 
 def template_for(kind: str, language: str, override: str | None) -> str:
     """The WhatsApp Content SID for customers outside the 24-hour window ('' when none is configured)."""
-    return override or _settings().get(f"whatsapp_{kind}_template_{language}", "") or ""
+    return override or config.broadcasts().whatsapp_template(kind, language)
 
 
 def _choose(
@@ -220,7 +218,7 @@ def _reach_imported(wanted: dict, now: dt.datetime) -> None:
 
 def render(kind: str, text: str, language: str) -> str:
     """The owner's words as a customer reading `language` receives them (footer and shop name are templates)."""
-    return texts.render(language, f"broadcast_{kind}", text=text.strip(), shop=config.current()["app"]["shop_name"])
+    return texts.render(language, f"broadcast_{kind}", text=text.strip(), shop=config.app().shop_name)
 
 
 def plan(kind: str, segment: str, text: str, template: str | None = None) -> dict:
@@ -359,7 +357,7 @@ def enqueue_chunk(broadcast_id: int) -> int:
             .join(Customer)
             .where((BroadcastRecipient.broadcast == b.id) & (BroadcastRecipient.state == "pending"))
             .order_by(BroadcastRecipient.id)
-            .limit(_settings().get("chunk", 500))
+            .limit(config.broadcasts().chunk)
         )
         _enqueue(b, chunk, clock.now())
     return len(chunk)
@@ -410,7 +408,7 @@ def pump(broadcast_id: int) -> None:
         b.status == "sending" and b.total is None
     ):
         materialise(b.id)
-    while bulk_backlog() < _settings().get("backlog", 2000) and enqueue_chunk(broadcast_id):
+    while bulk_backlog() < config.broadcasts().backlog and enqueue_chunk(broadcast_id):
         pass
 
 
@@ -774,7 +772,7 @@ def parse_time(value: str) -> dt.datetime:
         local = dt.datetime.strptime(value.strip(), "%Y-%m-%d %H:%M")
     except ValueError:
         raise BroadcastError(f'--at must look like "2026-12-01 09:30" (shop time), not {value!r}') from None
-    zone = ZoneInfo(config.current()["app"]["timezone"])
+    zone = ZoneInfo(config.app().timezone)
     return local.replace(tzinfo=zone).astimezone(dt.UTC).replace(tzinfo=None)
 
 

@@ -35,15 +35,11 @@ _STARS = re.compile(f"(?:[{STARS}]\ufe0f?\\s*)+")
 _SEPARATORS = f" \t\r\n-–—,.:;!\ufe0f{STARS}"
 
 
-def _settings() -> dict:
-    return config.current()["csat"]
-
-
 @events.on(events.TICKET_CLOSED)
 def ask(ticket: Ticket) -> None:
     """The ticket was just closed: ask the customer to rate the help (once per ticket; not when the
     customer is known to be unreachable there)."""
-    if not _settings()["enabled"] or ticket.csat_asked_at is not None or ticket.contact.unreachable:
+    if not config.csat().enabled or ticket.csat_asked_at is not None or ticket.contact.unreachable:
         return
     ticket.csat_asked_at = clock.now()
     ticket.save()
@@ -81,7 +77,7 @@ def _unanswered(ticket: Ticket | None) -> bool:
         return False
     if ticket.rating is not None or ticket.rating_comment is not None:
         return False
-    return clock.now() - ticket.csat_asked_at <= dt.timedelta(hours=_settings()["answer_within_hours"])
+    return clock.now() - ticket.csat_asked_at <= dt.timedelta(hours=config.csat().answer_within_hours)
 
 
 def question_waiting(customer) -> Ticket | None:

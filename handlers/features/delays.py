@@ -19,7 +19,7 @@ from db.connection import database, write
 from db.models import Coupon, Order, Outbox, State
 from handlers.core import cards, clock, customers, hours, texts, tickets
 from handlers.features import loyalty, orderdata
-from handlers.features.orderdata import Invalid, NotFound, agent_date, clean_ref, conf, customer_date, due_date, today
+from handlers.features.orderdata import Invalid, NotFound, agent_date, clean_ref, customer_date, due_date, today
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +39,12 @@ class Notice:
 
 def template_for(kind: str, lang: str) -> str:
     """The approved WhatsApp template (Content SID) for a notice kind ('delay', 'overdue') in a language."""
-    return conf().get(f"whatsapp_{kind}_template_{lang}", "") or ""
+    return config.orders().whatsapp_template(kind, lang)
 
 
 def _coupon(order: Order) -> Coupon | None:
     """The compensation coupon for a late order (orders.delay_coupon_percent; one per order)."""
-    percent = conf().get("delay_coupon_percent", 0) or 0
+    percent = config.orders().delay_coupon_percent
     if percent <= 0:
         return None
     existing = Coupon.get_or_none((Coupon.order == order) & (Coupon.issued_by == "delay"))
@@ -57,7 +57,7 @@ def _coupon(order: Order) -> Coupon | None:
         issued_by="delay",
         reason=f"order {order.ref} late",
         order=order,
-        valid_days=conf().get("delay_coupon_valid_days") or None,
+        valid_days=config.orders().delay_coupon_valid_days or None,
     )
 
 
@@ -88,7 +88,7 @@ def notify(order: Order, kind: str, key: str, day: dt.date | None, reason: str =
         items=order.items or texts.render(lang, "orders/no_items"),
         date=date_words,
         reason=reason,
-        shop=config.current()["app"]["shop_name"],
+        shop=config.app().shop_name,
     )
     if coupon:
         text += "\n\n" + texts.render(

@@ -151,7 +151,7 @@ def save_occasion(inbound: Inbound, customer: Customer, contact: Contact) -> Non
         outbox.to_group(
             texts.for_agents(
                 f"agents/{occasion}_set_by_customer",
-                date=describe_day(config.current()["app"]["agent_language"], value[0]),
+                date=describe_day(config.app().agent_language, value[0]),
             ),
             purpose="agents",
             ticket=ticket,
@@ -178,7 +178,7 @@ def occasion_command(name: str, args: str, ticket, agent, agent_name: str):
         return texts.for_agents("agents/usage_setoccasion", command=name)
     _set(customer, occasion, value)
     log.info("%s set by agent ticket=%s customer=%s", occasion, ticket.number, customer.id)
-    lang = config.current()["app"]["agent_language"]
+    lang = config.app().agent_language
     date = texts.day_month(lang, int(value[0][3:]), int(value[0][:2]), value[1])
     return texts.for_agents(f"agents/{occasion}_set", name=who, date=date, agent=agent_name)
 
@@ -193,14 +193,10 @@ class Occasion:
     days: tuple = ()  # "MM-DD" values to look up (birthdays, anniversaries)
 
 
-def _settings() -> dict:
-    return config.current().get("greetings", {})
-
-
 def holidays(problems: list | None = None) -> list[tuple[dt.date, str]]:
     """The shop's holidays from settings: (date, name). Bad entries are left out (and reported)."""
     found = []
-    for entry in _settings().get("holidays") or []:
+    for entry in config.greetings().holidays:
         parts = str(entry).split()
         try:
             day, name = dt.date.fromisoformat(parts[0]), parts[1]
@@ -221,20 +217,18 @@ def holidays(problems: list | None = None) -> list[tuple[dt.date, str]]:
 def occasions_on(day: dt.date, problems: list | None = None) -> list[Occasion]:
     """What to greet for on a local day: birthdays (29 February ones on 28 February of other years),
     anniversaries, and the holidays listed for that date."""
-    conf = _settings()
+    conf = config.greetings()
     days = (f"{day:%m-%d}",)
     if day.month == 2 and day.day == 28 and not _leap(day.year):
         days += ("02-29",)
     found = []
-    if conf.get("birthdays", True):
-        found.append(Occasion("birthday", "birthday", day.year, float(conf.get("birthday_coupon_percent") or 0), days))
-    if conf.get("anniversaries", True):
-        found.append(
-            Occasion("anniversary", "anniversary", day.year, float(conf.get("anniversary_coupon_percent") or 0), days)
-        )
+    if conf.birthdays:
+        found.append(Occasion("birthday", "birthday", day.year, float(conf.birthday_coupon_percent), days))
+    if conf.anniversaries:
+        found.append(Occasion("anniversary", "anniversary", day.year, float(conf.anniversary_coupon_percent), days))
     for holiday, name in holidays(problems):
         if holiday == day:
-            found.append(Occasion(name, "holiday", day.year, float(conf.get("holiday_coupon_percent") or 0)))
+            found.append(Occasion(name, "holiday", day.year, float(conf.holiday_coupon_percent)))
     return found
 
 
@@ -244,16 +238,16 @@ def _leap(year: int) -> bool:
 
 def _send_at() -> dt.time:
     try:
-        return dt.time.fromisoformat(str(_settings().get("send_at") or "10:00"))
+        return dt.time.fromisoformat(str(config.greetings().send_at or "10:00"))
     except ValueError:
-        log.error("greetings.send_at %r is not HH:MM; using 10:00", _settings().get("send_at"))
+        log.error("greetings.send_at %r is not HH:MM; using 10:00", config.greetings().send_at)
         return dt.time(10, 0)
 
 
 def tick() -> str | None:
     """The scheduler's job: the day's greetings, once the shop's local time has passed send_at."""
     local = clock.local_now()
-    if not _settings().get("enabled", True) or local.time() < _send_at():
+    if not config.greetings().enabled or local.time() < _send_at():
         return None
     return run(local.date())
 
@@ -287,8 +281,7 @@ def run(day: dt.date) -> str:
         log.error("greetings: %s", problem)
     counts: dict[str, collections.Counter] = {}
     more = False
-    chunk = int(config.current().get("broadcasts", {}).get("chunk", 500))
-    backlog = int(config.current().get("broadcasts", {}).get("backlog", 2000))
+    chunk, backlog = config.broadcasts().chunk, config.broadcasts().backlog
     for occasion in found:
         tally = counts.setdefault(occasion.name, collections.Counter())
         after_id = 0
@@ -338,7 +331,7 @@ def _chunk(occasion: Occasion, after_id: int, limit: int, tally: collections.Cou
 
 def whatsapp_template(occasion: str, lang: str) -> str:
     """The Content SID configured for an occasion and language ('' when none)."""
-    for entry in _settings().get("whatsapp_templates") or []:
+    for entry in config.greetings().whatsapp_templates:
         parts = str(entry).split()
         if len(parts) == 3 and parts[0] == occasion and parts[1] == lang:
             return parts[2]
@@ -347,10 +340,10 @@ def whatsapp_template(occasion: str, lang: str) -> str:
 
 def _greet(customer: Customer, occasion: Occasion) -> str:
     """Enqueue one customer's greeting (with a coupon when the shop gives one); the outcome."""
-    conf = _settings()
+    conf = config.greetings()
     promotional = occasion.coupon_percent > 0
     if customer.marketing_opt_out:
-        if not conf.get("plain_wishes_ignore_opt_out", False):
+        if not conf.plain_wishes_ignore_opt_out:
             return "opted_out"
         promotional = False  # a plain wish only: never a coupon to someone who said STOP
     contact = customers.best_contact(customer)
@@ -380,7 +373,7 @@ def _greet(customer: Customer, occasion: Occasion) -> str:
             value=occasion.coupon_percent,
             issued_by="greetings",
             reason=f"{occasion.name} {occasion.year}",
-            valid_days=int(conf.get("coupon_valid_days") or 14),
+            valid_days=int(conf.coupon_valid_days or 14),
         )
         words = loyalty.coupon_words(lang, coupon)
         text += "\n\n" + texts.render(lang, "greetings/coupon", shop=_shop(), **words)
@@ -399,4 +392,4 @@ def _greet(customer: Customer, occasion: Occasion) -> str:
 
 
 def _shop() -> str:
-    return config.current()["app"]["shop_name"]
+    return config.app().shop_name

@@ -94,14 +94,12 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are rea
 
 
 # ---- points and tiers ---------------------------------------------------------------------------------
-def _settings() -> dict:
-    return config.current().get("loyalty", {})
 
 
 def tiers() -> list[tuple[str, int]]:
     """loyalty.tiers as (name, threshold), lowest first; bad entries are logged and left out."""
     found = []
-    for entry in _settings().get("tiers") or []:
+    for entry in config.loyalty().tiers:
         name, _, threshold = str(entry).rpartition(":")
         if name.strip() and threshold.strip().isdigit():
             found.append((name.strip(), int(threshold)))
@@ -126,7 +124,7 @@ def points_for(amount) -> int:
         value = Decimal(str(amount or 0))
     except InvalidOperation:
         return 0
-    rate = Decimal(str(_settings().get("points_per_100", 1)))
+    rate = Decimal(str(config.loyalty().points_per_100))
     return max(0, int(value * rate / 100))
 
 
@@ -147,7 +145,7 @@ def add_points(customer_id: int, points: int) -> Customer:
 def on_order_saved(order) -> None:
     """An order was created or changed (import, API): award its points once it counts — when its status is
     one of loyalty.award_statuses — once per order, however often it is saved again."""
-    statuses = {str(s).strip().lower() for s in _settings().get("award_statuses") or ["delivered"]}
+    statuses = {str(s).strip().lower() for s in config.loyalty().award_statuses}
     if order.points_awarded or str(order.status or "").strip().lower() not in statuses:
         return
     with write():
@@ -205,7 +203,7 @@ def points_text(lang: str, customer: Customer) -> str:
             "loyalty/points",
             name=customers.greeting_name(customer),
             points=f"{customer.points:,}",
-            shop=config.current()["app"]["shop_name"],
+            shop=config.app().shop_name,
         )
     ]
     if customer.tier:
@@ -217,7 +215,7 @@ def points_text(lang: str, customer: Customer) -> str:
         )
     elif customer.tier:
         lines.append(texts.render(lang, "loyalty/points_top"))
-    lines.append(texts.render(lang, "loyalty/points_how", rate=_settings().get("points_per_100", 1)))
+    lines.append(texts.render(lang, "loyalty/points_how", rate=config.loyalty().points_per_100))
     return "\n".join(lines)
 
 
@@ -320,11 +318,11 @@ def _limit_exceeded(kind: str, value: Decimal, agent) -> str | None:
     """The agent's limit as words when this discount is above it; None when allowed (owners: always)."""
     if agent is not None and team.is_owner(agent.telegram_user_id):
         return None
-    conf = config.current().get("coupons", {})
-    if kind == "percent" and value > Decimal(str(conf.get("agent_max_percent", 15))):
-        return value_words(config.current()["app"]["agent_language"], "percent", conf.get("agent_max_percent", 15))
-    if kind == "amount" and value > Decimal(str(conf.get("agent_max_amount", 1000))):
-        return value_words(config.current()["app"]["agent_language"], "amount", conf.get("agent_max_amount", 1000))
+    conf = config.coupons()
+    if kind == "percent" and value > Decimal(str(conf.agent_max_percent)):
+        return value_words(config.app().agent_language, "percent", conf.agent_max_percent)
+    if kind == "amount" and value > Decimal(str(conf.agent_max_amount)):
+        return value_words(config.app().agent_language, "amount", conf.agent_max_amount)
     return None
 
 
@@ -332,14 +330,14 @@ def _limit_exceeded(kind: str, value: Decimal, agent) -> str | None:
 def discount_command(name: str, args: str, ticket, agent, agent_name: str):
     """/discount 10 [reason] (percent) or /discount Rs500 [reason] (amount) in a ticket: a coupon for its
     customer, sent to them in their language and noted in the ticket."""
-    conf = config.current().get("coupons", {})
-    agent_lang = config.current()["app"]["agent_language"]
+    conf = config.coupons()
+    agent_lang = config.app().agent_language
     parsed = parse_discount(args)
     if parsed is None:
         return texts.for_agents(
             "agents/usage_discount",
-            max_percent=value_words(agent_lang, "percent", conf.get("agent_max_percent", 15)),
-            max_amount=value_words(agent_lang, "amount", conf.get("agent_max_amount", 1000)),
+            max_percent=value_words(agent_lang, "percent", conf.agent_max_percent),
+            max_amount=value_words(agent_lang, "amount", conf.agent_max_amount),
         )
     kind, value, reason = parsed
     limit = _limit_exceeded(kind, value, agent)
@@ -354,14 +352,14 @@ def discount_command(name: str, args: str, ticket, agent, agent_name: str):
         issued_by=agent_name or "agent",
         reason=reason,
         ticket=ticket,
-        valid_days=int(conf.get("valid_days", 30)),
+        valid_days=conf.valid_days,
     )
     lang = customers.language_of(customer)
     text = texts.render(
         lang,
         "loyalty/coupon",
         name=customers.greeting_name(customer),
-        shop=config.current()["app"]["shop_name"],
+        shop=config.app().shop_name,
         **coupon_words(lang, coupon),
     )
     outbox.to_contact(contact, text, purpose="coupon", ticket=ticket)

@@ -55,11 +55,6 @@ class NotFound(Exception):
     """No order with that reference."""
 
 
-def conf() -> dict:
-    """The [orders] settings."""
-    return config.current().get("orders", {})
-
-
 def today() -> dt.date:
     """The shop's date (app.timezone), as promised dates are meant."""
     return shop_date(clock.now())

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from peewee import IntegrityError
 
+import config
 import outbox
 from bots.base import Inbound
 from db.connection import database, write
@@ -26,7 +27,6 @@ from handlers.features.orderdata import (
     agent_date,
     ascii_digits,
     clean_ref,
-    conf,
     customer_date,
     is_open,
     today,
@@ -385,7 +385,7 @@ def status_text(lang: str, order: Order) -> str:
 
 def recent_notice(customer: Customer) -> Order | None:
     """The customer's order whose delay notice went out within orders.reply_window_days."""
-    since = clock.now() - dt.timedelta(days=conf().get("reply_window_days", 7))
+    since = clock.now() - dt.timedelta(days=config.orders().reply_window_days)
     return (
         Order.select()
         .where((Order.customer == customer) & (Order.notified_at >= since))

@@ -38,12 +38,8 @@ QUESTION_CHARS = 300
 LINE_CHARS = 120  # of each customer message quoted on the card
 
 
-def _conf() -> dict:
-    return config.current().get("selfservice", {})
-
-
 def enabled() -> bool:
-    return bool(_conf().get("enabled", True))
+    return config.selfservice().enabled
 
 
 # ---- the dialog state (Customer.dialog) ------------------------------------------------------------------
@@ -57,7 +53,7 @@ def _asked(dialog: dict) -> str | None:
     if not dialog.get("asked") or not at:
         return None
     age = clock.now() - dt.datetime.fromisoformat(at)
-    return dialog["asked"] if age <= dt.timedelta(minutes=_conf().get("dialog_minutes", 30)) else None
+    return dialog["asked"] if age <= dt.timedelta(minutes=config.selfservice().dialog_minutes) else None
 
 
 def _save(
@@ -266,7 +262,7 @@ def on_start(customer: Customer, contact: Contact) -> bool:
 def send_menu(customer: Customer, contact: Contact, lang: str, heard: str, welcome: bool = False) -> None:
     """The menu in the customer's language (after the welcome on first contact), with when the team is
     back while the shop is closed."""
-    shop = config.current()["app"]["shop_name"]
+    shop = config.app().shop_name
     name = customers.greeting_name(customer)
     parts = [
         texts.render(lang, "welcome", name=name, shop=shop)
@@ -346,7 +342,7 @@ def give_answer(
     if entry is None:
         log.info("unknown faq key %r (an old button?) customer=%s", key, customer.id)
         return
-    answer = entry.answer(lang).replace("{shop}", config.current()["app"]["shop_name"])
+    answer = entry.answer(lang).replace("{shop}", config.app().shop_name)
     row = FaqLog.create(
         customer=customer,
         channel=inbound.channel,
@@ -459,7 +455,7 @@ def _history_line(h: dict) -> str:
         words = texts.for_agents(
             "agents/selfservice/did_answer",
             key=h.get("key"),
-            title=entry.title(config.current()["app"]["agent_language"]) if entry else h.get("key"),
+            title=entry.title(config.app().agent_language) if entry else h.get("key"),
             score="—" if h.get("score") is None else f"{h['score']:.2f}",
         )
     elif did == "option":
@@ -478,7 +474,7 @@ def _history_line(h: dict) -> str:
 def _local(at: str | None) -> str:
     if not at:
         return ""
-    zone = ZoneInfo(config.current()["app"]["timezone"])
+    zone = ZoneInfo(config.app().timezone)
     moment = dt.datetime.fromisoformat(at).replace(tzinfo=dt.UTC).astimezone(zone)
     today = clock.now().replace(tzinfo=dt.UTC).astimezone(zone).date()
     return moment.strftime("%H:%M" if moment.date() == today else "%d %b %H:%M")
