@@ -18,6 +18,7 @@ import logging
 
 from flask import Blueprint, current_app, jsonify, request
 
+import config
 import db
 from db.models import Order
 from handlers.features import delays, orders
@@ -29,7 +30,7 @@ api = Blueprint("api", __name__, url_prefix="/api")
 
 @api.before_request
 def authorize():
-    token = current_app.config["KHIDMAT"].get("api", {}).get("token", "") or ""
+    token = config.api(current_app.config["KHIDMAT"]).token
     if not token:
         return jsonify(error="the API is off: set api.token (BOT_API_TOKEN)"), 403
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
