@@ -72,7 +72,7 @@ class Cards:
     """Cards delivered to the agents' group, looked up by token; scans only what arrived since last time."""
 
     def __init__(self, tg: TelegramStandin):
-        self.tg, self.seen, self.by_token = tg, 0, {}
+        self.tg, self.seen, self.by_token, self.in_topic = tg, 0, {}, set()
 
     def refresh(self) -> None:
         with self.tg._lock:  # the stand-in's recording list, read without copying it all every poll
@@ -83,6 +83,8 @@ class Cards:
                 for word in (m.get("text") or "").split():
                     if word.startswith("tok-"):
                         self.by_token[word] = m["time"]
+                        if m.get("thread_id"):
+                            self.in_topic.add(word)
 
     def time_of(self, token: str) -> float | None:
         self.refresh()
@@ -120,6 +122,8 @@ def measure_latency(tg, cards, url, n: int, first_user: int, steps: dict | None 
     session, out = requests.Session(), []
     for i in range(n):
         token = f"tok-{uuid.uuid4().hex[:12]}"
+        if steps is not None:
+            steps.setdefault("tokens", []).append(token)
         update = complaint(tg, first_user + i, token)
         start = time.time()
         r = session.post(url, json=update, headers=HEADERS, timeout=10)
@@ -134,6 +138,7 @@ def measure_latency(tg, cards, url, n: int, first_user: int, steps: dict | None 
             topic = first_after(tg, start, method="createForumTopic")
             steps["ack"].append(((ack or start) - start) * 1000)
             steps["topic"].append(((topic or start) - start) * 1000)
+            steps["gap"].append((arrived - (topic or start)) * 1000)
     return out
 
 
@@ -295,7 +300,7 @@ def main() -> None:
     tg = TelegramStandin(token=TOKEN).start()  # a plain group (topics get switched off once), or a forum
     if args.forum:
         tg.set_forum(AGENTS)
-    steps: dict[str, list[float]] = {"ack": [], "topic": []}
+    steps: dict[str, list] = {"ack": [], "topic": [], "gap": []}
     db_url, drop_db = fresh_database(args.db, tmp)
     procs = []
     try:
@@ -319,12 +324,15 @@ def main() -> None:
     med, p95 = statistics.median(lat), pct(lat, 95)
     forum = ""
     if args.forum:
-        ack, topic = sorted(steps["ack"]), sorted(steps["topic"])
+        ack, topic, gap = sorted(steps["ack"]), sorted(steps["topic"]), sorted(steps["gap"])
+        in_topic = sum(token in cards.in_topic for token in steps["tokens"])
         forum = f"""
    in a forum group, from just before the POST (median / p95):
   acknowledgement    {statistics.median(ack):7.1f} / {pct(ack, 95):.1f} ms
   topic created      {statistics.median(topic):7.1f} / {pct(topic, 95):.1f} ms
   card in the topic  {med:7.1f} / {p95:.1f} ms   (target median < 40 ms: {ok(med < 40)})
+  topic -> card      {statistics.median(gap):7.1f} / {pct(gap, 95):.1f} ms
+  cards in a topic   {in_topic:7d} / {len(lat)}
 """
     print(f"""
 Khidmat relay benchmark

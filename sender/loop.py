@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from peewee import InterfaceError, OperationalError, fn
 
+import config
 import hooks
 import outbox
 from bots.base import FAILED, GONE, RETRY, SENT, SMS, TELEGRAM, WHATSAPP, SendResult
@@ -50,13 +51,13 @@ class Sender:
         self.twilio = twilio_bot
         self.telegram: TelegramBot | None = None
         self.pacer = Pacer(settings)
-        self.concurrency = settings["sender"]["concurrency"]
-        self.retry_for = settings["sender"]["retry_for_s"]
-        self.max_backoff = settings["sender"]["max_backoff_s"]
-        self.poll = settings["sender"]["poll_s"]
+        self.concurrency = config.sender(settings).concurrency
+        self.retry_for = config.sender(settings).retry_for_s
+        self.max_backoff = config.sender(settings).max_backoff_s
+        self.poll = config.sender(settings).poll_s
         self.inflight: set[str] = set()
         self.lane_wait: dict[str, float] = {}  # destination → monotonic time before which it waits
-        self.merge_interval = settings["sender"]["merge_interval_s"]
+        self.merge_interval = config.sender(settings).merge_interval_s
         self.merged_at: dict[str, float] = {}  # merge key (a ticket's group relay) → when it last went
         # a ticket's follow-ups in the group's current minute: a flooding ticket may not take the slots of the
         # minute that are kept for the others (see _pick)
@@ -297,32 +298,19 @@ class Sender:
     async def _deliver(self, lane: str, rows: list[Outbox], delay: float = 0.0) -> None:
         slot = time.monotonic() + delay
         try:
-            if rows[0].chat_id == outbox.GROUP:  # the group's messages look up their ticket's thread
-                out, prestep = await self._db(hooks.business().build, rows)
-            else:  # a customer's message is built from its row alone
-                out, prestep = hooks.business().build(rows)
-            if out is None:
-                await self._db(self._finish, rows, "skipped", None)
-                return
-            # wait for the pacing slot only now, right before the request: the time building took varies,
-            # and sends spaced at the platform's limit must reach it spaced so, not bunched
-            if slot > time.monotonic():
-                self._slot_waiting += 1
-                try:
-                    await asyncio.sleep(slot - time.monotonic())
-                finally:
-                    self._slot_waiting -= 1
-            skip = 0 if prestep else rows[0].parts_sent
-            result = await self._send(out, skip)
-            if (
-                result.status == SENT
-                and not prestep
-                and out.channel not in self.failing
-                and len(self.inflight) >= BUSY_INFLIGHT
-            ):
-                await self._record_sent_together(lane, rows, out, result)
-            else:
-                await self._record_surely(lane, rows, out, result, prestep, skip)
+            while True:
+                prestep = await self._deliver_once(lane, rows, slot)
+                if not prestep:
+                    return
+                # the ticket's topic exists now (its thread id is written): its card follows at once, still
+                # holding the lane (nothing overtakes it), if the pacer has a slot for it soon; otherwise
+                # the rows go in a later round, when their slot is due
+                now = time.monotonic()
+                wait = self.pacer.wait(rows[0].channel, rows[0].chat_id, now)
+                if wait > LOOKAHEAD or rows[0].channel in self.failing or self._stopping:
+                    return
+                self.pacer.take(rows[0].channel, rows[0].chat_id, now + wait, rows[0].payload.get("text", ""))
+                slot = now + wait
         except Exception as exc:
             log.exception("delivering outbox %s failed", [r.id for r in rows])
             try:
@@ -332,6 +320,37 @@ class Sender:
         finally:
             self.inflight.discard(lane)
             self.wake()
+
+    async def _deliver_once(self, lane: str, rows: list[Outbox], slot: float) -> bool:
+        """Build, send at the pacing slot and record one send; True if it was a preliminary step (the
+        ticket's topic created) after which the rows themselves still have to go."""
+        if rows[0].chat_id == outbox.GROUP:  # the group's messages look up their ticket's thread
+            out, prestep = await self._db(hooks.business().build, rows)
+        else:  # a customer's message is built from its row alone
+            out, prestep = hooks.business().build(rows)
+        if out is None:
+            await self._db(self._finish, rows, "skipped", None)
+            return False
+        # wait for the pacing slot only now, right before the request: the time building took varies,
+        # and sends spaced at the platform's limit must reach it spaced so, not bunched
+        if slot > time.monotonic():
+            self._slot_waiting += 1
+            try:
+                await asyncio.sleep(slot - time.monotonic())
+            finally:
+                self._slot_waiting -= 1
+        skip = 0 if prestep else rows[0].parts_sent
+        result = await self._send(out, skip)
+        if (
+            result.status == SENT
+            and not prestep
+            and out.channel not in self.failing
+            and len(self.inflight) >= BUSY_INFLIGHT
+        ):
+            await self._record_sent_together(lane, rows, out, result)
+        else:
+            await self._record_surely(lane, rows, out, result, prestep, skip)
+        return prestep and result.status == SENT
 
     async def _send(self, out, skip: int) -> SendResult:
         if out.channel == TELEGRAM:

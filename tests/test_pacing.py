@@ -60,3 +60,34 @@ def test_customer_chat_pace_is_one_per_second(make_khidmat, tg_api):
     )
     times = [m["time"] for m in got]
     assert all(b - a >= 0.9 for a, b in itertools.pairwise(times)), times
+
+
+def _topic_then_card(tg_api, k, text: str) -> tuple[dict, dict]:
+    """The createForumTopic call and the card it was made for, once the card is in the group."""
+    card = k.wait_group(lambda t: text in t)[0]
+    topics = [c for c in tg_api.calls if c["method"] == "createForumTopic" and c["time"] <= card["time"]]
+    assert topics, tg_api.calls[-5:]
+    return topics[-1], card
+
+
+def test_forum_card_lands_in_its_new_topic_right_after_it(make_khidmat, tg_api):
+    tg_api.set_forum(AGENTS, True)
+    k = make_khidmat(**{"telegram.rate_chat_per_s": 1000, "telegram.rate_group_per_min": 100000})
+    for user, text in ((41, "first customer's parcel"), (42, "second customer's refund")):
+        k.tg_message(user, text)
+        topic, card = _topic_then_card(tg_api, k, text)
+        assert card["thread_id"] in tg_api.topics(AGENTS)  # in the topic, which existed before the card
+        assert card["time"] - topic["time"] < 1.0  # not a poll or a pace later
+    assert len(tg_api.topics(AGENTS)) == 2
+    assert tg_api.too_many == 0
+
+
+def test_forum_card_still_keeps_the_groups_pace_after_its_topic(make_khidmat, tg_api):
+    tg_api.set_forum(AGENTS, True)
+    tg_api.enforce_rate(chat_per_s=1, group_per_min=20)
+    k = make_khidmat(**{"telegram.rate_chat_per_s": 1, "telegram.rate_group_per_min": 20})
+    k.tg_message(43, "my order is late")
+    topic, card = _topic_then_card(tg_api, k, "my order is late")
+    assert card["thread_id"] in tg_api.topics(AGENTS)
+    assert card["time"] - topic["time"] >= 0.9  # one chat slot each: the topic's, then the card's
+    assert tg_api.too_many == 0
