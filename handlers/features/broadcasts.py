@@ -16,7 +16,6 @@ draft broadcast row itself.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import threading
 import time
@@ -27,9 +26,10 @@ from peewee import JOIN, Case, fn
 import config
 import outbox
 from bots.base import SMS, TELEGRAM, WHATSAPP, Inbound
-from db.connection import after_commit, database, is_sqlite, release, write
+from db.connection import after_commit, release, write
 from db.models import Broadcast, BroadcastRecipient, Contact, Customer, CustomerTag, Order, Outbox
 from handlers.core import clock, commands, customers, team, texts
+from handlers.features import campaigns
 from sender.pacing import sms_segments
 
 log = logging.getLogger(__name__)
@@ -311,8 +311,7 @@ def confirm(b: Broadcast) -> Broadcast:
 
 def _lock(broadcast_id: int) -> None:
     """One writer per broadcast at a time (SQLite: write() already serialises everything)."""
-    if not is_sqlite():
-        database.execute_sql("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_KEY, broadcast_id))
+    campaigns.lock(LOCK_KEY, broadcast_id)
 
 
 def materialise(broadcast_id: int) -> bool:
@@ -344,9 +343,19 @@ def materialise(broadcast_id: int) -> bool:
 
 
 def enqueue_chunk(broadcast_id: int) -> int:
-    """Enqueue the next chunk of waiting recipients (one transaction); how many were handled."""
+    """Enqueue the next chunk of waiting recipients (one transaction, `broadcasts.chunk` of them, whatever
+    the backlog); how many were handled."""
+    return _next_chunk(broadcast_id, within_backlog=False) or 0
+
+
+def _next_chunk(broadcast_id: int, within_backlog: bool = True) -> int | None:
+    """The campaign step: the next waiting recipients, at most as many as the bulk backlog has room for
+    (None when it has none); how many were handled."""
     with write():
         _lock(broadcast_id)
+        limit = campaigns.room() if within_backlog else config.broadcasts().chunk
+        if limit <= 0:
+            return None
         b = Broadcast.get_by_id(broadcast_id)
         if b.status != "sending":
             return 0
@@ -357,7 +366,7 @@ def enqueue_chunk(broadcast_id: int) -> int:
             .join(Customer)
             .where((BroadcastRecipient.broadcast == b.id) & (BroadcastRecipient.state == "pending"))
             .order_by(BroadcastRecipient.id)
-            .limit(config.broadcasts().chunk)
+            .limit(limit)
         )
         _enqueue(b, chunk, clock.now())
     return len(chunk)
@@ -377,13 +386,11 @@ def _enqueue(b: Broadcast, chunk: list[BroadcastRecipient], now: dt.datetime) ->
         if contact is None:
             marks.setdefault(("skipped", "no_contact"), []).append(r.id)
             continue
-        extra = {}
-        if customers.outside_window(contact, now):
-            sid = template_for(b.kind, r.language, b.template)
-            if not sid:
-                marks.setdefault(("skipped", "no_template"), []).append(r.id)
-                continue
-            extra = {"content_sid": sid, "content_variables": json.dumps({"1": b.text.strip()}, ensure_ascii=False)}
+        way = campaigns.window(contact, now, template_for, b.kind, r.language, b.template)
+        if way.skip:
+            marks.setdefault(("skipped", campaigns.NO_TEMPLATE), []).append(r.id)
+            continue
+        extra = way.extra({"1": b.text.strip()})
         if r.language not in words:
             words[r.language] = render(b.kind, b.text, r.language)
         key = f"b{b.id}:c{r.customer_id}"
@@ -408,12 +415,10 @@ def pump(broadcast_id: int) -> None:
         b.status == "sending" and b.total is None
     ):
         materialise(b.id)
-    while bulk_backlog() < config.broadcasts().backlog and enqueue_chunk(broadcast_id):
-        pass
+    campaigns.feed(lambda: _next_chunk(broadcast_id))
 
 
-def bulk_backlog() -> int:
-    return Outbox.select().where((Outbox.status == "pending") & (Outbox.priority == outbox.PRIORITY_BULK)).count()
+bulk_backlog = campaigns.bulk_backlog  # the name the tests and older callers know
 
 
 def counts(b: Broadcast) -> dict:

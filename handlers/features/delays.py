@@ -5,7 +5,6 @@ the 24-hour window through the shop's approved template or not at all (then the 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
@@ -18,7 +17,7 @@ from bots.base import WHATSAPP
 from db.connection import database, write
 from db.models import Coupon, Order, Outbox, State
 from handlers.core import cards, clock, customers, hours, texts, tickets
-from handlers.features import loyalty, orderdata
+from handlers.features import campaigns, loyalty, orderdata
 from handlers.features.orderdata import Invalid, NotFound, agent_date, clean_ref, customer_date, due_date, today
 
 log = logging.getLogger(__name__)
@@ -72,12 +71,9 @@ def notify(order: Order, kind: str, key: str, day: dt.date | None, reason: str =
     contact = customers.best_contact(customer)  # the one rule for messages the shop starts
     if contact is None:
         return Notice("unreachable", kind)
-    extra = {}
-    template = ""
-    if customers.outside_window(contact, clock.now()):
-        template = template_for(kind, lang)
-        if not template:
-            return Notice("no_template", kind, channel=WHATSAPP)
+    way = campaigns.window(contact, clock.now(), template_for, kind, lang)
+    if way.skip:
+        return Notice(campaigns.NO_TEMPLATE, kind, channel=WHATSAPP)
     coupon = _coupon(order)
     date_words = customer_date(lang, day) if day else ""
     text = texts.render(
@@ -98,14 +94,8 @@ def notify(order: Order, kind: str, key: str, day: dt.date | None, reason: str =
             percent=f"{Decimal(str(coupon.value)).normalize():f}",
             until=customer_date(lang, coupon.expires_on) if coupon.expires_on else "",
         )
-    if template:
-        variables = [order.ref, date_words] + ([reason] if kind == "delay" else [])
-        if coupon:
-            variables.append(coupon.code)
-        extra = {
-            "content_sid": template,
-            "content_variables": json.dumps({str(i): v for i, v in enumerate(variables, start=1)}, ensure_ascii=False),
-        }
+    variables = [order.ref, date_words] + ([reason] if kind == "delay" else []) + ([coupon.code] if coupon else [])
+    extra = way.extra({str(i): v for i, v in enumerate(variables, start=1)})
     outbox.to_contact(
         contact, text, purpose=f"{kind}_notice", priority=outbox.PRIORITY_NOTICE, idempotency_key=key, **extra
     )
@@ -116,7 +106,7 @@ def notify(order: Order, kind: str, key: str, day: dt.date | None, reason: str =
         order.ref,
         contact.channel,
         customer.id,
-        bool(template),
+        bool(way.sid),
     )
     return Notice("sent", kind, channel=contact.channel, coupon=coupon.code if coupon else None)
 

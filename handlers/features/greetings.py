@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
-import json
 import logging
 import re
 from dataclasses import dataclass
@@ -27,10 +26,10 @@ from peewee import fn
 import config
 import outbox
 from bots.base import TELEGRAM, Inbound
-from db.connection import database, is_sqlite, write
+from db.connection import write
 from db.models import Contact, Customer, GreetingSent, State
 from handlers.core import clock, commands, customers, texts, tickets
-from handlers.features import broadcasts, loyalty
+from handlers.features import campaigns, loyalty
 
 log = logging.getLogger(__name__)
 
@@ -281,18 +280,8 @@ def run(day: dt.date) -> str:
         log.error("greetings: %s", problem)
     counts: dict[str, collections.Counter] = {}
     more = False
-    chunk, backlog = config.broadcasts().chunk, config.broadcasts().backlog
     for occasion in found:
-        tally = counts.setdefault(occasion.name, collections.Counter())
-        after_id = 0
-        while True:
-            room = backlog - broadcasts.bulk_backlog()
-            if room <= 0:
-                more = True
-                break
-            done, after_id = _chunk(occasion, after_id, min(chunk, room), tally)
-            if not done:
-                break
+        more = _feed(occasion, counts.setdefault(occasion.name, collections.Counter()))
         if more:
             break
     summary = f"greetings {day}: " + (
@@ -309,12 +298,27 @@ def run(day: dt.date) -> str:
     return summary
 
 
-def _chunk(occasion: Occasion, after_id: int, limit: int, tally: collections.Counter) -> tuple[int, int]:
-    """Greet the next customers of an occasion in one transaction; (how many, the last customer id)."""
+def _feed(occasion: Occasion, tally: collections.Counter) -> bool:
+    """An occasion's customers, chunk by chunk while the bulk backlog has room; True when the outbox is full."""
+    after_id = 0  # the last customer id greeted in this run (holidays also keep it in State)
+
+    def next_chunk() -> int | None:
+        nonlocal after_id
+        done, after_id = _chunk(occasion, after_id, tally)
+        return done
+
+    return campaigns.feed(next_chunk)
+
+
+def _chunk(occasion: Occasion, after_id: int, tally: collections.Counter) -> tuple[int | None, int]:
+    """Greet the next customers of an occasion in one transaction, as many as the bulk backlog has room for;
+    (how many, None when no room; the last customer id)."""
     cursor_key = f"greetings:{occasion.name}:{occasion.year}"
     with write():
-        if not is_sqlite():
-            database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+        campaigns.lock(LOCK_KEY)
+        limit = campaigns.room()
+        if limit <= 0:
+            return None, after_id
         if occasion.kind == "holiday":
             after_id = max(after_id, int(State.read(cursor_key, "0")))
         batch = list(selection(occasion, after_id, limit))
@@ -352,18 +356,15 @@ def _greet(customer: Customer, occasion: Occasion) -> str:
         return "unreachable" if has_any else "no_contact"
     lang = customers.language_of(customer)
     name = customers.greeting_name(customer)
-    extra = {}
-    if customers.outside_window(contact, clock.now()):
-        sid = whatsapp_template(occasion.name, lang)
-        if not sid:
-            log.info(
-                "greeting %s skipped: WhatsApp outside the 24-hour window and no template for %s customer=%s",
-                occasion.name,
-                lang,
-                customer.id,
-            )
-            return "no_template"
-        extra["content_sid"] = sid
+    way = campaigns.window(contact, clock.now(), whatsapp_template, occasion.name, lang)
+    if way.skip:
+        log.info(
+            "greeting %s skipped: WhatsApp outside the 24-hour window and no template for %s customer=%s",
+            occasion.name,
+            lang,
+            customer.id,
+        )
+        return campaigns.NO_TEMPLATE
     text = texts.render(lang, f"greetings/{occasion.name}", name=name, shop=_shop())
     variables = {"1": name, "2": _shop()}
     if promotional:
@@ -378,8 +379,7 @@ def _greet(customer: Customer, occasion: Occasion) -> str:
         words = loyalty.coupon_words(lang, coupon)
         text += "\n\n" + texts.render(lang, "greetings/coupon", shop=_shop(), **words)
         variables.update({"3": words["code"], "4": words["value"], "5": words["expires"]})
-    if extra:
-        extra["content_variables"] = json.dumps(variables, ensure_ascii=False)
+    extra = way.extra(variables)
     outbox.to_contact(
         contact,
         text,
