@@ -59,6 +59,7 @@ WORDS = {
         "birthday": "/birthday 14-03",
         "long": "the parcel came late and the box was torn open. " * 184,
         "stop": "STOP",
+        "start_again": "START",
         "setup": "setup complaint {uid}: the lid is cracked",
     },
     "ur": {
@@ -73,6 +74,7 @@ WORDS = {
         "birthday": "سالگرہ 14-03",
         "long": "پارسل دیر سے آیا اور ڈبہ پھٹا ہوا تھا۔ " * 225,
         "stop": "بند",
+        "start_again": "شروع",
         "setup": "setup complaint {uid}: ڈھکن ٹوٹا ہوا ہے",
     },
 }
@@ -217,7 +219,7 @@ def test_every_state_and_kind_of_message(make_khidmat, tmp_path, lang):
     quiet(k, timeout=60)
     for uid, _, kind in cells:
         if kind == "stop_start":
-            k.tg_message(uid, "START", language_code=lang)
+            k.tg_message(uid, WORDS[lang]["start_again"], language_code=lang)
     # the owner, in the middle of a /broadcast draft, writes what would be a complaint and STOP
     k.tg_message(OWNER, "/broadcast", first_name="Owner")
     quiet(k, timeout=30)

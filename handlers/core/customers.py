@@ -18,7 +18,7 @@ WHATSAPP_WINDOW = dt.timedelta(hours=24)  # free-form WhatsApp messages only thi
 SMS_OPT_OUT = {"stop", "stopall", "unsubscribe", "end", "quit", "revoke", "optout", "cancel", "بند"}
 SMS_OPT_IN = {"start", "unstop", "yes"}
 CHAT_OPT_OUT = {"stop", "unsubscribe", "بند", "/stop"}
-CHAT_OPT_IN = {"start"}
+CHAT_OPT_IN = {"start", "شروع"}  # "begin": an Urdu reader's START
 
 
 def phone_of(inbound: Inbound) -> str | None:
