@@ -37,10 +37,9 @@ def create_app(settings: config.Settings | None = None) -> Flask:
     logs.setup(settings)
     app = Flask(__name__)
     app.config["KHIDMAT"] = settings
-    # bodies over the cap: refused by Content-Length before anything is read (below), and a body sent without
-    # one (chunked) is cut off by Flask's own limit as soon as it passes the cap
+    # bodies over the cap get 413 (_too_large): werkzeug refuses a declared Content-Length over it before reading
+    # a byte, and cuts a body sent without one (chunked) off as it passes the cap; waitress does the same in main()
     app.config["MAX_CONTENT_LENGTH"] = config.app(settings).max_body_bytes
-    app.before_request(_refuse_large_body)
     db.connect(config.database(settings).url)
     migrations.upgrade()
     app.register_blueprint(routes)
@@ -55,7 +54,7 @@ def create_app(settings: config.Settings | None = None) -> Flask:
     app.cli.add_command(orders_command)
     app.teardown_request(_release_connection)
 
-    app.register_error_handler(413, lambda _exc: _too_large())
+    app.register_error_handler(413, _too_large)
 
     @app.errorhandler(DatabaseError)
     @app.errorhandler(InterfaceError)  # not a DatabaseError in peewee: "connection already closed" (restart)
@@ -74,18 +73,9 @@ def _release_connection(exc):
         db.connection.release()
 
 
-def _refuse_large_body():
-    """413 for a declared body over app.max_body_bytes, before a byte of it is read."""
-    limit = current_app.config["MAX_CONTENT_LENGTH"]
-    if request.content_length is not None and request.content_length > limit:
-        log.warning(
-            "%s refused: body of %d bytes over app.max_body_bytes (%d)", request.path, request.content_length, limit
-        )
-        return _too_large()
-    return None
-
-
-def _too_large():
+def _too_large(_exc):
+    """werkzeug's answer when a body passes MAX_CONTENT_LENGTH: by its declared length, before it is read."""
+    log.warning("%s refused: body over app.max_body_bytes (%d)", request.path, current_app.config["MAX_CONTENT_LENGTH"])
     return jsonify(error="request body too large"), 413
 
 

@@ -82,7 +82,7 @@ def load(path: str | os.PathLike | None = None, environ=None, overrides: dict | 
         settings.setdefault(section, {})[key] = value
     settings["telegram"]["agents_chat_id"] = int(settings["telegram"]["agents_chat_id"] or 0)
     settings["telegram"]["owner_ids"] = [int(x) for x in settings["telegram"]["owner_ids"]]
-    sections.check(settings)
+    settings.typed = sections.read_all(settings)  # checked once, here; the accessors below read this
     return settings
 
 
@@ -105,12 +105,12 @@ def current() -> Settings:
 
 # ---- one typed accessor per section (config/sections.py names the keys and their types) ---------------------
 def _section(cls, name: str, settings: Settings | None):
-    """Read once per loaded Settings (they do not change after load: load again to change them)."""
+    """Typed when loaded (they do not change after load: load again to change them); a Settings made some
+    other way is read on first use."""
     settings = settings if settings is not None else current()
-    typed = settings.typed
-    if name not in typed:
-        typed[name] = sections.read(cls, name, settings)
-    return typed[name]
+    if name not in settings.typed:
+        settings.typed[name] = sections.read(cls, name, settings)
+    return settings.typed[name]
 
 
 def app(settings: Settings | None = None) -> sections.App:

@@ -2,13 +2,12 @@
 
 settings.toml is the only place that holds defaults; these classes name the keys and their types, so code says
 `config.broadcasts().chunk` (the accessors are in config/__init__.py) instead of repeating
-`settings["broadcasts"].get("chunk", 500)`. `check()` runs when the settings are loaded and turns a missing key
+`settings["broadcasts"].get("chunk", 500)`. `read_all()` runs when the settings are loaded and turns a missing key
 or a wrong type in a shop's file or environment into one clear error at start-up.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import types
 from dataclasses import dataclass, fields
 from typing import TypeVar, Union, get_args, get_origin, get_type_hints
@@ -16,6 +15,11 @@ from typing import TypeVar, Union, get_args, get_origin, get_type_hints
 
 class SettingsError(ValueError):
     """A key missing from settings.toml or holding a value of the wrong type."""
+
+
+def whatsapp_template(section, kind: str, language: str) -> str:
+    """A section's WhatsApp Content SID `whatsapp_<kind>_template_<language>`; "" when none is set."""
+    return str(getattr(section, f"whatsapp_{kind}_template_{language}", "") or "")
 
 
 KIND_WORDS = {bool: "true or false", int: "a whole number", float: "a number", str: "text", list: "a list"}
@@ -136,7 +140,7 @@ class Broadcasts:
 
     def whatsapp_template(self, kind: str, language: str) -> str:
         """The Content SID for a broadcast of this kind ("offer", "notice") in this language; "" if none."""
-        return str(getattr(self, f"whatsapp_{kind}_template_{language}", "") or "")
+        return whatsapp_template(self, kind, language)
 
 
 @dataclass(frozen=True)
@@ -185,7 +189,7 @@ class Orders:
 
     def whatsapp_template(self, notice: str, language: str) -> str:
         """The Content SID for this notice ("delay", "overdue") in this language; "" if none."""
-        return str(getattr(self, f"whatsapp_{notice}_template_{language}", "") or "")
+        return whatsapp_template(self, notice, language)
 
 
 @dataclass(frozen=True)
@@ -249,12 +253,6 @@ def read(cls: type[T], name: str, settings: dict) -> T:
     return cls(**kwargs)
 
 
-def check(settings: dict) -> None:
-    """Raise SettingsError for the first key that is missing or of the wrong type."""
-    for name, cls in SECTIONS.items():
-        read(cls, name, settings)
-
-
-def as_dict(section) -> dict:
-    """A section's values as a plain dict (for logging the settings in use)."""
-    return dataclasses.asdict(section)
+def read_all(settings: dict) -> dict[str, object]:
+    """Every section, typed; SettingsError for the first key that is missing or of the wrong type."""
+    return {name: read(cls, name, settings) for name, cls in SECTIONS.items()}

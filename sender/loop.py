@@ -319,7 +319,8 @@ class Sender:
                 log.exception("could not record the failure")
         finally:
             self.inflight.discard(lane)
-            self.wake()
+            if self._event is not None:  # in the loop's own thread: no need for wake()'s thread-safe hop
+                self._event.set()
 
     async def _deliver_once(self, lane: str, rows: list[Outbox], slot: float) -> bool:
         """Build, send at the pacing slot and record one send; True if it was a preliminary step (the
