@@ -16,6 +16,7 @@ configured api_base_url (a stand-in in tests, the real API otherwise).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeGuard
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -159,7 +160,7 @@ class StatusUpdate:
     error_code: int | None = None
 
 
-def plausible_sid(sid) -> bool:
+def plausible_sid(sid) -> TypeGuard[str]:
     """Could this be a Twilio SID (34 letters and digits)? Generous, but never something no column stores
     (over 64 characters, a NUL, control characters)."""
     return isinstance(sid, str) and 0 < len(sid) <= 64 and sid.isascii() and sid.isprintable()

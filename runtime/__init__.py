@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import config
 import hooks
@@ -44,32 +45,40 @@ def describe_channels(settings) -> list[str]:
     return ready
 
 
-def start_sender(settings):
-    """The inbox processor and the outbox sender (they run together: where events are handled, messages go)."""
+@dataclass
+class Relay:
+    """The inbox processor, the outbox sender and (on PostgreSQL) the listener that wakes them: they run together,
+    so that where events are handled, messages go."""
+
+    sender: Sender
+    processor: Processor
+    listener: Listener | None
+
+    def stop(self) -> None:
+        self.processor.stop()
+        if self.listener is not None:
+            self.listener.stop()
+        self.sender.stop()
+
+
+def start_relay(settings) -> Relay:
     hooks.install(business)
     sender = Sender(
         settings, telegram_bot_factory=lambda gate: TelegramBot(settings, gate=gate), twilio_bot=TwilioBot(settings)
     )
     sender.start()
     processor = Processor(config.sender(settings).poll_s).start()
-    sender.processor, sender.listener = processor, None
+    listener = None
     if config.database(settings).url.startswith("postgres"):
-        sender.listener = Listener(
+        listener = Listener(
             config.database(settings).url, {"khidmat_outbox": sender.wake, "khidmat_inbox": processor.wake}
         ).start()
-    return sender
-
-
-def stop_sender(sender) -> None:
-    sender.processor.stop()
-    if sender.listener is not None:
-        sender.listener.stop()
-    sender.stop()
+    return Relay(sender, processor, listener)
 
 
 def start_background(settings):
     """Sender and (if enabled) scheduler in this process. Returns a function that stops both."""
-    sender = start_sender(settings)
+    relay = start_relay(settings)
     scheduler = None
     if config.scheduler(settings).enabled:
         scheduler = jobs.start(settings)
@@ -77,6 +86,6 @@ def start_background(settings):
     def stop():
         if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=False)
-        stop_sender(sender)
+        relay.stop()
 
     return stop

@@ -114,17 +114,19 @@ def secrets_of(settings) -> list[str]:
     return secrets
 
 
+class OurHandler(logging.StreamHandler):
+    """The handler setup() adds to the root logger (once, however often it runs): to stderr."""
+
+
 def setup(settings, level=logging.INFO) -> None:
     json_lines = config.app(settings).log_format == "json"
     root = logging.getLogger()
-    ours = [h for h in root.handlers if getattr(h, "_khidmat", False)]
+    ours: list[logging.Handler] = [h for h in root.handlers if isinstance(h, OurHandler)]
     if not ours:
-        handler = logging.StreamHandler()
-        handler._khidmat = True
-        root.addHandler(handler)
-        ours = [handler]
-    for handler in ours:
-        handler.setFormatter(JsonFormatter() if json_lines else TextFormatter())
+        ours = [OurHandler()]
+        root.addHandler(ours[0])
+    for ours_handler in ours:
+        ours_handler.setFormatter(JsonFormatter() if json_lines else TextFormatter())
     redact = Redact(secrets_of(settings))
     for handler in root.handlers:
         handler.filters = [f for f in handler.filters if not isinstance(f, Redact)]

@@ -4,6 +4,7 @@ cannot share a job store), so every job is safe to run again: each remembers wha
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -15,7 +16,9 @@ from handlers.features import broadcasts, delays, greetings, housekeeping, sla
 log = logging.getLogger(__name__)
 
 
-JOBS = {  # name → (function, how often: an interval, or the [scheduler] setting that holds it in seconds)
+JOBS: dict[
+    str, tuple[Callable, dict[str, int] | str]
+] = {  # name → (function, how often: an interval, or the [scheduler] setting that holds it in seconds)
     "prune": (housekeeping.prune, {"hours": 6}),
     "stuck": (housekeeping.report_stuck, {"minutes": 5}),
     "sla": (sla.remind, "sla_every_s"),  # reminders near and past the first-response target
@@ -57,9 +60,8 @@ def start(settings) -> BackgroundScheduler:
     logging.getLogger("apscheduler.scheduler").addFilter(STILL_RUNNING)  # once, however often started
     scheduler = BackgroundScheduler(timezone=config.app(settings).timezone)
     for name, (_, every) in JOBS.items():
-        if isinstance(every, str):
-            every = {"seconds": settings["scheduler"][every]}
-        scheduler.add_job(run, "interval", args=[name], id=name, coalesce=True, max_instances=1, **every)
+        interval = {"seconds": settings["scheduler"][every]} if isinstance(every, str) else every
+        scheduler.add_job(run, "interval", args=[name], id=name, coalesce=True, max_instances=1, **interval)
     scheduler.start()
     log.info("scheduler started (%s): %s", config.app(settings).timezone, ", ".join(JOBS))
     return scheduler

@@ -10,6 +10,9 @@ from __future__ import annotations
 import logging
 import time
 from typing import Any
+from urllib.parse import unquote
+
+import psycopg2
 
 log = logging.getLogger(__name__)
 
@@ -23,10 +26,6 @@ class Leadership:
         self.conn: Any = None  # a psycopg2 connection once connected
 
     def _connect(self):
-        from urllib.parse import unquote
-
-        import psycopg2
-
         conn = psycopg2.connect(self.url, options=unquote(self.options.get("options", "")) or None)
         conn.autocommit = True
         return conn

@@ -6,6 +6,9 @@ from __future__ import annotations
 import logging
 import select
 import threading
+from urllib.parse import parse_qsl, urlparse
+
+import psycopg2
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +28,6 @@ class Listener:
         self._thread.join(timeout)
 
     def _run(self) -> None:
-        from urllib.parse import parse_qsl, urlparse
-
-        import psycopg2
-
         options = dict(parse_qsl(urlparse(self.url).query)).get("options")
         while not self._stop.is_set():
             conn = None

@@ -200,7 +200,8 @@ class Khidmat:
         self.url = f"http://127.0.0.1:{self.server.effective_port}"
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
-        self.sender = runtime.start_sender(settings) if start_sender else None
+        self.relay = runtime.start_relay(settings) if start_sender else None
+        self.sender = self.relay.sender if self.relay else None
         self.scheduler = None
         if settings["scheduler"]["enabled"]:  # off unless a test turns it on (scheduler.enabled)
             from runtime import scheduler
@@ -215,10 +216,8 @@ class Khidmat:
     def close(self):
         if self.scheduler:
             self.scheduler.shutdown(wait=True)  # a job still running finishes before the database goes
-        if self.sender:
-            import runtime
-
-            runtime.stop_sender(self.sender)
+        if self.relay:
+            self.relay.stop()
         self.server.close()
         outbox._listeners.clear()
         inbox_store._listeners.clear()

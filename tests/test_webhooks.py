@@ -90,7 +90,7 @@ def test_healthz(khidmat):
 
 def test_set_webhook_registers_url_secret_and_update_types(khidmat, tg_api):
     runner = CliRunner()
-    from webhook import set_webhook_command
+    from web.cli import set_webhook_command
 
     with khidmat.app.app_context():
         result = runner.invoke(set_webhook_command, [])

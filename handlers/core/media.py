@@ -3,7 +3,7 @@ them to Twilio.
 
 - Telegram customers get the agent's message copied (copyMessage), caption included.
 - WhatsApp customers get the file through a short-lived signed link, `{app.public_url}/media/<token>`,
-  which Twilio fetches when it sends (the route is in webhook.py); the agent's text is its caption (photos,
+  which Twilio fetches when it sends (the route is web/media.py); the agent's text is its caption (photos,
   videos), or a message of its own after a document or voice note (WhatsApp has no caption for those).
 - SMS customers get the agent's text and the link, in their language (template media_link).
 
