@@ -1,7 +1,7 @@
 """Relay benchmark: how fast a customer's complaint reaches the agents' group through the real server.
 
     .venv/bin/python bench/relay.py [--db sqlite|postgres] [--server single|gunicorn] [--workers 2]
-                                    [-n 300] [--burst 400] [--threads 16] [--forum]
+                                    [-n 300] [--burst 400] [--threads 16] [--forum] [--shipped-limits]
 
 Starts the Telegram stand-in in this process and the bot as subprocesses pointed at it (fresh SQLite file
 in a temp dir, or a fresh PostgreSQL schema in postgresql://postgres@127.0.0.1:5432/test), with the send
@@ -22,6 +22,12 @@ Then:
 With --forum the agents' group is a forum supergroup: each new customer's first message needs the
 acknowledgement, a topic (createForumTopic) and the card in that topic. Then the latency run also prints, for
 each of the three, the time from just before the POST until the stand-in got it.  Target: card median < 40 ms.
+
+With --shipped-limits the bot keeps settings.toml's send rates (one message a second into a chat, 20 a minute
+into a group) and the stand-in enforces Telegram's limits (429 with retry_after): the latency run then shows
+what a shop sees at the limits it ships with: a new customer every 1.5 s (use a small -n, e.g. 8, and
+--warmup 1: the group's minute holds 20 messages), and the throughput run is left out (it would measure the
+limits, not the bot).
 
 The load generator and the stand-in share the machine (and this process's GIL) with the server, so on
 a small machine the figures are a lower bound of what the server alone can do.
@@ -117,10 +123,15 @@ def first_after(tg: TelegramStandin, start: float, method: str | None = None, ch
         return next((m["time"] for m in reversed(tg._sent) if m["chat_id"] == chat_id and m["time"] >= start), None)
 
 
-def measure_latency(tg, cards, url, n: int, first_user: int, steps: dict | None = None) -> list[float]:
-    """Card latencies (ms); with `steps`, also the acknowledgement's and the topic's, appended to its lists."""
-    session, out = requests.Session(), []
+def measure_latency(
+    tg, cards, url, n: int, first_user: int, steps: dict | None = None, every: float = 0.0
+) -> list[float]:
+    """Card latencies (ms); with `steps`, also the acknowledgement's and the topic's, appended to its lists.
+    With `every`, a new customer writes at most once in that many seconds."""
+    session, out, start = requests.Session(), [], 0.0
     for i in range(n):
+        if start and every:
+            time.sleep(max(0.0, start + every - time.time()))
         token = f"tok-{uuid.uuid4().hex[:12]}"
         if steps is not None:
             steps.setdefault("tokens", []).append(token)
@@ -223,8 +234,15 @@ def server_commands(server: str, port: int, workers: int) -> list[list[str]]:
     ]
 
 
+RAISED_RATES = {
+    "BOT_TELEGRAM_RATE_GLOBAL_PER_S": "100000",
+    "BOT_TELEGRAM_RATE_CHAT_PER_S": "100000",
+    "BOT_TELEGRAM_RATE_GROUP_PER_MIN": "10000000",
+}
+
+
 def start_server(
-    server: str, workers: int, db_url: str, tg: TelegramStandin, log_path: Path
+    server: str, workers: int, db_url: str, tg: TelegramStandin, log_path: Path, shipped_limits: bool = False
 ) -> tuple[list[subprocess.Popen], int]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
     env.update(
@@ -234,9 +252,7 @@ def start_server(
             "BOT_TELEGRAM_API_BASE_URL": tg.base_url,
             "BOT_TELEGRAM_WEBHOOK_SECRET": SECRET,
             "BOT_TELEGRAM_AGENTS_CHAT_ID": str(AGENTS),
-            "BOT_TELEGRAM_RATE_GLOBAL_PER_S": "100000",
-            "BOT_TELEGRAM_RATE_CHAT_PER_S": "100000",
-            "BOT_TELEGRAM_RATE_GROUP_PER_MIN": "10000000",
+            **({} if shipped_limits else RAISED_RATES),
             "BOT_APP_DEFAULT_LANGUAGE": "en",
             "BOT_SCHEDULER_ENABLED": "false",
             "PYTHONUNBUFFERED": "1",
@@ -290,6 +306,11 @@ def main() -> None:
     ap.add_argument("--burst", type=int, default=400, help="complaints for the throughput run")
     ap.add_argument("--threads", type=int, default=16)
     ap.add_argument("--forum", action="store_true", help="the agents' group is a forum: a topic per ticket")
+    ap.add_argument(
+        "--shipped-limits",
+        action="store_true",
+        help="keep settings.toml's send rates; the stand-in enforces Telegram's (no throughput run)",
+    )
     args = ap.parse_args()
     if args.server == "gunicorn" and args.db != "postgres":
         ap.error("--server gunicorn runs several processes: it needs --db postgres")
@@ -300,16 +321,19 @@ def main() -> None:
     tg = TelegramStandin(token=TOKEN).start()  # a plain group (topics get switched off once), or a forum
     if args.forum:
         tg.set_forum(AGENTS)
+    if args.shipped_limits:
+        tg.enforce_rate(global_per_s=30, chat_per_s=1, group_per_min=20)
     steps: dict[str, list] = {"ack": [], "topic": [], "gap": []}
     db_url, drop_db = fresh_database(args.db, tmp)
     procs = []
     try:
-        procs, port = start_server(args.server, args.workers, db_url, tg, log_path)
+        procs, port = start_server(args.server, args.workers, db_url, tg, log_path, args.shipped_limits)
         url = f"http://127.0.0.1:{port}/telegram/webhook"
         cards = Cards(tg)
         measure_latency(tg, cards, url, args.warmup, first_user=1_000_000)
-        lat = sorted(measure_latency(tg, cards, url, args.n, first_user=2_000_000, steps=steps))
-        burst = measure_burst(tg, cards, url, args.burst, args.threads, first_user=3_000_000)
+        every = 1.5 if args.shipped_limits else 0.0  # within one message a second into the group
+        lat = sorted(measure_latency(tg, cards, url, args.n, first_user=2_000_000, steps=steps, every=every))
+        burst = None if args.shipped_limits else measure_burst(tg, cards, url, args.burst, args.threads, 3_000_000)
     finally:
         stop_server(procs)
         tg.stop()
@@ -334,12 +358,26 @@ def main() -> None:
   topic -> card      {statistics.median(gap):7.1f} / {pct(gap, 95):.1f} ms
   cards in a topic   {in_topic:7d} / {len(lat)}
 """
+    throughput = (
+        f"""2. throughput: left out (--shipped-limits)
+  429 answers        {tg.too_many:7d}           (target 0: {ok(tg.too_many == 0)})
+"""
+        if burst is None
+        else f"""2. throughput, {args.burst} new customers from {args.threads} client threads
+  accepted           {burst["rate"]:7.1f} updates/s   ({burst["wall"]:.2f} s; target >= 300: {ok(burst["rate"] >= 300)})
+  non-2xx responses  {burst["non2xx"]:7d}           (target 0: {ok(burst["non2xx"] == 0)})
+  cards in group     {burst["delivered"]:7d} / {args.burst}     (all within 60 s: {ok(burst["all"])})
+  last card after    {burst["last_card"]:7.2f} s from the first POST
+"""
+    )
+    limits = "settings.toml's, enforced by the stand-in" if args.shipped_limits else "raised (the bot's own speed)"
     print(f"""
 Khidmat relay benchmark
   cores              {os.cpu_count()}   (1-min load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after)
   database           {args.db} ({db_url.split("?")[0]})
   server             {server}
   agents' group      {"a forum supergroup (a topic per ticket)" if args.forum else "a plain group"}
+  send rates         {limits}
   server log         {log_path}
 
 1. relay latency, webhook POST -> card in the agents' group ({len(lat)} complaints, one at a time,
@@ -350,12 +388,7 @@ Khidmat relay benchmark
   max                {lat[-1]:7.1f} ms
   min                {lat[0]:7.1f} ms
 {forum}
-2. throughput, {args.burst} new customers from {args.threads} client threads
-  accepted           {burst["rate"]:7.1f} updates/s   ({burst["wall"]:.2f} s; target >= 300: {ok(burst["rate"] >= 300)})
-  non-2xx responses  {burst["non2xx"]:7d}           (target 0: {ok(burst["non2xx"] == 0)})
-  cards in group     {burst["delivered"]:7d} / {args.burst}     (all within 60 s: {ok(burst["all"])})
-  last card after    {burst["last_card"]:7.2f} s from the first POST
-""")
+{throughput}""")
 
 
 if __name__ == "__main__":

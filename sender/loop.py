@@ -303,14 +303,15 @@ class Sender:
                 if not prestep:
                     return
                 # the ticket's topic exists now (its thread id is written): its card follows at once, still
-                # holding the lane (nothing overtakes it), if the pacer has a slot for it soon; otherwise
-                # the rows go in a later round, when their slot is due
+                # holding the lane (nothing overtakes it), on the slot the rows were paced by (creating a topic
+                # is no message into the chat, so it went ahead of that slot), if the platform's rate allows the
+                # extra request soon; otherwise the rows go in a later round, when their slot is due
                 now = time.monotonic()
-                wait = self.pacer.wait(rows[0].channel, rows[0].chat_id, now)
-                if wait > LOOKAHEAD or rows[0].channel in self.failing or self._stopping:
+                card_at = max(slot, now + self.pacer.follow_wait(rows[0].channel, now))
+                if card_at - now > LOOKAHEAD or rows[0].channel in self.failing or self._stopping:
                     return
-                self.pacer.take(rows[0].channel, rows[0].chat_id, now + wait, rows[0].payload.get("text", ""))
-                slot = now + wait
+                self.pacer.take_follow(rows[0].channel, card_at)
+                slot = card_at
         except Exception as exc:
             log.exception("delivering outbox %s failed", [r.id for r in rows])
             try:
@@ -333,15 +334,19 @@ class Sender:
             await self._db(self._finish, rows, "skipped", None)
             return False
         # wait for the pacing slot only now, right before the request: the time building took varies,
-        # and sends spaced at the platform's limit must reach it spaced so, not bunched
-        if slot > time.monotonic():
+        # and sends spaced at the platform's limit must reach it spaced so, not bunched. Creating the ticket's
+        # topic is no message into the chat: it goes ahead of the slot, which its card then takes
+        if slot > time.monotonic() and not prestep:
             self._slot_waiting += 1
             try:
                 await asyncio.sleep(slot - time.monotonic())
             finally:
                 self._slot_waiting -= 1
         skip = 0 if prestep else rows[0].parts_sent
+        started = time.monotonic()
         result = await self._send(out, skip)
+        if not prestep:
+            self.pacer.sent(rows[0].channel, rows[0].chat_id, started)
         if (
             result.status == SENT
             and not prestep

@@ -142,6 +142,21 @@ class Pacer:
             limits.append(self.groups.setdefault(chat_id, Window(self.group_per_min, 60.0)))
         return limits
 
+    def follow_wait(self, channel: str, now: float) -> float:
+        """How long until a message may follow a request that is no message of its own (creating a forum topic)
+        on the slot that request was paced by: only the platform's rate counts the extra request."""
+        return self.global_limits[channel].wait(now)
+
+    def take_follow(self, channel: str, now: float) -> None:
+        self.global_limits[channel].take(now)
+
+    def sent(self, channel: str, chat_id: str, started: float) -> None:
+        """A message to the chat left at `started`: the chat's next one goes a whole interval after it, even
+        when this one left later than its slot (the platform counts a chat's second from what it received)."""
+        for limit in self._chat_limits(channel, chat_id):
+            if isinstance(limit, Steady):
+                limit.next_free = max(limit.next_free, started + limit.interval)
+
     def channel_wait(self, channel: str, now: float) -> float:
         return self.global_limits[channel].wait(now)
 
