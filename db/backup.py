@@ -108,7 +108,7 @@ def make(url: str, target: Path, stamp: dt.datetime) -> Copy:
     finally:
         with contextlib.suppress(FileNotFoundError):
             part.unlink()
-    return verify(path)
+    return inspect(path)
 
 
 def _unused(path: Path) -> Path:
@@ -187,9 +187,9 @@ def _pg_dump(url: str, part: Path) -> None:
 
 
 # ---- checking a copy ---------------------------------------------------------------------------------------
-def verify(path: Path, unpack_to: Path | None = None) -> Copy:
-    """The copy at path, checked: readable to its end, intact, of a schema this Khidmat knows. A SQLite copy is
-    unpacked into the file unpack_to when given (a restore then moves it in place)."""
+def inspect(path: Path, unpack_to: Path | None = None) -> Copy:
+    """The copy at path, checked: readable to its end and intact. A SQLite copy is unpacked into the file
+    unpack_to when given (a restore then moves it in place)."""
     try:
         with open(path, "rb") as fh:
             head = fh.read(5)
@@ -197,11 +197,15 @@ def verify(path: Path, unpack_to: Path | None = None) -> Copy:
     except OSError as exc:
         raise BackupError(f"cannot read {path}: {exc.strerror}") from None
     if head[:2] == b"\x1f\x8b":
-        copy = _verify_sqlite(path, size, unpack_to)
-    elif head == b"PGDMP":
-        copy = _verify_pg(path, size)
-    else:
-        raise BackupError(f"{path} is not a Khidmat backup (neither a gzip'd SQLite copy nor a pg_dump archive)")
+        return _verify_sqlite(path, size, unpack_to)
+    if head == b"PGDMP":
+        return _verify_pg(path, size)
+    raise BackupError(f"{path} is not a Khidmat backup (neither a gzip'd SQLite copy nor a pg_dump archive)")
+
+
+def verify(path: Path, unpack_to: Path | None = None) -> Copy:
+    """inspect(), and the copy's schema is one this Khidmat knows (the same version or older)."""
+    copy = inspect(path, unpack_to)
     newest = len(migrations.STEPS)
     if copy.version > newest:
         raise BackupError(

@@ -65,6 +65,7 @@ def make_settings(db_url, tg_api=None, twilio_api=None, **overrides):
         "sender.poll_s": 0.5,
         "sender.merge_interval_s": 0.2,
         "scheduler.enabled": False,
+        "backup.at": "",  # no daily backup into the project's data/ from a test's scheduler
     }
     base.update(overrides)
     return config.load(environ={}, overrides=base)
@@ -257,6 +258,7 @@ def base_env(db_url):
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
     env["BOT_DATABASE_URL"] = db_url
     env["PYTHONUNBUFFERED"] = "1"
+    env["BOT_BACKUP_AT"] = ""  # no daily backup into the project's data/ from a test's bot
     return env
 
 
