@@ -15,6 +15,7 @@ import logging
 import re
 from decimal import Decimal
 
+from peewee import OP, Expression, Value
 from playhouse.shortcuts import model_to_dict
 
 from db.connection import write
@@ -229,9 +230,11 @@ def _scrub_elsewhere(names: list[str], numbers: list[str]) -> None:
 
 
 def _mentions(column, needles: list[str]):
-    condition = column.contains(needles[0])
-    for needle in needles[1:]:
-        condition |= column.contains(needle)
+    """Rows whose column holds any of the needles (as raw text: a JSON column's value is not converted)."""
+    condition = None
+    for needle in needles:
+        found = Expression(column, OP.ILIKE, Value(f"%{needle}%", converter=False))
+        condition = found if condition is None else condition | found
     return condition
 
 
