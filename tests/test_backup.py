@@ -5,8 +5,6 @@ running bot); an older copy upgraded; the daily `backup` job with its retention,
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -21,37 +19,26 @@ import db
 from db import backup, inuse, migrations
 from db.models import Message, Outbox, SchemaVersion, Ticket
 from runtime import scheduler
-from tests.helpers import AGENTS, PG_SERVER, ROOT, SECRET, TOKEN, base_env, eventually, free_port, make_settings, start
-
-FLASK = [sys.executable, "-m", "flask", "--app", "webhook"]
-
-
-def flask(env, *args, timeout=120):
-    return subprocess.run([*FLASK, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+from tests.helpers import PG_SERVER, SECRET, base_env, eventually, flask, free_port, make_settings, start, telegram_env
 
 
 def bot_env(db_url, tg_api, backups: Path) -> dict:
-    env = base_env(db_url)
-    env.update(
-        {
-            "BOT_TELEGRAM_TOKEN": TOKEN,
-            "BOT_TELEGRAM_API_BASE_URL": tg_api.base_url,
-            "BOT_TELEGRAM_WEBHOOK_SECRET": SECRET,
-            "BOT_TELEGRAM_AGENTS_CHAT_ID": str(AGENTS),
-            "BOT_TELEGRAM_RATE_GROUP_PER_MIN": "100000",
-            "BOT_TELEGRAM_RATE_GLOBAL_PER_S": "1000",
-            "BOT_TELEGRAM_RATE_CHAT_PER_S": "1000",
-            "BOT_SCHEDULER_ENABLED": "false",
-            "BOT_BACKUP_DIR": str(backups),
-        }
-    )
-    return env
+    return telegram_env(db_url, tg_api, scheduler_enabled="false", backup_dir=str(backups))
 
 
 def let_go():
     """This test process stops using the database (its connections, its presence), as a stopped bot would."""
     db.connection.close_all()
     inuse.release()
+
+
+def count(url, model) -> int:
+    """How many rows of the model the database at url holds (connecting just for this)."""
+    db.connect(url)
+    try:
+        return model.select().count()
+    finally:
+        let_go()
 
 
 def committed(url):
@@ -129,7 +116,7 @@ def test_restore_drill_copy_made_under_a_stream_of_complaints_serves_a_new_bot(d
     shop = start(env, port, tmp_path / "shop.log")
     try:
         with Complaints(port, tg_api) as stream:
-            eventually(lambda: _messages(db_url) >= 30, timeout=30, what="a history of complaints")
+            eventually(lambda: count(db_url, Message) >= 30, timeout=30, what="a history of complaints")
             tickets, messages = committed(db_url)  # all committed before the backup below begins
             sent_before = stream.sent
             made = flask(env, "db", "backup")
@@ -162,14 +149,6 @@ def test_restore_drill_copy_made_under_a_stream_of_complaints_serves_a_new_bot(d
     assert len(tickets) >= 20 and len(messages) >= 30
 
 
-def _messages(url) -> int:
-    db.connect(url)
-    try:
-        return Message.select().count()
-    finally:
-        let_go()
-
-
 def test_restore_refuses_a_damaged_copy_a_newer_one_and_a_running_bot_then_restores(db_url, tmp_path, tg_api):
     backups = tmp_path / "backups"
     env = bot_env(db_url, tg_api, backups)
@@ -177,12 +156,12 @@ def test_restore_refuses_a_damaged_copy_a_newer_one_and_a_running_bot_then_resto
     shop = start(env, port, tmp_path / "shop.log")
     try:
         tg_api_complaint(port, tg_api, 4001, "the kettle leaks")
-        eventually(lambda: _count(db_url) == 1, timeout=10, what="the first ticket")
+        eventually(lambda: count(db_url, Ticket) == 1, timeout=10, what="the first ticket")
         made = flask(env, "db", "backup", str(tmp_path / "copies"))
         assert made.returncode == 0, made.stderr
         [good] = sorted((tmp_path / "copies").iterdir())
         tg_api_complaint(port, tg_api, 4002, "the iron burns")
-        eventually(lambda: _count(db_url) == 2, timeout=10, what="the second ticket")
+        eventually(lambda: count(db_url, Ticket) == 2, timeout=10, what="the second ticket")
 
         data = good.read_bytes()
         damaged = tmp_path / f"damaged{''.join(good.suffixes)}"
@@ -195,19 +174,17 @@ def test_restore_refuses_a_damaged_copy_a_newer_one_and_a_running_bot_then_resto
     finally:
         shop.terminate()
         shop.wait(10)
-    assert _count(db_url) == 2, "a refused restore changed nothing"
+    assert count(db_url, Ticket) == 2, "a refused restore changed nothing"
 
     newer = _copy_of_version(db_url, tmp_path / "newer", len(migrations.STEPS) + 1)
     refused = flask(env, "db", "restore", "--yes", str(newer))
     assert refused.returncode != 0 and f"holds schema version {len(migrations.STEPS) + 1}, newer" in refused.stderr
-    assert _count(db_url) == 2
+    assert count(db_url, Ticket) == 2
 
     restored = flask(env, "db", "restore", "--yes", str(good))
     assert restored.returncode == 0, restored.stderr
-    assert _count(db_url) == 1, "the database is the copy again: the ticket after the backup is gone"
-    cancelled = subprocess.run(
-        [*FLASK, "db", "restore", str(good)], cwd=ROOT, env=env, input="n\n", capture_output=True, text=True, timeout=60
-    )
+    assert count(db_url, Ticket) == 1, "the database is the copy again: the ticket after the backup is gone"
+    cancelled = flask(env, "db", "restore", str(good), stdin="n\n")
     assert cancelled.returncode == 0 and "cancelled: nothing changed" in cancelled.stdout
     missing = flask(env, "db", "restore")
     assert missing.returncode != 0 and "Missing argument 'PATH'" in missing.stderr
@@ -235,14 +212,6 @@ def tg_api_complaint(port, tg_api, user, text):
         f"http://127.0.0.1:{port}/telegram/webhook", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
     )
     assert response.status_code == 200
-
-
-def _count(url) -> int:
-    db.connect(url)
-    try:
-        return Ticket.select().count()
-    finally:
-        let_go()
 
 
 def _copy_of_version(db_url, directory: Path, version: int, drop_newest=False) -> Path:

@@ -5,12 +5,10 @@ left in any text column of any table, the owners' counts still add up, and the s
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import db
 from db.models import Coupon, Customer, Erasure, Message, Order, Ticket
-from tests.helpers import ORDER_HEADER, ROOT, base_env, eventually, import_orders, quiet
+from tests.helpers import ORDER_HEADER, base_env, eventually, flask, import_orders, quiet
 
 NAME, FAMILY = "Zarmeena", "Qureshi"
 PHONE = "+923331234567"
@@ -22,15 +20,8 @@ ORDERS = f"""{ORDER_HEADER}
 """
 
 
-def flask(db_url, *args):
-    return subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "webhook", *args],
-        cwd=ROOT,
-        env=base_env(db_url),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+def cli(db_url, *args, stdin=None):
+    return flask(base_env(db_url), *args, stdin=stdin)
 
 
 def a_customer_with_a_history(k, tmp_path):
@@ -51,7 +42,7 @@ def a_customer_with_a_history(k, tmp_path):
 
 def test_export_holds_everything_stored_about_the_customer(khidmat, db_url, tmp_path):
     a_customer_with_a_history(khidmat, tmp_path)
-    done = flask(db_url, "customers", "export", LOCAL)
+    done = cli(db_url, "customers", "export", LOCAL)
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     person = data["customer"]
@@ -68,17 +59,17 @@ def test_export_holds_everything_stored_about_the_customer(khidmat, db_url, tmp_
     assert (order["ref"], order["items"], order["status"]) == ("5531", "2 kurtas", "delivered")
     [coupon] = data["coupons"]
     assert coupon["code"] == Coupon.get().code and coupon["value"] in ("10", "10.00")
-    by_telegram = flask(db_url, "customers", "export", f"telegram:{TELEGRAM_ID}")
-    by_id = flask(db_url, "customers", "export", str(person["id"]))
+    by_telegram = cli(db_url, "customers", "export", f"telegram:{TELEGRAM_ID}")
+    by_id = cli(db_url, "customers", "export", str(person["id"]))
     assert json.loads(by_telegram.stdout) == json.loads(by_id.stdout) == data
 
 
 def test_unknown_customers_are_refused_clearly(khidmat, db_url, tmp_path):
     for command in ("export", "forget"):
-        done = flask(db_url, "customers", command, "+923009999999", *(["--yes"] if command == "forget" else []))
+        done = cli(db_url, "customers", command, "+923009999999", *(["--yes"] if command == "forget" else []))
         assert done.returncode != 0 and "no customer '+923009999999'" in done.stderr, done.stderr
         assert done.stdout == ""
-    assert flask(db_url, "customers", "export").returncode != 0
+    assert cli(db_url, "customers", "export").returncode != 0
 
 
 def _text_columns():
@@ -119,19 +110,11 @@ def test_forget_erases_every_personal_field_keeps_the_counts_and_a_new_message_i
     for needle in NEEDLES:
         assert _where_found(needle), f"the test's customer should be findable by {needle} before forget"
 
-    cancelled = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "webhook", "customers", "forget", PHONE],
-        cwd=ROOT,
-        env=base_env(db_url),
-        input="n\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    cancelled = cli(db_url, "customers", "forget", PHONE, stdin="n\n")
     assert cancelled.returncode == 0 and "cancelled: nothing changed" in cancelled.stdout
     assert Customer.get(Customer.id == forgotten_id).name == f"{NAME} {FAMILY}"
 
-    done = flask(db_url, "customers", "forget", PHONE, "--yes")
+    done = cli(db_url, "customers", "forget", PHONE, "--yes")
     assert done.returncode == 0, done.stderr
     assert f"customer {forgotten_id} (" in done.stdout and "forgotten at" in done.stdout
     assert "1 tickets and" in done.stdout
@@ -144,7 +127,7 @@ def test_forget_erases_every_personal_field_keeps_the_counts_and_a_new_message_i
     assert erasure.erased_at is not None and (erasure.tickets, erasure.orders) == (1, 1)
     assert Ticket.get().rating is None and Order.get().ref == "5531"  # the shop's own records stay, anonymous
 
-    again = flask(db_url, "customers", "forget", PHONE, "--yes")
+    again = cli(db_url, "customers", "forget", PHONE, "--yes")
     assert again.returncode != 0 and "no customer" in again.stderr
     khidmat.whatsapp(PHONE, "hello, my new order has not come", profile_name="Someone")
     card = khidmat.wait_group(lambda t: "my new order has not come" in t)[0]["text"]

@@ -20,10 +20,6 @@ def register(cli: click.Group, db_group: click.Group) -> None:
     cli.add_command(customers_command)
 
 
-def _size(size: int) -> str:
-    return f"{size / 2**20:.1f} MiB" if size >= 2**20 else f"{size / 1024:.1f} KiB"
-
-
 @click.command("backup")
 @click.argument("path", required=False, type=click.Path(path_type=Path))
 def backup_command(path: Path | None):
@@ -33,7 +29,7 @@ def backup_command(path: Path | None):
         copy = backups.make(path)
     except backup.BackupError as exc:
         raise click.ClickException(f"no backup made: {exc}") from None
-    click.echo(f"backup written to {copy.path} ({_size(copy.size)}, schema version {copy.version})")
+    click.echo(f"backup written to {copy.path} ({backups.size_words(copy.size)}, schema version {copy.version})")
 
 
 @click.command("restore")
@@ -47,7 +43,7 @@ def restore_command(path: Path, yes: bool):
     except backup.BackupError as exc:
         raise click.ClickException(f"not restored: {exc}") from None
     where = config.database().url.split("@")[-1]  # no user or password on screen
-    click.echo(f"{path}: a good {copy.kind} copy ({_size(copy.size)}, schema version {copy.version})")
+    click.echo(f"{path}: a good {copy.kind} copy ({backups.size_words(copy.size)}, schema version {copy.version})")
     if not yes and not click.confirm(f"Replace everything in {where} with it?"):
         click.echo("cancelled: nothing changed")
         return

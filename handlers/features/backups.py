@@ -79,7 +79,7 @@ def run_now() -> str:
         log.warning("backup disk low: %d MiB free in %s (backup.min_free_mb %d)", free, directory(), minimum)
         _alert("backup_low_space", free=free, minimum=minimum, dir=str(directory()))
     kept = len(backup.copies(directory()))
-    return f"backup {copy.path} ({_size(copy.size)}); {len(gone)} old copies removed, {kept} kept; {free} MiB free"
+    return f"backup {copy.path} ({size_words(copy.size)}); {len(gone)} old copies removed, {kept} kept; {free} MiB free"
 
 
 def tick() -> str | None:
@@ -107,8 +107,9 @@ def _time_of_day(text: str) -> dt.time | None:
         return None
 
 
-def _size(size: int) -> str:
-    return f"{size / 2**20:.1f} MiB" if size >= 2**20 else f"{size / 1024:.0f} KiB"
+def size_words(size: int) -> str:
+    """A copy's size as people read it: "2.3 MiB", "48.0 KiB"."""
+    return f"{size / 2**20:.1f} MiB" if size >= 2**20 else f"{size / 1024:.1f} KiB"
 
 
 def _alert(name: str, **values) -> None:
