@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlencode, urlparse
 
-from db import connection, inuse, migrations
+from db import connection, inuse, migrations, models
 
 SQLITE, POSTGRESQL = "sqlite", "postgresql"
 SUFFIX = {SQLITE: ".db.gz", POSTGRESQL: ".pgdump"}
@@ -44,6 +44,7 @@ class Copy:
     version: int  # the schema version it holds
     size: int  # bytes on disk
     schema: str | None = None  # PostgreSQL: the schema it holds
+    tables: tuple[str, ...] = ()  # PostgreSQL: the tables it holds
 
 
 # ---- names and what to keep --------------------------------------------------------------------------------
@@ -253,11 +254,13 @@ def _verify_pg(path: Path, size: int) -> Copy:
     whole = _run([restore, "--file=/dev/null", str(path)]) if not listing.returncode else listing
     if whole.returncode:
         raise BackupError(f"{path} is damaged (truncated or corrupt): {_last_line(whole.stderr)}")
-    schemas = set(re.findall(r"^\d+; \d+ \d+ TABLE (?!DATA )(\S+) ", listing.stdout, re.M))
+    tables = re.findall(r"^\d+; \d+ \d+ TABLE (?!DATA )(\S+) (\S+) ", listing.stdout, re.M)
+    schemas = {schema for schema, _ in tables}
     if len(schemas) != 1:
         raise BackupError(f"{path} is not a Khidmat backup (tables in {len(schemas)} schemas)")
     data = _run([restore, "--data-only", "--table=schema_version", "--file=-", str(path)])
-    return Copy(path, POSTGRESQL, _copied_version(path, data.stdout), size, schema=schemas.pop())
+    version = _copied_version(path, data.stdout)
+    return Copy(path, POSTGRESQL, version, size, schema=schemas.pop(), tables=tuple(name for _, name in tables))
 
 
 def _copied_version(path: Path, script: str) -> int:
@@ -305,6 +308,25 @@ def _restore_sqlite(path: Path) -> tuple[Copy, int]:
     return copy, version
 
 
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _pg_script(path: Path) -> str:
+    """The copy as SQL without its CREATE SCHEMA (the schema exists: only its tables are replaced)."""
+    restore = _client("pg_restore")
+    listing = _run([restore, "--list", str(path)]).stdout
+    schema_entry = re.compile(r"\d+; \d+ \d+ (SCHEMA|COMMENT) - ")
+    wanted = "".join(line + "\n" for line in listing.splitlines() if not schema_entry.match(line))
+    with tempfile.NamedTemporaryFile("w", suffix=".list") as chosen:
+        chosen.write(wanted)
+        chosen.flush()
+        script = _run([restore, "--no-owner", "--no-privileges", f"--use-list={chosen.name}", "--file=-", str(path)])
+    if script.returncode:
+        raise BackupError(f"pg_restore could not read {path}: {_last_line(script.stderr)}")
+    return script.stdout
+
+
 def _pg_others() -> list[str]:
     sql, params = inuse.others_sql()
     rows = connection.database.execute_sql(sql, params).fetchall()
@@ -323,16 +345,15 @@ def _restore_pg(path: Path, url: str) -> tuple[Copy, int]:
     schema = current_schema()
     if copy.schema != schema:
         raise BackupError(f"{path} holds the schema {copy.schema!r}; this database uses {schema!r}")
-    as_sql = ["--clean", "--if-exists", "--no-owner", "--no-privileges", "--file=-"]
-    script = _run([_client("pg_restore"), *as_sql, str(path)])
-    if script.returncode:
-        raise BackupError(f"pg_restore could not read {path}: {_last_line(script.stderr)}")
+    script = _pg_script(path)
     connection.close_all()
     target, env = _libpq(url)
-    quoted = '"' + schema.replace('"', '""') + '"'
-    # one transaction: the schema is emptied and refilled from the copy, or nothing changes
+    tables = sorted({*copy.tables, *(m._meta.table_name for m in models.ALL)})
+    drop = "".join(f"DROP TABLE IF EXISTS {_quoted(schema)}.{_quoted(t)} CASCADE;\n" for t in tables)
+    # one transaction: Khidmat's tables are dropped and made again from the copy, or nothing changes; the schema
+    # itself and anything else in it stay
     psql = [_client("psql"), "--no-psqlrc", "--quiet", "--single-transaction", "-v", "ON_ERROR_STOP=1"]
-    done = _run([*psql, f"--dbname={target}"], env, stdin=f"DROP SCHEMA IF EXISTS {quoted} CASCADE;\n{script.stdout}")
+    done = _run([*psql, f"--dbname={target}"], env, stdin=drop + script)
     if done.returncode:
         raise BackupError(f"the restore failed and changed nothing: {_last_line(done.stderr)}")
     return copy, migrations.upgrade()
