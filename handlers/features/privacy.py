@@ -226,7 +226,9 @@ def _scrub_elsewhere(names: list[str], numbers: list[str]) -> None:
             if cleaned != value:
                 model.update({column: cleaned}).where(model.id == row_id).execute()
     if numbers:
-        InboundEvent.update(payload=None).where(_mentions(InboundEvent.payload, numbers)).execute()
+        InboundEvent.update(payload=None).where(
+            _mentions(InboundEvent.payload, numbers) & (InboundEvent.status != "pending")  # pending: still to handle
+        ).execute()
 
 
 def _mentions(column, needles: list[str]):
