@@ -134,3 +134,19 @@ def test_forget_erases_every_personal_field_keeps_the_counts_and_a_new_message_i
     assert NAME not in card
     newcomer = Customer.get(Customer.phone == PHONE)
     assert newcomer.id != forgotten_id and newcomer.name == "Someone" and newcomer.points == 0
+
+
+def test_a_number_that_is_two_customers_is_refused_until_named(khidmat, db_url, tmp_path):
+    import_orders(
+        khidmat,
+        tmp_path,
+        f"{ORDER_HEADER}\n7001,Bilal,,2,Shoes,1000,pending,2026-11-30,,,en,\n7002,Hina,0300-7654321,,Bag,900,pending,,,,en,\n",
+    )
+    hina = Customer.get(Customer.name == "Hina")
+    assert hina.id == 2  # Bilal's Telegram id is 2, Hina's customer id is 2
+    both = cli(db_url, "customers", "export", "2")
+    assert both.returncode != 0 and "'2' is more than one customer" in both.stderr
+    assert "telegram:2 is customer 1" in both.stderr and "customer:2 is customer 2" in both.stderr
+    named = cli(db_url, "customers", "export", "customer:2")
+    assert named.returncode == 0 and json.loads(named.stdout)["customer"]["name"] == "Hina"
+    assert json.loads(cli(db_url, "customers", "export", "telegram:2").stdout)["customer"]["name"] == "Bilal"
