@@ -20,6 +20,7 @@ import sqlite3
 import subprocess
 import tempfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlencode, urlparse
@@ -274,15 +275,17 @@ def _copied_version(path: Path, script: str) -> int:
 
 
 # ---- restoring a copy --------------------------------------------------------------------------------------
-def restore(path: Path, url: str) -> tuple[Copy, int]:
+def restore(path: Path, url: str, first: Callable[[], object] = lambda: None) -> tuple[Copy, int]:
     """Put the copy at path in place of the database at url (no other Khidmat process may use it), then upgrade
-    it to this release's schema. Returns the copy and the schema version now. Nothing changes when it refuses."""
+    it to this release's schema. Returns the copy and the schema version now. first() runs once every check has
+    passed, just before the database is replaced (a copy of it as it is); a BackupError from it stops the
+    restore. Nothing changes when it refuses."""
     if url.startswith("sqlite"):
-        return _restore_sqlite(path)
-    return _restore_pg(path, url)
+        return _restore_sqlite(path, first)
+    return _restore_pg(path, url, first)
 
 
-def _restore_sqlite(path: Path) -> tuple[Copy, int]:
+def _restore_sqlite(path: Path, first: Callable[[], object]) -> tuple[Copy, int]:
     target = Path(connection.sqlite_path())
     unpacked = target.with_name(f".{target.name}.restoring")
     try:
@@ -294,6 +297,7 @@ def _restore_sqlite(path: Path) -> tuple[Copy, int]:
                 f"a Khidmat process is running on {target}: stop the bot (and any other command on it), then restore"
             )
         try:
+            first()
             connection.close_all()
             for leftover in (Path(f"{target}-wal"), Path(f"{target}-shm")):
                 with contextlib.suppress(FileNotFoundError):
@@ -333,7 +337,7 @@ def _pg_others() -> list[str]:
     return sorted({f"{name} from {host}" for name, host in rows})
 
 
-def _restore_pg(path: Path, url: str) -> tuple[Copy, int]:
+def _restore_pg(path: Path, url: str, first: Callable[[], object]) -> tuple[Copy, int]:
     copy = verify(path)
     if copy.kind != POSTGRESQL:
         raise BackupError(f"{path} is a SQLite backup; this Khidmat runs on PostgreSQL")
@@ -346,6 +350,7 @@ def _restore_pg(path: Path, url: str) -> tuple[Copy, int]:
     if copy.schema != schema:
         raise BackupError(f"{path} holds the schema {copy.schema!r}; this database uses {schema!r}")
     script = _pg_script(path)
+    first()
     connection.close_all()
     target, env = _libpq(url)
     tables = sorted({*copy.tables, *(m._meta.table_name for m in models.ALL)})

@@ -132,7 +132,7 @@ def test_restore_drill_copy_made_under_a_stream_of_complaints_serves_a_new_bot(d
     _, later_messages = committed(db_url)
     assert len(later_messages) > len(messages), "the shop kept writing while the copy was made"
 
-    restored = flask(base_env(fresh_url), "db", "restore", "--yes", str(copy))
+    restored = flask(bot_env(fresh_url, tg_api, tmp_path / "before"), "db", "restore", "--yes", str(copy))
     assert restored.returncode == 0, restored.stderr
     assert f"restored {copy}" in restored.stdout
     port = free_port()
@@ -180,9 +180,21 @@ def test_restore_refuses_a_damaged_copy_a_newer_one_and_a_running_bot_then_resto
     assert refused.returncode != 0 and f"holds schema version {len(migrations.STEPS) + 1}, newer" in refused.stderr
     assert count(db_url, Ticket) == 2
 
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    no_room = flask({**env, "BOT_BACKUP_DIR": str(blocker / "x")}, "db", "restore", "--yes", str(good))
+    assert no_room.returncode != 0 and "could not be copied first" in no_room.stderr
+    assert "--no-copy-first" in no_room.stderr
+    assert count(db_url, Ticket) == 2
+
     restored = flask(env, "db", "restore", "--yes", str(good))
     assert restored.returncode == 0, restored.stderr
     assert count(db_url, Ticket) == 1, "the database is the copy again: the ticket after the backup is gone"
+    [before] = backup.copies(backups)
+    assert f"the database as it was: copied to {before}" in restored.stdout
+    undone = flask(env, "db", "restore", "--yes", "--no-copy-first", str(before))
+    assert undone.returncode == 0 and "copied to" not in undone.stdout, undone.stderr
+    assert count(db_url, Ticket) == 2, "the copy made first brought the restored-over ticket back"
     cancelled = flask(env, "db", "restore", str(good), stdin="n\n")
     assert cancelled.returncode == 0 and "cancelled: nothing changed" in cancelled.stdout
     missing = flask(env, "db", "restore")
@@ -191,7 +203,7 @@ def test_restore_refuses_a_damaged_copy_a_newer_one_and_a_running_bot_then_resto
 
 def test_an_older_copy_is_upgraded_after_the_restore(db_url, tmp_path):
     older = _copy_of_version(db_url, tmp_path / "older", len(migrations.STEPS) - 1, drop_newest=True)
-    restored = flask(base_env(db_url), "db", "restore", "--yes", str(older))
+    restored = flask(base_env(db_url), "db", "restore", "--yes", "--no-copy-first", str(older))
     assert restored.returncode == 0, restored.stderr
     assert f"upgraded to schema version {len(migrations.STEPS)}" in restored.stdout
     db.connect(db_url)

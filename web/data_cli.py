@@ -35,9 +35,11 @@ def backup_command(path: Path | None):
 @click.command("restore")
 @click.argument("path", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @click.option("--yes", is_flag=True, help="do not ask for confirmation")
-def restore_command(path: Path, yes: bool):
+@click.option("--no-copy-first", is_flag=True, help="do not copy the database as it is into backup.dir first")
+def restore_command(path: Path, yes: bool, no_copy_first: bool):
     """Replace the database with the copy at PATH. The bot must be stopped; the copy is checked first (a damaged
-    copy or one from a newer Khidmat is refused and nothing changes), and an older copy is upgraded."""
+    copy or one from a newer Khidmat is refused and nothing changes), the database as it is now is copied into
+    backup.dir, and an older copy is upgraded."""
     try:
         copy = backup.verify(path)
     except backup.BackupError as exc:
@@ -48,11 +50,27 @@ def restore_command(path: Path, yes: bool):
         click.echo("cancelled: nothing changed")
         return
     try:
-        copy, version = backup.restore(path, config.database().url)
+        copy, version = backup.restore(path, config.database().url, first=_nothing if no_copy_first else _copy_first)
     except backup.BackupError as exc:
         raise click.ClickException(f"not restored: {exc}") from None
     upgraded = f", upgraded to schema version {version}" if version != copy.version else ""
     click.echo(f"restored {path} into {where}{upgraded}; start the bot again")
+
+
+def _nothing() -> None:
+    """--no-copy-first."""
+
+
+def _copy_first() -> None:
+    """The database as it is, copied before a restore replaces it (in case the wrong copy was chosen)."""
+    try:
+        before = backups.make()
+    except backup.BackupError as exc:
+        raise backup.BackupError(
+            f"the database as it is now could not be copied first ({exc}); "
+            "fix that, or restore with --no-copy-first to go without that copy"
+        ) from None
+    click.echo(f"the database as it was: copied to {before.path}")
 
 
 @click.group("customers")
