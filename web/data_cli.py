@@ -49,28 +49,29 @@ def restore_command(path: Path, yes: bool, no_copy_first: bool):
     if not yes and not click.confirm(f"Replace everything in {where} with it?"):
         click.echo("cancelled: nothing changed")
         return
+    made: list[backup.Copy] = []
     try:
-        copy, version = backup.restore(path, config.database().url, first=_nothing if no_copy_first else _copy_first)
+        copy, version = backup.restore(path, config.database().url, first=lambda: _copy_first(made, no_copy_first))
     except backup.BackupError as exc:
         raise click.ClickException(f"not restored: {exc}") from None
+    for before in made:
+        backups.remember(before)  # the newest copy there is (/metrics), also in the restored database
     upgraded = f", upgraded to schema version {version}" if version != copy.version else ""
     click.echo(f"restored {path} into {where}{upgraded}; start the bot again")
 
 
-def _nothing() -> None:
-    """--no-copy-first."""
-
-
-def _copy_first() -> None:
+def _copy_first(made: list, skip: bool) -> None:
     """The database as it is, copied before a restore replaces it (in case the wrong copy was chosen)."""
+    if skip:
+        return
     try:
-        before = backups.make()
+        made.append(backups.make())
     except backup.BackupError as exc:
         raise backup.BackupError(
             f"the database as it is now could not be copied first ({exc}); "
             "fix that, or restore with --no-copy-first to go without that copy"
         ) from None
-    click.echo(f"the database as it was: copied to {before.path}")
+    click.echo(f"the database as it was: copied to {made[-1].path}")
 
 
 @click.group("customers")

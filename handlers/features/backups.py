@@ -36,10 +36,15 @@ def make(target: Path | None = None) -> backup.Copy:
     """A checked copy of the database into target (a directory or a file; backup.dir by default), remembered as
     the newest. BackupError says why not."""
     copy = backup.make(config.database().url, target or directory(), clock.local_now())
-    with write():
-        State.put(LAST, json.dumps({"at": clock.now().isoformat(), "path": str(copy.path), "size": copy.size}))
+    remember(copy)
     log.info("backup made: %s (%d bytes, schema version %d)", copy.path, copy.size, copy.version)
     return copy
+
+
+def remember(copy: backup.Copy) -> None:
+    """Note the copy as the newest (also after a restore: the copy made just before it is the newest there is)."""
+    with write():
+        State.put(LAST, json.dumps({"at": clock.now().isoformat(), "path": str(copy.path), "size": copy.size}))
 
 
 def newest() -> dict | None:
