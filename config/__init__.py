@@ -191,3 +191,8 @@ def orders(settings: Settings | None = None) -> sections.Orders:
 def selfservice(settings: Settings | None = None) -> sections.Selfservice:
     """[selfservice] of these settings (the running process's by default)."""
     return _section(sections.Selfservice, "selfservice", settings)
+
+
+def backup(settings: Settings | None = None) -> sections.Backup:
+    """[backup] of these settings (the running process's by default)."""
+    return _section(sections.Backup, "backup", settings)

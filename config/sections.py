@@ -202,6 +202,15 @@ class Selfservice:
     dialog_minutes: float
 
 
+@dataclass(frozen=True)
+class Backup:
+    at: str
+    dir: str
+    keep_days: int
+    keep_months: int
+    min_free_mb: int
+
+
 SECTIONS: dict[str, type] = {
     "app": App,
     "database": Database,
@@ -219,6 +228,7 @@ SECTIONS: dict[str, type] = {
     "api": Api,
     "orders": Orders,
     "selfservice": Selfservice,
+    "backup": Backup,
 }
 
 T = TypeVar("T")

@@ -17,6 +17,8 @@ from urllib.parse import parse_qsl, unquote, urlparse
 from peewee import DatabaseProxy, SqliteDatabase
 from playhouse.pool import PooledPostgresqlDatabase
 
+from db import inuse
+
 
 class FairLock:
     """A re-entrant lock handed to waiters first come, first served. SQLite has one writer at a time:
@@ -68,6 +70,7 @@ def connect(url: str):
             path = str(Path(__file__).resolve().parent.parent / path)  # relative to the project root
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        inuse.hold(path)  # as long as this process runs: `db restore` refuses meanwhile
         db = SqliteDatabase(
             path,
             check_same_thread=False,
@@ -82,6 +85,7 @@ def connect(url: str):
         )
     elif parsed.scheme in ("postgres", "postgresql"):
         options = dict(parse_qsl(parsed.query))
+        options.setdefault("application_name", inuse.application_name())  # `db restore` looks for it
         db = PooledPostgresqlDatabase(
             unquote(parsed.path.lstrip("/")) or "postgres",
             max_connections=int(options.pop("pool", 20)),
@@ -97,6 +101,11 @@ def connect(url: str):
         raise ValueError(f"database.url must start with sqlite:/// or postgresql:// (got {parsed.scheme!r})")
     database.initialize(db)
     return db
+
+
+def sqlite_path() -> str:
+    """The file of the SQLite database the models are bound to."""
+    return database.obj.database
 
 
 def is_sqlite() -> bool:

@@ -13,6 +13,7 @@ from db.connection import database, is_sqlite, write
 from db.models import (
     ALL,
     V4_TABLES,
+    V6_TABLES,
     Agent,
     Broadcast,
     BroadcastRecipient,
@@ -136,12 +137,18 @@ def _outbox_in_sending_order():
     database.execute_sql("DROP INDEX IF EXISTS outbox_status_next_attempt_at")
 
 
+def _erasures():
+    """Version 6: the record of customers whose personal data was erased on request (`customers forget`)."""
+    database.create_tables(V6_TABLES, safe=True)
+
+
 STEPS = [
     _create_first_schema,
     _triage_sla_csat,
     _broadcasts,
     _orders_occasions_selfservice,
     _outbox_in_sending_order,
+    _erasures,
 ]  # index + 1 = version
 
 

@@ -338,3 +338,18 @@ class FaqLog(BaseModel):
 
 V4_TABLES = [CustomerTag, Order, Coupon, GreetingSent, FaqLog]
 ALL += V4_TABLES
+
+
+class Erasure(BaseModel):
+    """A customer's personal data erased on request (schema version 6): when, and what was kept as anonymous
+    counts. The customer row itself stays, emptied, so that tickets, ratings and orders still add up."""
+
+    customer = ForeignKeyField(Customer, on_delete="CASCADE", unique=True)
+    erased_at = DateTimeField(default=utcnow)
+    tickets = IntegerField(default=0)
+    messages = IntegerField(default=0)
+    orders = IntegerField(default=0)
+
+
+V6_TABLES = [Erasure]
+ALL += V6_TABLES

@@ -1,5 +1,6 @@
-"""The scheduler: APScheduler jobs — housekeeping, SLA reminders, the opening summary. One per deployment (it
-cannot share a job store), so every job is safe to run again: each remembers what it did in the database."""
+"""The scheduler: APScheduler jobs — housekeeping, SLA reminders, the opening summary, the daily backup … One per
+deployment (it cannot share a job store), so every job is safe to run again: each remembers what it did in the
+database."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 import config
 from db.connection import release
 from handlers.core import hours
-from handlers.features import broadcasts, delays, greetings, housekeeping, sla
+from handlers.features import backups, broadcasts, delays, greetings, housekeeping, sla
 
 log = logging.getLogger(__name__)
 
@@ -26,12 +27,14 @@ JOBS: dict[
     "broadcasts": (broadcasts.tick, {"seconds": 2}),  # start scheduled ones, resume, report progress
     "greetings": (greetings.tick, {"minutes": 1}),  # the day's greetings once greetings.send_at has passed
     "overdue": (delays.overdue, {"hours": 1}),  # late orders: notices (opening hours), the day's list
+    "backup": (backups.tick, {"minutes": 1}),  # the day's copy of the database once backup.at has passed
 }
 
 
 ON_DEMAND = {  # what `jobs run NAME` runs instead of the scheduled function (e.g. whatever the time of day)
     "greetings": greetings.run_now,
     "overdue": delays.overdue_now,
+    "backup": backups.run_now,
 }
 
 

@@ -65,6 +65,7 @@ def make_settings(db_url, tg_api=None, twilio_api=None, **overrides):
         "sender.poll_s": 0.5,
         "sender.merge_interval_s": 0.2,
         "scheduler.enabled": False,
+        "backup.at": "",  # no daily backup into the project's data/ from a test's scheduler
     }
     base.update(overrides)
     return config.load(environ={}, overrides=base)
@@ -257,7 +258,40 @@ def base_env(db_url):
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
     env["BOT_DATABASE_URL"] = db_url
     env["PYTHONUNBUFFERED"] = "1"
+    env["BOT_BACKUP_AT"] = ""  # no daily backup into the project's data/ from a test's bot
     return env
+
+
+def telegram_env(db_url, tg_api, **settings):
+    """base_env for a bot talking to the Telegram stand-in at its full pace, plus BOT_<SECTION>_<KEY> settings
+    given as section_key="value" (scheduler_enabled="true")."""
+    env = base_env(db_url)
+    env.update(
+        {
+            "BOT_TELEGRAM_TOKEN": TOKEN,
+            "BOT_TELEGRAM_API_BASE_URL": tg_api.base_url,
+            "BOT_TELEGRAM_WEBHOOK_SECRET": SECRET,
+            "BOT_TELEGRAM_AGENTS_CHAT_ID": str(AGENTS),
+            "BOT_TELEGRAM_RATE_GROUP_PER_MIN": "100000",
+            "BOT_TELEGRAM_RATE_GLOBAL_PER_S": "1000",
+            "BOT_TELEGRAM_RATE_CHAT_PER_S": "1000",
+        }
+    )
+    env.update({f"BOT_{key.upper()}": value for key, value in settings.items()})
+    return env
+
+
+def flask(env, *args, stdin=None, timeout=120):
+    """`flask --app webhook ARGS` as a shop runs it: its exit status, stdout and stderr."""
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "webhook", *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def healthy(port):

@@ -466,24 +466,20 @@ def test_kill_9_of_server_and_command_mid_broadcast_then_restart(db_url, tmp_pat
 
     import config
     from db import migrations
-    from tests.helpers import AGENTS, ROOT, SECRET, TOKEN, base_env, free_port, make_settings, start
+    from tests.helpers import ROOT, free_port, make_settings, start, telegram_env
 
     config.activate(make_settings(db_url))
     db.connect(db_url)
     migrations.upgrade()
     add_customers(300)
     db.connection.close_all()
-    env = base_env(db_url)
-    env.update(
-        {
-            "BOT_TELEGRAM_TOKEN": TOKEN,
-            "BOT_TELEGRAM_API_BASE_URL": tg_api.base_url,
-            "BOT_TELEGRAM_WEBHOOK_SECRET": SECRET,
-            "BOT_TELEGRAM_AGENTS_CHAT_ID": str(AGENTS),
-            "BOT_TELEGRAM_RATE_GLOBAL_PER_S": "1000",
-            "BOT_SCHEDULER_ENABLED": "true",
-            "BOT_BROADCASTS_CHUNK": "25",
-        }
+    env = telegram_env(
+        db_url,
+        tg_api,
+        telegram_rate_group_per_min="20",  # the platform's own limits (settings.toml), only the global one raised
+        telegram_rate_chat_per_s="1",
+        scheduler_enabled="true",
+        broadcasts_chunk="25",
     )
     tg_api.set_delay(0.03)
     port = free_port()

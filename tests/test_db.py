@@ -93,7 +93,9 @@ def test_upgrade_from_first_released_schema_keeps_data(db_url):
         *[migrator.drop_column("ticket", c) for c in [*migrations.V2_TICKET_COLUMNS, "order_ref"]],
         *[migrator.drop_column("customer", c) for c in migrations.V4_CUSTOMER_COLUMNS],
     )
-    for table in ["agent", "broadcast_recipient", "broadcast"] + [m._meta.table_name for m in migrations.V4_TABLES]:
+    for table in ["agent", "broadcast_recipient", "broadcast"] + [
+        m._meta.table_name for m in [*migrations.V4_TABLES, *migrations.V6_TABLES]
+    ]:
         database.execute_sql(f'DROP TABLE "{table}"' + ("" if db.connection.is_sqlite() else " CASCADE"))
     SchemaVersion.delete().where(SchemaVersion.version > 1).execute()
     database.execute_sql(

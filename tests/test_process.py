@@ -7,7 +7,7 @@ import sys
 import requests
 
 import db
-from tests.helpers import AGENTS, ROOT, SECRET, TOKEN, base_env, eventually, free_port, quiet, start
+from tests.helpers import AGENTS, ROOT, SECRET, TOKEN, base_env, eventually, free_port, quiet, start, telegram_env
 
 
 def test_starts_with_no_tokens_and_says_what_is_missing(db_url, tmp_path):
@@ -27,19 +27,7 @@ def test_starts_with_no_tokens_and_says_what_is_missing(db_url, tmp_path):
 
 
 def test_kill_9_mid_sending_then_restart_loses_and_repeats_nothing(db_url, tmp_path, tg_api):
-    env = base_env(db_url)
-    env.update(
-        {
-            "BOT_TELEGRAM_TOKEN": TOKEN,
-            "BOT_TELEGRAM_API_BASE_URL": tg_api.base_url,
-            "BOT_TELEGRAM_WEBHOOK_SECRET": SECRET,
-            "BOT_TELEGRAM_AGENTS_CHAT_ID": str(AGENTS),
-            "BOT_TELEGRAM_RATE_GROUP_PER_MIN": "100000",
-            "BOT_TELEGRAM_RATE_GLOBAL_PER_S": "1000",
-            "BOT_TELEGRAM_RATE_CHAT_PER_S": "1000",
-            "BOT_SCHEDULER_ENABLED": "false",
-        }
-    )
+    env = telegram_env(db_url, tg_api, scheduler_enabled="false")
     tg_api.set_delay(0.05)  # slow platform: the backlog is still draining when we kill
     port = free_port()
     proc = start(env, port, tmp_path / "out.log")

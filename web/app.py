@@ -11,7 +11,7 @@ from peewee import DatabaseError, InterfaceError, OperationalError
 import config
 import db
 from db import migrations
-from web import cli, health, media, webhooks
+from web import cli, data_cli, health, media, webhooks
 from web.api import api
 
 log = logging.getLogger("khidmat.web")
@@ -30,6 +30,7 @@ def create_app(settings: config.Settings) -> Flask:
         app.register_blueprint(blueprint)
     for command in cli.COMMANDS:
         app.cli.add_command(command)
+    data_cli.register(app.cli, cli.db_command)  # db backup, db restore; customers export|forget
     app.teardown_request(_release_connection)
     app.register_error_handler(413, _too_large)
     app.register_error_handler(DatabaseError, _database_away)

@@ -7,6 +7,8 @@ import time
 from peewee import fn
 
 from db.models import InboundEvent, Outbox, Ticket
+from handlers.core import clock
+from handlers.features import backups
 
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
 
@@ -73,5 +75,13 @@ def render() -> str:
         "# HELP khidmat_open_tickets Open tickets.",
         "# TYPE khidmat_open_tickets gauge",
         _line("khidmat_open_tickets", Ticket.select().where(Ticket.status == "open").count()),
+        "# HELP khidmat_backup_age_seconds Age of the newest backup of the database (+Inf: none made yet).",
+        "# TYPE khidmat_backup_age_seconds gauge",
+        _line("khidmat_backup_age_seconds", _backup_age()),
     ]
     return "\n".join(out) + "\n"
+
+
+def _backup_age():
+    newest = backups.newest()
+    return round((clock.now() - newest["at"]).total_seconds()) if newest else "+Inf"
