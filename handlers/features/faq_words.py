@@ -156,7 +156,8 @@ CANONICAL = {
     "when": "when kab kb کب",
     "where": "where kahan kahaan kaha kidhar kidhr kdr کہاں کدھر",
     "how": "how kaise kese kaisay kesay kaisy kaysay kesy کیسے",
-    "arrive": "come comes coming arrive arrives arriving reach reaches aye aaye aayen ayen آئیں aayega ayega aega aaega aiga "
+    "arrive": "come comes coming arrive arrives arriving reach reaches aye aaye aayen ayen آئیں aayega ayega aega "
+    "aaega aiga "
     "ayegi aayegi aegi aaegi ata aata aati ati aate ate aana ana pohanch pohnch pahunch pohanchta "
     "pohanchti pahunchta pohncha pohanchega expect آ آئے آئیگا آتا آتی آتے آنا پہنچ پہنچتا پہنچتی پہنچے "
     "get gets receive received mil milega milegi milta milti mile mila milay mily ملے ملتا ملتی ملا مل",
