@@ -201,6 +201,18 @@ def test_the_shop_edits_its_file_and_the_bot_follows(tmp_path):
     assert faq.load(tmp_path).get("gift_wrap").answer("en") == "No, sorry."
 
 
+def test_one_example_phrasing_added_counts_at_once(tmp_path):
+    (tmp_path / "en").mkdir()
+    (tmp_path / "ur").mkdir()
+    path = tmp_path / "en" / "faq.toml"
+    entry = '[gift_wrap]\ntitle = "Gift wrapping"\nanswer = "Yes, Rs. 100."\nexamples = ["Do you gift wrap?"{more}]\n'
+    path.write_text(entry.format(more=""))
+    question = "kya aap tohfe ki packing karte ho"
+    assert not faq.match(question, faq.load(tmp_path)).answered
+    path.write_text(entry.format(more=', "tohfe ki packing hoti hai?"'))
+    assert faq.match(question, faq.load(tmp_path)).key == "gift_wrap"
+
+
 def test_both_language_files_have_the_same_answers():
     known = faq.load()
     for entry in known.entries:

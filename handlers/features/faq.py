@@ -513,11 +513,12 @@ def _read(path: Path) -> dict:
 
 
 def load(root: Path | None = None) -> Faq:
-    """The shop's answers from templates/<lang>/faq.toml (both languages merged by key), re-read when a file
-    changes. FaqFileError when a file is broken."""
+    """The shop's answers from templates/<lang>/faq.toml (both languages merged by key), with the matcher's index
+    (word weights, character n-gram TF-IDF) built from them: rebuilt whenever a file's modification time or size
+    changes, so an example a shop adds counts from the next message on. FaqFileError when a file is broken."""
     root = Path(root or TEMPLATES)
     paths = tuple(root / lang / FILE for lang in LANGUAGES)
-    stamps = tuple(p.stat().st_mtime_ns if p.exists() else 0 for p in paths)
+    stamps = tuple((p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else None for p in paths)
     return _load(paths, stamps)
 
 
