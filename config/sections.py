@@ -199,6 +199,7 @@ class Selfservice:
     margin: float
     min_coverage: float
     min_explained: float
+    unsure: float
     dialog_minutes: float
 
 

@@ -13,6 +13,7 @@ import db
 from bots import telegram as tg
 from db import migrations
 from handlers.features import broadcasts, delays, faq, orderdata, orders
+from web import faqtest
 from web import settings as web_settings
 
 
@@ -133,35 +134,12 @@ def faq_command():
 @faq_command.command("test")
 @click.argument("question")
 def faq_test(question):
-    """Which answer a customer asking QUESTION would get, and how sure the match is."""
+    """The three best answers for QUESTION with their scores, and whether the best one is given (the bands)."""
     try:
         known = faq.load()
     except faq.FaqFileError as exc:
         raise click.ClickException(str(exc)) from exc
-    found = faq.match(question, known, score_vetoed=True)
-    entry = known.get(found.key) if found.key else None
-    if entry is not None:
-        lang = faq.guess_language(question)
-        click.echo(
-            f"answer: {found.key} (score {found.score:.2f}; next best {found.second or '—'} "
-            f"{found.second_score:.2f}) — {lang}:"
-        )
-        click.echo(entry.answer(lang))
-        return
-    reasons = {
-        "complaint": "reads as a complaint: it goes to a person",
-        "person": "asks for a person",
-        "greeting": "only a greeting: the customer gets the menu",
-        "empty": "no meaningful word",
-        "too_short": "one word and no question",
-        "below_threshold": "below threshold",
-        "too_close": f"too close to {found.second} {found.second_score:.2f}",
-        "unknown_words": f"the answer explains only {found.coverage:.0%} of the question",
-        "partial": f"covers too little of any example ({found.explained:.0%})",
-    }
-    best = f"best: {found.best} {found.score:.2f}, " if found.best else ""
-    then = "" if found.reason == "greeting" else " — a person answers"
-    click.echo(f"no answer ({best}{reasons.get(found.reason, found.reason)}){then}")
+    click.echo(faqtest.describe(question, known))
 
 
 COMMANDS = (set_webhook_command, db_command, broadcast_command, orders_command, faq_command)

@@ -38,6 +38,7 @@ from rapidfuzz.distance import OSA
 import config
 from handlers.core.texts import TEMPLATES
 from handlers.features import faq_words as words
+from handlers.features.faq_tfidf import CharTfidf, cosine
 
 FILE = "faq.toml"
 LANGUAGES = ("ur", "en")
@@ -47,6 +48,8 @@ W_EXAMPLE, W_VOCAB, W_CHARS = 0.45, 0.35, 0.20
 LIGHT_WEIGHT = 0.45  # question words (when, how much …)
 NUMBER_WEIGHT = 0.3  # 2000, 42 …
 UNKNOWN_WEIGHT = 0.7  # a word no answer uses (likely about something else)
+NEUTRAL_WEIGHT = 0.15  # a product named (the microwave, a kurta): the question is still about the answer's topic
+PRODUCT = "product"
 FUZZY_SIMILARITY = 0.85  # a misspelt word counts this much of the word it stands for
 
 # ---- reading text ---------------------------------------------------------------------------------------
@@ -97,8 +100,39 @@ def squeeze(word: str) -> str:
     return _REPEATS.sub(r"\1", word)
 
 
+_ROMAN = ((re.compile("kh"), "k"), (re.compile("gh"), "g"), (re.compile("ee"), "i"), (re.compile("oo"), "u"))
+_ROMAN += ((re.compile("(?<=.)ai(?=.)"), "e"),)
+
+
+def roman(word: str) -> str:
+    """Roman Urdu spelling variants written one way: kh/k, gh/g, ee/i, oo/u, ai/e inside a word, doubled letters
+    once
+    (khulegi = kulegi, paise = pese, joote = jote, baad = bad). Applied alike to the shop's examples and to the
+    customer's words, so only the comparison changes; Urdu script is untouched."""
+    word = squeeze(word)
+    if not _LATIN.search(word):
+        return word
+    for written, said in _ROMAN:
+        word = written.sub(said, word)
+    return squeeze(word)
+
+
 def _word_form(word: str) -> str:
-    return squeeze(normalise(word))
+    return roman(normalise(word))
+
+
+_LATIN_ENDING = re.compile(r"(?:gi|ga|ge|en|in|on|un|i|a|e)$")
+_URDU_ENDING = re.compile(r"(?:یں|گی|گا|گے|وں|ی|ا|ے)$")
+
+
+def stem(word: str) -> str:
+    """A word without its gender, number or tense ending, for words of 4+ letters: milegi/milega/milti → mil,
+    khuli/khula → khul, سکتی/سکتا → سکت, بدلوں → بدل (feminine and plural verb forms meet the ones in the file)."""
+    if len(word) < 4 or word.isdigit():
+        return word
+    ending = _LATIN_ENDING if _LATIN.match(word) else _URDU_ENDING
+    short = ending.sub("", word)
+    return short if len(short) >= 3 else word
 
 
 @functools.lru_cache(maxsize=1)
@@ -109,7 +143,13 @@ def _lexicon():
     for canon, variants in words.CANONICAL.items():
         for variant in [*variants.split(), canon]:
             canonical[_word_form(variant)] = canon
+    for product in words.PRODUCTS.split():
+        canonical.setdefault(_word_form(product), PRODUCT)
     stop = {_word_form(w) for w in words.STOPWORDS} - set(canonical)
+    stems: dict[str, set] = {}
+    for variant, canon in canonical.items():
+        if len(stem(variant)) >= 4:  # shorter stems say too little (code → cod, rate → rat)
+            stems.setdefault(stem(variant), set()).add(canon)
     complaint = [re.compile(letters(p)) for p in words.COMPLAINT]
     complaint_raw = [re.compile(p) for p in words.COMPLAINT_RAW]
     person = [re.compile(letters(p)) for p in words.PERSON]
@@ -118,7 +158,9 @@ def _lexicon():
         phrase_re=phrase_re,
         canonical=canonical,
         spellings=sorted(canonical),
+        stems={short: next(iter(canons)) for short, canons in stems.items() if len(canons) == 1},
         stop=stop,
+        stop_stems={stem(w): w for w in stop},
         complaint=complaint,
         complaint_raw=complaint_raw,
         person=person,
@@ -140,11 +182,17 @@ def all_tokens(text: str) -> list[str]:
 def _canonical(raw: str) -> str:
     """One word as its canonical token: a known spelling, its plural, or a known word within one edit
     (two for long words) — 'khulegi' → open, 'exchanges' → exchange; otherwise the word itself."""
-    canonical = _lexicon()["canonical"]
-    word = squeeze(raw)
+    lex = _lexicon()
+    canonical = lex["canonical"]
+    word = roman(raw)
     for candidate in (raw, word, word[:-1] if word.endswith("s") else "", word[:-2] if word.endswith("es") else ""):
         if candidate in canonical:
             return canonical[candidate]
+    short = stem(word)
+    if short in lex["stems"]:
+        return lex["stems"][short]
+    if short != word and short in lex["stop_stems"]:
+        return lex["stop_stems"][short]
     if len(word) >= 7 and not word.isdigit() and word not in _lexicon()["stop"]:
         near = process.extractOne(word, _lexicon()["spellings"], scorer=OSA.distance, score_cutoff=_budget(word))
         if near and near[0][0] == word[0]:
@@ -308,6 +356,17 @@ class Entry:
         return self.answers.get(lang) or next(iter(self.answers.values()), "")
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """One of the best answers for a message, with its score (0–1) and its parts."""
+
+    key: str
+    score: float
+    coverage: float  # how much of the message the answer's words explain
+    explained: float  # how much of the answer's closest example the message covers
+    chars: float  # character n-gram TF-IDF cosine with the closest example
+
+
 @dataclass
 class Match:
     key: str | None  # the answer to give; None: no automatic answer
@@ -316,9 +375,11 @@ class Match:
     second: str | None = None
     second_score: float = 0.0
     reason: str = "no_match"  # answer, or why not: complaint / person / greeting / empty / too_short /
-    #                            below_threshold / too_close / unknown_words / partial
+    #                            below_threshold / unsure / too_close / unknown_words / partial
     coverage: float = 0.0  # how much of the message the best answer's words explain
     explained: float = 0.0  # how much of the best answer's closest example the message covers
+    candidates: tuple = ()  # the three best answers (Candidate), best first
+    band: str = "none"  # answer (given), unsure (a person answers; the score came close), none (not a FAQ)
 
     @property
     def answered(self) -> bool:
@@ -330,20 +391,23 @@ class Faq:
     """The shop's answers, in file order, with the index the matcher needs."""
 
     entries: list
-    _examples: list = field(default_factory=list, repr=False)  # (key, tokens, trigram counter)
+    _examples: list = field(default_factory=list, repr=False)  # (key, tokens), in the order of _tfidf.documents
     _vocab: dict = field(default_factory=dict, repr=False)  # key → set of tokens
     _idf: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
         stop = _lexicon()["stop"]
+        texts = []
         for entry in self.entries:
             vocab = set()
             for text in entry.examples + tuple(entry.titles.values()):
                 found = tokens(text)
                 if found:
-                    self._examples.append((entry.key, found, _trigrams(found)))
+                    self._examples.append((entry.key, found))
+                    texts.append(_gram_text(text, found))
                     vocab.update(found)
             self._vocab[entry.key] = vocab - stop
+        self._tfidf = CharTfidf(texts)
         df = Counter(t for vocab in self._vocab.values() for t in vocab)
         top = math.log(1 + len(self.entries)) or 1.0
         self._idf = {t: math.log(1 + len(self.entries) / n) / top for t, n in df.items()}
@@ -365,6 +429,8 @@ class Faq:
             return LIGHT_WEIGHT
         if token.isdigit():
             return NUMBER_WEIGHT
+        if token == PRODUCT:
+            return NEUTRAL_WEIGHT
         if token in self._idf:
             return self._idf[token]
         if fuzzy:
@@ -392,9 +458,9 @@ class Faq:
                 return 1.0
             return max((s for known, s in fuzzy[token].items() if known in pool), default=0.0)
 
-        grams = _trigrams(query)
+        vector = self._tfidf.vector(_gram_text(text, query))
         found: dict[str, Score] = {key: Score() for key in self._vocab}
-        for key, example, example_grams in self._examples:
+        for (key, example), example_vector in zip(self._examples, self._tfidf.documents, strict=True):
             q_part = sum(weight[t] * sim(t, example) for t in query) / total
             ex_weights = [LIGHT_WEIGHT if x in words.LIGHT else self._idf.get(x, 1.0) for x in example]
             ex_part = sum(
@@ -404,7 +470,7 @@ class Faq:
             score = found[key]
             score.example = max(score.example, f1)
             score.explained = max(score.explained, ex_part)
-            score.chars = max(score.chars, _dice(grams, example_grams))
+            score.chars = max(score.chars, cosine(vector, example_vector))
         for key, score in found.items():
             score.coverage = sum(weight[t] * sim(t, self._vocab[key]) for t in query) / total
             score.total = W_EXAMPLE * score.example + W_VOCAB * score.coverage + W_CHARS * score.chars
@@ -419,18 +485,15 @@ class Score:
     example: float = 0.0  # soft-F1 with the closest example
     explained: float = 0.0  # how much of its best-covered example the message covers
     coverage: float = 0.0  # how much of the message the answer's words explain
-    chars: float = 0.0  # character-trigram similarity with the closest example
+    chars: float = 0.0  # character n-gram TF-IDF cosine with the closest example
 
 
-def _trigrams(found: list[str]) -> Counter:
-    text = f" {' '.join(found)} "
-    return Counter(text[i : i + 3] for i in range(len(text) - 2))
-
-
-def _dice(a: Counter, b: Counter) -> float:
-    shared = sum((a & b).values())
-    size = sum(a.values()) + sum(b.values())
-    return 2 * shared / size if size else 0.0
+def _gram_text(text: str, found: list[str]) -> str:
+    """What the character n-grams are taken from: the canonical tokens and the words as written (spelling
+    normalised, meaningless words dropped), so both the meaning and the letters of an unknown word count."""
+    stop = _lexicon()["stop"]
+    written = [w for w in (roman(w) for w in normalise(text).split()) if w not in stop and w not in found]
+    return " ".join(found + written)
 
 
 def _read(path: Path) -> dict:
@@ -450,11 +513,12 @@ def _read(path: Path) -> dict:
 
 
 def load(root: Path | None = None) -> Faq:
-    """The shop's answers from templates/<lang>/faq.toml (both languages merged by key), re-read when a file
-    changes. FaqFileError when a file is broken."""
+    """The shop's answers from templates/<lang>/faq.toml (both languages merged by key), with the matcher's index
+    (word weights, character n-gram TF-IDF) built from them: rebuilt whenever a file's modification time or size
+    changes, so an example a shop adds counts from the next message on. FaqFileError when a file is broken."""
     root = Path(root or TEMPLATES)
     paths = tuple(root / lang / FILE for lang in LANGUAGES)
-    stamps = tuple(p.stat().st_mtime_ns if p.exists() else 0 for p in paths)
+    stamps = tuple((p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else None for p in paths)
     return _load(paths, stamps)
 
 
@@ -481,9 +545,15 @@ def match(
     margin: float | None = None,
     min_coverage: float | None = None,
     min_explained: float | None = None,
+    unsure: float | None = None,
     score_vetoed: bool = False,
 ) -> Match:
     """Which answer (if any) to give to this message. Thresholds default to the [selfservice] settings.
+
+    Bands: the best answer is given when its score reaches `threshold`, beats the second by `margin`, its words
+    explain `min_coverage` of the message and the message covers `min_explained` of its closest example. A
+    score from `unsure` up that fails any of these is *unsure*: a person answers (and `flask faq test` shows
+    the shop what to add). Below `unsure` the message is not one of the shop's questions.
     A complaint, a request for a person or a greeting is never answered from the file, so its scores are not
     computed (the slow part) unless `score_vetoed` asks for them (`flask faq test` shows them)."""
     veto = (
@@ -497,14 +567,14 @@ def match(
     )
     if veto is not None and not score_vetoed:
         return Match(None, 0.0, None, None, 0.0, reason=veto)
-    conf = _thresholds()
-    threshold = conf["threshold"] if threshold is None else threshold
-    margin = conf["margin"] if margin is None else margin
-    min_coverage = conf["min_coverage"] if min_coverage is None else min_coverage
-    min_explained = conf["min_explained"] if min_explained is None else min_explained
+    conf = config.selfservice()
+    threshold = conf.threshold if threshold is None else threshold
+    margin = conf.margin if margin is None else margin
+    min_coverage = conf.min_coverage if min_coverage is None else min_coverage
+    min_explained = conf.min_explained if min_explained is None else min_explained
+    unsure = conf.unsure if unsure is None else unsure
     faq = faq or load()
-    scores = faq.scores(text)
-    ranked = sorted(scores.items(), key=lambda kv: -kv[1].total)
+    ranked = sorted(faq.scores(text).items(), key=lambda kv: -kv[1].total)
     best, top = ranked[0] if ranked else (None, Score())
     second, runner_up = ranked[1] if len(ranked) > 1 else (None, Score())
     found = Match(
@@ -515,15 +585,21 @@ def match(
         round(runner_up.total, 3),
         coverage=round(top.coverage, 3),
         explained=round(top.explained, 3),
+        candidates=tuple(
+            Candidate(key, round(s.total, 3), round(s.coverage, 3), round(s.explained, 3), round(s.chars, 3))
+            for key, s in ranked[:3]
+        ),
     )
     if veto is not None:
         found.reason = veto
     elif not ranked:
         found.reason = "empty"
+    elif top.total < unsure:
+        found.reason = "below_threshold"
     elif len(query := tokens(text)) == 1 and not (_asks(text) and faq.specific(query[0])):
         found.reason = "too_short"
     elif top.total < threshold:
-        found.reason = "below_threshold"
+        found.reason = "unsure"
     elif top.total - runner_up.total < margin:
         found.reason = "too_close"
     elif top.coverage < min_coverage:
@@ -532,17 +608,8 @@ def match(
         found.reason = "partial"
     else:
         found.key, found.reason = best, "answer"
+    found.band = "answer" if found.key else "unsure" if veto is None and ranked and top.total >= unsure else "none"
     return found
-
-
-def _thresholds() -> dict:
-    conf = config.selfservice()
-    return {
-        "threshold": conf.threshold,
-        "margin": conf.margin,
-        "min_coverage": conf.min_coverage,
-        "min_explained": conf.min_explained,
-    }
 
 
 _ASKING = {

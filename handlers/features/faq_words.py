@@ -156,7 +156,8 @@ CANONICAL = {
     "when": "when kab kb کب",
     "where": "where kahan kahaan kaha kidhar kidhr kdr کہاں کدھر",
     "how": "how kaise kese kaisay kesay kaisy kaysay kesy کیسے",
-    "arrive": "come comes coming arrive arrives arriving reach reaches aye aaye aayega ayega aega aaega aiga "
+    "arrive": "come comes coming arrive arrives arriving reach reaches aye aaye aayen ayen آئیں aayega ayega aega "
+    "aaega aiga "
     "ayegi aayegi aegi aaegi ata aata aati ati aate ate aana ana pohanch pohnch pahunch pohanchta "
     "pohanchti pahunchta pohncha pohanchega expect آ آئے آئیگا آتا آتی آتے آنا پہنچ پہنچتا پہنچتی پہنچے "
     "get gets receive received mil milega milegi milta milti mile mila milay mily ملے ملتا ملتی ملا مل",
@@ -189,7 +190,8 @@ CANONICAL = {
     "available": "available availability dastyab dastiyab mojood maujood دستیاب موجود",
     "policy": "policy polici polcy policies method methods option options process procedure tareeqa tareeka "
     "tarika tariqa tareqa way طریقہ طریقے پالیسی",
-    "sunday": "sunday sundays itwar itwaar اتوار",
+    "sunday": "sunday sundays itwar itwaar اتوار monday tuesday wednesday thursday friday saturday weekend weekends "
+    "peer mangal budh jumerat jumma jumme juma پیر منگل بدھ جمعرات جمعہ جمعے",
     "today": "today aaj آج tomorrow kal کل",
     "money": "money paise paisay pese pesay paisa raqam rupay rupees rs روپے رقم پیسے",
     "chart": "chart guide چارٹ",
@@ -197,11 +199,48 @@ CANONICAL = {
     "claim": "claim claims کلیم دعوی",
     "send": "send sent bhej bhejo bhejna bhejni bhejein bhejen bhejte bhejun bhejdo بھیج بھیجیں بھیجنا بھیجتے بھیجو",
     "until": "until till til",
+    "advance": "advance advanced prepaid prepay upfront pehle pehlay ایڈوانس پہلے",
+    "like": "like pasand پسند",
+    "prayer": "prayer prayers namaz namaaz jummah نماز",
 }
+
+# Things a shop sells, named inside a question about something else ("does the microwave have a warranty",
+# "can I return the kurta"): one token, weighing little, so the product named neither helps nor hurts.
+PRODUCTS = (
+    "microwave oven fridge refrigerator freezer iron istri kettle blender juicer grinder mixer toaster fryer "
+    "airfryer dryer straightener heater geyser fan pankha pankhe ac cooler washing machine vacuum cleaner tv "
+    "laptop charger headphones earbuds speaker camera tablet "
+    "shoes shoe joota joote jooti sandal sandals chappal slippers heels sneakers "
+    "shirt shirts tshirt kurta kurti kameez qameez shalwar trouser trousers pant pants jeans dress dresses frock "
+    "suits lawn dupatta shawl abaya scarf jacket coat sweater hoodie kapre kapra cloth clothes "
+    "bag handbag purse perfume cream lotion shampoo lipstick makeup bangles toy toys "
+    "مائیکرو مائیکروویو اوون فریج فریزر استری کیتلی بلینڈر جوسر گرائنڈر ٹوسٹر ڈرائر ہیٹر گیزر پنکھا پنکھے "
+    "کولر واشنگ مشین ویکیوم ٹی وی لیپ ٹاپ چارجر ہیڈفون اسپیکر گھڑی کیمرہ "
+    "جوتا جوتے جوتی سینڈل چپل قمیض کرتا کرتی شلوار ٹراؤزر پینٹ جینز فراک سوٹ لان دوپٹہ شال عبایا "
+    "جیکٹ کوٹ سویٹر کپڑے کپڑا بیگ پرس پرفیوم کریم شیمپو انگوٹھی چوڑیاں کھلونا کھلونے"
+)
 
 # Words that carry (almost) no meaning for telling answers apart: they weigh little.
 STOPWORDS = set(
     [
+        # conditions and moments around the question ("if I order now …", "اگر ابھی …")
+        "if",
+        "agar",
+        "اگر",
+        "abhi",
+        "ابھی",
+        "now",
+        "tonight",
+        "then",
+        "na",
+        "نہ",
+        "jayenge",
+        "jayega",
+        "jaegi",
+        "jayegi",
+        "جائیں",
+        "جائیگا",
+        "جائے",
         "i",
         "me",
         "my",
@@ -633,6 +672,8 @@ LIGHT = {
     "send",
     "until",
     "city",
+    "like",
+    "advance",
 }
 
 # A word that says more than itself: a wallet is a way to pay.
