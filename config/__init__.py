@@ -191,3 +191,8 @@ def orders(settings: Settings | None = None) -> sections.Orders:
 def selfservice(settings: Settings | None = None) -> sections.Selfservice:
     """[selfservice] of these settings (the running process's by default)."""
     return _section(sections.Selfservice, "selfservice", settings)
+
+
+def dashboard(settings: Settings | None = None) -> sections.Dashboard:
+    """[dashboard] of these settings (the running process's by default)."""
+    return _section(sections.Dashboard, "dashboard", settings)

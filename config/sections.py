@@ -202,6 +202,13 @@ class Selfservice:
     dialog_minutes: float
 
 
+@dataclass(frozen=True)
+class Dashboard:
+    secret_key: str
+    session_days: float
+    link_minutes: float
+
+
 SECTIONS: dict[str, type] = {
     "app": App,
     "database": Database,
@@ -219,6 +226,7 @@ SECTIONS: dict[str, type] = {
     "api": Api,
     "orders": Orders,
     "selfservice": Selfservice,
+    "dashboard": Dashboard,
 }
 
 T = TypeVar("T")

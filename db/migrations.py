@@ -13,6 +13,7 @@ from db.connection import database, is_sqlite, write
 from db.models import (
     ALL,
     V4_TABLES,
+    V6_TABLES,
     Agent,
     Broadcast,
     BroadcastRecipient,
@@ -136,12 +137,31 @@ def _outbox_in_sending_order():
     database.execute_sql("DROP INDEX IF EXISTS outbox_status_next_attempt_at")
 
 
+# what the dashboard's pages select by (the numbers of a date range, never the whole history)
+V6_INDEXES = {
+    "ticket_created_at": "ticket (created_at)",
+    "ticket_closed_at": "ticket (closed_at)",
+    "message_direction_created_at": "message (direction, created_at)",
+    "outbox_purpose_created_at": "outbox (purpose, created_at)",
+    "coupon_created_at": "coupon (created_at)",
+    "greeting_sent_sent_at": "greeting_sent (sent_at)",
+}
+
+
+def _dashboard():
+    """Version 6: the owners' dashboard: used login links, sessions, and the indexes its pages read by."""
+    database.create_tables(V6_TABLES, safe=True)
+    for name, columns in V6_INDEXES.items():
+        database.execute_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {columns}")
+
+
 STEPS = [
     _create_first_schema,
     _triage_sla_csat,
     _broadcasts,
     _orders_occasions_selfservice,
     _outbox_in_sending_order,
+    _dashboard,
 ]  # index + 1 = version
 
 
