@@ -29,7 +29,7 @@ def value(w: Words, number, unit: str = "count") -> str:
 
 def _num(number) -> str:
     if isinstance(number, float):
-        return f"{number:,.1f}".rstrip("0").rstrip(".") if number % 1 else f"{int(number):,}"
+        return f"{number:,.2f}".rstrip("0").rstrip(".") if number % 1 else f"{int(number):,}"
     return f"{number:,}" if isinstance(number, int) else str(number)
 
 
@@ -43,7 +43,7 @@ def change(w: Words, figure: Figure) -> str:
     sign = "+" if delta > 0 else "−"
     unit = "count" if figure.unit == "age" else figure.unit
     return w.format(
-        "change", delta=sign + value(w, abs(round(delta, 1)), unit), previous=value(w, figure.previous, unit)
+        "change", delta=sign + value(w, abs(round(delta, 2)), unit), previous=value(w, figure.previous, unit)
     )
 
 
@@ -64,8 +64,15 @@ def csv_text(w: Words, table: Table) -> str:
     for row in table.rows:
         writer.writerow(
             [
-                w.get(f"{c}_{v}", str(v)) if c in table.coded else ("" if v is None else v)
+                w.get(f"{c}_{v}", str(v)) if c in table.coded else _bare(v)
                 for c, v in zip(table.columns, row, strict=True)
             ]
         )
     return BOM + out.getvalue()
+
+
+def _bare(v):
+    """A CSV cell: empty for no value, 40 rather than 40.0."""
+    if v is None:
+        return ""
+    return int(v) if isinstance(v, float) and v.is_integer() else v
