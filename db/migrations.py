@@ -141,6 +141,7 @@ def _outbox_in_sending_order():
 V6_INDEXES = {
     "ticket_created_at": "ticket (created_at)",
     "ticket_closed_at": "ticket (closed_at)",
+    "ticket_csat_asked_at": "ticket (csat_asked_at)",
     "message_direction_created_at": "message (direction, created_at)",
     "outbox_purpose_created_at": "outbox (purpose, created_at)",
     "coupon_created_at": "coupon (created_at)",

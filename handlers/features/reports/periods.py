@@ -4,6 +4,7 @@ the previous period of the same length; and the local day (or week) a UTC moment
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -65,6 +66,16 @@ class Period:
     def bucket(self, moment: dt.datetime) -> dt.date:
         day = local_day(moment)
         return week_of(day) if self.by_week else day
+
+    def bucket_of(self, day: str) -> dt.date:
+        """The bucket of a local day written 'YYYY-MM-DD' (as the database's sums give it)."""
+        return _bucket_of(day, self.by_week)
+
+
+@functools.lru_cache(maxsize=4096)
+def _bucket_of(day: str, by_week: bool) -> dt.date:
+    date = dt.date.fromisoformat(str(day))
+    return week_of(date) if by_week else date
 
 
 def zone() -> ZoneInfo:

@@ -10,62 +10,60 @@ from collections import defaultdict
 
 from db.models import Ticket
 from handlers.features import sla
+from handlers.features.reports import sql
 from handlers.features.reports.model import Figure, Report, Table
 from handlers.features.reports.periods import Period
 from handlers.features.reports.stats import average, median, p90, share
 
 PRIORITIES = ("urgent", "high", "normal", "low")
+TIMES = ("first_response_median", "first_response_p90", "resolution_median", "resolution_p90")
 
 
 def _answered(period: Period) -> list[tuple]:
-    """(created_at, first_response_minutes, priority) of tickets opened in the period and answered."""
-    return list(
-        Ticket.select(Ticket.created_at, Ticket.first_response_minutes, Ticket.priority)
-        .where(
+    """(local day, first_response_minutes, priority) of tickets opened in the period and answered."""
+    day = sql.local_day(Ticket.created_at, sql.offset_minutes(period.start))
+    return sql.rows(
+        Ticket.select(day, Ticket.first_response_minutes, Ticket.priority).where(
             (Ticket.created_at >= period.start)
             & (Ticket.created_at < period.end)
             & Ticket.first_response_minutes.is_null(False)
         )
-        .tuples()
     )
 
 
 def _closed(period: Period) -> list[tuple]:
-    """(closed_at, resolution_minutes, closed_by, first_response_minutes, rating) of tickets closed in the period."""
-    return list(
+    """(local day, resolution_minutes, closed_by, first_response_minutes, rating) of tickets closed in the period."""
+    day = sql.local_day(Ticket.closed_at, sql.offset_minutes(period.start))
+    return sql.rows(
         Ticket.select(
-            Ticket.closed_at, Ticket.resolution_minutes, Ticket.closed_by, Ticket.first_response_minutes, Ticket.rating
-        )
-        .where((Ticket.closed_at >= period.start) & (Ticket.closed_at < period.end))
-        .tuples()
+            day, Ticket.resolution_minutes, Ticket.closed_by, Ticket.first_response_minutes, Ticket.rating
+        ).where((Ticket.closed_at >= period.start) & (Ticket.closed_at < period.end))
     )
+
+
+def _minutes(column, moment, period: Period) -> list[float]:
+    """Only the minutes (for the previous period's figures)."""
+    query = Ticket.select(column).where((moment >= period.start) & (moment < period.end) & column.is_null(False))
+    return [row[0] for row in sql.rows(query)]
 
 
 def times(period: Period, answered: list[tuple], closed: list[tuple]) -> Table:
     first, resolved = defaultdict(list), defaultdict(list)
-    for created, minutes, _ in answered:
-        first[period.bucket(created)].append(minutes)
-    for closed_at, minutes, *_ in closed:
+    for day, minutes, _ in answered:
+        first[period.bucket_of(day)].append(minutes)
+    for day, minutes, *_ in closed:
         if minutes is not None:
-            resolved[period.bucket(closed_at)].append(minutes)
+            resolved[period.bucket_of(day)].append(minutes)
     rows = [
-        [day.isoformat(), median(first[day]), p90(first[day]), median(resolved[day]), p90(resolved[day])]
-        for day in period.buckets()
+        [b.isoformat(), median(first[b]), p90(first[b]), median(resolved[b]), p90(resolved[b])]
+        for b in period.buckets()
     ]
     return Table(
         "response_times",
-        [
-            "week" if period.by_week else "day",
-            "first_response_median",
-            "first_response_p90",
-            "resolution_median",
-            "resolution_p90",
-        ],
+        ["week" if period.by_week else "day", *TIMES],
         rows,
         chart="line",
-        units=dict.fromkeys(
-            ("first_response_median", "first_response_p90", "resolution_median", "resolution_p90"), "minutes"
-        ),
+        units=dict.fromkeys(TIMES, "minutes"),
     )
 
 
@@ -109,19 +107,14 @@ def agents(closed: list[tuple]) -> Table:
 
 def report(period: Period) -> Report:
     answered, closed = _answered(period), _closed(period)
-    before_answered, before_closed = _answered(period.previous()), _closed(period.previous())
+    before = period.previous()
+    first = [m for _, m, _ in answered]
+    before_first = _minutes(Ticket.first_response_minutes, Ticket.created_at, before)
     resolution = [m for _, m, *_ in closed if m is not None]
-    before_resolution = [m for _, m, *_ in before_closed if m is not None]
+    before_resolution = _minutes(Ticket.resolution_minutes, Ticket.closed_at, before)
     figures = [
-        Figure(
-            "first_response_median",
-            median([m for _, m, _ in answered]),
-            "minutes",
-            median([m for _, m, _ in before_answered]),
-        ),
-        Figure(
-            "first_response_p90", p90([m for _, m, _ in answered]), "minutes", p90([m for _, m, _ in before_answered])
-        ),
+        Figure("first_response_median", median(first), "minutes", median(before_first)),
+        Figure("first_response_p90", p90(first), "minutes", p90(before_first)),
         Figure("resolution_median", median(resolution), "minutes", median(before_resolution)),
         Figure("resolution_p90", p90(resolution), "minutes", p90(before_resolution)),
     ]
