@@ -77,7 +77,8 @@ def fill(customers: int, tickets: int) -> None:
         )
         run(
             f"{with_}INSERT INTO contact (customer_id, channel, address) "
-            f"SELECT i, CASE i % 3 WHEN 0 THEN 'telegram' WHEN 1 THEN 'whatsapp' ELSE 'sms' END, 'addr' || i FROM {source}"
+            "SELECT i, CASE i % 3 WHEN 0 THEN 'telegram' WHEN 1 THEN 'whatsapp' ELSE 'sms' END, 'addr' || i "
+            f"FROM {source}"
         )
     with_, source = series(tickets)
     created = ago("i % 365", "(i * 37) % 1440")
@@ -91,7 +92,8 @@ def fill(customers: int, tickets: int) -> None:
             "CASE i % 10 WHEN 0 THEN 'urgent' WHEN 1 THEN 'high' WHEN 9 THEN 'low' ELSE 'normal' END, "
             f'{created}, {created}, CASE i % 4 WHEN 0 THEN \'["delivery"]\' WHEN 1 THEN \'["refund", "size"]\' '
             f"ELSE '[]' END, {_bool('i % 17 = 0')}, {_false()}, {plus(created, 'i % 90')}, i % 90, "
-            f"{plus(created, '(i % 900) + 90')}, 'Agent ' || (i % 6), (i % 900) + 90, {plus(created, '(i % 900) + 90')}, "
+            f"{plus(created, '(i % 900) + 90')}, 'Agent ' || (i % 6), (i % 900) + 90, "
+            f"{plus(created, '(i % 900) + 90')}, "
             "CASE WHEN i % 3 = 0 THEN NULL ELSE (i % 5) + 1 END, CASE WHEN i % 5 = 0 THEN 'slow' END, "
             f"CASE WHEN i % 2 = 0 THEN 'Agent ' || (i % 6) END FROM {source}"
         )
