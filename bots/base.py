@@ -81,6 +81,7 @@ class Outbound:
     edit_message_id: int | None = None  # method "edit": the message to rewrite (text and buttons)
     callback_id: str | None = None  # method "answer_callback"
     mentions: list | None = None  # Telegram: [offset, length, user_id] in UTF-16 units of text
+    no_preview: bool = False  # Telegram: draw no link preview (a single-use link must not be fetched for one)
 
 
 SENT = "sent"

@@ -334,6 +334,9 @@ def classify(exc: TelegramError, method: str = "send") -> SendResult:
     return SendResult.failed("error", detail)
 
 
+NO_PREVIEW = telegram.LinkPreviewOptions(is_disabled=True)
+
+
 def _keyboard(buttons):
     """Rows of [text, callback_data] as an inline keyboard (None when there are none)."""
     if not buttons:
@@ -470,6 +473,9 @@ class TelegramBot:
             extras = [{} for _ in parts]
             extras[0]["entities"] = _mentions(out.mentions, utf16_len(parts[0]))
             extras[-1]["reply_markup"] = _keyboard(out.buttons)
+            if out.no_preview:
+                for extra in extras:
+                    extra["link_preview_options"] = NO_PREVIEW
             steps += [
                 partial(bot.send_message, text=part, **where, **extra)
                 for part, extra in zip(parts, extras, strict=False)

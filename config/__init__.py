@@ -196,3 +196,8 @@ def selfservice(settings: Settings | None = None) -> sections.Selfservice:
 def backup(settings: Settings | None = None) -> sections.Backup:
     """[backup] of these settings (the running process's by default)."""
     return _section(sections.Backup, "backup", settings)
+
+
+def dashboard(settings: Settings | None = None) -> sections.Dashboard:
+    """[dashboard] of these settings (the running process's by default)."""
+    return _section(sections.Dashboard, "dashboard", settings)

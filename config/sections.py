@@ -212,6 +212,13 @@ class Backup:
     min_free_mb: int
 
 
+@dataclass(frozen=True)
+class Dashboard:
+    secret_key: str
+    session_days: float
+    link_minutes: float
+
+
 SECTIONS: dict[str, type] = {
     "app": App,
     "database": Database,
@@ -230,6 +237,7 @@ SECTIONS: dict[str, type] = {
     "orders": Orders,
     "selfservice": Selfservice,
     "backup": Backup,
+    "dashboard": Dashboard,
 }
 
 T = TypeVar("T")

@@ -14,6 +14,7 @@ from db.models import (
     ALL,
     V4_TABLES,
     V6_TABLES,
+    V7_TABLES,
     Agent,
     Broadcast,
     BroadcastRecipient,
@@ -142,6 +143,25 @@ def _erasures():
     database.create_tables(V6_TABLES, safe=True)
 
 
+# what the dashboard's pages select by (the numbers of a date range, never the whole history)
+V7_INDEXES = {
+    "ticket_created_at": "ticket (created_at)",
+    "ticket_closed_at": "ticket (closed_at)",
+    "ticket_csat_asked_at": "ticket (csat_asked_at)",
+    "message_direction_created_at": "message (direction, created_at)",
+    "outbox_purpose_created_at": "outbox (purpose, created_at)",
+    "coupon_created_at": "coupon (created_at)",
+    "greeting_sent_sent_at": "greeting_sent (sent_at)",
+}
+
+
+def _dashboard():
+    """Version 7: the owners' dashboard: used login links, sessions, and the indexes its pages read by."""
+    database.create_tables(V7_TABLES, safe=True)
+    for name, columns in V7_INDEXES.items():
+        database.execute_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {columns}")
+
+
 STEPS = [
     _create_first_schema,
     _triage_sla_csat,
@@ -149,6 +169,7 @@ STEPS = [
     _orders_occasions_selfservice,
     _outbox_in_sending_order,
     _erasures,
+    _dashboard,
 ]  # index + 1 = version
 
 

@@ -353,3 +353,25 @@ class Erasure(BaseModel):
 
 V6_TABLES = [Erasure]
 ALL += V6_TABLES
+
+
+class DashboardLink(BaseModel):
+    """A used login link of the owners' dashboard: its nonce, kept so that a link logs in only once."""
+
+    nonce = CharField(max_length=64, unique=True)
+    owner_id = BigIntegerField()
+    used_at = DateTimeField(default=utcnow)
+
+
+class DashboardSession(BaseModel):
+    """An owner logged in to the dashboard: the cookie holds a random token, this row its SHA-256."""
+
+    token_hash = CharField(max_length=64, unique=True)
+    owner_id = BigIntegerField()
+    language = CharField(max_length=8)
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField(index=True)
+
+
+V7_TABLES = [DashboardLink, DashboardSession]
+ALL += V7_TABLES

@@ -19,7 +19,7 @@ import outbox
 from bots.base import SMS, Inbound
 from db.models import Contact, Customer, Order, Ticket
 from handlers.core import commands, customers, texts, tickets
-from handlers.features import broadcasts, csat, greetings, loyalty, orders, selfservice
+from handlers.features import broadcasts, csat, dashboard, greetings, loyalty, orders, selfservice
 
 log = logging.getLogger(__name__)
 
@@ -342,6 +342,9 @@ def route(inbound: Inbound) -> str:
     if broadcasts.takes_private(inbound):  # the owner's /broadcast flow (and non-owners refused)
         broadcasts.on_private(inbound)
         return "owner's broadcast"
+    if dashboard.takes_private(inbound):  # an owner's login link (and everyone else refused)
+        dashboard.on_private(inbound)
+        return "owner's dashboard"
     customer, contact = customers.identify(inbound)
     if inbound.kind == "callback":  # a tap on one of our buttons (menu, questions, "did this help?")
         selfservice.on_button(inbound, customer, contact)
@@ -356,13 +359,19 @@ def route(inbound: Inbound) -> str:
 
 
 def table() -> list[tuple[str, str, str]]:
-    """The table in words: (owner's broadcast and button taps first, then) each rule's name, state and match."""
+    """The table in words: (owner's broadcast, /dashboard and button taps first, then) each rule's name, state
+    and match."""
     head = [
         (
             "owner's broadcast",
             OWNER_DRAFT,
             "an owner's /broadcast, /broadcasts, /broadcast_cancel, a tap on "
             "their buttons, or the answer to the draft's question (Telegram private chat)",
+        ),
+        (
+            "owner's dashboard",
+            ANY,
+            "/dashboard (Telegram private chat): an owner gets a login link, others are told no",
         ),
         ("button", ANY, "a tap on one of the bot's buttons"),
     ]

@@ -11,8 +11,9 @@ from peewee import DatabaseError, InterfaceError, OperationalError
 import config
 import db
 from db import migrations
-from web import cli, data_cli, health, media, webhooks
+from web import cli, dashboard, data_cli, health, media, webhooks
 from web.api import api
+from web.dashboard import cli as dashboard_cli
 
 log = logging.getLogger("khidmat.web")
 
@@ -26,9 +27,9 @@ def create_app(settings: config.Settings) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = config.app(settings).max_body_bytes
     db.connect(config.database(settings).url)
     migrations.upgrade()
-    for blueprint in (webhooks.routes, health.routes, media.routes, api):
+    for blueprint in (webhooks.routes, health.routes, media.routes, api, dashboard.blueprint):
         app.register_blueprint(blueprint)
-    for command in cli.COMMANDS:
+    for command in (*cli.COMMANDS, dashboard_cli.command):
         app.cli.add_command(command)
     data_cli.register(app.cli, cli.db_command)  # db backup, db restore; customers export|forget
     app.teardown_request(_release_connection)

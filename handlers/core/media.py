@@ -25,7 +25,7 @@ from typing import NamedTuple
 import config
 import outbox
 from bots.base import TELEGRAM, WHATSAPP, Inbound, Media
-from handlers.core import texts
+from handlers.core import keys, texts
 
 # media kinds an agent can send to WhatsApp and SMS customers, with the content type Telegram implies
 LINKABLE = {
@@ -55,11 +55,7 @@ class MediaToken(NamedTuple):
 def signing_key(settings) -> bytes:
     """app.media_secret, or (when empty) a key derived from the Telegram webhook secret and the Twilio
     auth token. Empty when there is nothing to derive it from: then no link is made or accepted."""
-    configured = config.app(settings).media_secret
-    if configured:
-        return configured.encode()
-    basis = f"{config.telegram(settings).webhook_secret}\n{config.twilio(settings).auth_token}"
-    return hmac.new(b"khidmat media links", basis.encode(), hashlib.sha256).digest() if basis.strip() else b""
+    return keys.signing_key(config.app(settings).media_secret, b"khidmat media links", settings)
 
 
 def _b64(data: bytes) -> str:

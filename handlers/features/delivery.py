@@ -55,6 +55,7 @@ def build(rows: list[Outbox]) -> tuple[Outbound | None, bool]:
         mentions=p.get("mentions"),
         edit_message_id=p.get("edit_message_id"),
         topic_name=p.get("topic_name"),
+        no_preview=bool(p.get("no_preview")),
     )
     if head.chat_id == outbox.GROUP:
         group = team.agents_chat_id()
