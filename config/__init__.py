@@ -40,8 +40,9 @@ def _coerce(raw: str, default):
         return int(raw)
     if isinstance(default, float):
         return float(raw)
-    if isinstance(default, list):
-        return [item.strip() for item in raw.split(",") if item.strip()]
+    if isinstance(default, list):  # "42,43", or written as a TOML list: "[42, 43]", '["a", "b"]'
+        items = (item.strip().strip("'\"").strip() for item in raw.strip().strip("[]").split(","))
+        return [item for item in items if item]
     return raw
 
 

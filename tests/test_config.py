@@ -70,3 +70,8 @@ def test_a_wrong_type_in_the_environment_or_a_shop_file_is_one_clear_error_at_st
     shop.write_text('[sla]\nwarn_at = "soon"\n', encoding="utf-8")
     with pytest.raises(config.SettingsError, match=r"\[sla\] warn_at = 'soon' should be a number"):
         config.load(shop, environ={})
+
+
+def test_a_list_setting_in_the_environment_may_be_written_as_a_toml_list():
+    s = config.load(environ={"BOT_TELEGRAM_OWNER_IDS": "[11, 22]", "BOT_DATABASE_URL": "sqlite:///x.db"})
+    assert s["telegram"]["owner_ids"] == [11, 22]

@@ -87,7 +87,7 @@ def test_upgrade_from_first_released_schema_keeps_data(db_url):
     # put the database back to version 1: no triage columns, no agent table
     database = db.database.obj
     migrator = SchemaMigrator.from_database(database)
-    for index in ("customer_birthday", "customer_anniversary", "customer_tier"):
+    for index in ("customer_birthday", "customer_anniversary", "customer_tier", *migrations.V7_INDEXES):
         database.execute_sql(f"DROP INDEX IF EXISTS {index}")
     migrate(
         *[migrator.drop_column("ticket", c) for c in [*migrations.V2_TICKET_COLUMNS, "order_ref"]],
