@@ -343,10 +343,9 @@ class Sender:
             finally:
                 self._slot_waiting -= 1
         skip = 0 if prestep else rows[0].parts_sent
-        started = time.monotonic()
         result = await self._send(out, skip)
-        if not prestep:
-            self.pacer.sent(rows[0].channel, rows[0].chat_id, started)
+        if not prestep:  # the platform stamped it at some moment before its answer came back: count from then
+            self.pacer.sent(rows[0].channel, rows[0].chat_id, time.monotonic())
         if (
             result.status == SENT
             and not prestep

@@ -150,12 +150,13 @@ class Pacer:
     def take_follow(self, channel: str, now: float) -> None:
         self.global_limits[channel].take(now)
 
-    def sent(self, channel: str, chat_id: str, started: float) -> None:
-        """A message to the chat left at `started`: the chat's next one goes a whole interval after it, even
-        when this one left later than its slot (the platform counts a chat's second from what it received)."""
+    def sent(self, channel: str, chat_id: str, answered: float) -> None:
+        """A message to the chat was answered at `answered`: the chat's next one goes a whole interval after
+        that, even when this one left later than its slot or took long on the way (the platform counts a chat's
+        second from when it received each message, some moment before its answer)."""
         for limit in self._chat_limits(channel, chat_id):
             if isinstance(limit, Steady):
-                limit.next_free = max(limit.next_free, started + limit.interval)
+                limit.next_free = max(limit.next_free, answered + limit.interval)
 
     def channel_wait(self, channel: str, now: float) -> float:
         return self.global_limits[channel].wait(now)
