@@ -4,15 +4,12 @@ PostgreSQL, talking to stand-in Telegram and Twilio API servers on loopback."""
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import itertools
 import os
 import re
-import tempfile
 import threading
 import time
 import uuid
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -58,7 +55,6 @@ RUN_ID = os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex  # the sa
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")  # gw0, gw1 … under xdist
 RUNNER_PID = os.getppid() if "PYTEST_XDIST_WORKER" in os.environ else os.getpid()  # the run's own process
 DATABASE = f"khidmat_{RUNNER_PID}_{RUN_ID[:10]}_{WORKER}".lower()
-LOCKS = Path(tempfile.gettempdir())
 
 
 def _server_url(database: str) -> str:
@@ -101,22 +97,6 @@ def _drop_left_behind_databases():
             _on_server(f'DROP DATABASE IF EXISTS "{name}"')
 
 
-@contextlib.contextmanager
-def _postgres_lock(alone: bool):
-    """Shared by the tests that use PostgreSQL, taken alone by the one that restarts it (test_failures), across
-    every test process on this machine: the restart waits for the tests using PostgreSQL to finish, and those
-    that come later wait for it (a turnstile: a waiting restart is not overtaken by ever new shared holders)."""
-    with (
-        open(LOCKS / "khidmat-tests-postgresql.turnstile", "a") as turnstile,
-        open(LOCKS / "khidmat-tests-postgresql.lock", "a") as lock,
-    ):
-        fcntl.flock(turnstile, fcntl.LOCK_EX)
-        fcntl.flock(lock, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
-        if not alone:
-            fcntl.flock(turnstile, fcntl.LOCK_UN)
-        yield  # closing the files releases the locks
-
-
 @pytest.fixture(scope="session")
 def postgres_database():
     """The URL of this test process's own PostgreSQL database (see above); created on first use."""
@@ -124,20 +104,11 @@ def postgres_database():
         if os.environ.get("CI"):
             pytest.fail("PostgreSQL is not reachable on 127.0.0.1:5432 — in CI a skipped PostgreSQL run is a failure")
         pytest.skip("PostgreSQL not reachable")
-    with _postgres_lock(alone=False):
-        _drop_left_behind_databases()
-        _on_server(f'DROP DATABASE IF EXISTS "{DATABASE}"')
-        _on_server(f'CREATE DATABASE "{DATABASE}"')
+    _drop_left_behind_databases()
+    _on_server(f'DROP DATABASE IF EXISTS "{DATABASE}"')
+    _on_server(f'CREATE DATABASE "{DATABASE}"')
     yield _server_url(DATABASE)
-    with _postgres_lock(alone=False):
-        _on_server(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-
-
-@pytest.fixture
-def postgres_alone():
-    """No other test on this machine uses PostgreSQL meanwhile (for the one that restarts it)."""
-    with _postgres_lock(alone=True):
-        yield
+    _on_server(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -156,16 +127,15 @@ def pg_url(request):
 
 def _fresh_postgres_schema(request):
     database = request.getfixturevalue("postgres_database")
-    with _postgres_lock(alone=False):
-        import psycopg2
+    import psycopg2
 
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        conn = psycopg2.connect(database)
-        conn.autocommit = True
-        conn.cursor().execute(f"CREATE SCHEMA {schema}")
-        yield f"{database}?options=-csearch_path%3D{schema}"
-        conn.cursor().execute(f"DROP SCHEMA {schema} CASCADE")
-        conn.close()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    conn = psycopg2.connect(database)
+    conn.autocommit = True
+    conn.cursor().execute(f"CREATE SCHEMA {schema}")
+    yield f"{database}?options=-csearch_path%3D{schema}"
+    conn.cursor().execute(f"DROP SCHEMA {schema} CASCADE")
+    conn.close()
 
 
 @pytest.fixture
