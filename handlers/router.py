@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import outbox
-from bots.base import SMS, Inbound
+from bots.base import Inbound
 from db.models import Contact, Customer, Order, Ticket
 from handlers.core import commands, customers, texts, tickets
 from handlers.features import broadcasts, csat, dashboard, greetings, loyalty, orders, selfservice
@@ -135,7 +135,7 @@ def _opt(turn: Turn) -> None:
     customer, contact = turn.customer, turn.contact
     customer.marketing_opt_out = choice == "out"
     customer.save()
-    if turn.inbound.channel != SMS:  # on SMS the carrier already answered STOP/START
+    if not customers.carrier_answers(turn.inbound.channel, turn.text):  # on SMS it answers STOP/START itself
         outbox.to_contact(
             contact, texts.render(turn.lang, "opted_out" if choice == "out" else "opted_in"), purpose="optout"
         )

@@ -1,6 +1,7 @@
 """Customers on WhatsApp and SMS through Twilio: tickets, acknowledgements, replies, media, status callbacks."""
 
 from db.models import Customer, Ticket
+from handlers.core import texts
 from tests.helpers import eventually, quiet
 
 NUMBER = "+923001234567"
@@ -94,6 +95,17 @@ def test_sms_stop_is_recorded_without_a_ticket_or_reply(khidmat):
     assert Customer.get().marketing_opt_out is True
     assert Ticket.select().count() == 0
     assert khidmat.twilio.sent() == []  # the carrier answers STOP itself
+
+
+def test_sms_urdu_stop_and_start_are_ours_to_confirm(khidmat):
+    """The carrier knows only its English keywords: «بند» and «شروع» are answered by the bot, in Urdu."""
+    khidmat.sms(NUMBER, "بند")
+    stopped = khidmat.wait_twilio(NUMBER)[0]["body"]
+    assert stopped == texts.render("ur", "opted_out") and Customer.get().marketing_opt_out is True
+    khidmat.sms(NUMBER, "شروع")
+    started = khidmat.wait_twilio(NUMBER, lambda b: b != stopped)[0]["body"]
+    assert started == texts.render("ur", "opted_in") and Customer.get().marketing_opt_out is False
+    assert Ticket.select().count() == 0
 
 
 def test_ten_thousand_characters_emoji_and_urdu(khidmat):

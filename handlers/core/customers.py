@@ -15,8 +15,11 @@ WHATSAPP_WINDOW = dt.timedelta(hours=24)  # free-form WhatsApp messages only thi
 
 # SMS carriers opt a number out on all of these (Twilio then refuses sends with 21610); on WhatsApp and
 # Telegram only the unambiguous ones count, so "cancel" there stays a message about an order.
-SMS_OPT_OUT = {"stop", "stopall", "unsubscribe", "end", "quit", "revoke", "optout", "cancel", "بند"}
-SMS_OPT_IN = {"start", "unstop", "yes"}
+# The carrier (Twilio's opt-out handling) answers its own English keywords; the Urdu ones are ours to answer.
+CARRIER_OPT_OUT = {"stop", "stopall", "unsubscribe", "end", "quit", "revoke", "optout", "cancel"}
+CARRIER_OPT_IN = {"start", "unstop", "yes"}
+SMS_OPT_OUT = CARRIER_OPT_OUT | {"بند"}
+SMS_OPT_IN = CARRIER_OPT_IN | {"شروع"}
 CHAT_OPT_OUT = {"stop", "unsubscribe", "بند", "/stop"}
 CHAT_OPT_IN = {"start", "شروع"}  # "begin": an Urdu reader's START
 
@@ -160,12 +163,21 @@ def earlier_tickets(customer: Customer, ticket: Ticket) -> int:
 
 def opt_out_word(channel: str, text: str, opted_out: bool) -> str | None:
     """'out' when the whole message is an opt-out keyword, 'in' for an opt-in keyword from an opted-out customer."""
-    word = text.strip().strip(".!").lower()
+    word = _keyword(text)
     if word in (SMS_OPT_OUT if channel == SMS else CHAT_OPT_OUT):
         return "out"
     if opted_out and word in (SMS_OPT_IN if channel == SMS else CHAT_OPT_IN):
         return "in"
     return None
+
+
+def carrier_answers(channel: str, text: str) -> bool:
+    """Whether the SMS carrier already answered this opt-out or opt-in keyword itself (so we stay silent)."""
+    return channel == SMS and _keyword(text) in CARRIER_OPT_OUT | CARRIER_OPT_IN
+
+
+def _keyword(text: str) -> str:
+    return text.strip().strip(".!").lower()
 
 
 def mask(address: str) -> str:
