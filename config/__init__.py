@@ -29,6 +29,8 @@ class Settings(dict):
         secret = ("token", "secret", "account_sid", "auth_token", "password")
         return {
             s: {k: ("***" if any(w in k for w in secret) and v else v) for k, v in vals.items()}
+            if isinstance(vals, dict)
+            else vals
             for s, vals in self.items()
         }
 
@@ -66,10 +68,15 @@ def load(path: str | os.PathLike | None = None, environ=None, overrides: dict | 
         with open(ROOT / "settings.toml", "rb") as fh:
             base = tomllib.load(fh)
         for section, values in data.items():
-            base.setdefault(section, {}).update(values)
+            if isinstance(values, list) or not isinstance(base.get(section, {}), dict):  # [[teams]]: the file's list
+                base[section] = values
+            else:
+                base.setdefault(section, {}).update(values)
         data = base
     settings = Settings(data)
     for section, values in settings.items():
+        if not isinstance(values, dict):  # [[teams]] come from the file only
+            continue
         for key, default in list(values.items()):
             env_name = f"BOT_{section.upper()}_{key.upper()}"
             if env_name in environ:
@@ -80,6 +87,9 @@ def load(path: str | os.PathLike | None = None, environ=None, overrides: dict | 
                     raise SettingsError(f"{env_name}={environ[env_name]!r} should be {wanted}") from None
     for dotted, value in (overrides or {}).items():
         section, _, key = dotted.partition(".")
+        if not key:  # a whole list section ("teams")
+            settings[section] = value
+            continue
         settings.setdefault(section, {})[key] = value
     settings["telegram"]["agents_chat_id"] = int(settings["telegram"]["agents_chat_id"] or 0)
     settings["telegram"]["owner_ids"] = [int(x) for x in settings["telegram"]["owner_ids"]]
@@ -202,3 +212,16 @@ def backup(settings: Settings | None = None) -> sections.Backup:
 def dashboard(settings: Settings | None = None) -> sections.Dashboard:
     """[dashboard] of these settings (the running process's by default)."""
     return _section(sections.Dashboard, "dashboard", settings)
+
+
+def desk(settings: Settings | None = None) -> sections.Desk:
+    """[desk] of these settings (the running process's by default)."""
+    return _section(sections.Desk, "desk", settings)
+
+
+def teams(settings: Settings | None = None) -> list[sections.Team]:
+    """[[teams]] of these settings: the agents' groups besides telegram.agents_chat_id, in routing order."""
+    settings = settings if settings is not None else current()
+    if "teams" not in settings.typed:
+        settings.typed["teams"] = sections.read_teams(settings)
+    return settings.typed["teams"]  # type: ignore[return-value]

@@ -8,6 +8,7 @@ or a wrong type in a shop's file or environment into one clear error at start-up
 
 from __future__ import annotations
 
+import re
 import types
 from dataclasses import dataclass, fields
 from typing import TypeVar, Union, get_args, get_origin, get_type_hints
@@ -219,6 +220,64 @@ class Dashboard:
     link_minutes: float
 
 
+@dataclass(frozen=True)
+class Desk:
+    auto_assign: str
+    max_open_per_agent: int
+
+
+AUTO_ASSIGN = ("off", "least_busy")
+TEAM_NAME = re.compile(r"^[a-z0-9_-]{1,32}$")
+DEFAULT_TEAM = "default"  # /move default: back to telegram.agents_chat_id (no team may take this name)
+
+
+@dataclass(frozen=True)
+class Team:
+    """One [[teams]] entry: an agents' group and the rule that sends it tickets (every rule given must match)."""
+
+    name: str
+    chat_id: int
+    channel: str = ""  # "whatsapp", "sms", "telegram"
+    language: str = ""  # the customer's language: "ur", "en"
+    tag: str = ""  # one of the customer's tags (from the order imports)
+    menu: str = ""  # what the customer picked with the bot before: a menu option or an FAQ entry ("return_policy")
+    agent_language: str = ""  # the bot's language in this group; "" = app.agent_language
+
+    @property
+    def has_rule(self) -> bool:
+        return bool(self.channel or self.language or self.tag or self.menu)
+
+
+def read_teams(settings: dict) -> list[Team]:
+    """[[teams]] as Team records, checked: a unique name and chat id each, known keys, text values."""
+    raw = settings.get("teams") or []
+    if not isinstance(raw, list):
+        raise SettingsError("teams should be a list of [[teams]] tables")
+    known = {f.name for f in fields(Team)}
+    teams: list[Team] = []
+    for number, entry in enumerate(raw, 1):
+        if not isinstance(entry, dict):
+            raise SettingsError(f"[[teams]] number {number} should be a table")
+        unknown = sorted(set(entry) - known)
+        if unknown:
+            raise SettingsError(f"[[teams]] number {number}: unknown key {unknown[0]!r}")
+        name = str(entry.get("name", "")).strip().lower()
+        if not TEAM_NAME.match(name) or name == DEFAULT_TEAM:
+            raise SettingsError(f"[[teams]] number {number}: name = {entry.get('name')!r} should be a short word")
+        chat_id = entry.get("chat_id")
+        if isinstance(chat_id, str) and chat_id.lstrip("-").isdigit():
+            chat_id = int(chat_id)
+        if not isinstance(chat_id, int) or isinstance(chat_id, bool) or not chat_id:
+            raise SettingsError(f"[[teams]] {name}: chat_id = {chat_id!r} should be the group's id (-100…)")
+        values = {k: str(entry.get(k, "")).strip().lower() for k in known - {"name", "chat_id"}}
+        if values["agent_language"] not in ("", "ur", "en"):
+            raise SettingsError(f'[[teams]] {name}: agent_language should be "ur" or "en"')
+        if any(t.name == name or t.chat_id == chat_id for t in teams):
+            raise SettingsError(f"[[teams]] {name}: its name and chat_id must differ from the other teams'")
+        teams.append(Team(name=name, chat_id=chat_id, **values))
+    return teams
+
+
 SECTIONS: dict[str, type] = {
     "app": App,
     "database": Database,
@@ -238,6 +297,7 @@ SECTIONS: dict[str, type] = {
     "selfservice": Selfservice,
     "backup": Backup,
     "dashboard": Dashboard,
+    "desk": Desk,
 }
 
 T = TypeVar("T")
@@ -274,4 +334,9 @@ def read(cls: type[T], name: str, settings: dict) -> T:
 
 def read_all(settings: dict) -> dict[str, object]:
     """Every section, typed; SettingsError for the first key that is missing or of the wrong type."""
-    return {name: read(cls, name, settings) for name, cls in SECTIONS.items()}
+    typed: dict[str, object] = {name: read(cls, name, settings) for name, cls in SECTIONS.items()}
+    desk = typed["desk"]
+    if isinstance(desk, Desk) and desk.auto_assign not in AUTO_ASSIGN:
+        raise SettingsError(f"[desk] auto_assign = {desk.auto_assign!r} should be one of {', '.join(AUTO_ASSIGN)}")
+    typed["teams"] = read_teams(settings)
+    return typed

@@ -162,6 +162,18 @@ def _dashboard():
         database.execute_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {columns}")
 
 
+# a team's numbers select by team; auto-assignment counts each agent's open tickets
+V8_INDEXES = {"ticket_team": "ticket (team)", "ticket_status_assignee_id": "ticket (status, assignee_id)"}
+
+
+def _duty_and_teams():
+    """Version 8: agents on duty (and where), when each last got a ticket; the team a ticket belongs to."""
+    _add_missing_columns(Agent, ["on_duty", "duty_team", "on_duty_since", "last_assigned_at"])
+    _add_missing_columns(Ticket, ["team"])
+    for name, columns in V8_INDEXES.items():
+        database.execute_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {columns}")
+
+
 STEPS = [
     _create_first_schema,
     _triage_sla_csat,
@@ -170,6 +182,7 @@ STEPS = [
     _outbox_in_sending_order,
     _erasures,
     _dashboard,
+    _duty_and_teams,
 ]  # index + 1 = version
 
 

@@ -138,6 +138,8 @@ class Ticket(BaseModel):
     rating_comment = TextField(null=True)
     # schema version 4
     order_ref = CharField(max_length=64, null=True)  # the order this ticket is about (a delay notice answered)
+    # schema version 8
+    team = CharField(max_length=32, null=True)  # the [[teams]] entry whose group has it; None: the main group
 
     @property
     def number(self) -> int:
@@ -151,6 +153,11 @@ class Agent(BaseModel):
     first_name = CharField(max_length=100, default="")
     username = CharField(max_length=64, null=True, index=True)
     last_seen_at = DateTimeField(default=utcnow)
+    # schema version 8: on duty (in the group where they said /on) and when they last got a ticket
+    on_duty = BooleanField(default=False)
+    duty_team = CharField(max_length=32, null=True)  # the team whose group it is; None: the main group
+    on_duty_since = DateTimeField(null=True)
+    last_assigned_at = DateTimeField(null=True)
 
 
 class Message(BaseModel):

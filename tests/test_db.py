@@ -87,10 +87,16 @@ def test_upgrade_from_first_released_schema_keeps_data(db_url):
     # put the database back to version 1: no triage columns, no agent table
     database = db.database.obj
     migrator = SchemaMigrator.from_database(database)
-    for index in ("customer_birthday", "customer_anniversary", "customer_tier", *migrations.V7_INDEXES):
+    for index in (
+        "customer_birthday",
+        "customer_anniversary",
+        "customer_tier",
+        *migrations.V7_INDEXES,
+        *migrations.V8_INDEXES,
+    ):
         database.execute_sql(f"DROP INDEX IF EXISTS {index}")
     migrate(
-        *[migrator.drop_column("ticket", c) for c in [*migrations.V2_TICKET_COLUMNS, "order_ref"]],
+        *[migrator.drop_column("ticket", c) for c in [*migrations.V2_TICKET_COLUMNS, "order_ref", "team"]],
         *[migrator.drop_column("customer", c) for c in migrations.V4_CUSTOMER_COLUMNS],
     )
     for table in ["agent", "broadcast_recipient", "broadcast"] + [
@@ -114,6 +120,7 @@ def test_upgrade_from_first_released_schema_keeps_data(db_url):
     assert migrations.upgrade() == len(migrations.STEPS)
     ticket = Ticket.get()
     assert ticket.subject == "old one" and ticket.tags == [] and ticket.urgent is False and ticket.rating is None
+    assert ticket.team is None  # schema version 8: in the main group
     from db.models import Agent, Order
 
     assert Agent.select().count() == 0
