@@ -4,7 +4,7 @@ messages built, and what became of each send recorded. Installed into hooks/ by 
 from __future__ import annotations
 
 from handlers import inbound
-from handlers.core import team
+from handlers.core import team, teams
 from handlers.features import delivery
 
 handle = inbound.handle
@@ -18,6 +18,6 @@ topics_unavailable = delivery.topics_unavailable
 topics_possible = delivery.topics_possible
 thread_gone = delivery.thread_gone
 
-group_migrated = team.on_group_migrated
+group_migrated = teams.on_group_migrated
 agents_chat_id = team.agents_chat_id
 bot_username = team.remember_bot_username

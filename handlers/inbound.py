@@ -12,7 +12,7 @@ from bots.base import Inbound
 from db.connection import write
 from db.models import InboundEvent
 from handlers import router
-from handlers.core import team, texts
+from handlers.core import teams, texts
 from handlers.desk import agents
 from handlers.features import delivery
 
@@ -61,8 +61,8 @@ def route(inbound: Inbound) -> None:
     if inbound.kind == "member":
         on_membership(inbound)
         return
-    if inbound.is_group or (inbound.kind == "callback" and team.is_agents_chat(inbound.chat_id)):
-        if team.is_agents_chat(inbound.chat_id):
+    if inbound.is_group or (inbound.kind == "callback" and teams.is_agents_chat(inbound.chat_id)):
+        if teams.is_agents_chat(inbound.chat_id):
             agents.on_group_message(inbound)
         elif inbound.kind == "command":
             agents.on_other_chat_command(inbound)
@@ -71,7 +71,7 @@ def route(inbound: Inbound) -> None:
 
 
 def on_membership(inbound: Inbound) -> None:
-    if inbound.migrate_to_chat_id and team.is_agents_chat(inbound.chat_id):
-        team.on_group_migrated(inbound.chat_id, inbound.migrate_to_chat_id)
+    if inbound.migrate_to_chat_id and teams.is_agents_chat(inbound.chat_id):
+        teams.on_group_migrated(inbound.chat_id, inbound.migrate_to_chat_id)
     elif not inbound.is_group and inbound.text in ("kicked", "member"):
         delivery.set_reachable(inbound.channel, inbound.chat_id, blocked=inbound.text == "kicked")

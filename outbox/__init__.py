@@ -11,6 +11,23 @@ from db.connection import after_commit, database, is_sqlite, runs_after_commit
 from db.models import Outbox
 
 GROUP = "group"  # chat_id of rows for the agents' group, resolved to its effective id at send time
+# a team's group ([[teams]]): "group:<team>", its own lane (and its own 20 messages a minute)
+
+
+def group_lane(team: str | None = None) -> str:
+    """The chat_id of rows for a team's agents' group (the main group for None)."""
+    return f"{GROUP}:{team}" if team else GROUP
+
+
+def is_group(chat_id) -> bool:
+    """Is this row's chat_id one of the agents' groups (the main one or a team's)?"""
+    return chat_id == GROUP or str(chat_id).startswith(GROUP + ":")
+
+
+def team_of(chat_id: str) -> str | None:
+    """The team of a group lane ("group:returns" → "returns"; the main group → None)."""
+    return str(chat_id).partition(":")[2] or None
+
 
 PRIORITY_CUSTOMER = 0  # replies and acknowledgements to customers go first
 PRIORITY_GROUP = 1
@@ -116,15 +133,24 @@ def _announce() -> None:
 
 
 def to_group(
-    text: str, *, purpose: str, ticket=None, media=None, merge: bool = False, header: str | None = None, **extra
+    text: str,
+    *,
+    purpose: str,
+    ticket=None,
+    media=None,
+    merge: bool = False,
+    header: str | None = None,
+    group: str | None = None,
+    **extra,
 ) -> Outbox:
-    """A message for the agents' group, inside the ticket's thread when there is a ticket.
+    """A message for the agents' group, inside the ticket's thread when there is a ticket: the group of the
+    ticket's team, or `group` (a lane from group_lane) for a message about no ticket (default: the main group).
 
     merge=True lets the sender join it with the ticket's other waiting messages (header shown once).
     """
     return enqueue(
         TELEGRAM,
-        GROUP,
+        group or group_lane(getattr(ticket, "team", None)),
         purpose=purpose,
         text=text,
         media=media,

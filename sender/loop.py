@@ -326,7 +326,7 @@ class Sender:
     async def _deliver_once(self, lane: str, rows: list[Outbox], slot: float) -> bool:
         """Build, send at the pacing slot and record one send; True if it was a preliminary step (the
         ticket's topic created) after which the rows themselves still have to go."""
-        if rows[0].chat_id == outbox.GROUP:  # the group's messages look up their ticket's thread
+        if outbox.is_group(rows[0].chat_id):  # the groups' messages look up their ticket's thread
             out, prestep = await self._db(hooks.business().build, rows)
         else:  # a customer's message is built from its row alone
             out, prestep = hooks.business().build(rows)
@@ -469,11 +469,11 @@ class Sender:
                     return
                 _mark_sent(rows, out, result, now)
                 return
-            if result.status == RETRY and result.migrate_to_chat_id and head.chat_id == outbox.GROUP:
+            if result.status == RETRY and result.migrate_to_chat_id and outbox.is_group(head.chat_id):
                 hooks.business().group_migrated(out.chat_id, result.migrate_to_chat_id)
                 return  # resend at once to the new id
             if result.reason == "no_topics" and prestep:
-                hooks.business().topics_unavailable(result.detail)
+                hooks.business().topics_unavailable(result.detail, head.chat_id)
                 return
             if result.reason == "thread_gone" and head.attempts < 3:
                 hooks.business().thread_gone(rows)

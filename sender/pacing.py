@@ -138,7 +138,7 @@ class Pacer:
         if channel != TELEGRAM or chat_id == "callback":  # answering a button tap is no chat message
             return []
         limits: list[Steady | Window] = [self.chats.setdefault(chat_id, Steady(self.chat_rate))]
-        if chat_id == "group" or chat_id.startswith("-"):
+        if chat_id == "group" or chat_id.startswith(("group:", "-")):  # each agents' group (a team's too) its own
             limits.append(self.groups.setdefault(chat_id, Window(self.group_per_min, 60.0)))
         return limits
 

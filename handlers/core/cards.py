@@ -11,7 +11,7 @@ import config
 import outbox
 from bots.base import WHATSAPP
 from db.models import Contact, Message, Outbox, Ticket
-from handlers.core import clock, customers, texts
+from handlers.core import clock, customers, teams, texts
 
 PRIORITY_MARK = {"low": "▫️", "normal": "", "high": "🟠", "urgent": "🔴"}
 PRIORITIES = ("low", "normal", "high", "urgent")
@@ -148,7 +148,12 @@ def topic_name(ticket: Ticket) -> str:
 
 
 def post(ticket: Ticket, body: str, media=None, earlier: int | None = None) -> None:
-    """The new ticket's card (with the first message) into the group; its topic is created on the way."""
+    """The new ticket's card (with the first message) into its team's group; its topic is created on the way."""
+    with teams.speaking_for(ticket):
+        _post(ticket, body, media, earlier)
+
+
+def _post(ticket: Ticket, body: str, media, earlier: int | None) -> None:
     outbox.to_group(
         text(ticket, excerpt=body, earlier=earlier),
         purpose="ticket_new",
@@ -165,17 +170,18 @@ def refresh(ticket: Ticket, choose_priority: bool = False, rename_topic: bool = 
     """Rewrite the card (and the topic's name) to match the ticket. Only the newest waiting edit is sent."""
     key = f"card{ticket.id}"
     Outbox.update(status="skipped").where((Outbox.merge_key == key) & (Outbox.status == "pending")).execute()
-    outbox.enqueue(
-        "telegram",
-        outbox.GROUP,
-        purpose="card",
-        ticket=ticket,
-        text=text(ticket),
-        priority=outbox.PRIORITY_GROUP,
-        merge_key=key,
-        edit_card=True,
-        method="edit",
-        buttons=buttons(ticket, choose_priority),
-    )
+    with teams.speaking_for(ticket):
+        outbox.enqueue(
+            "telegram",
+            teams.lane(ticket.team),
+            purpose="card",
+            ticket=ticket,
+            text=text(ticket),
+            priority=outbox.PRIORITY_GROUP,
+            merge_key=key,
+            edit_card=True,
+            method="edit",
+            buttons=buttons(ticket, choose_priority),
+        )
     if rename_topic:
         outbox.to_group("", purpose="topic", ticket=ticket, method="edit_topic", topic_name=topic_name(ticket))

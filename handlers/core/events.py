@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 TICKET_OPENED = "ticket_opened"  # (ticket, customer, channel)
+TICKET_POSTED = "ticket_posted"  # (ticket): its card is on its way to the group (what follows comes after it)
 FIRST_RESPONSE = "first_response"  # (ticket)
 TICKET_CLOSED = "ticket_closed"  # (ticket)
 ORDER_SAVED = "order_saved"  # (order)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import re
 import string
+from collections.abc import Iterator
 from pathlib import Path
 
 import config
@@ -43,9 +46,29 @@ def exists(name: str) -> bool:
     return (TEMPLATES / "en" / f"{name}.txt").exists()
 
 
+# the language of the agents' group being written to, while the bot handles one of its updates or tickets
+# (handlers.core.teams.speaking_in: a team's agent_language); unset: app.agent_language
+_agents_language: contextvars.ContextVar[str | None] = contextvars.ContextVar("agents_language", default=None)
+
+
+def agents_language() -> str:
+    """The language agents read here and now: the group's (a team's agent_language), or app.agent_language."""
+    return _agents_language.get() or config.app().agent_language
+
+
+@contextlib.contextmanager
+def agents_speaking(lang: str | None) -> Iterator[None]:
+    """Within this block, for_agents() writes in `lang` (None or "": app.agent_language)."""
+    token = _agents_language.set(lang or None)
+    try:
+        yield
+    finally:
+        _agents_language.reset(token)
+
+
 def for_agents(name: str, /, **values) -> str:
-    """A text for the agents' group, in the shop's agent_language."""
-    return render(config.app().agent_language, name, **values)
+    """A text for an agents' group, in its language (agents_language())."""
+    return render(agents_language(), name, **values)
 
 
 def has_urdu_script(text: str) -> bool:

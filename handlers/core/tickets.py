@@ -7,8 +7,8 @@ import logging
 import outbox
 from bots.base import TELEGRAM, Inbound
 from db.connection import is_sqlite
-from db.models import Contact, Customer, GroupMessage, Message, Ticket
-from handlers.core import cards, clock, customers, events, hours, media, texts, urgency
+from db.models import Agent, Contact, Customer, GroupMessage, Message, Ticket
+from handlers.core import cards, clock, customers, events, hours, media, teams, texts, urgency
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,6 @@ def on_customer_message(
         return None
     lang = customers.language_of(customer)
     ticket = open_ticket_of(customer)
-    text = _group_text(inbound)
     media = inbound.media if inbound.kind != "unsupported" else []
     message_fields = dict(
         direction="in", channel=inbound.channel, text=inbound.text, media=[m.kind for m in media] or None
@@ -62,9 +61,12 @@ def on_customer_message(
         if urgency.is_urgent(inbound.text):
             ticket.urgent, ticket.priority = True, "high"
             ticket.save()
-        events.announce(events.TICKET_OPENED, ticket, customer, inbound.channel)
-        earlier = customers.earlier_tickets(customer, ticket)
-        cards.post(ticket, text, media, earlier=earlier)
+        teams.route(ticket, customer, inbound.channel)  # the team's group gets it (before anyone hears of it)
+        with teams.speaking_for(ticket):
+            events.announce(events.TICKET_OPENED, ticket, customer, inbound.channel)
+            earlier = customers.earlier_tickets(customer, ticket)
+            cards.post(ticket, _group_text(inbound), media, earlier=earlier)
+            events.announce(events.TICKET_POSTED, ticket)
         first_contact = earlier == 0 and inbound.channel != TELEGRAM
         ack = hours.acknowledgement(lang, customer, ticket, first_contact)
         outbox.to_contact(contact, ack, purpose="ack", ticket=ticket)
@@ -82,22 +84,38 @@ def on_customer_message(
                 ticket.priority = "high"
         ticket.last_customer_at = clock.now()
         ticket.save()
-        if refresh_card:
-            cards.refresh(ticket)
-        Message.create(ticket=ticket, **message_fields)
-        header = texts.for_agents("agents/relay_header", ticket=ticket.number, name=customers.display_name(customer))
-        outbox.to_group(
-            text,
-            purpose="relay",
-            ticket=ticket,
-            media=media,
-            merge=not media,
-            header=header,
-            topic_name=cards.topic_name(ticket),
-        )
+        with teams.speaking_for(ticket):
+            if refresh_card:
+                cards.refresh(ticket)
+            Message.create(ticket=ticket, **message_fields)
+            header = texts.for_agents(
+                "agents/relay_header", ticket=ticket.number, name=customers.display_name(customer)
+            )
+            outbox.to_group(
+                _group_text(inbound),
+                purpose="relay",
+                ticket=ticket,
+                media=media,
+                merge=not media,
+                header=header,
+                topic_name=cards.topic_name(ticket),
+            )
     if inbound.kind == "unsupported":
         outbox.to_contact(contact, texts.render(lang, "unsupported"), purpose="unsupported", ticket=ticket)
     return ticket
+
+
+def set_assignee(ticket: Ticket, agent: Agent | None, refresh: bool = True) -> None:
+    """Give the ticket to an agent (None: to nobody); the agent's last assignment is now. refresh: edit the card
+    and the topic's name (False while the card is still to be posted: it is written with the assignee)."""
+    ticket.assignee_id = agent.telegram_user_id if agent else None
+    ticket.assignee = (agent.first_name or f"@{agent.username}") if agent else None
+    ticket.save()
+    if agent is not None:
+        agent.last_assigned_at = clock.now()
+        agent.save()
+    if refresh:
+        cards.refresh(ticket)
 
 
 def agent_reply(ticket: Ticket, agent_name: str, inbound: Inbound) -> None:
@@ -169,8 +187,13 @@ def close(ticket: Ticket, agent_name: str) -> None:
 
 def ticket_for_group_message(chat_id: int, thread_id: int | None, reply_to: int | None) -> Ticket | None:
     """The ticket an agent's message belongs to: its forum topic, or the bot message it replies to."""
-    if thread_id:
-        ticket = Ticket.select().where(Ticket.thread_id == thread_id).order_by(Ticket.id.desc()).first()
+    if thread_id:  # topics' ids are per group: the topic of this group
+        ticket = (
+            Ticket.select()
+            .where((Ticket.thread_id == thread_id) & (Ticket.group_chat_id == chat_id))
+            .order_by(Ticket.id.desc())
+            .first()
+        )
         if ticket:
             return ticket
     if reply_to:

@@ -8,8 +8,10 @@ from dataclasses import replace
 import outbox
 from bots.base import Inbound
 from db.models import Agent, Ticket
-from handlers.core import cards, clock, commands, team, texts, tickets
+from handlers.core import cards, clock, commands, team, teams, texts, tickets
 from handlers.desk import commands as _desk_commands  # noqa: F401 (registers the desk's commands)
+from handlers.desk import duty as _duty_commands  # noqa: F401 (registers /on, /off, /team)
+from handlers.desk import moving as _moving  # noqa: F401 (registers /move)
 from handlers.desk import triage
 
 log = logging.getLogger(__name__)
@@ -19,7 +21,7 @@ def reply_in_place(inbound: Inbound, text: str) -> None:
     """Answer an agent where they wrote (in the topic, or as a reply to their message)."""
     outbox.enqueue(
         "telegram",
-        outbox.GROUP,
+        teams.lane(teams.team_of_chat(inbound.chat_id)),
         purpose="agents",
         text=text,
         priority=outbox.PRIORITY_GROUP,
@@ -45,7 +47,12 @@ def seen(inbound: Inbound) -> Agent:
 
 
 def on_group_message(inbound: Inbound) -> None:
-    """Any message in the agents' group."""
+    """Any message in an agents' group (the main one or a team's): answered in that group's language."""
+    with teams.in_group_of(inbound.chat_id):
+        _on_group_message(inbound)
+
+
+def _on_group_message(inbound: Inbound) -> None:
     if inbound.kind == "callback":
         on_button(inbound)
         return

@@ -21,11 +21,19 @@ from bots.base import (
 )
 from bots.twilio import classify_error
 from db.models import Contact, GroupMessage, Outbox, SentMessage, State, Ticket
-from handlers.core import cards, clock, customers, team, texts, tickets
+from handlers.core import cards, clock, customers, teams, texts, tickets
 
 log = logging.getLogger(__name__)
 
-TOPICS = "group_topics"  # State: "off" once Telegram said the group cannot have topics
+TOPICS = "group_topics"  # State: "off" once Telegram said the group cannot have topics ("group_topics:<team>")
+
+
+def topics_key(lane: str) -> str:
+    """The State key saying whether this group (an outbox lane) can have topics."""
+    team = outbox.team_of(lane)
+    return f"{TOPICS}:{team}" if team else TOPICS
+
+
 FINAL_FOR_CONTACT = (BLOCKED, UNSUBSCRIBED, INVALID_ADDRESS)
 
 
@@ -57,8 +65,8 @@ def build(rows: list[Outbox]) -> tuple[Outbound | None, bool]:
         topic_name=p.get("topic_name"),
         no_preview=bool(p.get("no_preview")),
     )
-    if head.chat_id == outbox.GROUP:
-        group = team.agents_chat_id()
+    if outbox.is_group(head.chat_id):
+        group = teams.chat_id_of_lane(head.chat_id)
         if not group:
             return None, False
         out.chat_id = str(group)
@@ -74,7 +82,7 @@ def build(rows: list[Outbox]) -> tuple[Outbound | None, bool]:
                 ticket.thread_id = ticket.root_message_id = None
             if ticket.thread_id:
                 out.thread_id = ticket.thread_id
-            elif out.method == "send" and State.read(TOPICS) != "off":
+            elif out.method == "send" and State.read(topics_key(head.chat_id)) != "off":
                 return Outbound(
                     TELEGRAM,
                     str(group),
@@ -99,15 +107,17 @@ def topic_created(rows: list[Outbox], out: Outbound, result: SendResult) -> None
     ticket = Ticket.get_by_id(rows[0].ticket_id)
     ticket.thread_id, ticket.group_chat_id = result.thread_id, int(out.chat_id)
     ticket.save()
-    State.put(TOPICS, "on")
+    State.put(topics_key(rows[0].chat_id), "on")
 
 
-def topics_unavailable(detail: str) -> None:
+def topics_unavailable(detail: str, lane: str = outbox.GROUP) -> None:
     """The group is not a forum or the bot may not manage topics: say so once, then thread by replies."""
-    if State.read(TOPICS) != "off":
-        State.put(TOPICS, "off")
-        log.warning("agents' group cannot have topics (%s): tickets are threaded by replies", detail)
-        outbox.to_group(texts.for_agents("agents/no_topics", detail=detail), purpose="agents")
+    key = topics_key(lane)
+    if State.read(key) != "off":
+        State.put(key, "off")
+        log.warning("agents' group %s cannot have topics (%s): tickets are threaded by replies", lane, detail)
+        with teams.speaking_in(outbox.team_of(lane)):
+            outbox.to_group(texts.for_agents("agents/no_topics", detail=detail), purpose="agents", group=lane)
 
 
 def topics_possible(is_forum: bool) -> None:
@@ -124,7 +134,7 @@ def thread_gone(rows: list[Outbox]) -> None:
 
 def sent(rows: list[Outbox], out: Outbound, result: SendResult) -> None:
     """Remember where the message landed: group messages map back to their ticket for agents' replies."""
-    if rows[0].chat_id == outbox.GROUP and out.method in ("send", "copy"):
+    if outbox.is_group(rows[0].chat_id) and out.method in ("send", "copy"):
         chat = int(out.chat_id)
         for row in rows:
             if row.ticket_id:
@@ -145,7 +155,7 @@ def sent(rows: list[Outbox], out: Outbound, result: SendResult) -> None:
 def undeliverable(rows: list[Outbox], result: SendResult) -> None:
     """A message could not be delivered for good: remember an unreachable contact and tell the agents."""
     head = rows[0]
-    if head.chat_id == outbox.GROUP or head.purpose in ("agents", "setup"):
+    if outbox.is_group(head.chat_id) or head.purpose in ("agents", "setup"):
         log.error("could not post to the agents' group: %s %s", result.reason, result.detail)
         return
     contact = Contact.get_or_none(channel=head.channel, address=head.chat_id)
@@ -164,6 +174,11 @@ def undeliverable(rows: list[Outbox], result: SendResult) -> None:
     )
     if ticket is None:
         return
+    with teams.speaking_for(ticket):
+        _tell_undeliverable(ticket, head, result)
+
+
+def _tell_undeliverable(ticket: Ticket, head: Outbox, result: SendResult) -> None:
     name = f"agents/reason_{result.reason}"
     reason = texts.for_agents(
         name if texts.exists(name) else "agents/reason_other",

@@ -27,7 +27,7 @@ import config
 import outbox
 from bots.base import TELEGRAM, Inbound
 from db.models import Contact, Customer, FaqLog, Message, Ticket
-from handlers.core import cards, clock, customers, events, hours, texts, tickets
+from handlers.core import cards, clock, customers, events, hours, teams, texts, tickets
 from handlers.features import faq
 
 log = logging.getLogger(__name__)
@@ -426,6 +426,19 @@ def _handoff(inbound: Inbound, customer, contact, words: str | None, ticket) -> 
 
 
 # ---- the ticket's side -------------------------------------------------------------------------------
+@teams.menu_choices
+def choices(customer: Customer) -> set[str]:
+    """What the customer picked with the bot since their last ticket (menu options, FAQ entries answered): the
+    teams' `menu` routing rule reads these (before the ticket's opening clears the dialog)."""
+    picked = set()
+    for h in _dialog(customer).get("history") or []:
+        if h.get("did") == "option" and h.get("option"):
+            picked.add(str(h["option"]))
+        elif h.get("did") == "answer" and h.get("key"):
+            picked.add(str(h["key"]))
+    return picked
+
+
 @events.on(events.TICKET_OPENED)
 def on_ticket_opened(ticket: Ticket, customer: Customer, channel: str) -> None:
     """A ticket was just opened for this customer: what they did with the bot since the last ticket becomes

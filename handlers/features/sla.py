@@ -14,7 +14,7 @@ import outbox
 from bots.base import utf16_len
 from db.connection import write
 from db.models import Agent, Ticket
-from handlers.core import clock, customers, hours, texts
+from handlers.core import clock, customers, hours, teams, texts
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ def _mark(ticket: Ticket, column, now: dt.datetime) -> bool:
 def _remind(ticket: Ticket, waited: float, target: int, now: dt.datetime) -> None:
     values = dict(ticket=ticket.number, name=customers.display_name(ticket.customer), waited=int(waited), target=target)
     breached = waited >= target
-    with write():
+    with write(), teams.speaking_for(ticket):
         if not _mark(ticket, Ticket.sla_breached_at if breached else Ticket.sla_warned_at, now):
             return
         if breached:

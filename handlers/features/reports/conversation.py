@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import outbox
 from db.models import Message, Outbox, Ticket
 from handlers.core import cards
 from handlers.features.reports import periods
@@ -45,7 +46,7 @@ def of(ticket_id: int) -> Conversation | None:
         text = (row.payload or {}).get("text", "")
         if row.status in ("gone", "failed"):
             entries.append(Entry(at, "failed", row.channel, text, row.reason or ""))
-        elif row.chat_id != "group" and row.purpose in BOT_PURPOSES:
+        elif not outbox.is_group(row.chat_id) and row.purpose in BOT_PURPOSES:
             entries.append(Entry(at, "bot", row.purpose, text))
     entries.sort(key=lambda e: e.at)
     for e in entries:
