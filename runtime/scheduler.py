@@ -12,7 +12,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 import config
 from db.connection import release
 from handlers.core import hours
-from handlers.features import backups, broadcasts, delays, greetings, housekeeping, sla
+from handlers.features import backups, broadcasts, delays, duty, greetings, housekeeping, sla
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,7 @@ JOBS: dict[
     "stuck": (housekeeping.report_stuck, {"minutes": 5}),
     "sla": (sla.remind, "sla_every_s"),  # reminders near and past the first-response target
     "opening": (hours.post_opening_summary, "opening_every_s"),  # the group's summary once the shop opens
+    "duty": (duty.off_at_closing, {"minutes": 1}),  # at closing time everyone goes off duty, and the groups hear it
     "broadcasts": (broadcasts.tick, {"seconds": 2}),  # start scheduled ones, resume, report progress
     "greetings": (greetings.tick, {"minutes": 1}),  # the day's greetings once greetings.send_at has passed
     "overdue": (delays.overdue, {"hours": 1}),  # late orders: notices (opening hours), the day's list

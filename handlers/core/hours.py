@@ -123,6 +123,20 @@ def next_opening(moment: dt.datetime) -> dt.datetime | None:
     return None
 
 
+def last_closing(moment: dt.datetime) -> dt.datetime | None:
+    """When the shop last closed for the day before `moment` (a break within a day, 13:00-14:00, is no closing);
+    None if it has not been open in the last week."""
+    day = _local_day(moment)
+    zone = ZoneInfo(config.app().timezone)
+    spans = list(periods(day - dt.timedelta(days=7), day + dt.timedelta(days=1)))
+    closings = [
+        closes
+        for (_, closes), following in zip(spans, [*spans[1:], None], strict=True)
+        if closes <= moment and (following is None or _local(following[0], zone).date() != _local(closes, zone).date())
+    ]
+    return closings[-1] if closings else None
+
+
 def business_minutes(start: dt.datetime, end: dt.datetime) -> float:
     """Minutes between two naive-UTC moments that fall inside business hours."""
     if end <= start:

@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 
 import config
 import outbox
+from config.sections import DEFAULT_TEAM
 from db.models import Agent, Contact, Customer, Message, Ticket
-from handlers.core import cards, clock, customers, texts, tickets
-from handlers.features import csat, orders, selfservice, sla
+from handlers.core import cards, clock, customers, teams, texts, tickets
+from handlers.features import csat, duty, orders, selfservice, sla
 
 TAG = re.compile(r"^[\w\u0600-\u06FF-]{1,32}$")
 
@@ -27,13 +28,19 @@ def claim(ticket: Ticket, agent: Agent) -> str:
 
 
 def assign(ticket: Ticket, agent: Agent | None) -> str:
-    ticket.assignee_id = agent.telegram_user_id if agent else None
-    ticket.assignee = (agent.first_name or f"@{agent.username}") if agent else None
-    ticket.save()
-    cards.refresh(ticket)
-    return (
+    """An agent's choice (/claim, /assign, /unassign): it overrides auto-assignment and its cap. The agent who
+    lost the ticket frees up (their group's waiting tickets move on); an unassigned ticket goes to someone else
+    on duty, or waits."""
+    before = ticket.assignee_id
+    tickets.set_assignee(ticket, agent)
+    answer = (
         _t("assigned", ticket=ticket.number, agent=ticket.assignee) if agent else _t("unassigned", ticket=ticket.number)
     )
+    if agent is None:
+        duty.drain(ticket.team, skip=(ticket.id, before) if before else None)
+    if before and before != ticket.assignee_id:
+        duty.drain_for(before)
+    return answer
 
 
 def assign_by_username(ticket: Ticket, username: str) -> str:
@@ -90,7 +97,9 @@ def reopen(ticket: Ticket, agent_name: str) -> str:
     ticket.save()
     outbox.to_group("", purpose="topic", ticket=ticket, method="reopen_topic")
     cards.refresh(ticket)
-    return _t("reopened", ticket=ticket.number, agent=agent_name)
+    answer = _t("reopened", ticket=ticket.number, agent=agent_name)
+    duty.reopened(ticket)  # back to its agent if they are on duty (auto-assignment)
+    return answer
 
 
 def history(ticket: Ticket) -> str:
@@ -178,6 +187,9 @@ def list_tickets(which: str, agent: Agent) -> str:
     if which not in ("", "mine", "unassigned", "overdue"):
         return _t("usage_tickets")
     query = Ticket.select().where(Ticket.status == "open")
+    if teams.all_teams():  # with teams, each group lists its own tickets
+        here = teams.here()
+        query = query.where(Ticket.team.is_null() if here is None else Ticket.team == here)
     if which == "mine":
         query = query.where(Ticket.assignee_id == agent.telegram_user_id)
     elif which == "unassigned":
@@ -236,13 +248,23 @@ def find(query: str) -> str:
     )
 
 
-def stats(period: str) -> str:
-    period = period.strip().lower() or "today"
-    if period not in ("today", "week", "month"):
-        return _t("usage_stats")
+def stats(words: str) -> str:
+    """/stats [today|week|month] [TEAM]: the numbers of the period, of one team's tickets when named."""
+    period, team_name, names = "today", None, {t.name for t in teams.all_teams()} | {DEFAULT_TEAM}
+    for word in words.lower().split():
+        if word in ("today", "week", "month"):
+            period = word
+        elif word in names and team_name is None:
+            team_name = word
+        else:
+            return _t("usage_stats", teams=", ".join(sorted(names)))
     since = _period_start(period)
     opened = Ticket.select().where(Ticket.created_at >= since)
     closed = Ticket.select().where((Ticket.closed_at.is_null(False)) & (Ticket.closed_at >= since))
+    of_team = None
+    if team_name is not None:
+        of_team = Ticket.team.is_null() if team_name == DEFAULT_TEAM else Ticket.team == team_name
+        opened, closed = opened.where(of_team), closed.where(of_team)
     first = [t.first_response_minutes for t in opened if t.first_response_minutes is not None]
     resolution = [t.resolution_minutes for t in closed if t.resolution_minutes is not None]
     tags: dict[str, int] = {}
@@ -250,19 +272,24 @@ def stats(period: str) -> str:
         for word in t.tags or []:
             tags[word] = tags.get(word, 0) + 1
     top = sorted(tags.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
-    rating = csat.summary(since)
-    bot = selfservice.stats(since)  # questions the bot answered, helpful, and what went to a person
-    return _t(
-        "stats",
-        period=_t(f"period_{period}"),
-        opened=opened.count(),
-        closed=closed.count(),
-        first=_minutes(statistics.median(first)) if first else "—",
-        resolution=_minutes(statistics.median(resolution)) if resolution else "—",
-        csat=f"{rating['average']:.1f}" if rating.get("count") else "—",
-        csat_count=rating.get("count", 0),
-        tags=", ".join(f"#{k} ({v})" for k, v in top) or "—",
-    ) + (f"\n{bot}" if bot else "")
+    rating = csat.summary(since, only=of_team)
+    bot = selfservice.stats(since) if team_name is None else ""  # the bot's answers are no team's
+    head = _t("stats_team", team=team_name) + "\n" if team_name else ""
+    return (
+        head
+        + _t(
+            "stats",
+            period=_t(f"period_{period}"),
+            opened=opened.count(),
+            closed=closed.count(),
+            first=_minutes(statistics.median(first)) if first else "—",
+            resolution=_minutes(statistics.median(resolution)) if resolution else "—",
+            csat=f"{rating['average']:.1f}" if rating.get("count") else "—",
+            csat_count=rating.get("count", 0),
+            tags=", ".join(f"#{k} ({v})" for k, v in top) or "—",
+        )
+        + (f"\n{bot}" if bot else "")
+    )
 
 
 # ---- helpers ----------------------------------------------------------------------------------------

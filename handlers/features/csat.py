@@ -141,10 +141,13 @@ def _for_agents(ticket: Ticket, name: str) -> str:
     return "\n".join(lines)
 
 
-def summary(since: dt.datetime | None = None) -> dict:
+def summary(since: dt.datetime | None = None, only=None) -> dict:
     """{"average": mean rating (2 decimals, None without ratings), "count": ratings} of the tickets
-    whose question was asked at or after `since` (naive UTC; None: all time)."""
+    whose question was asked at or after `since` (naive UTC; None: all time); `only`: a condition on the
+    tickets (one team's)."""
     query = Ticket.select(fn.AVG(Ticket.rating), fn.COUNT(Ticket.rating)).where(Ticket.rating.is_null(False))
+    if only is not None:
+        query = query.where(only)
     if since is not None:
         query = query.where(Ticket.csat_asked_at >= since)
     average, count = query.scalar(as_tuple=True)
