@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from peewee import fn
+
 import config
 import outbox
 from bots.base import utf16_len
@@ -61,7 +63,7 @@ def open_counts(agents: list[Agent]) -> dict[int, int]:
     if not ids:
         return {}
     rows = (
-        Ticket.select(Ticket.assignee_id, Ticket.id.count())
+        Ticket.select(Ticket.assignee_id, fn.COUNT(Ticket.id))
         .where((Ticket.status == "open") & Ticket.assignee_id.in_(ids))
         .group_by(Ticket.assignee_id)
         .tuples()
