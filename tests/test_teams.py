@@ -199,3 +199,21 @@ def test_auto_assign_takes_only_known_ways():
     with pytest.raises(SettingsError, match="auto_assign = 'round_robin' should be one of off, least_busy"):
         make_settings("sqlite:///:memory:", **{"desk.auto_assign": "round_robin"})
     assert config.desk(make_settings("sqlite:///:memory:")).auto_assign == "off"
+
+
+def test_at_opening_each_group_hears_of_its_own_tickets_from_the_night(make_khidmat):
+    import datetime as dt
+
+    from handlers.core import clock, hours
+
+    k = make_khidmat(teams=TEAMS)
+    clock.travel_to(dt.datetime(2026, 11, 25, 17, 0))  # 22:00 in Karachi: closed
+    k.sms("+923004445566", "the parcel never came")
+    wait_in(k, SMS_TEAM, lambda t: "the parcel never came" in t)
+    open_ticket(k, 21, "the blender is broken")
+    clock.travel_to(dt.datetime(2026, 11, 26, 5, 1))  # 10:01 the next morning: open
+    hours.post_opening_summary()
+    mine = wait_in(k, SMS_TEAM, lambda t: t.startswith("🔔"))[0]["text"]
+    assert "#1001" in mine and "the parcel never came" in mine and "#1002" not in mine
+    main = k.wait_group(lambda t: t.startswith("🔔"))[0]["text"]
+    assert "#1002" in main and "#1001" not in main

@@ -17,7 +17,7 @@ import config
 import outbox
 from db.connection import write
 from db.models import State, Ticket
-from handlers.core import clock, customers, texts
+from handlers.core import clock, customers, teams, texts
 
 log = logging.getLogger(__name__)
 
@@ -233,11 +233,16 @@ def post_opening_summary() -> None:
             if since is not None and since >= opening:
                 return
             waiting = waiting_since_closing(opening, since)
-            if waiting:
-                text = texts.for_agents(
-                    "agents/opening_summary", count=len(waiting), lines="\n".join(_summary_line(t) for t in waiting)
-                )
-                outbox.to_group(text, purpose="agents", idempotency_key=f"opening_summary:{opening.isoformat()}")
+            per_group: dict[str | None, list[Ticket]] = {}
+            for ticket in waiting:  # each group hears of its own tickets (its team's), in its language
+                per_group.setdefault(teams.known(ticket.team), []).append(ticket)
+            for name, theirs in per_group.items():
+                with teams.speaking_in(name):
+                    text = texts.for_agents(
+                        "agents/opening_summary", count=len(theirs), lines="\n".join(_summary_line(t) for t in theirs)
+                    )
+                key = f"opening_summary:{opening.isoformat()}" + (f":{name}" if name else "")
+                outbox.to_group(text, purpose="agents", group=teams.lane(name), idempotency_key=key)
             State.put(SUMMARY_STATE, opening.isoformat())
     except IntegrityError:
         log.info("opening summary for %s already posted by another run", opening.isoformat())
