@@ -146,6 +146,8 @@ def test_each_group_has_its_agents_on_duty_its_language_and_its_numbers(make_khi
         answer(k, lambda t: t.startswith("👥"))
         == "👥 On duty in default: 1 · waiting for an agent: 0\n• Hamza — 1 open"
     )
+    k.agent_message("/chatid", chat_id=URDU, **SARA)  # a team's group's own id
+    wait_in(k, URDU, lambda t: str(URDU) in t, what="the Urdu group's id")
     k.agent_message("/tickets", **HAMZA)  # each group lists its own
     listing = answer(k, lambda t: t.startswith("Open tickets"))
     assert "#1002" in listing and "#1001" not in listing

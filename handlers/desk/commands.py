@@ -4,7 +4,7 @@ assign, priority, tags, reopen, history, canned) and the desk-wide views (/ticke
 
 from __future__ import annotations
 
-from handlers.core import commands, team, texts, tickets
+from handlers.core import commands, teams, texts, tickets
 from handlers.desk import triage
 
 command = commands.command
@@ -80,7 +80,7 @@ def stats(name, args, ticket, agent, agent_name):
 
 @command("chatid", "groupid")
 def chat_id(name, args, ticket, agent, agent_name):
-    return texts.for_agents("agents/chat_id", chat_id=team.agents_chat_id())
+    return texts.for_agents("agents/chat_id", chat_id=teams.chat_id_of(teams.here()))  # this group's (a team's)
 
 
 @command("help", "start")
