@@ -113,9 +113,10 @@ def waiting(team_name: str | None) -> list[Ticket]:
     return sorted(query, key=lambda t: (RANK.get(t.priority, 2), t.created_at, t.id))
 
 
-def drain(team_name: str | None, skip: tuple[int, int] | None = None) -> int:
+def drain(team_name: str | None, skip: tuple[int, int] | None = None, new: Ticket | None = None) -> int:
     """Give the team's waiting tickets to whoever can take them now; how many went. skip: (ticket id, agent id)
-    — that agent just let that ticket go, so it goes to someone else (or waits)."""
+    — that agent just let that ticket go, so it goes to someone else (or waits). new: a ticket just opened, in
+    the queue like the others; its card is still to be written (with the assignee), the mention follows it."""
     if not enabled():
         return 0
     _lock()
@@ -127,7 +128,11 @@ def drain(team_name: str | None, skip: tuple[int, int] | None = None) -> int:
             if excluded:
                 continue
             break
-        give(ticket, agent)
+        if new is not None and ticket.id == new.id:
+            tickets.set_assignee(new, agent, refresh=False)
+            log.info("ticket auto-assigned ticket=%s team=%s", new.number, teams.display(new.team))
+        else:
+            give(ticket, agent)
         given += 1
     return given
 
@@ -167,17 +172,10 @@ def can_take_back(agent: Agent, ticket: Ticket) -> bool:
 @events.on(events.TICKET_OPENED)
 def on_ticket_opened(ticket: Ticket, customer, channel: str) -> None:
     """A new ticket: its agent is chosen before its card is written, so the card and the topic carry the name."""
-    if not enabled():
-        return
-    _lock()
-    agent = pick(ticket.team)
-    if agent is not None:
-        tickets.set_assignee(ticket, agent, refresh=False)
-        log.info(
-            "ticket auto-assigned ticket=%s channel=%s team=%s", ticket.number, channel, teams.display(ticket.team)
-        )
-    else:
-        log.info("ticket waits for an agent ticket=%s team=%s", ticket.number, teams.display(ticket.team))
+    if enabled():
+        drain(ticket.team, new=ticket)  # in the queue with those already waiting: priority, then age
+        if ticket.assignee_id is None:
+            log.info("ticket waits for an agent ticket=%s team=%s", ticket.number, teams.display(ticket.team))
 
 
 @events.on(events.TICKET_POSTED)
