@@ -219,3 +219,20 @@ def test_at_opening_each_group_hears_of_its_own_tickets_from_the_night(make_khid
     assert "#1001" in mine and "the parcel never came" in mine and "#1002" not in mine
     main = k.wait_group(lambda t: t.startswith("🔔"))[0]["text"]
     assert "#1002" in main and "#1001" not in main
+
+
+def test_a_shops_settings_file_lists_its_teams(tmp_path):
+    shop = tmp_path / "shop.toml"
+    shop.write_text(
+        '[[teams]]\nname = "returns"\nchat_id = -1009876543210\nmenu = "return_policy"\n\n'
+        '[[teams]]\nname = "urdu"\nchat_id = -1009876543211\nlanguage = "ur"\nagent_language = "ur"\n\n'
+        '[desk]\nauto_assign = "least_busy"\n',
+        encoding="utf-8",
+    )
+    settings = config.load(shop, environ={"BOT_DESK_MAX_OPEN_PER_AGENT": "3"})
+    assert [(t.name, t.chat_id, t.menu, t.language) for t in config.teams(settings)] == [
+        ("returns", -1009876543210, "return_policy", ""),
+        ("urdu", -1009876543211, "", "ur"),
+    ]
+    assert config.desk(settings) == config.sections.Desk(auto_assign="least_busy", max_open_per_agent=3)
+    assert config.teams(config.load(environ={})) == []  # settings.toml: no teams
