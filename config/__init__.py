@@ -179,6 +179,11 @@ def greetings(settings: Settings | None = None) -> sections.Greetings:
     return _section(sections.Greetings, "greetings", settings)
 
 
+def shop(settings: Settings | None = None) -> sections.Shop:
+    """[shop] of these settings (the running process's by default)."""
+    return _section(sections.Shop, "shop", settings)
+
+
 def coupons(settings: Settings | None = None) -> sections.Coupons:
     """[coupons] of these settings (the running process's by default)."""
     return _section(sections.Coupons, "coupons", settings)

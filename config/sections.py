@@ -157,6 +157,15 @@ class Greetings:
     holiday_coupon_percent: float
     coupon_valid_days: int
     whatsapp_templates: list[str]
+    catch_up_days: int
+
+
+@dataclass(frozen=True)
+class Shop:
+    phone: str
+    email: str
+    address: str
+    address_ur: str
 
 
 @dataclass(frozen=True)
@@ -280,6 +289,7 @@ def read_teams(settings: dict) -> list[Team]:
 
 SECTIONS: dict[str, type] = {
     "app": App,
+    "shop": Shop,
     "database": Database,
     "telegram": Telegram,
     "twilio": Twilio,

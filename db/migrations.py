@@ -12,12 +12,14 @@ from playhouse.migrate import SchemaMigrator, migrate
 from db.connection import database, is_sqlite, write
 from db.models import (
     ALL,
+    LEDGER_TABLES,
     V4_TABLES,
     V6_TABLES,
     V7_TABLES,
     Agent,
     Broadcast,
     BroadcastRecipient,
+    Coupon,
     Customer,
     GreetingSent,
     Order,
@@ -174,6 +176,14 @@ def _duty_and_teams():
         database.execute_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {columns}")
 
 
+def _coupons_redeemed_points_ledger():
+    """Version 9: coupons redeemed, points ledger: who redeemed a coupon (coupon.redeemed_by) and the index the owners'
+    numbers count redemptions by (coupon.redeemed_at); every change of a customer's points (points_change)."""
+    _add_missing_columns(Coupon, ["redeemed_by"])
+    database.execute_sql("CREATE INDEX IF NOT EXISTS coupon_redeemed_at ON coupon (redeemed_at)")
+    database.create_tables(LEDGER_TABLES, safe=True)
+
+
 STEPS = [
     _create_first_schema,
     _triage_sla_csat,
@@ -183,6 +193,7 @@ STEPS = [
     _erasures,
     _dashboard,
     _duty_and_teams,
+    _coupons_redeemed_points_ledger,
 ]  # index + 1 = version
 
 

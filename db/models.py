@@ -310,7 +310,9 @@ class Coupon(BaseModel):
     ticket = ForeignKeyField(Ticket, null=True, on_delete="SET NULL")
     order = ForeignKeyField(Order, null=True, on_delete="SET NULL")
     created_at = DateTimeField(default=utcnow)
-    redeemed_at = DateTimeField(null=True)
+    redeemed_at = DateTimeField(null=True)  # set once, by one conditional UPDATE (handlers/features/coupons.py)
+    # schema step "coupons redeemed, points ledger"
+    redeemed_by = CharField(max_length=100, null=True)  # the till or system that redeemed it (the API's "till")
 
 
 class GreetingSent(BaseModel):
@@ -382,3 +384,23 @@ class DashboardSession(BaseModel):
 
 V7_TABLES = [DashboardLink, DashboardSession]
 ALL += V7_TABLES
+
+
+class PointsChange(BaseModel):
+    """A change of a customer's loyalty points (schema step "coupons redeemed, points ledger"): an order's award,
+    the points taken back when a delivered order is cancelled or returned. `change` is what really moved (a take-back
+    never goes below zero), `balance` the points after it."""
+
+    customer = ForeignKeyField(Customer, backref="points_changes", on_delete="CASCADE")
+    order = ForeignKeyField(Order, null=True, on_delete="SET NULL")
+    change = IntegerField()
+    balance = IntegerField()
+    reason = CharField(max_length=32)  # awarded / cancelled / returned / adjusted
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("customer", "created_at"), False), (("order",), False))
+
+
+LEDGER_TABLES = [PointsChange]
+ALL += LEDGER_TABLES

@@ -10,6 +10,7 @@ import hooks
 from bots.telegram import TelegramBot
 from bots.twilio import TwilioBot
 from handlers import business
+from handlers.features import shopinfo
 from inbox.processor import Processor
 from runtime import scheduler as jobs
 from sender.loop import Sender
@@ -19,7 +20,8 @@ log = logging.getLogger(__name__)
 
 
 def describe_channels(settings) -> list[str]:
-    """Say in the log what is and is not configured; return the channels that can send."""
+    """Say in the log what is and is not configured (the channels; [shop] details still the examples); return the
+    channels that can send."""
     tg, tw = settings["telegram"], settings["twilio"]
     ready = []
     if tg["token"]:
@@ -42,6 +44,13 @@ def describe_channels(settings) -> list[str]:
     else:
         log.warning("whatsapp/sms: not configured (BOT_TWILIO_ACCOUNT_SID / BOT_TWILIO_AUTH_TOKEN are empty)")
     log.info("channels ready: %s", ", ".join(ready) or "none")
+    still = shopinfo.placeholders(settings)
+    if still:
+        log.warning(
+            "shop: %s still the example from settings.toml — the FAQ's contact and address answers tell customers "
+            "these; set them in [shop]",
+            ", ".join(f"shop.{key}" for key in still),
+        )
     return ready
 
 

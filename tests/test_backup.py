@@ -234,7 +234,7 @@ def _copy_of_version(db_url, directory: Path, version: int, drop_newest=False) -
             SchemaVersion.delete().where(SchemaVersion.version > version).execute()
             SchemaVersion.create(version=version)
             if drop_newest:  # the tables of the steps after version 5
-                for model in [*migrations.V6_TABLES, *migrations.V7_TABLES]:
+                for model in [*migrations.LEDGER_TABLES, *migrations.V6_TABLES, *migrations.V7_TABLES]:
                     db.database.execute_sql(f'DROP TABLE "{model._meta.table_name}"')
         copy = backup.make(db_url, directory, dt.datetime(2026, 11, 1, 3, 0))
         assert copy.version == version

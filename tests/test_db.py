@@ -100,7 +100,8 @@ def test_upgrade_from_first_released_schema_keeps_data(db_url):
         *[migrator.drop_column("customer", c) for c in migrations.V4_CUSTOMER_COLUMNS],
     )
     for table in ["agent", "broadcast_recipient", "broadcast"] + [
-        m._meta.table_name for m in [*migrations.V4_TABLES, *migrations.V6_TABLES, *migrations.V7_TABLES]
+        m._meta.table_name
+        for m in [*migrations.LEDGER_TABLES, *migrations.V4_TABLES, *migrations.V6_TABLES, *migrations.V7_TABLES]
     ]:
         database.execute_sql(f'DROP TABLE "{table}"' + ("" if db.connection.is_sqlite() else " CASCADE"))
     SchemaVersion.delete().where(SchemaVersion.version > 1).execute()

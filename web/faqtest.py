@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import config
 from handlers.core import texts
-from handlers.features import faq
+from handlers.features import faq, shopinfo
 
 NAME = "owners/faq_test/"
 
@@ -50,7 +50,7 @@ def describe(question: str, known: faq.Faq) -> str:
     entry = known.get(found.key) if found.key else None
     if entry is not None:
         lang = faq.guess_language(question)
-        return "\n".join([*lines, _say("answer", key=found.key, lang=lang), entry.answer(lang)])
+        return "\n".join([*lines, _say("answer", key=found.key, lang=lang), shopinfo.fill(entry.answer(lang), lang)])
     why = _say(
         f"why_{found.reason}",
         key=found.best or "",

@@ -67,6 +67,13 @@ def _schedule() -> tuple[list[list], set[dt.date], ZoneInfo]:
     return week, closed, ZoneInfo(config.app().timezone)
 
 
+def weekly() -> tuple[list[list[tuple[dt.timedelta, dt.timedelta]]], list[dt.date]]:
+    """The opening ranges per weekday (Monday first, each a time since midnight) and the closed dates, sorted:
+    what the FAQ's opening-hours answer says (handlers/features/shopinfo.py)."""
+    week, closed, _ = _schedule()
+    return week, sorted(closed)
+
+
 def _utc(day: dt.date, since_midnight: dt.timedelta, zone: ZoneInfo) -> dt.datetime:
     local = dt.datetime.combine(day, dt.time(), tzinfo=zone) + since_midnight
     return local.astimezone(dt.UTC).replace(tzinfo=None)

@@ -28,7 +28,7 @@ import outbox
 from bots.base import TELEGRAM, Inbound
 from db.models import Contact, Customer, FaqLog, Message, Ticket
 from handlers.core import cards, clock, customers, events, hours, teams, texts, tickets
-from handlers.features import faq
+from handlers.features import faq, shopinfo
 
 log = logging.getLogger(__name__)
 
@@ -342,7 +342,7 @@ def give_answer(
     if entry is None:
         log.info("unknown faq key %r (an old button?) customer=%s", key, customer.id)
         return
-    answer = entry.answer(lang).replace("{shop}", config.app().shop_name)
+    answer = shopinfo.fill(entry.answer(lang), lang)  # {shop}, {hours}, {phone} … from settings
     row = FaqLog.create(
         customer=customer,
         channel=inbound.channel,
