@@ -5,7 +5,9 @@
   agent_max_amount; owners have no limit); greetings issue them too (handlers/greetings.py).
 - Points: loyalty.points_per_100 per 100 of an order's amount, once per order (Order.points_awarded), when
   the order's status is one of loyalty.award_statuses (delivered) — on_order_saved hears every saved order
-  (handlers.core.events.ORDER_SAVED). The tier (loyalty.tiers, "Name:threshold") is kept in Customer.tier.
+  (handlers.core.events.ORDER_SAVED); taken back when that order is then cancelled or returned, never below zero.
+  Every change is a PointsChange row (the ledger). The tier (loyalty.tiers, "Name:threshold") is kept in
+  Customer.tier; a customer who goes up a tier is told in their language (loyalty/tier_up).
 - Customers ask "points", "پوائنٹس", "points kitne hain", /points; with an open ticket only /points or the
   bare word is answered by the bot (anything else is words for the agents).
 """
@@ -18,11 +20,14 @@ import re
 import secrets
 from decimal import Decimal, InvalidOperation
 
+from peewee import fn
+
 import config
 import outbox
 from db.connection import write
-from db.models import Contact, Coupon, Customer, Message, Order, Ticket
+from db.models import Contact, Coupon, Customer, Message, Order, PointsChange, Ticket
 from handlers.core import cards, clock, commands, customers, events, team, texts
+from handlers.features import campaigns
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +96,8 @@ FILLER_WORDS = {
 }
 _PUNCTUATION = re.compile(r"[?؟!.,،۔:;'\"()]+")
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud and typed on phones
+TAKE_BACK_STATUSES = ("cancelled", "returned")  # an awarded order in one of these gives its points back
+AWARDED, ADJUSTED = "awarded", "adjusted"  # PointsChange.reason (or the order's status when taken back)
 
 
 # ---- points and tiers ---------------------------------------------------------------------------------
@@ -128,25 +135,112 @@ def points_for(amount) -> int:
     return max(0, int(value * rate / 100))
 
 
-def add_points(customer_id: int, points: int) -> Customer:
-    """Add points (in one UPDATE, so concurrent awards add up) and keep the tier in step."""
+def add_points(customer_id: int, points: int, *, reason: str = ADJUSTED, order=None) -> Customer:
+    """Add points (in one UPDATE, so concurrent awards add up), record the change (PointsChange) and keep the tier
+    in step; a customer who reaches a higher tier is told (tier_up). Call inside a write transaction."""
     Customer.update(points=Customer.points + points).where(Customer.id == customer_id).execute()
     customer = Customer.get_by_id(customer_id)
-    tier = tier_for(customer.points)
-    if tier != customer.tier:
-        Customer.update(tier=tier).where(Customer.id == customer_id).execute()
-        customer.tier = tier
-        customer._dirty.discard("tier")
-        log.info("tier now %s customer=%s", tier, customer_id)
+    if points:
+        _record(customer, points, reason, order)
+    _keep_tier(customer)
     return customer
+
+
+def take_back(order, reason: str) -> int | None:
+    """A delivered order was cancelled or returned: take back the points it earned (what the ledger says it
+    added; for an order awarded before the ledger existed, what its amount earns), never below zero, once (the
+    order's points_awarded flag is cleared by one conditional UPDATE). The points really taken; None when the order
+    had none to give back. Call inside a write transaction."""
+    awarded = Order.points_awarded == True  # noqa: E712 - a peewee expression (SQL), not a Python comparison
+    claimed = Order.update(points_awarded=False).where((Order.id == order.id) & awarded).execute()
+    if not claimed:
+        return None
+    order.points_awarded = False
+    order._dirty.discard("points_awarded")
+    earned = PointsChange.select(fn.SUM(PointsChange.change)).where(PointsChange.order == order.id).scalar()
+    owed = int(earned) if earned is not None else points_for(order.amount)
+    if owed <= 0:
+        return None
+    # take the customer's row first (PostgreSQL: a row lock until commit; SQLite: the one writer already), so the
+    # balance read next is the one the change applies to
+    Customer.update(points=Customer.points).where(Customer.id == order.customer_id).execute()
+    before = Customer.get_by_id(order.customer_id).points
+    after = max(0, before - owed)
+    Customer.update(points=after).where(Customer.id == order.customer_id).execute()
+    customer = Customer.get_by_id(order.customer_id)
+    _record(customer, after - before, reason, order)
+    _keep_tier(customer)
+    log.info(
+        "order %s %s: %d of %d points taken back customer=%s", order.ref, reason, before - after, owed, customer.id
+    )
+    return before - after
+
+
+def _record(customer: Customer, change: int, reason: str, order) -> None:
+    PointsChange.create(
+        customer=customer.id,
+        order=order.id if order is not None else None,
+        change=change,
+        balance=customer.points,
+        reason=reason,
+        created_at=clock.now(),
+    )
+
+
+def _rank(tier: str | None) -> int:
+    names = [name for name, _ in tiers()]
+    return names.index(tier) + 1 if tier in names else 0
+
+
+def _keep_tier(customer: Customer) -> None:
+    """The tier for the customer's points; a customer who went up is told in their language."""
+    tier = tier_for(customer.points)
+    if tier == customer.tier:
+        return
+    before = customer.tier
+    Customer.update(tier=tier).where(Customer.id == customer.id).execute()
+    customer.tier = tier
+    customer._dirty.discard("tier")
+    log.info("tier now %s (was %s) customer=%s", tier, before, customer.id)
+    if tier is not None and _rank(tier) > _rank(before):
+        _tell_tier_up(customer)
+
+
+def _tell_tier_up(customer: Customer) -> None:
+    """'You are now a Gold customer' on the customer's usual channel (not to those who sent STOP; WhatsApp only
+    inside the 24-hour window: there is no approved template for it)."""
+    if customer.marketing_opt_out:
+        log.info("tier up not told: opted out customer=%s", customer.id)
+        return
+    contact = customers.best_contact(customer)
+    if contact is None or campaigns.window(contact, clock.now(), lambda: "").skip:
+        log.info("tier up not told: no contact that takes it now customer=%s", customer.id)
+        return
+    lang = customers.language_of(customer)
+    text = texts.render(
+        lang,
+        "loyalty/tier_up",
+        name=customers.greeting_name(customer),
+        points=f"{customer.points:,}",
+        tier=tier_name(lang, customer.tier or ""),
+        shop=config.app().shop_name,
+    )
+    outbox.to_contact(contact, text, purpose="tier_up")
+    log.info("tier up told channel=%s customer=%s", contact.channel, customer.id)
 
 
 @events.on(events.ORDER_SAVED)
 def on_order_saved(order) -> None:
     """An order was created or changed (import, API): award its points once it counts — when its status is
-    one of loyalty.award_statuses — once per order, however often it is saved again."""
+    one of loyalty.award_statuses — once per order, however often it is saved again; take them back when an
+    awarded order is cancelled or returned."""
+    status = str(order.status or "").strip().lower()
+    if status in TAKE_BACK_STATUSES and order.points_awarded:
+        with write():
+            take_back(order, status)
+        return
     statuses = {str(s).strip().lower() for s in config.loyalty().award_statuses}
-    if order.points_awarded or str(order.status or "").strip().lower() not in statuses:
+    if order.points_awarded or status not in statuses:
         return
     with write():
         not_yet = Order.points_awarded == False  # noqa: E712 - a peewee expression (SQL), not a Python comparison
@@ -157,7 +251,7 @@ def on_order_saved(order) -> None:
         order._dirty.discard("points_awarded")
         points = points_for(order.amount)
         if points:
-            add_points(order.customer_id, points)
+            add_points(order.customer_id, points, reason=AWARDED, order=order)
     log.info("order %s: %d points customer=%s", order.ref, points, order.customer_id)
 
 
