@@ -9,13 +9,17 @@ greetings.send_at; `flask --app webhook jobs run greetings` does it now, whateve
 greeted at most once per occasion and year: a GreetingSent row (unique customer, occasion, year) is written
 in the same transaction as the outbox row (idempotency key g:{occasion}:{year}:c{customer}) — or as the
 reason they were left out (opted out, unreachable, no contact, no WhatsApp template), which is final for
-that year. Messages go at bulk priority in chunks (broadcasts.chunk) while the outbox holds fewer than
-broadcasts.backlog bulk messages, so replies to customers are never held up; the next run continues.
+that year. A day the bot was down is caught up at the next run: birthdays and anniversaries of up to
+greetings.catch_up_days missed days are greeted with the belated wording (greetings/<occasion>_belated), by the
+same GreetingSent row and key, so never twice (State greetings:done_through is the last day done). Messages go
+at bulk priority in chunks (broadcasts.chunk) while the outbox holds fewer than broadcasts.backlog bulk
+messages, so replies to customers are never held up; the next run continues.
 """
 
 from __future__ import annotations
 
 import collections
+import dataclasses
 import datetime as dt
 import logging
 import re
@@ -34,6 +38,7 @@ from handlers.features import campaigns, loyalty
 log = logging.getLogger(__name__)
 
 LOCK_KEY = 7212006  # PostgreSQL advisory lock: one greetings run at a time (scheduler and CLI)
+DONE_THROUGH = "greetings:done_through"  # State: the last local day whose greetings all went out (ISO date)
 OCCASION_FIELDS = {"birthday": "birthday", "anniversary": "anniversary"}
 
 # what a customer types: the command or keyword, then the date
@@ -190,6 +195,12 @@ class Occasion:
     year: int
     coupon_percent: float
     days: tuple = ()  # "MM-DD" values to look up (birthdays, anniversaries)
+    belated: dt.date | None = None  # a missed day caught up: greeted with greetings/<name>_belated
+
+    @property
+    def label(self) -> str:
+        """How the run's summary names it: 'birthday', or 'birthday of 2026-11-24 (belated)'."""
+        return f"{self.name} of {self.belated.isoformat()} (belated)" if self.belated else self.name
 
 
 def holidays(problems: list | None = None) -> list[tuple[dt.date, str]]:
@@ -229,6 +240,23 @@ def occasions_on(day: dt.date, problems: list | None = None) -> list[Occasion]:
         if holiday == day:
             found.append(Occasion(name, "holiday", day.year, float(conf.holiday_coupon_percent)))
     return found
+
+
+def missed_days(day: dt.date) -> list[dt.date]:
+    """The days before `day` whose greetings never went out because the bot was down: those after the last day
+    done (State greetings:done_through) and at most greetings.catch_up_days back. None before the first run."""
+    last = State.read(DONE_THROUGH)
+    if not last:
+        return []
+    first = max(
+        dt.date.fromisoformat(last) + dt.timedelta(days=1), day - dt.timedelta(days=config.greetings().catch_up_days)
+    )
+    return [first + dt.timedelta(days=n) for n in range((day - first).days)]
+
+
+def belated_on(day: dt.date) -> list[Occasion]:
+    """Birthdays and anniversaries of a missed day, to greet late (holidays are not caught up)."""
+    return [dataclasses.replace(o, belated=day) for o in occasions_on(day) if o.kind != "holiday"]
 
 
 def _leap(year: int) -> bool:
@@ -273,17 +301,25 @@ def selection(occasion: Occasion, after_id: int = 0, limit: int = 500):
 
 
 def run(day: dt.date) -> str:
-    """Greet for the occasions of a local day, chunk by chunk while the bulk backlog has room; a summary."""
+    """Greet for the occasions of a local day, chunk by chunk while the bulk backlog has room, after catching up
+    the birthdays and anniversaries of the days the bot missed (missed_days, belated wording); a summary. Once
+    everything is out, the day is recorded as done (State greetings:done_through)."""
     problems: list[str] = []
-    found = occasions_on(day, problems)
+    found = [o for missed in missed_days(day) for o in belated_on(missed)] + occasions_on(day, problems)
     for problem in problems:
         log.error("greetings: %s", problem)
     counts: dict[str, collections.Counter] = {}
     more = False
     for occasion in found:
-        more = _feed(occasion, counts.setdefault(occasion.name, collections.Counter()))
+        more = _feed(occasion, counts.setdefault(occasion.label, collections.Counter()))
         if more:
             break
+        if occasion.belated and not counts[occasion.label]:
+            del counts[occasion.label]  # a missed day with nobody to greet: not worth a word
+    if not more:
+        with write():
+            if (State.read(DONE_THROUGH) or "") < day.isoformat():
+                State.put(DONE_THROUGH, day.isoformat())
     summary = f"greetings {day}: " + (
         "; ".join(
             f"{name} " + ", ".join(f"{k} {v}" for k, v in sorted(t.items())) if t else f"{name} nothing new"
@@ -365,7 +401,8 @@ def _greet(customer: Customer, occasion: Occasion) -> str:
             customer.id,
         )
         return campaigns.NO_TEMPLATE
-    text = texts.render(lang, f"greetings/{occasion.name}", name=name, shop=_shop())
+    template = f"greetings/{occasion.name}_belated" if occasion.belated else f"greetings/{occasion.name}"
+    text = texts.render(lang, template, name=name, shop=_shop())
     variables = {"1": name, "2": _shop()}
     if promotional:
         coupon = loyalty.issue_coupon(
