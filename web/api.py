@@ -9,6 +9,8 @@ this module only parses and answers.
     GET   /api/orders/<ref>         the order
     PATCH /api/orders/<ref>         change some fields (404 for an unknown ref)
     POST  /api/orders/<ref>/delay   {"until": "YYYY-MM-DD", "reason": "…"}: mark delayed, tell the customer
+    POST  /api/coupons/<code>/redeem  optional {"till": "…"}: 200 with the coupon's value, redeemed now (once, even
+                                    when two tills send it at once); 404 unknown code; 409 already redeemed or expired
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from flask import Blueprint, current_app, jsonify, request
 import config
 import db
 from db.models import Order
-from handlers.features import delays, orders
+from handlers.features import coupons, delays, orders
 from handlers.features.orderdata import Invalid, clean_ref
 
 log = logging.getLogger("khidmat.api")
@@ -104,3 +106,17 @@ def delay(ref):
     except Invalid as exc:
         return _bad(exc)
     return jsonify(body)
+
+
+@api.post("/coupons/<code>/redeem")
+def redeem(code):
+    data = request.get_json(silent=True)
+    till = data.get("till") if isinstance(data, dict) else None
+    if till is not None and not isinstance(till, str):
+        return _bad(Invalid({"till": "must be text"}))
+    with db.write():
+        done = coupons.redeem(code, till or "")
+        body = {"outcome": done.outcome, "coupon": coupons.as_dict(done.coupon) if done.coupon else None}
+    if done.outcome == coupons.UNKNOWN:
+        return jsonify(outcome=done.outcome, errors={"code": f"no coupon {coupons.clean_code(code) or code[:32]}"}), 404
+    return jsonify(body), 200 if done.outcome == coupons.REDEEMED else 409

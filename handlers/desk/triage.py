@@ -13,7 +13,7 @@ import outbox
 from config.sections import DEFAULT_TEAM
 from db.models import Agent, Contact, Customer, Message, Ticket
 from handlers.core import cards, clock, customers, teams, texts, tickets
-from handlers.features import csat, duty, orders, selfservice, sla
+from handlers.features import coupons, csat, duty, orders, selfservice, sla
 
 TAG = re.compile(r"^[\w\u0600-\u06FF-]{1,32}$")
 
@@ -123,7 +123,8 @@ def history(ticket: Ticket) -> str:
     name = customers.display_name(ticket.customer)
     told = _t("history_head", name=name) + "\n" + "\n".join(lines) if lines else _t("history_none", name=name)
     bought = orders.history(ticket.customer)  # their latest orders, once the shop's orders are here
-    return f"{told}\n\n{bought}" if bought else told
+    given = coupons.history(ticket.customer)  # their latest coupons: issued, redeemed or not
+    return "\n\n".join(part for part in (told, bought, given) if part)
 
 
 def _outcome(t: Ticket) -> str:

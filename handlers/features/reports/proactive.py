@@ -1,5 +1,6 @@
 """The Proactive care page: delay notices sent and how many of those customers then wrote in (a ticket about
-that order), greetings by occasion, coupons by who issued them and why, and the loyalty tiers."""
+that order), coupons redeemed at the tills (coupon.redeemed_at, indexed), greetings by occasion, coupons by who
+issued them and why, and the loyalty tiers."""
 
 from __future__ import annotations
 
@@ -27,6 +28,11 @@ def _notices(period: Period) -> tuple[int, int]:
         .scalar()
     )
     return told.count(), wrote or 0
+
+
+def _redeemed(period: Period) -> int:
+    """Coupons redeemed in the period (whenever they were issued)."""
+    return Coupon.select().where((Coupon.redeemed_at >= period.start) & (Coupon.redeemed_at < period.end)).count()
 
 
 def greetings(period: Period) -> Table:
@@ -77,5 +83,6 @@ def report(period: Period) -> Report:
         Figure("delay_notices", told, previous=before_told),
         Figure("wrote_after_notice", wrote, previous=before_wrote),
         Figure("wrote_after_notice_share", share(wrote, told), "percent", share(before_wrote, before_told)),
+        Figure("coupons_redeemed", _redeemed(period), previous=_redeemed(period.previous())),
     ]
     return Report("proactive", figures, [greetings(period), coupons(period), tiers()])
