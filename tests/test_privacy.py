@@ -59,6 +59,7 @@ def test_export_holds_everything_stored_about_the_customer(khidmat, db_url, tmp_
     assert (order["ref"], order["items"], order["status"]) == ("5531", "2 kurtas", "delivered")
     [coupon] = data["coupons"]
     assert coupon["code"] == Coupon.get().code and coupon["value"] in ("10", "10.00")
+    assert [(p["change"], p["balance"], p["reason"]) for p in data["points_changes"]] == [(45, 45, "awarded")]
     by_telegram = cli(db_url, "customers", "export", f"telegram:{TELEGRAM_ID}")
     by_id = cli(db_url, "customers", "export", str(person["id"]))
     assert json.loads(by_telegram.stdout) == json.loads(by_id.stdout) == data

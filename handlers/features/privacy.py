@@ -31,6 +31,7 @@ from db.models import (
     Message,
     Order,
     Outbox,
+    PointsChange,
     Ticket,
 )
 from handlers.core import clock, customers
@@ -124,6 +125,10 @@ def export(customer: Customer) -> dict:
         "tickets": tickets,
         "orders": [_row(o, "customer") for o in Order.select().where(Order.customer == customer).order_by(Order.id)],
         "coupons": [_row(c, "customer") for c in Coupon.select().where(Coupon.customer == customer)],
+        "points_changes": [
+            _row(p, "customer")
+            for p in PointsChange.select().where(PointsChange.customer == customer).order_by(PointsChange.id)
+        ],
         "greetings_sent": [_row(g, "customer") for g in GreetingSent.select().where(GreetingSent.customer == customer)],
         "questions": [_row(q, "customer") for q in FaqLog.select().where(FaqLog.customer == customer)],
     }
