@@ -141,6 +141,8 @@ def test_agents_look_a_coupon_up_and_see_it_in_the_tickets_history(make_khidmat)
     k.agent_message(f"/coupon {old.code}")
     shown = answer(k, lambda t: t.startswith(f"🎟 Coupon {old.code}:"))
     assert "for Ali\n" in shown and "⌛ Expired, not redeemed" in shown
+    k.agent_message("/help")
+    assert "/coupon CODE" in answer(k, lambda t: t.startswith("In a ticket"))
 
 
 def test_agents_in_urdu_read_the_coupon_in_urdu(make_khidmat):
