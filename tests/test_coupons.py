@@ -170,4 +170,6 @@ def test_the_owners_count_redeemed_coupons(make_khidmat):
     page = browser.get(f"{k.url}/dashboard/proactive?range=7", timeout=10)
     assert page.status_code == 200
     assert "Coupons redeemed at the tills" in page.text and _figure(page.text, "coupons_redeemed") == "2"
+    k.agent_message("/stats")
+    assert "🎟 Coupons: 3 issued, 2 redeemed at the tills" in answer(k, lambda t: t.startswith("📊 Today"))
     assert third.redeemed_at is None

@@ -275,6 +275,7 @@ def stats(words: str) -> str:
     top = sorted(tags.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
     rating = csat.summary(since, only=of_team)
     bot = selfservice.stats(since) if team_name is None else ""  # the bot's answers are no team's
+    given = coupons.stats(since) if team_name is None else ""  # coupons issued and redeemed: the shop's, no team's
     head = _t("stats_team", team=team_name) + "\n" if team_name else ""
     return (
         head
@@ -289,7 +290,7 @@ def stats(words: str) -> str:
             csat_count=rating.get("count", 0),
             tags=", ".join(f"#{k} ({v})" for k, v in top) or "—",
         )
-        + (f"\n{bot}" if bot else "")
+        + "".join(f"\n{line}" for line in (bot, given) if line)
     )
 
 

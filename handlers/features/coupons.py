@@ -174,3 +174,12 @@ def history(customer: Customer) -> str:
         for c in latest
     ]
     return "\n".join([texts.for_agents("agents/coupon_history_head"), *lines])
+
+
+def stats(since: dt.datetime) -> str:
+    """The coupons line of /stats: issued and redeemed since a moment (each by its indexed time); '' when none."""
+    issued = Coupon.select().where(Coupon.created_at >= since).count()
+    redeemed = Coupon.select().where(Coupon.redeemed_at >= since).count()
+    if not (issued or redeemed):
+        return ""
+    return texts.for_agents("agents/stats_coupons", issued=issued, redeemed=redeemed)
