@@ -90,7 +90,7 @@ def as_dict(coupon: Coupon) -> dict:
         "code": coupon.code,
         "kind": coupon.kind,
         "value": str(Decimal(str(coupon.value)).quantize(Decimal("0.01"))),
-        "value_words": loyalty.value_words(config.app().default_language, coupon.kind, coupon.value),
+        "value_words": loyalty.value_words(config.app().agent_language, coupon.kind, coupon.value),  # staff read it
         "expires_on": expires.isoformat() if hasattr(expires, "isoformat") else expires,
         "customer_id": coupon.customer_id,
         "ticket": coupon.ticket.number if coupon.ticket_id else None,
