@@ -105,6 +105,21 @@ SERVICE = (
 GONE_FORBIDDEN = ("blocked", "deactivated", "can't initiate", "kicked", "not a member")
 GONE_BAD_REQUEST = ("chat not found", "user not found", "peer_id_invalid")
 THREAD_GONE = ("message thread not found", "topic_id_invalid", "topic_deleted")
+# fields older Bot API shapes (and some self-hosted servers) leave out, which python-telegram-bot requires: a user's
+# is_bot, a file's file_unique_id (Bot API 4.5), a sticker's is_animated/is_video/type, media sizes and lengths
+_USER_KEYS = ("from", "user", "forward_from", "via_bot", "left_chat_member", "sender_business_bot")
+_MEDIA_DEFAULTS = {
+    "photo": {"width": 0, "height": 0},
+    "thumbnail": {"width": 0, "height": 0},
+    "thumb": {"width": 0, "height": 0},
+    "new_chat_photo": {"width": 0, "height": 0},
+    "video": {"width": 0, "height": 0, "duration": 0},
+    "animation": {"width": 0, "height": 0, "duration": 0},
+    "voice": {"duration": 0},
+    "audio": {"duration": 0},
+    "video_note": {"length": 0, "duration": 0},
+    "sticker": {"width": 0, "height": 0, "is_animated": False, "is_video": False, "type": "regular"},
+}
 
 
 def verify_secret(expected: str, header_value: str | None) -> bool:
@@ -122,7 +137,7 @@ def parse_update(data) -> Inbound:
     if not isinstance(data, dict) or type(data.get("update_id")) is not int:
         raise ValueError("not a Telegram update: expected a dict with an int update_id")
     try:
-        update = Update.de_json(data, None)
+        update = Update.de_json(_filled(data), None)
     except (TypeError, KeyError, ValueError, AttributeError) as exc:
         fallback = _unparsable(data)
         if fallback is None:
@@ -146,6 +161,31 @@ def parse_update(data) -> Inbound:
         if chat
         else Inbound(channel=TELEGRAM, external_id=external_id, kind="ignored", chat_id="")
     )
+
+
+def _filled(data: dict) -> dict:
+    try:
+        return _fill_older_shapes(data)
+    except RecursionError:  # nested deeper than the walk goes: read as it came
+        return data
+
+
+def _fill_older_shapes(value, key: str = ""):
+    """A copy of the update with the fields older Bot API shapes omit filled in (is_bot false, file_unique_id
+    the file_id, sizes 0), so such an update is read for what it has instead of failing as a whole."""
+    if isinstance(value, list):
+        return [_fill_older_shapes(item, key) for item in value]
+    if not isinstance(value, dict):
+        return value
+    filled = {k: _fill_older_shapes(v, k) for k, v in value.items()}
+    if (key in _USER_KEYS or key == "new_chat_members") and "id" in filled:
+        filled.setdefault("is_bot", False)
+        filled.setdefault("first_name", "")
+    if "file_id" in filled:
+        filled.setdefault("file_unique_id", filled["file_id"])
+        for field, default in _MEDIA_DEFAULTS.get(key, {}).items():
+            filled.setdefault(field, default)
+    return filled
 
 
 def _unparsable(data: dict) -> Inbound | None:

@@ -114,9 +114,15 @@ def _media_kind(content_type: str) -> str:
     return {"image": "photo", "audio": "voice", "video": "video"}.get(major, "document")
 
 
+def inbound_sid(form) -> str | None:
+    """The message's id: MessageSid, or SmsMessageSid / SmsSid in the older shape that carries only those."""
+    return form.get("MessageSid") or form.get("SmsMessageSid") or form.get("SmsSid") or None
+
+
 def parse_inbound(form) -> Inbound:
-    """An inbound-message webhook form (dict or MultiDict) → Inbound. ValueError without MessageSid/From."""
-    sid, sender = form.get("MessageSid"), form.get("From")
+    """An inbound-message webhook form (dict or MultiDict) → Inbound. ValueError without a message id
+    (MessageSid, SmsMessageSid or SmsSid) or From."""
+    sid, sender = inbound_sid(form), form.get("From")
     if not sid or not sender:
         raise ValueError("not a Twilio inbound message: MessageSid and From are required")
     media = []
@@ -167,8 +173,10 @@ def plausible_sid(sid) -> TypeGuard[str]:
 
 
 def parse_status(form) -> StatusUpdate:
-    """A status-callback form → StatusUpdate. ValueError without MessageSid/MessageStatus."""
-    sid, status = form.get("MessageSid"), form.get("MessageStatus")
+    """A status-callback form → StatusUpdate. ValueError without MessageSid/MessageStatus (or the older
+    SmsSid/SmsStatus)."""
+    sid = form.get("MessageSid") or form.get("SmsSid")
+    status = form.get("MessageStatus") or form.get("SmsStatus")
     if not sid or not status:
         raise ValueError("not a Twilio status callback: MessageSid and MessageStatus are required")
     if not plausible_sid(sid) or "\x00" in status:

@@ -80,9 +80,9 @@ def twilio_signed(view):
 @routes.post("/twilio/inbound")
 @twilio_signed
 def twilio_inbound():
-    sid = request.form.get("MessageSid") or request.form.get("SmsMessageSid")
+    sid = tw.inbound_sid(request.form)
     if not tw.plausible_sid(sid) or not request.form.get("From"):
-        log.warning("malformed twilio inbound acknowledged and dropped (no usable MessageSid, or no From)")
+        log.warning("malformed twilio inbound acknowledged and dropped (no usable message id, or no From)")
         return Response(EMPTY_TWIML, mimetype="text/xml")
     store.store("twilio", sid, request.form.to_dict(flat=True))
     return Response(EMPTY_TWIML, mimetype="text/xml")

@@ -1,0 +1,103 @@
+"""Reading what arrives, tolerantly: updates in older Bot API shapes (no `is_bot` on the sender, no
+`file_unique_id` on photos, documents and voice notes) are read for what they have; a Twilio post with only
+`SmsSid` (no MessageSid) is accepted. All through the webhooks, on both databases."""
+
+from __future__ import annotations
+
+import time
+
+from db.models import InboundEvent, Message, Ticket
+from tests.helpers import SMS_FROM, eventually, quiet
+
+
+def old_update(k, update_id, user_id, **message):
+    """A private-chat update as an older Bot API shaped it: the sender without is_bot."""
+    return k.post_update(
+        {
+            "update_id": update_id,
+            "message": {
+                "message_id": update_id,
+                "date": int(time.time()),
+                "chat": {"id": user_id, "type": "private", "first_name": "Nadia"},
+                "from": {"id": user_id, "first_name": "Nadia", "language_code": "en"},
+                **message,
+            },
+        }
+    )
+
+
+def test_a_plain_text_without_is_bot_is_a_complaint_with_its_answer(khidmat):
+    assert old_update(khidmat, 7001, 81, text="my parcel came broken").status_code == 200
+    ack = khidmat.wait_chat(81, lambda t: "#1001" in t)[0]["text"]
+    assert "cannot read" not in ack
+    card = khidmat.wait_group(lambda t: "my parcel came broken" in t)[0]["text"]
+    assert "#1001" in card and "Nadia" in card
+    quiet(khidmat)
+    assert not [m for m in khidmat.chat(81) if "cannot read" in (m["text"] or "")]
+    assert Ticket.get().customer.name == "Nadia"
+
+
+def test_start_without_is_bot_gets_the_welcome(khidmat):
+    old_update(khidmat, 7002, 82, text="/start")
+    welcome = khidmat.wait_chat(82)[0]["text"]
+    assert "Welcome" in welcome and "Nadia" in welcome
+    quiet(khidmat)
+    assert not [m for m in khidmat.chat(82) if "cannot read" in (m["text"] or "")]
+    assert Ticket.select().count() == 0
+
+
+def test_photo_document_and_voice_without_file_unique_id_reach_the_group(khidmat):
+    old_update(
+        khidmat,
+        7003,
+        83,
+        photo=[{"file_id": "OLD-SMALL", "width": 90, "height": 90}, {"file_id": "OLD-BIG", "width": 800, "height": 600}],
+        caption="the box was open",
+    )
+    photo = khidmat.wait_group(lambda t: "the box was open" in t)
+    eventually(lambda: [m for m in khidmat.group() if m["method"] == "sendPhoto"])
+    assert any("#1001" in (m["text"] or "") for m in photo)
+    old_update(khidmat, 7004, 83, document={"file_id": "OLD-DOC", "file_name": "bill.pdf"})
+    old_update(khidmat, 7005, 83, voice={"file_id": "OLD-VOICE", "duration": 4})
+    sent = eventually(
+        lambda: (
+            found
+            if len(found := [m for m in khidmat.group() if m["method"] in ("sendPhoto", "sendDocument", "sendVoice")])
+            == 3
+            else None
+        )
+    )
+    assert {m["file_id"] for m in sent} == {"OLD-BIG", "OLD-DOC", "OLD-VOICE"}
+    quiet(khidmat)
+    assert not [m for m in khidmat.chat(83) if "cannot read" in (m["text"] or "")]
+    assert Message.select().where(Message.direction == "in").count() == 3
+
+
+def test_an_agent_without_is_bot_answers_the_customer(khidmat):
+    khidmat.tg_message(84, "the zip of my bag is broken")
+    card = khidmat.wait_group(lambda t: "the zip of my bag is broken" in t)[0]
+    update = khidmat.tg.incoming(
+        khidmat.settings["telegram"]["agents_chat_id"], "it left today", user_id=5001, reply_to=card["message_id"]
+    )
+    del update["message"]["from"]["is_bot"]
+    khidmat.post_update(update)
+    khidmat.wait_chat(84, lambda t: "it left today" in t)
+
+
+def test_a_twilio_post_with_only_smssid_is_accepted(khidmat):
+    sid = khidmat.sid()
+    form = {
+        "SmsSid": sid,
+        "AccountSid": khidmat.settings["twilio"]["account_sid"],
+        "From": "+923004445556",
+        "To": SMS_FROM,
+        "Body": "my order is late",
+        "NumMedia": "0",
+    }
+    assert khidmat.post_twilio(form).status_code == 200
+    ack = khidmat.wait_twilio("+923004445556", lambda b: "#1001" in b)[0]["body"]
+    assert "#1001" in ack
+    assert InboundEvent.get().external_id == sid
+    assert khidmat.post_twilio(form).status_code == 200  # redelivered: acknowledged, not a second ticket
+    quiet(khidmat)
+    assert InboundEvent.select().count() == 1 and Ticket.select().count() == 1
