@@ -5,6 +5,11 @@ level, logger, message, exception, and whatever context the caller passed with `
 channel, customer). Both are redacted by the same filter: the configured secrets (also URL-encoded), the
 Basic auth header Twilio's client sends, bot tokens in Bot API URLs and phone numbers (first and last three
 digits kept) — in the message, in tracebacks and in the extra fields.
+
+A phone number is a "+" with at least 8 digits (E.164, as Twilio writes them), or a bare run of 11 to 15 digits
+(92300…, 0300…, an E.164 number without its "+"). Shorter bare numbers stay: update ids (at most 10 digits),
+ticket numbers, event and message ids are what make a log line findable. A negative number (a group's chat id,
+-100…) is not a phone number either.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from urllib.parse import quote, urlparse
 
 import config
 
-_PHONE = re.compile(r"(\+?\d{3})\d{4,}(\d{3})")
+_NUMBER = re.compile(r"(?<![\d-])(\+?)(\d{8,})(?!\d)")
 _BOT_TOKEN = re.compile(r"bot\d+(?::|%3A)[A-Za-z0-9_-]+", re.IGNORECASE)
 # the attributes every LogRecord has; anything else on a record came from `extra=`
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
@@ -29,6 +34,14 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message
 def extras(record: logging.LogRecord) -> dict:
     """The context a caller passed with extra= (ticket, channel, customer …)."""
     return {k: v for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")}
+
+
+def _mask_phone(match: re.Match) -> str:
+    plus, digits = match.groups()
+    if not (len(digits) >= 11 or (plus and len(digits) >= 8)):
+        return match.group(0)  # an update id, a ticket number: kept
+    keep = 3 if len(digits) >= 10 else 2
+    return f"{plus}{digits[:keep]}…{digits[-keep:]}"
 
 
 class Redact(logging.Filter):
@@ -44,7 +57,7 @@ class Redact(logging.Filter):
         for secret in self.secrets:
             text = text.replace(secret, "***")
         text = _BOT_TOKEN.sub("bot***", text)
-        return _PHONE.sub(lambda m: f"{m.group(1)}…{m.group(2)}", text)
+        return _NUMBER.sub(_mask_phone, text)
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:

@@ -108,6 +108,28 @@ def test_filter_redacts_messages_tracebacks_and_context(log_format):
         assert "send failed ticket=1001 channel=sms customer=7 address=+923…223" in out
 
 
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_masking_hides_phone_numbers_and_keeps_update_ids(log_format):
+    """A log line stays findable by its update id (up to 10 digits), its ticket and its event; a phone number in
+    the same line is still hidden, with or without its "+", and a group's negative chat id is no phone number."""
+    log, stream = capture(log_format)
+    log.info(
+        "telegram update %s stored (event %s, ticket %s) from %s, also 923331112223 and 03215556667 in chat %s",
+        2147483600,
+        981234,
+        1001,
+        WA_CUSTOMER,
+        -1001234567890,
+        extra={"update_id": "8123456789", "address": f"whatsapp:{WA_CUSTOMER}"},
+    )
+    out = stream.getvalue()
+    assert "telegram update 2147483600 stored (event 981234, ticket 1001)" in out
+    assert "8123456789" in out and "-1001234567890" in out
+    for number in (WA_CUSTOMER, WA_CUSTOMER.lstrip("+"), "923331112223", "3331112223", "03215556667"):
+        assert number not in out, number
+    assert "+923…567" in out and "923…223" in out
+
+
 # ---- the real process -----------------------------------------------------------------------------------
 class Shop:
     """Talks to a running `python webhook.py` as Telegram and Twilio would (and as forgers would)."""
