@@ -270,7 +270,7 @@ def test_a_sticker_cannot_go_to_whatsapp_and_the_agents_are_told(khidmat):
             "type": "regular",
         },
     )
-    khidmat.wait_group(lambda t: "A sticker cannot be sent to the customer" in t)
+    khidmat.wait_group(lambda t: "cannot send a sticker to the customer" in t)
     quiet(khidmat)
     assert len(khidmat.twilio.sent(to=WA)) == 1  # only the acknowledgement
 

@@ -133,7 +133,11 @@ def relay_agent_media(ticket, agent_name: str, inbound: Inbound, lang: str) -> b
     items = [m for m in inbound.media if m.kind in LINKABLE and m.file_id]
     for m in inbound.media:
         if m not in items:
-            outbox.to_group(texts.for_agents("agents/unsupported_reply", kind=m.kind), purpose="agents", ticket=ticket)
+            outbox.to_group(
+                texts.for_agents("agents/unsupported_reply", kind=texts.kind_for_agents(m.kind)),
+                purpose="agents",
+                ticket=ticket,
+            )
     if not items:
         return False
     app = config.app()

@@ -71,6 +71,18 @@ def for_agents(name: str, /, **values) -> str:
     return render(agents_language(), name, **values)
 
 
+_KIND = re.compile(r"[a-z_]{1,40}")
+
+
+def kind_for_agents(kind: str | None) -> str:
+    """What a customer sent, as agents read it: 'a photo', 'an audio' (agents/kinds/<kind>), or the platform's
+    own word quoted (agents/kinds/other) for a kind we have no name for."""
+    name = f"agents/kinds/{kind}"
+    if kind and _KIND.fullmatch(kind) and exists(name):
+        return for_agents(name)
+    return for_agents("agents/kinds/other", kind=kind or "?")
+
+
 def has_urdu_script(text: str) -> bool:
     return bool(text and _ARABIC_SCRIPT.search(text))
 

@@ -27,7 +27,7 @@ def open_ticket_of(customer: Customer) -> Ticket | None:
 
 def _group_text(inbound: Inbound) -> str:
     if inbound.kind == "unsupported":
-        return texts.for_agents("agents/unsupported", kind=inbound.unsupported_kind or "?")
+        return texts.for_agents("agents/unsupported", kind=texts.kind_for_agents(inbound.unsupported_kind))
     if inbound.kind == "edited":
         return texts.for_agents("agents/edited", text=inbound.text)
     return inbound.text

@@ -82,7 +82,9 @@ def _on_group_message(inbound: Inbound) -> None:
         reply_in_place(inbound, texts.for_agents("agents/edit_not_sent"))
         return
     if inbound.kind == "unsupported":
-        reply_in_place(inbound, texts.for_agents("agents/unsupported_reply", kind=inbound.unsupported_kind))
+        reply_in_place(
+            inbound, texts.for_agents("agents/unsupported_reply", kind=texts.kind_for_agents(inbound.unsupported_kind))
+        )
         return
     if inbound.kind == "message" and (inbound.text.strip() or inbound.media):
         tickets.agent_reply(ticket, agent_name, inbound)

@@ -100,7 +100,7 @@ def build(rows: list[Outbox]) -> tuple[Outbound | None, bool]:
 
 def media_unavailable_note(kind: str, status: int) -> str:
     """What agents read instead of a customer's file that the platform no longer gives us."""
-    return texts.for_agents("agents/media_unavailable", kind=kind, status=status)
+    return texts.for_agents("agents/media_unavailable", kind=texts.kind_for_agents(kind), status=status)
 
 
 def topic_created(rows: list[Outbox], out: Outbound, result: SendResult) -> None:
