@@ -101,3 +101,11 @@ def test_a_twilio_post_with_only_smssid_is_accepted(khidmat):
     assert khidmat.post_twilio(form).status_code == 200  # redelivered: acknowledged, not a second ticket
     quiet(khidmat)
     assert InboundEvent.select().count() == 1 and Ticket.select().count() == 1
+
+
+def test_an_audio_that_cannot_be_read_is_an_audio_to_the_agents(khidmat):
+    """An audio without even its file id cannot be relayed: the agents read "an audio", not "a audio"."""
+    old_update(khidmat, 7006, 85, audio={"duration": 12, "title": "voice memo"})
+    note = khidmat.wait_group(lambda t: "cannot relay" in t)[0]["text"]
+    assert "The customer sent an audio, which the bot cannot relay" in note and "a audio" not in note
+    khidmat.wait_chat(85, lambda t: "cannot read" in t)
