@@ -36,6 +36,16 @@ def line(rank: int):
     return register
 
 
+def priority_words(priority: str) -> str:
+    """A priority as agents read it, with its mark: '🟠 high' (the word from agents/priority_<p>)."""
+    return f"{PRIORITY_MARK.get(priority, '')} {texts.for_agents(f'agents/priority_{priority}')}".strip()
+
+
+def language_words(language: str) -> str:
+    """A customer's language as agents read it (agents/language_<code>; the code itself for any other)."""
+    return texts.word_for_agents("agents/language_", language)
+
+
 def whatsapp_window(contacts: list[Contact]) -> str:
     """When the WhatsApp 24-hour window closes, in app.timezone, and how long that is from now ('' for customers
     not on WhatsApp). The card is edited only when the ticket changes: the closing time stays true meanwhile."""
@@ -89,10 +99,10 @@ def text(ticket: Ticket, excerpt: str | None = None, earlier: int | None = None)
             channel=customers.channel_name(contact.channel),
             channels=", ".join(channels),
             address=customers.address_for_agents(contact),
-            language=customers.language_of(customer),
+            language=language_words(customers.language_of(customer)),
             earlier=customers.earlier_tickets(customer, ticket) if earlier is None else earlier,
             status=texts.for_agents(f"agents/status_{ticket.status}"),
-            priority=f"{PRIORITY_MARK[ticket.priority]} {ticket.priority}".strip(),
+            priority=priority_words(ticket.priority),
             assignee=ticket.assignee or texts.for_agents("agents/nobody"),
             tags=" ".join(f"#{t}" for t in ticket.tags) or "—",
         )
@@ -117,7 +127,7 @@ def buttons(ticket: Ticket, choose_priority: bool = False) -> list:
     t = ticket.id
     if choose_priority:
         return [
-            [[f"{PRIORITY_MARK[p]} {p}".strip(), f"t:{t}:priority:{p}"] for p in PRIORITIES],
+            [[priority_words(p), f"t:{t}:priority:{p}"] for p in PRIORITIES],
             [[texts.for_agents("agents/button_back"), f"t:{t}:back"]],
         ]
     if ticket.status == "closed":

@@ -74,6 +74,15 @@ def for_agents(name: str, /, **values) -> str:
 _KIND = re.compile(r"[a-z_]{1,40}")
 
 
+def word_for_agents(prefix: str, value: str | None) -> str:
+    """A stored code (an order's status, a broadcast's kind, a language) as agents read it: the template
+    `prefix + value` in the agents' language when there is one ('agents/orders/status_shipped'), else the code."""
+    value = value or ""
+    if _KIND.fullmatch(value) and exists(prefix + value):
+        return for_agents(prefix + value)
+    return value
+
+
 def kind_for_agents(kind: str | None) -> str:
     """What a customer sent, as agents read it: 'a photo', 'an audio' (agents/kinds/<kind>), or the platform's
     own word quoted (agents/kinds/other) for a kind we have no name for."""

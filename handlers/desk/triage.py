@@ -60,7 +60,7 @@ def set_priority(ticket: Ticket, value: str) -> str:
     ticket.priority = value
     ticket.save()
     cards.refresh(ticket)
-    return _t("priority_set", ticket=ticket.number, priority=value)
+    return _t("priority_set", ticket=ticket.number, priority=_t(f"priority_{value}"))
 
 
 def tag(ticket: Ticket, words: str, remove: bool = False) -> str:
@@ -209,7 +209,7 @@ def list_tickets(which: str, agent: Agent) -> str:
             ticket=t.number,
             name=customers.display_name(t.customer),
             age=_age(now - t.created_at),
-            priority=t.priority,
+            priority=_t(f"priority_{t.priority}"),
             assignee=t.assignee or _t("nobody"),
             waiting=f" · ✉️{waiting[t.id]}" if waiting[t.id] > 1 else "",
         )
@@ -316,10 +316,10 @@ def _period_start(period: str) -> dt.datetime:
 def _age(delta: dt.timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
     if minutes < 60:
-        return f"{minutes}m"
+        return _t("age_minutes", minutes=minutes)
     if minutes < 48 * 60:
-        return f"{minutes // 60}h{minutes % 60:02d}m"
-    return f"{minutes // 1440}d"
+        return _t("age_hours", hours=minutes // 60, minutes=f"{minutes % 60:02d}")
+    return _t("age_days", days=minutes // 1440)
 
 
 def _minutes(value: float) -> str:

@@ -255,19 +255,20 @@ def describe_plan(b: Broadcast, figures: dict) -> str:
         )
     ]
     lines += [
-        texts.for_agents("owners/summary_sms", segments=n, language=lang) for lang, n in figures["sms_segments"].items()
+        texts.for_agents("owners/summary_sms", segments=n, language=texts.word_for_agents("agents/language_", lang))
+        for lang, n in figures["sms_segments"].items()
     ]
     for language in LANGUAGES:
         if figures["languages"][language]:
             lines.append(
                 texts.for_agents(
                     "owners/preview_language",
-                    language=language,
+                    language=texts.word_for_agents("agents/language_", language),
                     count=figures["languages"][language],
                     text=figures["texts"][language],
                 )
             )
-    return texts.for_agents("owners/preview", kind=b.kind, id=b.id, segment=b.segment, summary="\n".join(lines))
+    return texts.for_agents("owners/preview", kind=_kind(b.kind), id=b.id, segment=b.segment, summary="\n".join(lines))
 
 
 # ---- life of a broadcast ----------------------------------------------------------------------------
@@ -543,9 +544,9 @@ def progress_text(b: Broadcast, figures: dict) -> str:
     return texts.for_agents(
         "owners/progress",
         id=b.id,
-        kind=b.kind,
+        kind=_kind(b.kind),
         segment=b.segment,
-        status=b.status,
+        status=texts.word_for_agents("owners/status_", b.status),
         total=b.total if b.total is not None else "…",
         **figures,
     )
@@ -655,7 +656,7 @@ def _start_flow(inbound: Inbound, draft: Broadcast | None) -> None:
         ]
         for i in range(0, len(AUDIENCE_BUTTONS), 2)
     ]
-    _to_owner(inbound, texts.for_agents("owners/ask_audience", kind=kind), buttons)
+    _to_owner(inbound, texts.for_agents("owners/ask_audience", kind=_kind(kind)), buttons)
 
 
 def _on_answer(inbound: Inbound, draft: Broadcast) -> None:
@@ -748,6 +749,10 @@ def _cancel_command(inbound: Inbound, draft: Broadcast | None) -> None:
     _to_owner(inbound, texts.for_agents("owners/cancelled", id=b.id, sent=figures["sent"]))
 
 
+def _kind(kind: str) -> str:
+    return texts.word_for_agents("owners/kind_", kind)
+
+
 def recent_list(limit: int = 10) -> str:
     rows = list(Broadcast.select().where(Broadcast.status != "draft").order_by(Broadcast.id.desc()).limit(limit))
     if not rows:
@@ -760,9 +765,9 @@ def recent_list(limit: int = 10) -> str:
                 "owners/list_line",
                 id=b.id,
                 created=b.created_at.strftime("%Y-%m-%d %H:%M"),
-                kind=b.kind,
+                kind=_kind(b.kind),
                 segment=b.segment,
-                status=b.status,
+                status=texts.word_for_agents("owners/status_", b.status),
                 total=b.total if b.total is not None else "…",
                 **figures,
             )

@@ -123,7 +123,7 @@ def _tell_group_not_sent(order: Order, notice: Notice) -> None:
         texts.for_agents(
             "agents/orders/not_sent",
             ref=order.ref,
-            kind=notice.kind,
+            kind=texts.word_for_agents("agents/orders/notice_", notice.kind),
             name=customers.display_name(order.customer),
             why=why_not(order, notice),
         ),
@@ -257,7 +257,7 @@ def _post_daily_list(day: dt.date) -> int:
                 name=customers.display_name(order.customer),
                 due=agent_date(due),
                 days=(day - due).days,
-                status=order.status,
+                status=texts.word_for_agents("agents/orders/status_", order.status),
                 told=texts.for_agents("agents/orders/told_yes" if told else "agents/orders/told_no"),
             )
         )
@@ -285,7 +285,13 @@ def delay_command(args: str, ticket) -> str:
         return texts.for_agents("agents/orders/unknown", ref=clean_ref(ref))
     except Invalid as exc:
         if "status" in exc.errors:
-            return texts.for_agents("agents/orders/cannot_delay", problem=exc.errors["status"])
+            order = Order.get(Order.ref == clean_ref(ref))
+            problem = texts.for_agents(
+                "agents/orders/nothing_to_delay",
+                ref=order.ref,
+                status=texts.word_for_agents("agents/orders/status_", order.status),
+            )
+            return texts.for_agents("agents/orders/cannot_delay", problem=problem)
         return texts.for_agents("agents/orders/usage_delay") + "\n" + "; ".join(exc.errors.values())
     log.info("/delay by agent order=%s", order.ref)
     if ticket is not None and ticket.customer_id == order.customer_id and not ticket.order_ref:

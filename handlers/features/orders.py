@@ -441,7 +441,7 @@ def card_line(ref: str) -> str:
         ref=order.ref,
         items=order.items or "—",
         amount=_amount(order),
-        status=order.status,
+        status=texts.word_for_agents("agents/orders/status_", order.status),
         promised=agent_date(order.promised_date),
         delayed=delayed,
     )
@@ -474,7 +474,7 @@ def history(customer: Customer) -> str:
             "agents/orders/history_line",
             ref=o.ref,
             date=orderdata.shop_date(o.created_at),
-            status=o.status,
+            status=texts.word_for_agents("agents/orders/status_", o.status),
             amount=_amount(o),
             items=_short(o.items),
         )
