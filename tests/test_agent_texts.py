@@ -18,7 +18,8 @@ TEMPLATES = Path(texts.TEMPLATES)
 FOLDERS = ("agents", "owners")
 # what may stay Latin in an Urdu text: /commands, {placeholders}, settings and env names, segment syntax, formats
 _LATIN_ALLOWED = re.compile(
-    r"/\w+(@\w+)?|\{[^}]*\}|[\w.]+_[\w.]+|BOT_\w+|DD-MM(-YYYY)?|YYYY-MM-DD|ORDER|[a-z]+:[\w|:-]+|flask --app webhook db backup"
+    r"/\w+(@\w+)?|\{[^}]*\}|[\w.]+_[\w.]+|BOT_\w+|DD-MM(-YYYY)?|YYYY-MM-DD|ORDER|[a-z]+:[\w|:-]+"
+    r"|flask --app webhook db backup"
 )
 
 
@@ -76,6 +77,9 @@ def test_agent_language_chooses_the_words():
         assert texts.kind_for_agents("audio") == "آڈیو"
         config.activate(make_settings("sqlite:///:memory:", **{"app.agent_language": "en"}))
         assert texts.for_agents("agents/button_close") == "✅ Close"
-        assert texts.kind_for_agents("audio") == "an audio" and texts.kind_for_agents("../x") == "a message of the kind “../x”"
+        assert (
+            texts.kind_for_agents("audio") == "an audio"
+            and texts.kind_for_agents("../x") == "a message of the kind “../x”"
+        )
     finally:
         config.activate(before)

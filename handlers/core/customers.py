@@ -153,7 +153,9 @@ def address_for_agents(contact: Contact) -> str:
     """Phone number or @username, as agents need it to recognise the customer."""
     if contact.channel == TELEGRAM:
         customer = contact.customer
-        return f"@{customer.username}" if customer.username else f"id {contact.address}"
+        return (
+            f"@{customer.username}" if customer.username else texts.for_agents("agents/telegram_id", id=contact.address)
+        )
     return contact.address.removeprefix("whatsapp:")
 
 
