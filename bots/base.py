@@ -56,6 +56,8 @@ class Inbound:
     callback_id: str | None = None
     callback_data: str | None = None
     to_address: str | None = None  # Twilio: the shop number the customer wrote to
+    # a shared place or contact, for the business to put in words: ("location" | "venue" | "contact", its fields)
+    place: tuple[str, dict] | None = None
 
 
 @dataclass

@@ -257,9 +257,9 @@ def _from_message(external_id: str, msg: Message, edited: bool) -> Inbound:
         return inbound
     inbound.text = msg.text if msg.text is not None else (msg.caption or "")
     inbound.media = _media_of(msg)
-    place = _place_text(msg)
+    place = _place_of(msg)
     if place:
-        inbound.text = place
+        inbound.text, inbound.place = "", place
     if msg.text is not None or msg.caption is not None or inbound.media or place:
         if edited:
             inbound.kind = "edited"
@@ -298,18 +298,23 @@ def _media_of(msg: Message) -> list[Media]:
     return []
 
 
-def _place_text(msg: Message) -> str:
-    """Location, venue and contact travel as a short text."""
+def _place_of(msg: Message) -> tuple[str, dict] | None:
+    """A location, venue or contact: its kind and fields (the business words it: handlers' agents/places/)."""
     if msg.venue:
         loc = msg.venue.location
-        return f"[venue] {msg.venue.title}, {msg.venue.address} ({round(loc.latitude, 6)}, {round(loc.longitude, 6)})"
+        return "venue", {
+            "title": msg.venue.title,
+            "address": msg.venue.address,
+            "latitude": round(loc.latitude, 6),
+            "longitude": round(loc.longitude, 6),
+        }
     if msg.location:
-        return f"[location] {round(msg.location.latitude, 6)}, {round(msg.location.longitude, 6)}"
+        return "location", {"latitude": round(msg.location.latitude, 6), "longitude": round(msg.location.longitude, 6)}
     if msg.contact:
         contact = msg.contact
         name = " ".join(filter(None, (contact.first_name, contact.last_name)))
-        return f"[contact] {name} {contact.phone_number}".strip()
-    return ""
+        return "contact", {"name": name, "phone": contact.phone_number or ""}
+    return None
 
 
 def _from_callback(external_id: str, query) -> Inbound:

@@ -4,6 +4,7 @@ its outbound messages and its 'done' mark in one transaction; a failure is kept 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from peewee import IntegrityError
 
@@ -58,6 +59,9 @@ def route(inbound: Inbound) -> None:
     """Where an event goes: the agents' group to the desk, a customer's private chat to the customer router."""
     if inbound.kind == "ignored":
         return
+    if inbound.place:  # a shared location, venue or contact travels as a short text in the agents' words
+        kind, values = inbound.place
+        inbound = replace(inbound, text=" ".join(texts.for_agents(f"agents/places/{kind}", **values).split()))
     if inbound.kind == "member":
         on_membership(inbound)
         return

@@ -154,3 +154,18 @@ def test_an_urdu_desk_answers_an_urdu_customer_in_urdu_and_english_agents_stay_e
         "🗂 History",
         "✅ Close",
     ]
+
+
+def test_a_shared_location_reaches_the_agents_in_their_words(make_khidmat):
+    urdu, english = make_khidmat(**URDU), None
+    urdu.tg_message(54, None, location={"latitude": 31.52, "longitude": 74.35})
+    assert urdu.wait_group(lambda t: "31.52, 74.35" in t)[0]["text"].endswith("[مقام] 31.52, 74.35")
+    urdu.tg_message(54, None, contact={"phone_number": "+923001234567", "first_name": "Ali"})
+    urdu.wait_group(lambda t: "[رابطہ] Ali +923001234567" in t)
+    assert Ticket.select().count() == 1
+    urdu.close()
+    english = make_khidmat()
+    english.tg_message(
+        55, None, venue={"location": {"latitude": 24.86, "longitude": 67.0}, "title": "Shop", "address": "Saddar"}
+    )
+    english.wait_group(lambda t: "[venue] Shop, Saddar (24.86, 67.0)" in t)

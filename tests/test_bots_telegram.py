@@ -125,11 +125,11 @@ def test_voice_document_sticker_animation():
     assert [m.kind for m in animation.media] == ["animation"]
 
 
-def test_location_and_contact_become_text():
+def test_location_and_contact_are_read_as_places():
     loc = parse_update(message(location={"latitude": 31.52, "longitude": 74.35}))
-    assert (loc.kind, loc.text) == ("message", "[location] 31.52, 74.35")
+    assert (loc.kind, loc.place) == ("message", ("location", {"latitude": 31.52, "longitude": 74.35}))
     contact = parse_update(message(contact={"phone_number": "+923001234567", "first_name": "Ali", "last_name": "Raza"}))
-    assert (contact.kind, contact.text) == ("message", "[contact] Ali Raza +923001234567")
+    assert (contact.kind, contact.place) == ("message", ("contact", {"name": "Ali Raza", "phone": "+923001234567"}))
 
 
 def test_forum_topic_message_drops_the_topic_creation_reply():
