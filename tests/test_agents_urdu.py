@@ -9,10 +9,10 @@ import datetime as dt
 
 import pytest
 
-from db.models import Ticket
+from db.models import Agent, Ticket
 from handlers.core import clock, texts
 from handlers.features import sla
-from tests.helpers import AGENTS, answer, buttons, card_of, eventually, keyboard, quiet, tap
+from tests.helpers import AGENTS, answer, buttons, card_of, eventually, import_orders, keyboard, order_rows, quiet, tap
 
 URDU = {"app.agent_language": "ur"}
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
@@ -134,6 +134,26 @@ def test_the_sla_reminder_is_in_urdu(make_khidmat):
     assert reminder["reply_to"] == card["message_id"]
 
 
+def test_the_sla_breach_calls_the_owners_in_urdu_with_the_mentions_on_their_names(make_khidmat):
+    k = make_khidmat(**URDU, **SHOP, **{"sla.first_response_normal": 60, "telegram.owner_ids": [7001, 7002]})
+    Agent.create(telegram_user_id=7001, first_name="Bilal")
+    clock.travel_to(pkt(23, 10, 0))
+    k.tg_message(56, "wrong colour delivered", first_name="Nadia")
+    card_of(k, "wrong colour delivered")
+    clock.travel_to(pkt(23, 11, 0, 30))
+    sla.remind()
+    breach = k.wait_group(lambda t: t.startswith("🚨"))[0]
+    assert breach["text"] == (
+        "🚨 #1001 · Nadia کو 60 منٹ سے کوئی جواب نہیں ملا — 60 منٹ کا ہدف گزر چکا ہے (صرف کاروباری اوقات)۔"
+        "\nBilal, مالک: براہ کرم یقینی بنائیں کہ کوئی جواب دے۔"
+    )
+    (call,) = [c for c in k.tg.calls if c["method"] == "sendMessage" and "🚨" in str(c["params"].get("text"))]
+    utf16 = breach["text"].encode("utf-16-le")
+    entities = call["params"]["entities"]
+    named = [utf16[2 * e["offset"] : 2 * (e["offset"] + e["length"])].decode("utf-16-le") for e in entities]
+    assert named == ["Bilal", "مالک"]
+
+
 def test_what_cannot_be_relayed_is_named_in_urdu(urdu_desk):
     k = urdu_desk
     k.tg_message(52, None, dice={"emoji": "🎲", "value": 3})
@@ -169,3 +189,29 @@ def test_a_shared_location_reaches_the_agents_in_their_words(make_khidmat):
         55, None, venue={"location": {"latitude": 24.86, "longitude": 67.0}, "title": "Shop", "address": "Saddar"}
     )
     english.wait_group(lambda t: "[venue] Shop, Saddar (24.86, 67.0)" in t)
+
+
+def test_orders_on_the_card_and_delay_answers_are_in_urdu(urdu_desk, tmp_path):
+    k = urdu_desk
+    import_orders(
+        k,
+        tmp_path,
+        order_rows(
+            "5531,Ali Raza,,4242,2 kurtas,4500,shipped,2026-11-28,,,en,",
+            "5540,Gul,03001231231,,Cap,500,delivered,2026-11-01,,,,",
+        ),
+    )
+    k.tg_message(4242, "order 5531 came with a torn sleeve", first_name="Ali")
+    card = card_of(k, "torn sleeve")["text"]
+    assert "📦 آرڈر 5531: 2 kurtas · 4,500 · روانہ · وعدہ" in card
+    for text, expected in (
+        ("/delay", "طریقہ: /delay ORDER YYYY-MM-DD وجہ"),
+        ("/delay 5531 tomorrow courier", 'تاریخ سمجھ نہیں آئی: "tomorrow"'),
+        ("/delay 5531 2026-11-01 courier", "2026-11-01 گزر چکی ہے"),
+        ("/delay 0000 2026-12-01 courier", "آرڈر 0000 موجود نہیں۔"),
+        ("/delay 5540 2026-12-01 courier", "تاخیر درج نہیں ہو سکتی: آرڈر 5540 پہنچ گیا ہے"),
+    ):
+        k.agent_message(text)
+        assert k.wait_group(lambda t, expected=expected: expected in t, what=expected)
+    quiet(k)
+    assert not [t for t in k.group_texts() if "Usage" in t or "in the past" in t or "nothing to delay" in t]

@@ -138,23 +138,24 @@ def delay(ref: str, until: str, reason: str, tell_group: bool = True) -> tuple[O
     order = Order.get_or_none(Order.ref == clean_ref(ref))
     if order is None:
         raise NotFound(ref)
-    errors = {}
+    words: dict[str, tuple[str, dict]] = {}  # field → (agents/orders/ template, its values)
     try:
         day = orderdata.date(until or "")
     except ValueError:
-        errors["until"] = f'unknown date "{(until or "")[:40]}" (use YYYY-MM-DD)'
+        words["until"] = ("bad_date", {"until": (until or "")[:40]})
     else:
         if day < today():
-            errors["until"] = f"{day.isoformat()} is in the past"
+            words["until"] = ("past_date", {"date": day.isoformat()})
     reason = " ".join((reason or "").split())
     if not reason:
-        errors["reason"] = "missing reason"
+        words["reason"] = ("no_reason", {})
     elif len(reason) > 500:
-        errors["reason"] = "longer than 500 characters"
+        words["reason"] = ("long_reason", {"limit": 500})
     if not order.is_open:
-        errors["status"] = f"order {order.ref} is {order.status}: nothing to delay"
-    if errors:
-        raise Invalid(errors)
+        words["status"] = ("nothing_to_delay", {"ref": order.ref, "status": order.status})
+    if words:
+        words = {field: (f"agents/orders/{name}", values) for field, (name, values) in words.items()}
+        raise Invalid({field: texts.render("en", name, **values) for field, (name, values) in words.items()}, words)
     key = f"delay:{order.ref}:{day.isoformat()}"
     if order.delayed_until == day and Outbox.select().where(Outbox.idempotency_key == key).exists():
         return order, Notice("already")
@@ -284,15 +285,14 @@ def delay_command(args: str, ticket) -> str:
     except NotFound:
         return texts.for_agents("agents/orders/unknown", ref=clean_ref(ref))
     except Invalid as exc:
-        if "status" in exc.errors:
-            order = Order.get(Order.ref == clean_ref(ref))
-            problem = texts.for_agents(
-                "agents/orders/nothing_to_delay",
-                ref=order.ref,
-                status=texts.word_for_agents("agents/orders/status_", order.status),
+        if "status" in exc.words:
+            name, values = exc.words["status"]
+            status = texts.word_for_agents("agents/orders/status_", values["status"])
+            return texts.for_agents(
+                "agents/orders/cannot_delay", problem=texts.for_agents(name, **{**values, "status": status})
             )
-            return texts.for_agents("agents/orders/cannot_delay", problem=problem)
-        return texts.for_agents("agents/orders/usage_delay") + "\n" + "; ".join(exc.errors.values())
+        problems = "; ".join(texts.for_agents(name, **values) for name, values in exc.words.values())
+        return texts.for_agents("agents/orders/usage_delay") + "\n" + problems
     log.info("/delay by agent order=%s", order.ref)
     if ticket is not None and ticket.customer_id == order.customer_id and not ticket.order_ref:
         ticket.order_ref = order.ref  # used in the customer's ticket: its card now shows the order

@@ -88,11 +88,13 @@ def due_date(order) -> dt.date | None:
 
 
 class Invalid(Exception):
-    """Field errors: {field: message}."""
+    """Field errors: {field: message}; `words`, where given: {field: (template, values)}, to say the same to
+    agents in their language."""
 
-    def __init__(self, errors: dict[str, str]):
+    def __init__(self, errors: dict[str, str], words: dict[str, tuple[str, dict]] | None = None):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = errors
+        self.words = words or {}
 
 
 def ascii_digits(text: str) -> str:
