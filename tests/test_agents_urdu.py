@@ -203,7 +203,7 @@ def test_orders_on_the_card_and_delay_answers_are_in_urdu(urdu_desk, tmp_path):
     )
     k.tg_message(4242, "order 5531 came with a torn sleeve", first_name="Ali")
     card = card_of(k, "torn sleeve")["text"]
-    assert "📦 آرڈر 5531: 2 kurtas · 4,500 · روانہ · وعدہ" in card
+    assert "📦 آرڈر 5531: 2 kurtas · 4,500 · روانہ · وعدہ ہفتہ 28 نومبر 2026" in card
     for text, expected in (
         ("/delay", "طریقہ: /delay ORDER YYYY-MM-DD وجہ"),
         ("/delay 5531 tomorrow courier", 'تاریخ سمجھ نہیں آئی: "tomorrow"'),

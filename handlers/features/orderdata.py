@@ -79,7 +79,16 @@ def customer_date(lang: str, day: dt.date) -> str:
 
 
 def agent_date(day: dt.date | None) -> str:
-    return day.strftime("%a %d %b %Y") if day else "—"
+    """A date as agents read it: 'Sat 28 Nov 2026' / 'ہفتہ 28 نومبر 2026' (agents/date and its lists)."""
+    if day is None:
+        return "—"
+    return texts.for_agents(
+        "agents/date",
+        weekday=texts.for_agents("agents/weekdays_short").splitlines()[day.weekday()],
+        day=f"{day.day:02d}",
+        month=texts.for_agents("agents/months_short").splitlines()[day.month - 1],
+        year=day.year,
+    )
 
 
 def due_date(order) -> dt.date | None:
