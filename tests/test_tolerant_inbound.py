@@ -51,7 +51,10 @@ def test_photo_document_and_voice_without_file_unique_id_reach_the_group(khidmat
         khidmat,
         7003,
         83,
-        photo=[{"file_id": "OLD-SMALL", "width": 90, "height": 90}, {"file_id": "OLD-BIG", "width": 800, "height": 600}],
+        photo=[
+            {"file_id": "OLD-SMALL", "width": 90, "height": 90},
+            {"file_id": "OLD-BIG", "width": 800, "height": 600},
+        ],
         caption="the box was open",
     )
     photo = khidmat.wait_group(lambda t: "the box was open" in t)
