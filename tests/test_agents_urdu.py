@@ -215,3 +215,16 @@ def test_orders_on_the_card_and_delay_answers_are_in_urdu(urdu_desk, tmp_path):
         assert k.wait_group(lambda t, expected=expected: expected in t, what=expected)
     quiet(k)
     assert not [t for t in k.group_texts() if "Usage" in t or "in the past" in t or "nothing to delay" in t]
+
+
+def test_a_whatsapp_card_and_an_undeliverable_reply_are_told_in_urdu(urdu_desk, twilio_api):
+    k = urdu_desk
+    k.whatsapp("+923001112299", "the shoes are the wrong size", profile_name="Zara")
+    card = card_of(k, "the shoes are the wrong size")
+    assert "Zara · WhatsApp · +923001112299" in card["text"] and "🕑 واٹس ایپ کی ونڈو" in card["text"]
+    k.wait_twilio("whatsapp:+923001112299")
+    twilio_api.close_window("+923001112299")
+    k.agent_message("Here is your answer", reply_to=card["message_id"])
+    notice = k.wait_group(lambda t: "نہیں پہنچ سکا" in t)[0]["text"]
+    assert notice.startswith("⚠️ #1001 پر Zara (WhatsApp) کو پیغام نہیں پہنچ سکا: واٹس ایپ گاہک کے آخری پیغام کے بعد")
+    assert "\nپیغام: “Here is your answer" in notice
