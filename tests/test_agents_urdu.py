@@ -228,3 +228,19 @@ def test_a_whatsapp_card_and_an_undeliverable_reply_are_told_in_urdu(urdu_desk, 
     notice = k.wait_group(lambda t: "نہیں پہنچ سکا" in t)[0]["text"]
     assert notice.startswith("⚠️ #1001 پر Zara (WhatsApp) کو پیغام نہیں پہنچ سکا: واٹس ایپ گاہک کے آخری پیغام کے بعد")
     assert "\nپیغام: “Here is your answer" in notice
+
+
+def test_the_owners_broadcast_chat_is_in_urdu(make_khidmat):
+    k = make_khidmat(**URDU, **{"telegram.owner_ids": [900]})
+    k.tg_message(101, "/start", first_name="Ayesha")  # a customer to send to
+    k.tg_message(900, "/broadcast", first_name="Owner")
+    ask = k.wait_chat(900, lambda t: "یہ کسے بھیجا جائے" in t)[-1]
+    assert ask["text"].startswith("پیشکش (نیا براڈکاسٹ): یہ کسے بھیجا جائے؟")
+    labels = [label for row in keyboard(k, 900, ask["text"]) for label, _ in row]
+    assert "تمام گاہک" in labels
+    k.tg_message(900, "city:lahore", first_name="Owner")
+    bad = k.wait_chat(900, lambda t: "city:lahore" in t)[-1]["text"]
+    assert bad.startswith("یہ گروہ نہیں چل سکا: نامعلوم گروہ 'city:lahore'")
+    tap(k, "bc:1:seg:all", 900, ask, first_name="Owner")
+    asked = k.wait_chat(900, lambda t: t.startswith("سامعین:"))[-1]["text"]
+    assert asked.startswith("سامعین: all — 1 گاہک۔")

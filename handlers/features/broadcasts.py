@@ -63,7 +63,19 @@ LOCK_KEY = 7212005
 
 
 class BroadcastError(ValueError):
-    """A broadcast that cannot be made as asked (the message says why, for the owner)."""
+    """A broadcast that cannot be made as asked (the message says why, in English for the command line);
+    `words`, where given, is (template, values) to tell the owner the same in the agents' language."""
+
+    def __init__(self, message: str, words: tuple[str, dict] | None = None):
+        super().__init__(message)
+        self.words = words
+
+    @classmethod
+    def worded(cls, name: str, **values) -> BroadcastError:
+        return cls(texts.render("en", name, **values), (name, values))
+
+    def for_owner(self) -> str:
+        return texts.for_agents(self.words[0], **self.words[1]) if self.words else str(self)
 
 
 # ---- segments ---------------------------------------------------------------------------------------
@@ -86,7 +98,7 @@ def parse_segment(segment: str) -> dict:
     }
     parts = [p.strip().lower() for p in (segment or "").split(",") if p.strip()]
     if not parts:
-        raise BroadcastError(f"empty segment (use {SEGMENT_HELP})")
+        raise BroadcastError.worded("owners/segment_empty", help=SEGMENT_HELP)
     for part in parts:
         key, _, value = part.partition(":")
         value = value.strip()
@@ -109,9 +121,11 @@ def parse_segment(segment: str) -> dict:
                 wanted["channels"] = set()  # two different months: nobody
             wanted["birthday_month"] = int(value)
         elif key in ("channel", "language", "tag", "tier", "ordered-within", "birthday-month"):
-            raise BroadcastError(f"unknown {key} {value!r} in {part!r} (use {SEGMENT_HELP})")
+            raise BroadcastError.worded(
+                f"owners/segment_unknown_{key.replace('-', '_')}", value=repr(value), part=repr(part), help=SEGMENT_HELP
+            )
         else:
-            raise BroadcastError(f"unknown segment {part!r} (use {SEGMENT_HELP})")
+            raise BroadcastError.worded("owners/segment_unknown", part=repr(part), help=SEGMENT_HELP)
     return wanted
 
 
@@ -678,7 +692,7 @@ def _choose_audience(inbound: Inbound, draft: Broadcast, segment: str) -> None:
     try:
         figures = plan(draft.kind, segment, "")
     except BroadcastError as exc:
-        _to_owner(inbound, texts.for_agents("owners/bad_segment", error=str(exc)))
+        _to_owner(inbound, texts.for_agents("owners/bad_segment", error=exc.for_owner()))
         return
     if not figures["audience"]:
         _to_owner(inbound, texts.for_agents("owners/empty_audience", segment=segment))
