@@ -107,7 +107,7 @@ def test_commands_answer_in_urdu_and_usage_lines_keep_latin_commands(urdu_desk):
     stats = answer(k, lambda t: t.startswith("📊"))
     assert stats.startswith("📊 اس ہفتے: کھلے 1") and "اطمینان" in stats
     k.agent_message("/frobnicate")
-    assert answer(k, lambda t: "/frobnicate" in t) == "نامعلوم کمانڈ /frobnicate۔ /help سب کمانڈز دکھاتا ہے۔"
+    assert answer(k, lambda t: "/frobnicate" in t) == "نامعلوم کمانڈ /frobnicate۔ سب کمانڈز /help سے دیکھیں۔"
     k.agent_message("/close")  # outside a ticket
     assert answer(k, lambda t: t.startswith("/close")).startswith("/close صرف ٹکٹ کے اندر کام کرتی ہے")
     k.agent_message("/help")
@@ -145,7 +145,7 @@ def test_the_sla_breach_calls_the_owners_in_urdu_with_the_mentions_on_their_name
     breach = k.wait_group(lambda t: t.startswith("🚨"))[0]
     assert breach["text"] == (
         "🚨 #1001 · Nadia کو 60 منٹ سے کوئی جواب نہیں ملا — 60 منٹ کا ہدف گزر چکا ہے (صرف کاروباری اوقات)۔"
-        "\nBilal, مالک: براہ کرم یقینی بنائیں کہ کوئی جواب دے۔"
+        "\nBilal، مالک: براہ کرم یقینی بنائیں کہ کوئی جواب دے۔"
     )
     (call,) = [c for c in k.tg.calls if c["method"] == "sendMessage" and "🚨" in str(c["params"].get("text"))]
     utf16 = breach["text"].encode("utf-16-le")

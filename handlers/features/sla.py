@@ -54,10 +54,11 @@ def _calling_owners(text: str) -> tuple[str, list]:
         return text, []
     before, _, after = texts.for_agents("agents/sla_owners", owners="\0").partition("\0")
     text, mentions = f"{text}\n{before}", []
+    comma = texts.for_agents("agents/list_separator")
     for index, user_id in enumerate(owner_ids):
         name = _owner_name(user_id)
         if index:
-            text += ", "
+            text += comma
         mentions.append([utf16_len(text), utf16_len(name), user_id])
         text += name
     return text + after, mentions
