@@ -73,7 +73,7 @@ def test_agent_language_chooses_the_words():
     try:
         config.activate(make_settings("sqlite:///:memory:", **{"app.agent_language": "ur"}))
         assert texts.for_agents("agents/button_close") == "✅ بند کریں"
-        assert texts.for_agents("agents/usage_note").startswith("طریقہ: /note")
+        assert texts.for_agents("agents/usage_note").startswith("استعمال: \u200e/note")
         assert texts.kind_for_agents("audio") == "آڈیو"
         config.activate(make_settings("sqlite:///:memory:", **{"app.agent_language": "en"}))
         assert texts.for_agents("agents/button_close") == "✅ Close"

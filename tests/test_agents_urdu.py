@@ -15,6 +15,7 @@ from handlers.features import sla
 from tests.helpers import AGENTS, answer, buttons, card_of, eventually, import_orders, keyboard, order_rows, quiet, tap
 
 URDU = {"app.agent_language": "ur"}
+LRM = "\u200e"  # before a /command inside Urdu text, so that right-to-left it still reads "/note", not "note/"
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 SHOP = {**{f"hours.{day}": "10:00-20:00" for day in DAYS}, "hours.sunday": "", "hours.closed_dates": []}
 
@@ -96,10 +97,13 @@ def test_commands_answer_in_urdu_and_usage_lines_keep_latin_commands(urdu_desk):
     k.agent_message("/claim", reply_to=card["message_id"], first_name="Sara")
     assert answer(k, lambda t: "کے ذمے ہے" in t) == "🙋 #1001 اب Sara کے ذمے ہے۔"
     k.agent_message("/note", reply_to=card["message_id"])
-    usage = answer(k, lambda t: t.startswith("طریقہ: /note"))
+    usage = answer(k, lambda t: t.startswith(f"استعمال: {LRM}/note"))
     assert "اندرونی نوٹ" in usage
     k.agent_message("/priority whenever", reply_to=card["message_id"])
-    assert answer(k, lambda t: "/priority" in t) == "طریقہ: /priority low|normal|high|urgent (کم، عام، زیادہ، فوری)"
+    assert (
+        answer(k, lambda t: "/priority" in t)
+        == f"استعمال: {LRM}/priority low|normal|high|urgent (کم، عام، زیادہ، فوری)"
+    )
     k.agent_message("/tickets")
     listed = answer(k, lambda t: t.startswith("کھلے ٹکٹ"))
     assert "کھلے ٹکٹ (1)، سب سے ضروری پہلے:" in listed and "#1001 · Ali" in listed and "منٹ" in listed
@@ -107,12 +111,16 @@ def test_commands_answer_in_urdu_and_usage_lines_keep_latin_commands(urdu_desk):
     stats = answer(k, lambda t: t.startswith("📊"))
     assert stats.startswith("📊 اس ہفتے: کھلے 1") and "اطمینان" in stats
     k.agent_message("/frobnicate")
-    assert answer(k, lambda t: "/frobnicate" in t) == "نامعلوم کمانڈ /frobnicate۔ سب کمانڈز /help سے دیکھیں۔"
+    assert answer(k, lambda t: "/frobnicate" in t) == f"نامعلوم کمانڈ {LRM}/frobnicate۔ سب کمانڈز {LRM}/help سے دیکھیں۔"
     k.agent_message("/close")  # outside a ticket
-    assert answer(k, lambda t: t.startswith("/close")).startswith("/close صرف ٹکٹ کے اندر کام کرتی ہے")
+    assert answer(k, lambda t: t.startswith(f"{LRM}/close")).startswith(f"{LRM}/close صرف ٹکٹ کے اندر کام کرتی ہے")
     k.agent_message("/help")
     help_ = answer(k, lambda t: "/setanniversary" in t)
-    assert help_.startswith("ٹکٹ کے اندر") and "/note متن" in help_ and "/tickets [mine|unassigned|overdue]" in help_
+    assert (
+        help_.startswith("ٹکٹ کے اندر")
+        and f"{LRM}/note متن" in help_
+        and f"{LRM}/tickets [mine|unassigned|overdue]" in help_
+    )
     quiet(k)
     english = [t for t in k.group_texts() if "Usage" in t or "Unknown command" in t or "is now" in t]
     assert not english
@@ -205,7 +213,7 @@ def test_orders_on_the_card_and_delay_answers_are_in_urdu(urdu_desk, tmp_path):
     card = card_of(k, "torn sleeve")["text"]
     assert "📦 آرڈر 5531: 2 kurtas · 4,500 · روانہ · وعدہ ہفتہ 28 نومبر 2026" in card
     for text, expected in (
-        ("/delay", "طریقہ: /delay ORDER YYYY-MM-DD وجہ"),
+        ("/delay", f"استعمال: {LRM}/delay ORDER YYYY-MM-DD وجہ"),
         ("/delay 5531 tomorrow courier", 'تاریخ سمجھ نہیں آئی: "tomorrow"'),
         ("/delay 5531 2026-11-01 courier", "2026-11-01 گزر چکی ہے"),
         ("/delay 0000 2026-12-01 courier", "آرڈر 0000 موجود نہیں۔"),
