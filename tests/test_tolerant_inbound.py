@@ -1,12 +1,13 @@
 """Reading what arrives, tolerantly: updates in older Bot API shapes (no `is_bot` on the sender, no
 `file_unique_id` on photos, documents and voice notes) are read for what they have; a Twilio post with only
-`SmsSid` (no MessageSid) is accepted. All through the webhooks, on both databases."""
+`SmsSid` (no MessageSid) is accepted, and so is a status callback with only `SmsSid` and `SmsStatus`. All through
+the webhooks, on both databases."""
 
 from __future__ import annotations
 
 import time
 
-from db.models import InboundEvent, Message, Ticket
+from db.models import InboundEvent, Message, Outbox, Ticket
 from tests.helpers import SMS_FROM, eventually, quiet
 
 
@@ -112,3 +113,17 @@ def test_an_audio_that_cannot_be_read_is_an_audio_to_the_agents(khidmat):
     note = khidmat.wait_group(lambda t: "cannot relay" in t)[0]["text"]
     assert "The customer sent an audio, which the bot cannot relay" in note and "a audio" not in note
     khidmat.wait_chat(85, lambda t: "cannot read" in t)
+
+
+def test_a_status_callback_with_only_smssid_and_smsstatus_is_read(khidmat):
+    khidmat.sms("+923004445557", "the charger does not work")
+    card = khidmat.wait_group(lambda t: "the charger does not work" in t)[0]
+    khidmat.wait_twilio("+923004445557")
+    khidmat.agent_message("Please send a photo", reply_to=card["message_id"])
+    sent = khidmat.wait_twilio("+923004445557", lambda b: "Please send a photo" in b)[0]
+    eventually(lambda: Outbox.get(Outbox.purpose == "reply").status == "sent")
+    form = {"SmsSid": sent["sid"], "SmsStatus": "undelivered", "ErrorCode": "21610", "To": "+923004445557"}
+    assert khidmat.post_twilio(form, path="/twilio/status").status_code == 204
+    notice = khidmat.wait_group(lambda t: "Could not deliver" in t)[0]["text"]
+    assert "unsubscribed" in notice and "Please send a photo" in notice
+    assert Outbox.get(Outbox.purpose == "reply").delivery == "undelivered"
