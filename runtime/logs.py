@@ -8,8 +8,8 @@ digits kept) — in the message, in tracebacks and in the extra fields.
 
 A phone number is a "+" with at least 8 digits (E.164, as Twilio writes them), or a bare run of 11 to 15 digits
 (92300…, 0300…, an E.164 number without its "+"). Shorter bare numbers stay: update ids (at most 10 digits),
-ticket numbers, event and message ids are what make a log line findable. A negative number (a group's chat id,
--100…) is not a phone number either.
+ticket numbers, event and message ids are what make a log line findable. A supergroup's chat id (-100…) is not
+a phone number either.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from urllib.parse import quote, urlparse
 
 import config
 
-_NUMBER = re.compile(r"(?<![\d-])(\+?)(\d{8,})(?!\d)")
+_NUMBER = re.compile(r"(?<!\d)(-?)(\+?)(\d{8,})(?!\d)")
 _BOT_TOKEN = re.compile(r"bot\d+(?::|%3A)[A-Za-z0-9_-]+", re.IGNORECASE)
 # the attributes every LogRecord has; anything else on a record came from `extra=`
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
@@ -37,11 +37,13 @@ def extras(record: logging.LogRecord) -> dict:
 
 
 def _mask_phone(match: re.Match) -> str:
-    plus, digits = match.groups()
+    minus, plus, digits = match.groups()
     if not (len(digits) >= 11 or (plus and len(digits) >= 8)):
         return match.group(0)  # an update id, a ticket number: kept
+    if minus and not plus and digits.startswith("100"):
+        return match.group(0)  # a supergroup's chat id (-100…)
     keep = 3 if len(digits) >= 10 else 2
-    return f"{plus}{digits[:keep]}…{digits[-keep:]}"
+    return f"{minus}{plus}{digits[:keep]}…{digits[-keep:]}"
 
 
 class Redact(logging.Filter):

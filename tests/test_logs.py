@@ -111,7 +111,7 @@ def test_filter_redacts_messages_tracebacks_and_context(log_format):
 @pytest.mark.parametrize("log_format", ["text", "json"])
 def test_masking_hides_phone_numbers_and_keeps_update_ids(log_format):
     """A log line stays findable by its update id (up to 10 digits), its ticket and its event; a phone number in
-    the same line is still hidden, with or without its "+", and a group's negative chat id is no phone number."""
+    the same line is still hidden, with or without its "+", and a supergroup chat id (-100…) is no phone number."""
     log, stream = capture(log_format)
     log.info(
         "telegram update %s stored (event %s, ticket %s) from %s, also 923331112223 and 03215556667 in chat %s",
