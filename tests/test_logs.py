@@ -114,7 +114,8 @@ def test_masking_hides_phone_numbers_and_keeps_update_ids(log_format):
     the same line is still hidden, with or without its "+", and a supergroup chat id (-100…) is no phone number."""
     log, stream = capture(log_format)
     log.info(
-        "telegram update %s stored (event %s, ticket %s) from %s, also 923331112223 and 03215556667 in chat %s",
+        "telegram update %s stored (event %s, ticket %s) from %s, also 923331112223, 03215556667, "
+        "ref-923009998887 in chat %s",
         2147483600,
         981234,
         1001,
@@ -125,7 +126,7 @@ def test_masking_hides_phone_numbers_and_keeps_update_ids(log_format):
     out = stream.getvalue()
     assert "telegram update 2147483600 stored (event 981234, ticket 1001)" in out
     assert "8123456789" in out and "-1001234567890" in out
-    for number in (WA_CUSTOMER, WA_CUSTOMER.lstrip("+"), "923331112223", "3331112223", "03215556667"):
+    for number in (WA_CUSTOMER, WA_CUSTOMER.lstrip("+"), "923331112223", "3331112223", "03215556667", "923009998887"):
         assert number not in out, number
     assert "+923…567" in out and "923…223" in out
 
