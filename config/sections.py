@@ -348,5 +348,9 @@ def read_all(settings: dict) -> dict[str, object]:
     desk = typed["desk"]
     if isinstance(desk, Desk) and desk.auto_assign not in AUTO_ASSIGN:
         raise SettingsError(f"[desk] auto_assign = {desk.auto_assign!r} should be one of {', '.join(AUTO_ASSIGN)}")
+    app = typed["app"]
+    for key in ("default_language", "agent_language"):
+        if isinstance(app, App) and getattr(app, key) not in ("ur", "en"):
+            raise SettingsError(f'[app] {key} = {getattr(app, key)!r} should be "ur" or "en"')
     typed["teams"] = read_teams(settings)
     return typed

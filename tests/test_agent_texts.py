@@ -83,3 +83,9 @@ def test_agent_language_chooses_the_words():
         )
     finally:
         config.activate(before)
+
+
+def test_an_agent_language_without_templates_is_refused_at_start():
+    with pytest.raises(config.SettingsError, match="""\\[app\\] agent_language = 'urdu' should be "ur" or "en\""""):
+        config.load(environ={"BOT_APP_AGENT_LANGUAGE": "urdu"})
+    assert config.app(config.load(environ={"BOT_APP_AGENT_LANGUAGE": "ur"})).agent_language == "ur"
