@@ -164,6 +164,7 @@ class StatusUpdate:
     message_sid: str
     status: str
     error_code: int | None = None
+    failure: tuple[str, str] = (FAILED, "")  # (status, reason) in SendResult terms, when the message failed
 
 
 def plausible_sid(sid) -> TypeGuard[str]:
@@ -181,9 +182,9 @@ def parse_status(form) -> StatusUpdate:
         raise ValueError("not a Twilio status callback: MessageSid and MessageStatus are required")
     if not plausible_sid(sid) or "\x00" in status:
         raise ValueError("not a Twilio status callback: unusable MessageSid or MessageStatus")
-    code = form.get("ErrorCode")
+    code = int(form["ErrorCode"]) if str(form.get("ErrorCode") or "").isdigit() else None
     # outbox.delivery holds 16 characters: "partially_delivered" (19) is kept as "partially_delive"
-    return StatusUpdate(sid, status[:16], int(code) if code else None)
+    return StatusUpdate(sid, status[:16], code, classify_error(code, None))
 
 
 class RewritingHttpClient(TwilioHttpClient):

@@ -134,11 +134,14 @@ def test_parse_inbound_urdu_and_empty():
 
 
 def test_parse_status():
-    assert twilio.parse_status({"MessageSid": "SM1", "MessageStatus": "delivered"}) == twilio.StatusUpdate(
-        "SM1", "delivered", None
-    )
+    delivered = twilio.parse_status({"MessageSid": "SM1", "MessageStatus": "delivered"})
+    assert (delivered.message_sid, delivered.status, delivered.error_code) == ("SM1", "delivered", None)
     update = twilio.parse_status({"MessageSid": "SM1", "MessageStatus": "undelivered", "ErrorCode": "30003"})
-    assert update.error_code == 30003
+    assert update.error_code == 30003 and update.failure == twilio.classify_error(30003, None)
+    stopped = twilio.parse_status({"MessageSid": "SM1", "MessageStatus": "failed", "ErrorCode": "21610"})
+    assert stopped.failure == twilio.classify_error(21610, None) and stopped.failure[0] == "gone"
+    odd = twilio.parse_status({"MessageSid": "SM1", "MessageStatus": "failed", "ErrorCode": "x1"})
+    assert odd.error_code is None  # a code that is not a number is no code (it used to raise)
     with pytest.raises(ValueError):
         twilio.parse_status({"MessageSid": "SM1"})
     with pytest.raises(ValueError):

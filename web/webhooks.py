@@ -97,5 +97,5 @@ def twilio_status():
         log.warning("malformed twilio status callback dropped: %r", exc)
         return Response(status=204)
     with db.write():
-        delivery.status_callback(update.message_sid, update.status, update.error_code)
+        delivery.status_callback(update.message_sid, update.status, update.error_code, update.failure)
     return Response(status=204)

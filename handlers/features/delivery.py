@@ -19,7 +19,6 @@ from bots.base import (
     Outbound,
     SendResult,
 )
-from bots.twilio import classify_error
 from db.models import Contact, GroupMessage, Outbox, SentMessage, State, Ticket
 from handlers.core import cards, clock, customers, teams, texts, tickets
 
@@ -200,8 +199,9 @@ def _tell_undeliverable(ticket: Ticket, head: Outbox, result: SendResult) -> Non
     )
 
 
-def status_callback(message_sid: str, status: str, error_code: int | None) -> None:
-    """Twilio reported on a message we sent: record it; a failure is final and the agents hear of it."""
+def status_callback(message_sid: str, status: str, error_code: int | None, failure: tuple[str, str]) -> None:
+    """Twilio reported on a message we sent: record it; a failure is final and the agents hear of it.
+    `failure` is what bots/twilio read the error code as: (status, reason) in SendResult terms."""
     link = SentMessage.get_or_none(platform_id=message_sid)
     if link is None:
         log.info("status for an unknown message ignored (%s)", status)
@@ -210,7 +210,7 @@ def status_callback(message_sid: str, status: str, error_code: int | None) -> No
     row.delivery = status
     row.save()
     if status in ("failed", "undelivered") and row.status == "sent":
-        kind, reason = classify_error(error_code, None)
+        kind, reason = failure
         row.status = GONE if kind == GONE else FAILED
         row.reason, row.detail = reason, f"Twilio error {error_code}"
         row.save()
