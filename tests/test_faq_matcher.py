@@ -40,8 +40,9 @@ def test_the_labelled_set_is_big_and_varied():
 
 def test_labelled_questions_are_not_copies_of_the_examples():
     examples = {faq.normalise(x) for entry in faq.load().entries for x in entry.examples}
-    copied = [r["question"] for r in labelled() + labelled(HELDOUT) if faq.normalise(r["question"]) in examples]
-    assert copied == []
+    assert [r["question"] for r in labelled() if faq.normalise(r["question"]) in examples] == []
+    # the held-out file's questions are never printed, not even in a failure: only how many were copied
+    assert sum(faq.normalise(r["question"]) in examples for r in labelled(HELDOUT)) == 0
 
 
 def test_the_held_out_file_is_big_balanced_and_not_in_the_tuning_file():
@@ -52,7 +53,8 @@ def test_the_held_out_file_is_big_balanced_and_not_in_the_tuning_file():
     assert sum(not r["expected"] for r in rows) >= len(rows) / 3
     assert {r["expected"] for r in rows if r["expected"]} == set(faq.load().keys())
     tuning = {faq.normalise(r["question"]) for r in labelled()}
-    assert [r["question"] for r in rows if faq.normalise(r["question"]) in tuning] == []
+    in_tuning = sum(faq.normalise(r["question"]) in tuning for r in rows)
+    assert in_tuning == 0  # a count: held-out questions are never printed
 
 
 def outcomes(name):
@@ -78,9 +80,10 @@ def test_on_the_tuning_file_most_answerable_questions_are_answered_and_almost_ne
 @pytest.mark.xfail(strict=True, reason="held-out recall 74.8 %, one wrong key (bench/faq.py): below the bar")
 def test_on_the_held_out_file_90_percent_answered_right_under_2_percent_false_no_wrong_key():
     recall, missed, wrong, false_rate, false = outcomes(HELDOUT)
-    assert wrong == []
-    assert false_rate < 0.02, false
-    assert recall >= 0.90, f"{recall:.1%}: {missed}"
+    wrong_keys = len(wrong)  # figures only: a failure must not print the held-out questions
+    assert wrong_keys == 0
+    assert false_rate < 0.02
+    assert recall >= 0.90
 
 
 def test_normalising_urdu_letters_digits_and_marks():
@@ -218,7 +221,7 @@ def test_both_language_files_have_the_same_answers():
     for entry in known.entries:
         assert set(entry.answers) == {"en", "ur"} and set(entry.titles) == {"en", "ur"}, entry.key
         assert faq.guess_language(entry.answers["ur"]) == "ur" and faq.guess_language(entry.answers["en"]) == "en"
-        assert 4 <= len(entry.examples) <= 16, entry.key
+        assert 4 <= len(entry.examples) <= 24, entry.key  # a few per file, not a word list
 
 
 def test_questions_that_went_to_a_person_are_grouped():

@@ -38,7 +38,7 @@ from rapidfuzz.distance import OSA
 import config
 from handlers.core.texts import TEMPLATES
 from handlers.features import faq_words as words
-from handlers.features.faq_tfidf import CharTfidf, cosine
+from handlers.features.faq_tfidf import CharTfidf
 
 FILE = "faq.toml"
 LANGUAGES = ("ur", "en")
@@ -229,9 +229,39 @@ def is_complaint(text: str) -> bool:
     lex = _lexicon()
     if any(p.search(text or "") for p in lex["complaint_raw"]):
         return True
-    plain = normalise(text)
+    plain = without_conditions(normalise(text))
     squeezed = " ".join(squeeze(w) for w in plain.split())
     return any(p.search(plain) or p.search(squeezed) for p in lex["complaint"])
+
+
+_ACTUAL = re.compile(r"(?<!\w)(?:" + "|".join(words.ACTUAL) + r")(?!\w)")
+
+
+def without_conditions(plain: str) -> str:
+    """A normalised message without its hypothetical clauses: "if the size is wrong can I change it" → "can i
+    change it", "agar pasand na aaye to wapas ho ga" → "to wapas ho ga". A clause runs from if/agar/اگر to where
+    the question itself starts (then, to/تو, kya/کیا, how, why, "can I", "will it" …); a clause that never
+    reaches one, or that says the problem is real (abhi tak, still, already …), is kept: "if my order does not
+    come by tomorrow I will complain" stays a complaint."""
+    found = plain.split()
+    out, i = [], 0
+    while i < len(found):
+        end = _condition_end(found, i) if found[i] in words.CONDITION else None
+        if end is None or _ACTUAL.search(" ".join(found[i:end])):
+            out.append(found[i])
+            i += 1
+        else:
+            i = end
+    return " ".join(out)
+
+
+def _condition_end(found: list[str], start: int) -> int | None:
+    """Where the hypothetical clause that starts at `start` ends (the first word of the question), or None."""
+    for i in range(start + 2, len(found)):
+        word, after = found[i], found[i + 1] if i + 1 < len(found) else ""
+        if word in words.CONDITION_ENDS or (word in words.MODALS and after in words.SUBJECTS):
+            return i
+    return None
 
 
 def wants_person(text: str) -> bool:
@@ -386,32 +416,51 @@ class Match:
         return self.key is not None
 
 
+@dataclass(frozen=True)
+class Example:
+    """One example phrasing (or title) of an answer as the matcher reads it."""
+
+    key: str
+    tokens: tuple  # canonical tokens, in order
+    weights: tuple  # each token's weight (question words light, rare words heavy)
+
+    @functools.cached_property
+    def words(self) -> frozenset:
+        return frozenset(self.tokens)
+
+
 @dataclass
 class Faq:
-    """The shop's answers, in file order, with the index the matcher needs."""
+    """The shop's answers, in file order, with the index the matcher needs: every example's tokens (and which
+    examples hold a token), the words' weights and the character n-gram TF-IDF of the examples."""
 
     entries: list
-    _examples: list = field(default_factory=list, repr=False)  # (key, tokens), in the order of _tfidf.documents
+    _examples: list = field(default_factory=list, repr=False)  # Example, in the order of _tfidf's documents
+    _holding: dict = field(default_factory=dict, repr=False)  # token → indexes of the examples that hold it
     _vocab: dict = field(default_factory=dict, repr=False)  # key → set of tokens
     _idf: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
         stop = _lexicon()["stop"]
-        texts = []
+        texts, found = [], []
         for entry in self.entries:
             vocab = set()
             for text in entry.examples + tuple(entry.titles.values()):
-                found = tokens(text)
-                if found:
-                    self._examples.append((entry.key, found))
-                    texts.append(_gram_text(text, found))
-                    vocab.update(found)
+                if read := tokens(text):
+                    found.append((entry.key, read))
+                    texts.append(_gram_text(text, read))
+                    vocab.update(read)
             self._vocab[entry.key] = vocab - stop
         self._tfidf = CharTfidf(texts)
         df = Counter(t for vocab in self._vocab.values() for t in vocab)
         top = math.log(1 + len(self.entries)) or 1.0
         self._idf = {t: math.log(1 + len(self.entries) / n) / top for t, n in df.items()}
         self._all = sorted(self._idf)
+        for index, (key, read) in enumerate(found):
+            weights = tuple(LIGHT_WEIGHT if x in words.LIGHT else self._idf.get(x, 1.0) for x in read)
+            self._examples.append(Example(key, tuple(read), weights))
+            for token in set(read):
+                self._holding.setdefault(token, []).append(index)
 
     def specific(self, token: str) -> bool:
         """Does only one answer use this word?"""
@@ -445,36 +494,54 @@ class Faq:
         return {known: FUZZY_SIMILARITY for known, _, _ in found if len(known) >= 5 and known[0] == token[0]}
 
     def scores(self, text: str) -> dict:
-        """Every answer's Score for the message (empty when it has no meaningful word)."""
+        """Every answer's Score for the message (empty when it has no meaningful word). Only the examples that
+        share a token (or a misspelling's known word) with the message get a word score; the others' is 0."""
         query = tokens(text)
         if not query:
             return {}
-        fuzzy = {t: self._fuzzy(t) for t in query}
-        weight = {t: self._weight(t, fuzzy[t]) for t in query}
-        total = sum(weight.values())
-
-        def sim(token: str, pool) -> float:
-            if token in pool:
-                return 1.0
-            return max((s for known, s in fuzzy[token].items() if known in pool), default=0.0)
-
-        vector = self._tfidf.vector(_gram_text(text, query))
+        question = Question(query, {t: self._fuzzy(t) for t in query}, self)
         found: dict[str, Score] = {key: Score() for key in self._vocab}
-        for (key, example), example_vector in zip(self._examples, self._tfidf.documents, strict=True):
-            q_part = sum(weight[t] * sim(t, example) for t in query) / total
-            ex_weights = [LIGHT_WEIGHT if x in words.LIGHT else self._idf.get(x, 1.0) for x in example]
-            ex_part = sum(
-                w * max(sim(t, (x,)) for t in query) for x, w in zip(example, ex_weights, strict=False)
-            ) / sum(ex_weights)
-            f1 = 2 * q_part * ex_part / (q_part + ex_part) if q_part + ex_part else 0.0
-            score = found[key]
-            score.example = max(score.example, f1)
+        for index in sorted({i for token in question.near for i in self._holding.get(token, ())}):
+            example = self._examples[index]
+            q_part = question.explained_by(example.words)
+            ex_part = sum(w * question.near.get(x, 0.0) for x, w in zip(example.tokens, example.weights, strict=True))
+            ex_part /= sum(example.weights)
+            score = found[example.key]
+            if q_part + ex_part:
+                score.example = max(score.example, 2 * q_part * ex_part / (q_part + ex_part))
             score.explained = max(score.explained, ex_part)
-            score.chars = max(score.chars, cosine(vector, example_vector))
+        for example, chars in zip(self._examples, self._tfidf.similarities(_gram_text(text, query)), strict=True):
+            score = found[example.key]
+            score.chars = max(score.chars, chars)
         for key, score in found.items():
-            score.coverage = sum(weight[t] * sim(t, self._vocab[key]) for t in query) / total
+            score.coverage = question.explained_by(self._vocab[key])
             score.total = W_EXAMPLE * score.example + W_VOCAB * score.coverage + W_CHARS * score.chars
         return found
+
+
+class Question:
+    """A message's tokens with their weights, the known words its misspellings stand for, and `near`: how close
+    the message comes to each known token (1 for its own tokens, FUZZY_SIMILARITY for a misspelling's)."""
+
+    def __init__(self, query: list[str], fuzzy: dict, faq: Faq):
+        self.query, self.fuzzy = query, fuzzy
+        self.weight = {t: faq._weight(t, fuzzy[t]) for t in query}
+        self.total = sum(self.weight.values())
+        self.near: dict[str, float] = {}
+        for similar in fuzzy.values():
+            for known, similarity in similar.items():
+                self.near[known] = max(self.near.get(known, 0.0), similarity)
+        self.near.update(dict.fromkeys(query, 1.0))
+
+    def sim(self, token: str, pool) -> float:
+        """How well a pool of known tokens holds one of the message's tokens (1, a misspelling's share, or 0)."""
+        if token in pool:
+            return 1.0
+        return max((s for known, s in self.fuzzy[token].items() if known in pool), default=0.0)
+
+    def explained_by(self, pool) -> float:
+        """The share of the message's weight a pool of tokens (an example, an answer's words) explains."""
+        return sum(self.weight[t] * self.sim(t, pool) for t in self.query) / self.total
 
 
 @dataclass

@@ -81,6 +81,19 @@ PHRASES = {
     "dena parega": "charges",
     "دینے ہوں گے": "charges",
     "pata chale": "check",
+    "pata karun": "check",
+    "pata karoon": "check",
+    "pata lage": "check",
+    "pata lagega": "check",
+    "پتہ کروں": "check",
+    "پتہ چلے": "check",
+    "email address": "email",
+    "mail address": "email",
+    "ای میل ایڈریس": "email",
+    "change my mind": "if",
+    "changed my mind": "if",
+    "irada badal": "if",
+    "ارادہ بدل": "if",
     "pata chalega": "check",
     "pata nahi": "check",
     "معلوم": "check",
@@ -115,6 +128,28 @@ PHRASES = {
     "فیصل آباد": "faisalabad",
     "ایبٹ آباد": "abbottabad",
     "rahim yar khan": "city",
+    "dera ismail khan": "city",
+    "mandi bahauddin": "city",
+    "toba tek singh": "city",
+    "model town": "city",
+    "garden town": "city",
+    "johar town": "city",
+    "north nazimabad": "city",
+    "north karachi": "city",
+    "azad kashmir": "city",
+    "khyber pakhtunkhwa": "city",
+    "gilgit baltistan": "city",
+    "ڈی ایچ اے": "city",
+    "ماڈل ٹاؤن": "city",
+    "جوہر ٹاؤن": "city",
+    "آزاد کشمیر": "city",
+    "خیبر پختونخوا": "city",
+    "saudi arabia": "abroad",
+    "سعودی عرب": "abroad",
+    "master card": "card",
+    "visa card": "card",
+    "bank account": "bank",
+    "بینک اکاؤنٹ": "bank",
     "dera ghazi khan": "city",
     "ڈیرہ غازی خان": "city",
     "رحیم یار خان": "city",
@@ -132,20 +167,22 @@ CANONICAL = {
     "refund": "refund refunds refunded ریفنڈ رفنڈ",
     "return": "return returns back wapas wapis wapsi waapis wapas ریٹرن واپس واپسی",
     "warranty": "warranty warrenty waranty warrantee guarantee guaranty garanti gurantee وارنٹی گارنٹی",
-    "size": "size sizes saiz سائز سائیز",
-    "exchange": "exchange exchnage exchang swap badal badalna badalni badli badlein badlna badlwana "
+    "fit": "fit fits fitting فٹ فٹنگ",
+    "size": "size sizes saiz tight loose tang dheela سائز سائیز تنگ ڈھیلا",
+    "exchange": "exchange exchnage exchang swap badal badalna badalni badli badlein badlna badlwana badalwa "
+    "badalwana badalwani بدلوا بدلوانی "
     "tabdeel تبدیل بدل بدلنا بدلوانا بدلی ایکسچینج",
     "payment": "payment payments pay paying pament paymnt adaigi adaygi ادائیگی پیمنٹ ادا",
     "jazzcash": "jazzcash jazcash jazcsh",
     "easypaisa": "easypaisa easypesa easypaisaa",
-    "bank": "bank banks بینک بنک",
-    "card": "card cards کارڈ",
+    "bank": "bank banks account accounts acount اکاؤنٹ اکاونٹ بینک بنک",
+    "card": "card cards visa mastercard کارڈ ویزا",
     "cod": "cod",
     "cash": "cash naqad naqd کیش نقد",
     "charges": "charges charge charjes charjez charged fee fees cost costs kharcha kharch چارجز چارج فیس خرچہ خرچ",
     "free": "free muft فری مفت",
     "kitna": "kitna kitne kitni kitny kitnay ktne ktna ktni کتنا کتنے کتنی",
-    "day": "day days din dino dinon dn دن دنوں",
+    "day": "day days din dino dinon dn week weeks hafta hafte haftay دن دنوں ہفتہ ہفتے",
     "duration": "duration period window muddat mudat arsa عرصہ مدت",
     "time": "time waqt وقت ٹائم",
     "timing": "timing timings timming timeing ٹائمنگ اوقات baje bje bajay bajy بجے "
@@ -159,21 +196,31 @@ CANONICAL = {
     "arrive": "come comes coming arrive arrives arriving reach reaches aye aaye aayen ayen آئیں aayega ayega aega "
     "aaega aiga "
     "ayegi aayegi aegi aaegi ata aata aati ati aate ate aana ana pohanch pohnch pahunch pohanchta "
-    "pohanchti pahunchta pohncha pohanchega expect آ آئے آئیگا آتا آتی آتے آنا پہنچ پہنچتا پہنچتی پہنچے "
-    "get gets receive received mil milega milegi milta milti mile mila milay mily ملے ملتا ملتی ملا مل",
+    "pohanchti pahunchta pohncha pohanchega pohanchegi pahunchega pahunchegi pohanche pahunche expect آ آئے آئیگا آتا آتی آتے آنا پہنچ پہنچتا پہنچتی پہنچے "
+    "get gets receive received mil milne milna ملنے aane ane آنے milega milegi milta milti mile mila milay mily ملے ملتا ملتی ملا مل",
     "city": "city cities sheher shehar shahar town towns village villages gaon gaaon qasba "
     "شہر قصبہ قصبے گاؤں دیہات "
     "karachi lahore islamabad rawalpindi pindi peshawar quetta multan faisalabad hyderabad sialkot "
     "gujranwala sukkur bahawalpur abbottabad sargodha mardan gujrat larkana sahiwal jhelum okara "
-    "kasur mirpur gilgit skardu murree swat nawabshah chitral "
+    "kasur mirpur gilgit skardu murree swat nawabshah chitral sheikhupura jhang chiniot kohat mingora "
+    "muzaffarabad mansehra attock chakwal khanewal vehari gwadar turbat hub thatta mirpurkhas jacobabad shikarpur "
+    "khairpur dadu taxila wah haripur nowshera charsadda swabi bannu pakpattan hafizabad narowal layyah "
+    "muzaffargarh bahawalnagar "
+    "area areas ilaqa ilaqe sector colony mohalla muhalla society phase block dha defence clifton gulshan "
+    "gulberg saddar cantt cantonment nazimabad korangi malir bahria township "
+    "punjab sindh kpk balochistan baluchistan kashmir ajk "
+    "علاقہ علاقے محلہ سیکٹر کالونی سوسائٹی فیز بلاک ٹاؤن ڈیفنس کلفٹن گلشن گلبرگ صدر کینٹ بحریہ "
+    "پنجاب سندھ بلوچستان کشمیر شیخوپورہ جھنگ چنیوٹ کوہاٹ مظفرآباد مانسہرہ اٹک گوادر ٹیکسلا نوشہرہ "
+    "بنوں اوکاڑہ قصور گلگت سکردو مری سوات نوابشاہ میرپور "
     "کراچی لاہور راولپنڈی پنڈی پشاور کوئٹہ ملتان حیدرآباد سیالکوٹ "
     "گوجرانوالہ سکھر بہاولپور سرگودھا مردان گجرات لاڑکانہ ساہیوال جہلم",
     "abroad": "abroad international overseas foreign bahar bahir باہر dubai uae saudi uk usa canada america "
-    "london دبئی سعودی امریکہ",
+    "london saudia ksa qatar oman bahrain kuwait england britain australia germany europe china malaysia "
+    "دبئی سعودی سعودیہ امریکہ قطر عمان انگلینڈ برطانیہ آسٹریلیا کینیڈا یورپ",
     "country": "country countries mulk ملک",
     "pakistan": "pakistan pak پاکستان",
     "shop": "shop shops store stores dukan dokan outlet branch showroom دکان دوکان شاپ سٹور اسٹور",
-    "address": "address adress addres location located situated pata pta jagah jaga لوکیشن پتہ پتا جگہ",
+    "address": "address adress addres ایڈریس location located situated pata pta jagah jaga لوکیشن پتہ پتا جگہ",
     "number": "number numbers nmbr numbr num نمبر",
     "phone": "phone fone call calls فون کال",
     "contact": "contact rabta raabta helpline baat بات رابطہ",
@@ -201,7 +248,10 @@ CANONICAL = {
     "until": "until till til",
     "advance": "advance advanced prepaid prepay upfront pehle pehlay ایڈوانس پہلے",
     "like": "like pasand پسند",
-    "prayer": "prayer prayers namaz namaaz jummah نماز",
+    "prayer": "prayer prayers namaz namaaz jummah zuhr zohar zohr asr maghrib isha fajr break lunch "
+    "نماز ظہر عصر مغرب عشاء فجر وقفہ",
+    "another": "another other different dusra doosra dusri doosri dusre دوسرا دوسری دوسرے",
+    "required": "parega parenge paren pare padega padenge paden pade پڑے پڑیں پڑیگا required necessary necesary must compulsory mandatory zaroori zaruri zarori lazmi ضروری لازمی",
 }
 
 # Things a shop sells, named inside a question about something else ("does the microwave have a warranty",
@@ -224,6 +274,55 @@ PRODUCTS = (
 STOPWORDS = set(
     [
         # conditions and moments around the question ("if I order now …", "اگر ابھی …")
+        "during",
+        "online",
+        "not",
+        "nahi",
+        "nahin",
+        "nhi",
+        "نہیں",
+        "karte",
+        "krte",
+        "karta",
+        "krta",
+        "karti",
+        "krti",
+        "کرتے",
+        "کرتا",
+        "کرتی",
+        "within",
+        "chahiye",
+        "chahye",
+        "chaiye",
+        "chahie",
+        "چاہیے",
+        "چاہئے",
+        "nikla",
+        "nikli",
+        "nikle",
+        "نکلا",
+        "نکلی",
+        "نکلے",
+        "دوں",
+        "exactly",
+        "actually",
+        "really",
+        "them",
+        "they",
+        "one",
+        "near",
+        "jo",
+        "kiya",
+        "kiye",
+        "rehti",
+        "rehta",
+        "rehte",
+        "rahti",
+        "rahta",
+        "rahte",
+        "رہتی",
+        "رہتا",
+        "رہتے",
         "if",
         "agar",
         "اگر",
@@ -776,7 +875,8 @@ COMPLAINT = [
     r"\bkyo+n\b",
     r"\bkiu+n\b",
     r"\b(?:nahi|nahin|nai|nhi|ni|nahe) (?:\w+ )?(?:aya|aaya|ayi|aayi|aai|ai|aye|aaye|mila|mili|mile|"
-    r"pohancha|pohncha|pohanchi|pahuncha|pahunchi|hua|hui|howa|hoa|chal|chalta|chalti|kar|karta|karti)\b",
+    r"pohancha|pohncha|pohanchi|pahuncha|pahunchi|hua|hui|howa|hoa|chal|chalta|chalti|kar|karta|karti|diya|di|diye|"
+    r"de raha|de rahe|de rahi|deta|deti|dete)\b",
     r"\babhi tak\b",
     r"\bab tak\b",
     r"\bkat gaye\b",
@@ -813,7 +913,7 @@ COMPLAINT = [
     r"لیٹ",
     r"انتظار",
     r"کیوں",
-    r"نہیں (?:\S+ )?(?:آیا|آئی|آئے|ملا|ملی|ملے|پہنچا|پہنچی|پہنچے|ہوا|ہوئی|چل|کر)",
+    r"نہیں (?:\S+ )?(?:آیا|آئی|آئے|ملا|ملی|ملے|پہنچا|پہنچی|پہنچے|ہوا|ہوئی|چل|کر|دیا|دی|دیے|دے رہ)",
     r"کٹ گئے",
     r"کٹ گیا",
     r"پولیس",
@@ -827,6 +927,15 @@ COMPLAINT = [
     r"ریفنڈ (?:چاہیے|چاہئے|دیں|دو|کریں|کرو)",
     r"(?:پیسے|رقم) واپس (?:کریں|کرو|کر دیں|دیں|دو)",
 ]
+
+# A hypothetical clause ("if the size is wrong …", "agar pasand na aaye …") is no complaint: it runs from one of
+# CONDITION to the first of CONDITION_ENDS or a modal followed by its subject ("can i", "will it"), unless it
+# holds one of ACTUAL (the problem has happened). Normalised words.
+CONDITION = {"if", "agar", "agr", "incase", "اگر"}
+CONDITION_ENDS = {"then", "to", "toh", "tou", "kya", "kia", "how", "what", "why", "kyun", "kaise", "تو", "کیا", "کیسے"}
+MODALS = {"can", "could", "will", "would", "should", "shall", "may", "do", "does", "is", "are"}
+SUBJECTS = {"i", "you", "u", "we", "it", "they", "there", "this", "that"}
+ACTUAL = ("still", "already", "again", "since", "abhi tak", "ab tak", "phir se", "ابھی تک", "اب تک", "پھر سے")
 
 # The same, read in the message as written (before punctuation and emoji are dropped).
 COMPLAINT_RAW = [r"[😡🤬😠👎💔😤]", r"!{2,}", r"\?{3,}"]
@@ -925,6 +1034,9 @@ PERSON = [
     r"بات کروائ",
     r"بات کرنی",
     r"مینیجر",
+    # someone else's number (the rider's, the courier's): not the shop's contact answer
+    r"\b(?:rider|riders|courier|driver|delivery boy|delivery wal\w*)\b(?: \w+){0,3} (?:number|phone|contact|nmbr)\b",
+    r"(?:رائیڈر|رائڈر|کورئیر|کوریئر|ڈرائیور|ڈیلیوری والے|ڈیلیوری بوائے)(?: \S+){0,3} (?:نمبر|فون)",
 ]
 
 MENU_WORDS = {"menu", "/menu", "مینو", "مینیو", "منو", "main menu", "options", "menu please", "مینو دکہائیں"}
