@@ -145,7 +145,7 @@ def _lexicon():
             canonical[_word_form(variant)] = canon
     for product in words.PRODUCTS.split():
         canonical.setdefault(_word_form(product), PRODUCT)
-    stop = {_word_form(w) for w in words.STOPWORDS} - set(canonical)
+    stop = {_word_form(w) for w in words.STOPWORDS | words.GREETINGS} - set(canonical)
     stems: dict[str, set] = {}
     for variant, canon in canonical.items():
         if len(stem(variant)) >= 4:  # shorter stems say too little (code → cod, rate → rat)
@@ -185,7 +185,7 @@ def _canonical(raw: str) -> str:
     lex = _lexicon()
     canonical = lex["canonical"]
     word = roman(raw)
-    for candidate in (raw, word, word[:-1] if word.endswith("s") else "", word[:-2] if word.endswith("es") else ""):
+    for candidate in (raw, word, *_inflected(word)):
         if candidate in canonical:
             return canonical[candidate]
     short = stem(word)
@@ -198,6 +198,16 @@ def _canonical(raw: str) -> str:
         if near and near[0][0] == word[0]:
             return canonical[near[0]]
     return word
+
+
+_ENGLISH_ENDINGS = (("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("d", ""), ("ing", ""), ("ing", "e"))
+
+
+def _inflected(word: str):
+    """An English word without its plural or tense ending (boxes, returns, returned, placed, cancelling)."""
+    for ending, base in _ENGLISH_ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            yield word[: -len(ending)] + base
 
 
 def _budget(word: str) -> int:
@@ -229,11 +239,12 @@ def is_complaint(text: str) -> bool:
     lex = _lexicon()
     if any(p.search(text or "") for p in lex["complaint_raw"]):
         return True
-    plain = without_conditions(normalise(text))
+    plain = without_conditions(_INNOCENT.sub(" ", normalise(text)))
     squeezed = " ".join(squeeze(w) for w in plain.split())
     return any(p.search(plain) or p.search(squeezed) for p in lex["complaint"])
 
 
+_INNOCENT = re.compile(r"(?<!\w)(?:" + "|".join(words.INNOCENT) + r")(?!\w)")
 _ACTUAL = re.compile(r"(?<!\w)(?:" + "|".join(words.ACTUAL) + r")(?!\w)")
 
 

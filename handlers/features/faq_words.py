@@ -43,6 +43,10 @@ PHRASES = {
     "customer support": "contact",
     "how long": "duration",
     "how many days": "duration",
+    "how many working days": "duration",
+    "how many business days": "duration",
+    "working days": "day",
+    "business days": "day",
     "how soon": "duration",
     "how fast": "duration",
     "kitne din": "duration",
@@ -90,10 +94,15 @@ PHRASES = {
     "email address": "email",
     "mail address": "email",
     "ای میل ایڈریس": "email",
-    "change my mind": "if",
-    "changed my mind": "if",
-    "irada badal": "if",
-    "ارادہ بدل": "if",
+    # said only to explain the question: dropped
+    "change my mind": "",
+    "changed my mind": "",
+    "irada badal": "",
+    "ارادہ بدل": "",
+    "by mistake": "",
+    "ghalti se": "",
+    "galti se": "",
+    "غلطی سے": "",
     "pata chalega": "check",
     "pata nahi": "check",
     "معلوم": "check",
@@ -175,7 +184,7 @@ CANONICAL = {
     "payment": "payment payments pay paying pament paymnt adaigi adaygi ادائیگی پیمنٹ ادا",
     "jazzcash": "jazzcash jazcash jazcsh",
     "easypaisa": "easypaisa easypesa easypaisaa",
-    "bank": "bank banks account accounts acount اکاؤنٹ اکاونٹ بینک بنک",
+    "bank": "bank banks ibft account accounts acount اکاؤنٹ اکاونٹ بینک بنک",
     "card": "card cards visa mastercard کارڈ ویزا",
     "cod": "cod",
     "cash": "cash naqad naqd کیش نقد",
@@ -206,7 +215,7 @@ CANONICAL = {
     "muzaffarabad mansehra attock chakwal khanewal vehari gwadar turbat hub thatta mirpurkhas jacobabad shikarpur "
     "khairpur dadu taxila wah haripur nowshera charsadda swabi bannu pakpattan hafizabad narowal layyah "
     "muzaffargarh bahawalnagar "
-    "area areas ilaqa ilaqe sector colony mohalla muhalla society phase block dha defence clifton gulshan "
+    "market markets bazaar bazar mall plaza مارکیٹ بازار area areas ilaqa ilaqe sector colony mohalla muhalla society phase block dha defence clifton gulshan "
     "gulberg saddar cantt cantonment nazimabad korangi malir bahria township "
     "punjab sindh kpk balochistan baluchistan kashmir ajk "
     "علاقہ علاقے محلہ سیکٹر کالونی سوسائٹی فیز بلاک ٹاؤن ڈیفنس کلفٹن گلشن گلبرگ صدر کینٹ بحریہ "
@@ -219,7 +228,7 @@ CANONICAL = {
     "دبئی سعودی سعودیہ امریکہ قطر عمان انگلینڈ برطانیہ آسٹریلیا کینیڈا یورپ",
     "country": "country countries mulk ملک",
     "pakistan": "pakistan pak پاکستان",
-    "shop": "shop shops store stores dukan dokan outlet branch showroom دکان دوکان شاپ سٹور اسٹور",
+    "shop": "shop shops store stores dukan dokan outlet branch branches showroom برانچ دکان دوکان شاپ سٹور اسٹور",
     "address": "address adress addres ایڈریس location located situated pata pta jagah jaga لوکیشن پتہ پتا جگہ",
     "number": "number numbers nmbr numbr num نمبر",
     "phone": "phone fone call calls فون کال",
@@ -275,7 +284,26 @@ STOPWORDS = set(
     [
         # conditions and moments around the question ("if I order now …", "اگر ابھی …")
         "during",
-        "online",
+        "گیا",
+        "گئی",
+        "گئے",
+        "gaya",
+        "gya",
+        "gayi",
+        "gai",
+        "live",
+        "living",
+        "place",
+        "placed",
+        "buy",
+        "bought",
+        "through",
+        "thru",
+        "as",
+        "shown",
+        "too",
+        "alag",
+        "الگ",
         "not",
         "nahi",
         "nahin",
@@ -935,6 +963,7 @@ CONDITION = {"if", "agar", "agr", "incase", "اگر"}
 CONDITION_ENDS = {"then", "to", "toh", "tou", "kya", "kia", "how", "what", "why", "kyun", "kaise", "تو", "کیا", "کیسے"}
 MODALS = {"can", "could", "will", "would", "should", "shall", "may", "do", "does", "is", "are"}
 SUBJECTS = {"i", "you", "u", "we", "it", "they", "there", "this", "that"}
+INNOCENT = ("by mistake", "ghalti se", "galti se", "ghalati se", "غلطی سے")  # words that only look like a complaint
 ACTUAL = ("still", "already", "again", "since", "abhi tak", "ab tak", "phir se", "ابھی تک", "اب تک", "پھر سے")
 
 # The same, read in the message as written (before punctuation and emoji are dropped).
