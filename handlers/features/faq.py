@@ -497,6 +497,14 @@ class Faq:
             return max(self._idf[v] for v in fuzzy)
         return UNKNOWN_WEIGHT
 
+    def _missing_weight(self, token: str, weight: float) -> float:
+        """A word of another answer's topic that an answer misses weighs at least as much as a word no answer
+        knows ("can you deliver on sunday" is not the opening hours' question): rare or common among the answers,
+        it says the question is about something else. Question words, products and numbers keep their weight."""
+        if token in self._idf and token not in words.LIGHT and token != PRODUCT:
+            return max(weight, UNKNOWN_WEIGHT)
+        return weight
+
     def _fuzzy(self, token: str) -> dict:
         """Known tokens within one edit (two for words of 8+ letters) of an unknown one."""
         if token in self._idf or len(token) < 5 or token.isdigit():
@@ -537,7 +545,7 @@ class Question:
     def __init__(self, query: list[str], fuzzy: dict, faq: Faq):
         self.query, self.fuzzy = query, fuzzy
         self.weight = {t: faq._weight(t, fuzzy[t]) for t in query}
-        self.total = sum(self.weight.values())
+        self.missing = {t: faq._missing_weight(t, w) for t, w in self.weight.items()}
         self.near: dict[str, float] = {}
         for similar in fuzzy.values():
             for known, similarity in similar.items():
@@ -551,8 +559,14 @@ class Question:
         return max((s for known, s in self.fuzzy[token].items() if known in pool), default=0.0)
 
     def explained_by(self, pool) -> float:
-        """The share of the message's weight a pool of tokens (an example, an answer's words) explains."""
-        return sum(self.weight[t] * self.sim(t, pool) for t in self.query) / self.total
+        """The share of the message's weight a pool of tokens (an example, an answer's words) explains; a word
+        the pool misses weighs as `missing` says."""
+        held = missing = 0.0
+        for token in self.query:
+            if similarity := self.sim(token, pool):
+                held += self.weight[token] * similarity
+            missing += self.weight[token] * (1 - similarity) if similarity else self.missing[token]
+        return held / (held + missing)
 
 
 @dataclass

@@ -137,6 +137,10 @@ PHRASES = {
     "فیصل آباد": "faisalabad",
     "ایبٹ آباد": "abbottabad",
     "rahim yar khan": "city",
+    "دور دراز": "city",
+    "door daraz": "city",
+    "ایس ایم ایس": "sms",
+    "text message": "sms",
     "dera ismail khan": "city",
     "mandi bahauddin": "city",
     "toba tek singh": "city",
@@ -172,7 +176,8 @@ CANONICAL = {
     "پروڈکٹ آئٹم",
     "delivery": "delivery deliveries delivry dilivery delievery dilevery delivary deliver delivers "
     "ڈیلیوری ڈلیوری ڈیلوری ڈلوری ڈیلیور "
-    "shipping shipment ship ships shipped dispatch dispatched شپنگ",
+    "shipping shipment ship ships shipped dispatch dispatched courier couriers tcs leopards شپنگ کورئیر کوریئر "
+    "روانگی",
     "refund": "refund refunds refunded ریفنڈ رفنڈ",
     "return": "return returns back wapas wapis wapsi waapis wapas ریٹرن واپس واپسی",
     "warranty": "warranty warrenty waranty warrantee guarantee guaranty garanti gurantee وارنٹی گارنٹی",
@@ -191,8 +196,8 @@ CANONICAL = {
     "charges": "charges charge charjes charjez charged fee fees cost costs kharcha kharch چارجز چارج فیس خرچہ خرچ",
     "free": "free muft فری مفت",
     "kitna": "kitna kitne kitni kitny kitnay ktne ktna ktni کتنا کتنے کتنی",
-    "day": "day days din dino dinon dn week weeks hafta hafte haftay دن دنوں ہفتہ ہفتے",
-    "duration": "duration period window muddat mudat arsa عرصہ مدت",
+    "day": "day days din dino dinon dn دن دنوں",
+    "duration": "duration period window muddat mudat arsa week weeks hafta hafte haftay عرصہ مدت ہفتہ ہفتے",
     "time": "time waqt وقت ٹائم",
     "timing": "timing timings timming timeing ٹائمنگ اوقات baje bje bajay bajy بجے "
     "hour hours oclock am pm morning evening night subah shaam sham raat صبح شام رات",
@@ -206,7 +211,7 @@ CANONICAL = {
     "aaega aiga "
     "ayegi aayegi aegi aaegi ata aata aati ati aate ate aana ana pohanch pohnch pahunch pohanchta "
     "pohanchti pahunchta pohncha pohanchega pohanchegi pahunchega pahunchegi pohanche pahunche expect آ آئے آئیگا آتا آتی آتے آنا پہنچ پہنچتا پہنچتی پہنچے "
-    "get gets receive received mil milne milna ملنے aane ane آنے milega milegi milta milti mile mila milay mily ملے ملتا ملتی ملا مل",
+    "get gets receive received mil milne milna ملنے ملیں aane ane آنے milega milegi milta milti mile mila milay mily ملے ملتا ملتی ملا مل",
     "city": "city cities sheher shehar shahar town towns village villages gaon gaaon qasba "
     "شہر قصبہ قصبے گاؤں دیہات "
     "karachi lahore islamabad rawalpindi pindi peshawar quetta multan faisalabad hyderabad sialkot "
@@ -215,7 +220,7 @@ CANONICAL = {
     "muzaffarabad mansehra attock chakwal khanewal vehari gwadar turbat hub thatta mirpurkhas jacobabad shikarpur "
     "khairpur dadu taxila wah haripur nowshera charsadda swabi bannu pakpattan hafizabad narowal layyah "
     "muzaffargarh bahawalnagar "
-    "market markets bazaar bazar mall plaza مارکیٹ بازار area areas ilaqa ilaqe sector colony mohalla muhalla society phase block dha defence clifton gulshan "
+    "remote market markets bazaar bazar mall plaza مارکیٹ بازار area areas ilaqa ilaqe sector colony mohalla muhalla society phase block dha defence clifton gulshan "
     "gulberg saddar cantt cantonment nazimabad korangi malir bahria township "
     "punjab sindh kpk balochistan baluchistan kashmir ajk "
     "علاقہ علاقے محلہ سیکٹر کالونی سوسائٹی فیز بلاک ٹاؤن ڈیفنس کلفٹن گلشن گلبرگ صدر کینٹ بحریہ "
@@ -255,6 +260,8 @@ CANONICAL = {
     "claim": "claim claims کلیم دعوی",
     "send": "send sent bhej bhejo bhejna bhejni bhejein bhejen bhejte bhejun bhejdo بھیج بھیجیں بھیجنا بھیجتے بھیجو",
     "until": "until till til",
+    "after": "after baad bad بعد",
+    "sms": "sms message",
     "advance": "advance advanced prepaid prepay upfront pehle pehlay ایڈوانس پہلے",
     "like": "like pasand پسند",
     "prayer": "prayer prayers namaz namaaz jummah zuhr zohar zohr asr maghrib isha fajr break lunch "
@@ -284,6 +291,15 @@ STOPWORDS = set(
     [
         # conditions and moments around the question ("if I order now …", "اگر ابھی …")
         "during",
+        "bare",
+        "baare",
+        "barey",
+        "بارے",
+        "pooch",
+        "puch",
+        "poochna",
+        "پوچھ",
+        "پوچھنا",
         "گیا",
         "گئی",
         "گئے",
