@@ -95,6 +95,12 @@ PHRASES = {
     "mail address": "email",
     "ای میل ایڈریس": "email",
     # said only to explain the question: dropped
+    "ki jagah": "",
+    "کی جگہ": "",
+    "instead of": "",
+    "aam tor": "",
+    "aam taur": "",
+    "عام طور": "",
     "change my mind": "",
     "changed my mind": "",
     "irada badal": "",
@@ -177,12 +183,12 @@ CANONICAL = {
     "delivery": "delivery deliveries delivry dilivery delievery dilevery delivary deliver delivers "
     "ڈیلیوری ڈلیوری ڈیلوری ڈلوری ڈیلیور "
     "shipping shipment ship ships shipped dispatch dispatched courier couriers tcs leopards شپنگ کورئیر کوریئر "
-    "روانگی",
+    "روانگی روانہ rawana ravana",
     "refund": "refund refunds refunded ریفنڈ رفنڈ",
     "return": "return returns back wapas wapis wapsi waapis wapas ریٹرن واپس واپسی",
     "warranty": "warranty warrenty waranty warrantee guarantee guaranty garanti gurantee وارنٹی گارنٹی",
     "fit": "fit fits fitting فٹ فٹنگ",
-    "size": "size sizes saiz tight loose tang dheela سائز سائیز تنگ ڈھیلا",
+    "size": "size sizes saiz medium xl xxl میڈیم tight loose tang dheela سائز سائیز تنگ ڈھیلا",
     "exchange": "exchange exchnage exchang swap badal badalna badalni badli badlein badlna badlwana badalwa "
     "badalwana badalwani بدلوا بدلوانی "
     "tabdeel تبدیل بدل بدلنا بدلوانا بدلی ایکسچینج",
@@ -244,17 +250,17 @@ CANONICAL = {
     "track": "track tracking trak traking trace ٹریک ٹریکنگ",
     "status": "status halat صورتحال سٹیٹس اسٹیٹس",
     "check": "check chek dekh dekhna dekhein دیکھ چیک",
-    "big": "big bigger large larger bara bada بڑا",
+    "big": "big bigger large larger bara bada بڑا لارج",
     "small": "small smaller chota chhota چھوٹا",
     "colour": "colour color colours colors rang رنگ",
     "accept": "accept accepted accepts qabool قبول",
     "available": "available availability dastyab dastiyab mojood maujood دستیاب موجود",
-    "policy": "policy polici polcy policies method methods option options process procedure tareeqa tareeka "
+    "policy": "policy polici polcy policies terms conditions condition shart sharait shartein شرط شرائط method methods option options process procedure tareeqa tareeka "
     "tarika tariqa tareqa way طریقہ طریقے پالیسی",
     "sunday": "sunday sundays itwar itwaar اتوار monday tuesday wednesday thursday friday saturday weekend weekends "
     "peer mangal budh jumerat jumma jumme juma پیر منگل بدھ جمعرات جمعہ جمعے",
     "today": "today aaj آج tomorrow kal کل",
-    "money": "money paise paisay pese pesay paisa raqam rupay rupees rs روپے رقم پیسے",
+    "money": "money paise paisay pese pesay paisa raqam rupay rupee rupees rs روپے رقم پیسے",
     "chart": "chart guide چارٹ",
     "visit": "visit ao",
     "claim": "claim claims کلیم دعوی",
@@ -291,6 +297,22 @@ STOPWORDS = set(
     [
         # conditions and moments around the question ("if I order now …", "اگر ابھی …")
         "during",
+        "usually",
+        "normally",
+        "generally",
+        "roughly",
+        "approximately",
+        "prefer",
+        "log",
+        "logon",
+        "لوگ",
+        "kaam",
+        "کام",
+        "sath",
+        "saath",
+        "ساتھ",
+        "paas",
+        "پاس",
         "bare",
         "baare",
         "barey",
@@ -787,6 +809,16 @@ STOPWORDS = set(
     ]
 )
 
+# English function words (the common stopword lists, less the words that tell answers apart: when, where, how,
+# before, after, until, above, over, out, more, other, same …).
+STOPWORDS |= set(
+    "myself ourselves yourself yourselves himself herself itself themselves he him his she her hers their theirs "
+    "what's i'm i've i'll you're you've you'll he's she's it's we're they're isn't aren't wasn't weren't don't "
+    "doesn't didn't won't can't cannot couldn't shouldn't wouldn't having doing because while into through "
+    "up down further once each few both such only own very even ever yet also able ok okay sure really quite "
+    "something anything everything someone thing things way ways lot lots much many some any more most".split()
+) - {"more", "most", "much", "many", "way", "ways"}
+
 # Question words and general verbs: they matter a little (when/where/how much), less than topic words.
 LIGHT = {
     "when",
@@ -865,6 +897,8 @@ COMPLAINT = [
     r"working|work|come|came|got|get|confirmed|refunded|returned|reached|fit)\b",
     r"\b(?:never|didn t|did not|haven t|have not|hasn t|has not|havent|hasnt|didnt|not|nt) "
     r"(?:\w+ )?(?:received|arrived|come|came|got|delivered|reached)\b",
+    r"\blost\b",
+    r"\bgum (?:ho|hua|hui|gaya|gayi)\b",
     r"\bstopped working\b",
     r"\bdoesn t work\b",
     r"\bdoesnt work\b",
@@ -959,6 +993,7 @@ COMPLAINT = [
     r"کیوں",
     r"نہیں (?:\S+ )?(?:آیا|آئی|آئے|ملا|ملی|ملے|پہنچا|پہنچی|پہنچے|ہوا|ہوئی|چل|کر|دیا|دی|دیے|دے رہ)",
     r"کٹ گئے",
+    r"گم ہو",
     r"کٹ گیا",
     r"پولیس",
     r"عدالت",
@@ -1079,6 +1114,12 @@ PERSON = [
     r"بات کروائ",
     r"بات کرنی",
     r"مینیجر",
+    # a change to an order only a person can make (its address, date, phone number)
+    r"\b(?:change|update|correct) (?:\w+ ){0,3}(?:address|date|day|phone|number)\b",
+    r"\b(?:address|adress|pata|date|tareekh|tarikh|number) (?:\w+ ){0,2}(?:change|badal\w*|tabdeel|update)\b",
+    r"\b(?:address|adress|pata|date|tareekh|tarikh) (?:\w+ ){1,2}(?:kar|kr) (?:dein|den|do|dain)\b",
+    r"(?:پتہ|پتا|ایڈریس|تاریخ|نمبر) (?:\S+ ){0,2}(?:تبدیل|بدل)",
+    r"(?:پتہ|پتا|ایڈریس|تاریخ) (?:\S+ ){1,2}کر د(?:یں|و)",
     # someone else's number (the rider's, the courier's): not the shop's contact answer
     r"\b(?:rider|riders|courier|driver|delivery boy|delivery wal\w*)\b(?: \w+){0,3} (?:number|phone|contact|nmbr)\b",
     r"(?:رائیڈر|رائڈر|کورئیر|کوریئر|ڈرائیور|ڈیلیوری والے|ڈیلیوری بوائے)(?: \S+){0,3} (?:نمبر|فون)",
