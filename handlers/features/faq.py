@@ -4,21 +4,29 @@ conservatively, whether a customer's message is one of them. Pure: no database, 
 Reading a message (`tokens`): Unicode NFKC; invisible marks, tatweel and Urdu diacritics dropped; Urdu letter
 variants unified (ي ى ئ → ی, ك → ک, ه ۃ ة ۂ ھ → ہ, آ أ إ → ا, ؤ → و); Urdu and Arabic-Indic digits → 0–9;
 lower case; punctuation → space. Then known phrases become one token ("cash on delivery" → cod, "جاز کیش" →
-jazzcash), repeated Latin letters are squeezed (aaye → aye) and each word is mapped to a canonical token, so
-Roman Urdu spellings (kab/kb, kaise/kese), Urdu-script loanwords (آرڈر, ڈیلیوری) and English share one
-(handlers/faq_words.py). Words with no meaning of their own (hai, kya, the, کا …) are dropped.
+jazzcash) or are dropped ("by mistake"), repeated Latin letters are squeezed (aaye → aye), Roman Urdu spelling
+is written one way (kh/k, gh/g, ee/i, oo/u, ai/e) and each word is mapped to a canonical token, with its
+English plural or tense ending or its Urdu gender/number ending if need be, so Roman Urdu spellings (kab/kb,
+kaise/kese), Urdu-script loanwords (آرڈر, ڈیلیوری) and English share one (handlers/faq_words.py). Places
+(cities, areas, provinces), countries, products and amounts become placeholders: a city named in a delivery
+question, a product in a warranty question, an amount in a charges question match the shop's examples whatever
+the name. Words with no meaning of their own (hai, kya, the, کا, greetings …) are dropped.
 
 Scoring an answer: its examples (both language files) and titles are token lists. A question's words weigh
 by how rare they are among the answers (a word of one answer only weighs most; a word no answer knows weighs
-as much: it is likely about something else); a misspelt word counts for the known word within one edit
-(two for long words). Score = 0.45 × best soft-F1 against one example (how much of the question the example
-explains and of the example the question) + 0.35 × how much of the question the answer's vocabulary explains
-+ 0.20 × character-trigram similarity with the closest example (joined words, typos).
+as much: it is likely about something else, and so does a word of another answer's topic that this answer
+misses); a misspelt word counts for the known word within one edit (two for long words). Score = 0.45 × best
+soft-F1 against one example (how much of the question the example explains and of the example the question) +
+0.35 × how much of the question the answer's vocabulary explains + 0.20 × character n-gram TF-IDF cosine with
+the closest example (faq_tfidf.py: joined words, typos). Only the examples that share a word with the question
+are scored word by word; the n-gram cosine runs through postings.
 
-Deciding (`match`): no answer when the message reads as a complaint, asks for a person, is only a greeting or
-has no meaningful word; otherwise the best answer is given only if its score reaches the threshold, beats
-the second-best answer by the margin and its vocabulary explains most of the question (settings
-[selfservice]). A wrong automatic answer is worse than a handoff.
+Deciding (`match`): no answer when the message reads as a complaint (a hypothetical "if the size is wrong …"
+is not one), asks for a person or for a change to an order, is only a greeting or has no meaningful word;
+otherwise the best answer is given only if its score reaches the threshold, beats the second-best answer by
+the margin, its vocabulary explains most of the question and the question most of its closest example
+(settings [selfservice]); a score that comes close is *unsure* and a person answers. A wrong automatic answer
+is worse than a handoff.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 smooth_idf=True, sublinear_tf=True, norm="l2"), in plain Python for the few hundred short examples of a shop's
 FAQ: no model, nothing downloaded, fitted in milliseconds whenever the shop's file changes.
 
-- n-grams: each word padded with one space on either side, every n-gram of 3 to 4 characters inside it (pairs of letters are in too many
-  words to tell answers apart, and cost the most to compare).
+- n-grams: each word padded with one space on either side, every n-gram of 3 to 4 characters inside it (pairs
+  of letters are in too many words to tell answers apart, and cost the most to compare).
 - idf(g) = ln((1 + documents) / (1 + documents containing g)) + 1.
 - weight(g, d) = (1 + ln(count of g in d)) × idf(g), then each vector scaled to length 1.
 - A query keeps only the n-grams the examples know (what the examples never saw says nothing about them);
@@ -62,4 +62,3 @@ class CharTfidf:
             for index, other in self._postings[gram]:
                 found[index] += weight * other
         return found
-

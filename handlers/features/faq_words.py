@@ -216,8 +216,10 @@ CANONICAL = {
     "arrive": "come comes coming arrive arrives arriving reach reaches aye aaye aayen ayen آئیں aayega ayega aega "
     "aaega aiga "
     "ayegi aayegi aegi aaegi ata aata aati ati aate ate aana ana pohanch pohnch pahunch pohanchta "
-    "pohanchti pahunchta pohncha pohanchega pohanchegi pahunchega pahunchegi pohanche pahunche expect آ آئے آئیگا آتا آتی آتے آنا پہنچ پہنچتا پہنچتی پہنچے "
-    "get gets receive received mil milne milna ملنے ملیں aane ane آنے milega milegi milta milti mile mila milay mily ملے ملتا ملتی ملا مل",
+    "pohanchti pahunchta pohncha pohanchega pohanchegi pahunchega pahunchegi pohanche pahunche expect "
+    "آ آئے آئیگا آتا آتی آتے آنا پہنچ پہنچتا پہنچتی پہنچے "
+    "get gets receive received mil milne milna ملنے ملیں aane ane آنے milega milegi milta milti mile mila milay "
+    "mily ملے ملتا ملتی ملا مل",
     "city": "city cities sheher shehar shahar town towns village villages gaon gaaon qasba "
     "شہر قصبہ قصبے گاؤں دیہات "
     "karachi lahore islamabad rawalpindi pindi peshawar quetta multan faisalabad hyderabad sialkot "
@@ -226,7 +228,8 @@ CANONICAL = {
     "muzaffarabad mansehra attock chakwal khanewal vehari gwadar turbat hub thatta mirpurkhas jacobabad shikarpur "
     "khairpur dadu taxila wah haripur nowshera charsadda swabi bannu pakpattan hafizabad narowal layyah "
     "muzaffargarh bahawalnagar "
-    "remote market markets bazaar bazar mall plaza مارکیٹ بازار area areas ilaqa ilaqe sector colony mohalla muhalla society phase block dha defence clifton gulshan "
+    "remote market markets bazaar bazar mall plaza مارکیٹ بازار area areas ilaqa ilaqe sector colony mohalla "
+    "muhalla society phase block dha defence clifton gulshan "
     "gulberg saddar cantt cantonment nazimabad korangi malir bahria township "
     "punjab sindh kpk balochistan baluchistan kashmir ajk "
     "علاقہ علاقے محلہ سیکٹر کالونی سوسائٹی فیز بلاک ٹاؤن ڈیفنس کلفٹن گلشن گلبرگ صدر کینٹ بحریہ "
@@ -255,7 +258,8 @@ CANONICAL = {
     "colour": "colour color colours colors rang رنگ",
     "accept": "accept accepted accepts qabool قبول",
     "available": "available availability dastyab dastiyab mojood maujood دستیاب موجود",
-    "policy": "policy polici polcy policies terms conditions condition shart sharait shartein شرط شرائط method methods option options process procedure tareeqa tareeka "
+    "policy": "policy polici polcy policies terms conditions condition shart sharait shartein شرط شرائط "
+    "method methods option options process procedure tareeqa tareeka "
     "tarika tariqa tareqa way طریقہ طریقے پالیسی",
     "sunday": "sunday sundays itwar itwaar اتوار monday tuesday wednesday thursday friday saturday weekend weekends "
     "peer mangal budh jumerat jumma jumme juma پیر منگل بدھ جمعرات جمعہ جمعے",
@@ -273,7 +277,8 @@ CANONICAL = {
     "prayer": "prayer prayers namaz namaaz jummah zuhr zohar zohr asr maghrib isha fajr break lunch "
     "نماز ظہر عصر مغرب عشاء فجر وقفہ",
     "another": "another other different dusra doosra dusri doosri dusre دوسرا دوسری دوسرے",
-    "required": "parega parenge paren pare padega padenge paden pade پڑے پڑیں پڑیگا required necessary necesary must compulsory mandatory zaroori zaruri zarori lazmi ضروری لازمی",
+    "required": "parega parenge paren pare padega padenge paden pade پڑے پڑیں پڑیگا required necessary necesary "
+    "must compulsory mandatory zaroori zaruri zarori lazmi ضروری لازمی",
 }
 
 # Things a shop sells, named inside a question about something else ("does the microwave have a warranty",
@@ -811,13 +816,14 @@ STOPWORDS = set(
 
 # English function words (the common stopword lists, less the words that tell answers apart: when, where, how,
 # before, after, until, above, over, out, more, other, same …).
-STOPWORDS |= set(
+ENGLISH_FUNCTION_WORDS = (
     "myself ourselves yourself yourselves himself herself itself themselves he him his she her hers their theirs "
     "what's i'm i've i'll you're you've you'll he's she's it's we're they're isn't aren't wasn't weren't don't "
     "doesn't didn't won't can't cannot couldn't shouldn't wouldn't having doing because while into through "
     "up down further once each few both such only own very even ever yet also able ok okay sure really quite "
-    "something anything everything someone thing things way ways lot lots much many some any more most".split()
-) - {"more", "most", "much", "many", "way", "ways"}
+    "something anything everything someone thing things lot lots some any"
+)
+STOPWORDS |= set(ENGLISH_FUNCTION_WORDS.split())
 
 # Question words and general verbs: they matter a little (when/where/how much), less than topic words.
 LIGHT = {
