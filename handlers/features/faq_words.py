@@ -14,6 +14,14 @@ PHRASES = {
     "cash on delivry": "cod",
     "cash on deliver": "cod",
     "c o d": "cod",
+    "pay on delivery": "cod",
+    "payment on delivery": "cod",
+    "delivery par paise": "cod",
+    "delivery pe paise": "cod",
+    "delivery par payment": "cod",
+    "delivery pe payment": "cod",
+    "ڈیلیوری پر پیسے": "cod",
+    "ڈیلیوری پر ادائیگی": "cod",
     "کیش آن ڈیلیوری": "cod",
     "کیش آن ڈلیوری": "cod",
     "کیش آن ڈیلوری": "cod",
@@ -49,6 +57,12 @@ PHRASES = {
     "business days": "day",
     "how soon": "duration",
     "how fast": "duration",
+    "how quickly": "duration",
+    "kitni jaldi": "duration",
+    "کتنی جلدی": "duration",
+    "go out": "dispatch",
+    "goes out": "dispatch",
+    "sent out": "dispatch",
     "kitne din": "duration",
     "kitne dino": "duration",
     "kitne dinon": "duration",
@@ -262,7 +276,10 @@ CANONICAL = {
     "method methods option options process procedure tareeqa tareeka "
     "tarika tariqa tareqa way طریقہ طریقے پالیسی",
     "sunday": "sunday sundays itwar itwaar اتوار monday tuesday wednesday thursday friday saturday weekend weekends "
-    "peer mangal budh jumerat jumma jumme juma پیر منگل بدھ جمعرات جمعہ جمعے",
+    "peer mangal budh jumerat jumma jumme juma پیر منگل بدھ جمعرات جمعہ جمعے "
+    "holiday holidays chutti chhutti چھٹی چھٹیاں eid عید ramzan ramadan رمضان january february march april june "
+    "july august september october november december جنوری فروری مارچ اپریل مئی جون جولائی اگست ستمبر اکتوبر نومبر "
+    "دسمبر",
     "today": "today aaj آج tomorrow kal کل",
     "money": "money paise paisay pese pesay paisa raqam rupay rupee rupees rs روپے رقم پیسے",
     "chart": "chart guide چارٹ",
@@ -287,7 +304,7 @@ PRODUCTS = (
     "microwave oven fridge refrigerator freezer iron istri kettle blender juicer grinder mixer toaster fryer "
     "airfryer dryer straightener heater geyser fan pankha pankhe ac cooler washing machine vacuum cleaner tv "
     "laptop charger headphones earbuds speaker camera tablet "
-    "shoes shoe joota joote jooti sandal sandals chappal slippers heels sneakers "
+    "shoes shoe joota joote jooti jooton sandal sandals chappal slippers heels sneakers "
     "shirt shirts tshirt kurta kurti kameez qameez shalwar trouser trousers pant pants jeans dress dresses frock "
     "suits lawn dupatta shawl abaya scarf jacket coat sweater hoodie kapre kapra cloth clothes "
     "bag handbag purse perfume cream lotion shampoo lipstick makeup bangles toy toys "
@@ -302,6 +319,8 @@ STOPWORDS = set(
     [
         # conditions and moments around the question ("if I order now …", "اگر ابھی …")
         "during",
+        "still",
+        "including",
         "usually",
         "normally",
         "generally",
