@@ -6,7 +6,8 @@ false answers, and how long a question takes.
     .venv/bin/python bench/faq.py --sweep         # thresholds tried on the tuning file only
 
 The files (tests/data/, columns question, expected answer key or empty for "must not be answered", lang):
-- faq_questions.csv: the tuning file. Word lists, scoring and thresholds were chosen looking at it.
+- faq_questions.csv: the tuning file. Word lists, example phrasings, scoring and thresholds were chosen looking
+  at it (batches of questions written fresh for issue 14 were each measured first, then tuned on).
 - faq_heldout.csv: held out. Written before the matcher was rebuilt and never used for tuning: `--errors` and
   `--sweep` do not look at it; only its figures are printed.
 
@@ -106,7 +107,7 @@ def sweep(rows: list[dict]) -> None:
     cache = {r["question"]: known.scores(r["question"]) for r in rows}
     known.scores = cache.__getitem__
     results = []
-    grid = ([0.4, 0.45, 0.5, 0.55], [0.04, 0.06, 0.08, 0.1], [0.4, 0.5, 0.6], [0.4, 0.5, 0.6])
+    grid = ([0.45, 0.5, 0.55], [0.03, 0.05, 0.08, 0.1], [0.5, 0.55, 0.6, 0.65], [0.5, 0.55, 0.6])
     for values in itertools.product(*grid):
         f = figures(run([dict(r) for r in rows], known, **dict(zip(THRESHOLDS, values, strict=True))))
         results.append((f["false_rate"] < 0.02 and f["wrong"] == 0, f["recall"], values, f))
