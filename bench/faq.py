@@ -129,7 +129,7 @@ def main(argv=None) -> None:
     known = faq.load()
     print(
         f"FAQ matcher, {len(known.entries)} answers; settings: "
-        + ", ".join(f"{k} {conf[k]}" for k in THRESHOLDS if k in conf)
+        + ", ".join(f"{k} {conf[k]}" for k in (*THRESHOLDS, "rival", "unsure") if k in conf)
     )
     rows = run(labelled(TUNING), known)
     report(f"{TUNING.relative_to(ROOT)} (tuning)", rows)

@@ -209,6 +209,7 @@ class Selfservice:
     margin: float
     min_coverage: float
     min_explained: float
+    rival: float
     unsure: float
     dialog_minutes: float
 

@@ -173,6 +173,26 @@ def test_menu_words_numbers_and_feedback():
     ] == ["yes", "yes", "yes", "no", "no", "no", "no", None]
 
 
+def test_a_condition_is_not_a_complaint_but_a_real_problem_is():
+    assert faq.match("if the size is wrong can i change it").key == "exchange_size"
+    assert faq.match("agar kurta pasand na aaye to wapas kar sakti hoon?").key == "return_policy"
+    assert faq.is_complaint("if my order does not come by tomorrow i will complain")
+    assert faq.is_complaint("agar order abhi tak nahi aaya to kya karun")
+
+
+def test_a_question_torn_between_two_answers_goes_to_a_person():
+    found = faq.match("order cancel karne par paise wapas milen ge?")
+    assert not found.answered and found.reason == "torn" and found.band == "unsure"
+    assert {found.best, found.second} == {"cancel_order", "refund_process"} and found.rival_words
+
+
+def test_changes_to_an_order_and_other_peoples_numbers_go_to_a_person():
+    asks = ("can I change the delivery address of my order", "آرڈر کا پتہ راولپنڈی کر دیں", "rider ka number de dein")
+    for text in asks:
+        assert faq.wants_person(text) and not faq.match(text).answered, text
+    assert not faq.wants_person("pata kar dein order kahan hai")
+
+
 def test_one_word_needs_a_question_and_must_be_specific():
     assert not faq.match("refund").answered and not faq.match("order").answered
     assert faq.match("warranty?").key == "warranty"

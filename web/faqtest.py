@@ -45,6 +45,7 @@ def describe(question: str, known: faq.Faq) -> str:
             coverage=_share(conf.min_coverage),
             explained=_share(conf.min_explained),
             unsure=f"{conf.unsure:.2f}",
+            rival=f"{conf.rival:.2f}",
         )
     )
     entry = known.get(found.key) if found.key else None
@@ -60,6 +61,8 @@ def describe(question: str, known: faq.Faq) -> str:
         threshold=f"{conf.threshold:.2f}",
         unsure=f"{conf.unsure:.2f}",
         margin=f"{conf.margin:.2f}",
+        rival=f"{conf.rival:.2f}",
+        rival_words=" ".join(found.rival_words),
         coverage=_share(found.coverage),
         min_coverage=_share(conf.min_coverage),
         explained=_share(found.explained),

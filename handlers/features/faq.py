@@ -424,11 +424,12 @@ class Match:
     second: str | None = None
     second_score: float = 0.0
     reason: str = "no_match"  # answer, or why not: complaint / person / greeting / empty / too_short /
-    #                            below_threshold / unsure / too_close / unknown_words / partial
+    #                            below_threshold / unsure / too_close / torn / unknown_words / partial
     coverage: float = 0.0  # how much of the message the best answer's words explain
     explained: float = 0.0  # how much of the best answer's closest example the message covers
     candidates: tuple = ()  # the three best answers (Candidate), best first
     band: str = "none"  # answer (given), unsure (a person answers; the score came close), none (not a FAQ)
+    rival_words: tuple = ()  # torn: the message's words only the second-best answer knows
 
     @property
     def answered(self) -> bool:
@@ -484,6 +485,11 @@ class Faq:
     def specific(self, token: str) -> bool:
         """Does only one answer use this word?"""
         return self._idf.get(token) == 1.0
+
+    def rival_words(self, text: str, second: str) -> tuple:
+        """The message's topic words (not question words) that only `second` of all the answers uses: "order
+        cancel karne par paise wapas milen ge" holds cancelling's word and the refund's."""
+        return tuple(t for t in tokens(text) if self.specific(t) and t not in words.LIGHT and t in self._vocab[second])
 
     def get(self, key: str) -> Entry | None:
         return next((e for e in self.entries if e.key == key), None)
@@ -646,12 +652,15 @@ def match(
     min_coverage: float | None = None,
     min_explained: float | None = None,
     unsure: float | None = None,
+    rival: float | None = None,
     score_vetoed: bool = False,
 ) -> Match:
     """Which answer (if any) to give to this message. Thresholds default to the [selfservice] settings.
 
     Bands: the best answer is given when its score reaches `threshold`, beats the second by `margin`, its words
-    explain `min_coverage` of the message and the message covers `min_explained` of its closest example. A
+    explain `min_coverage` of the message and the message covers `min_explained` of its closest example, and no
+    second-best answer scoring `rival` or more holds a topic word of the message only it knows (the question is
+    torn between two answers: "can I cancel and get a refund"). A
     score from `unsure` up that fails any of these is *unsure*: a person answers (and `flask faq test` shows
     the shop what to add). Below `unsure` the message is not one of the shop's questions.
     A complaint, a request for a person or a greeting is never answered from the file, so its scores are not
@@ -673,6 +682,7 @@ def match(
     min_coverage = conf.min_coverage if min_coverage is None else min_coverage
     min_explained = conf.min_explained if min_explained is None else min_explained
     unsure = conf.unsure if unsure is None else unsure
+    rival = conf.rival if rival is None else rival
     faq = faq or load()
     ranked = sorted(faq.scores(text).items(), key=lambda kv: -kv[1].total)
     best, top = ranked[0] if ranked else (None, Score())
@@ -702,6 +712,8 @@ def match(
         found.reason = "unsure"
     elif top.total - runner_up.total < margin:
         found.reason = "too_close"
+    elif runner_up.total >= rival and (rivals := faq.rival_words(text, second)):
+        found.reason, found.rival_words = "torn", rivals
     elif top.coverage < min_coverage:
         found.reason = "unknown_words"
     elif top.explained < min_explained:

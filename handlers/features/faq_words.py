@@ -110,6 +110,11 @@ PHRASES = {
     "ای میل ایڈریس": "email",
     # said only to explain the question: dropped
     "ki jagah": "",
+    "ke bajaye": "",
+    "ki bajaye": "",
+    "ke bajae": "",
+    "کے بجائے": "",
+    "کی بجائے": "",
     "کی جگہ": "",
     "instead of": "",
     "aam tor": "",
@@ -206,7 +211,7 @@ CANONICAL = {
     "exchange": "exchange exchnage exchang swap badal badalna badalni badli badlein badlna badlwana badalwa "
     "badalwana badalwani بدلوا بدلوانی "
     "tabdeel تبدیل بدل بدلنا بدلوانا بدلی ایکسچینج",
-    "payment": "payment payments pay paying pament paymnt adaigi adaygi ادائیگی پیمنٹ ادا",
+    "payment": "payment payments wallet wallets والٹ pay paying pament paymnt adaigi adaygi ادائیگی پیمنٹ ادا",
     "jazzcash": "jazzcash jazcash jazcsh",
     "easypaisa": "easypaisa easypesa easypaisaa",
     "bank": "bank banks ibft account accounts acount اکاؤنٹ اکاونٹ بینک بنک",
@@ -217,7 +222,8 @@ CANONICAL = {
     "free": "free muft فری مفت",
     "kitna": "kitna kitne kitni kitny kitnay ktne ktna ktni کتنا کتنے کتنی",
     "day": "day days din dino dinon dn دن دنوں",
-    "duration": "duration period window muddat mudat arsa week weeks hafta hafte haftay عرصہ مدت ہفتہ ہفتے",
+    "duration": "duration period window muddat mudat arsa week weeks hafta hafte haftay month months mahina mahine "
+    "year years saal ماہ مہینہ مہینے سال عرصہ مدت ہفتہ ہفتے",
     "time": "time waqt وقت ٹائم",
     "timing": "timing timings timming timeing ٹائمنگ اوقات baje bje bajay bajy بجے "
     "hour hours oclock am pm morning evening night subah shaam sham raat صبح شام رات",
@@ -232,7 +238,7 @@ CANONICAL = {
     "ayegi aayegi aegi aaegi ata aata aati ati aate ate aana ana pohanch pohnch pahunch pohanchta "
     "pohanchti pahunchta pohncha pohanchega pohanchegi pahunchega pahunchegi pohanche pahunche expect "
     "آ آئے آئیگا آتا آتی آتے آنا پہنچ پہنچتا پہنچتی پہنچے "
-    "get gets receive received mil milne milna ملنے ملیں aane ane آنے milega milegi milta milti mile mila milay "
+    "get gets receive received mil milne milna milen ملنے ملیں aane ane آنے milega milegi milta milti mile mila milay "
     "mily ملے ملتا ملتی ملا مل",
     "city": "city cities sheher shehar shahar town towns village villages gaon gaaon qasba "
     "شہر قصبہ قصبے گاؤں دیہات "
@@ -319,6 +325,17 @@ STOPWORDS = set(
     [
         # conditions and moments around the question ("if I order now …", "اگر ابھی …")
         "during",
+        "instead",
+        "ek",
+        "ایک",
+        "hua",
+        "hui",
+        "hue",
+        "ہوا",
+        "ہوئی",
+        "ہوئے",
+        "ask",
+        "asking",
         "still",
         "including",
         "usually",
