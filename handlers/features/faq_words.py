@@ -211,10 +211,10 @@ CANONICAL = {
     "exchange": "exchange exchnage exchang swap badal badalna badalni badli badlein badlna badlwana badalwa "
     "badalwana badalwani بدلوا بدلوانی "
     "tabdeel تبدیل بدل بدلنا بدلوانا بدلی ایکسچینج",
-    "payment": "payment payments wallet wallets والٹ pay paying pament paymnt adaigi adaygi ادائیگی پیمنٹ ادا",
+    "payment": "payment payments wallet wallets والٹ pay paid paying pament paymnt adaigi adaygi ادائیگی پیمنٹ ادا",
     "jazzcash": "jazzcash jazcash jazcsh",
     "easypaisa": "easypaisa easypesa easypaisaa",
-    "bank": "bank banks ibft account accounts acount اکاؤنٹ اکاونٹ بینک بنک",
+    "bank": "bank banks banking بینکنگ ibft account accounts acount اکاؤنٹ اکاونٹ بینک بنک",
     "card": "card cards visa mastercard کارڈ ویزا",
     "cod": "cod",
     "cash": "cash naqad naqd کیش نقد",
@@ -222,8 +222,8 @@ CANONICAL = {
     "free": "free muft فری مفت",
     "kitna": "kitna kitne kitni kitny kitnay ktne ktna ktni کتنا کتنے کتنی",
     "day": "day days din dino dinon dn دن دنوں",
-    "duration": "duration period window muddat mudat arsa week weeks hafta hafte haftay month months mahina mahine "
-    "year years saal ماہ مہینہ مہینے سال عرصہ مدت ہفتہ ہفتے",
+    "duration": "duration longer period window muddat mudat arsa week weeks hafta hafte haftay month months "
+    "mahina mahine year years saal ماہ مہینہ مہینے سال عرصہ مدت ہفتہ ہفتے",
     "time": "time waqt وقت ٹائم",
     "timing": "timing timings timming timeing ٹائمنگ اوقات baje bje bajay bajy بجے "
     "hour hours oclock am pm morning evening night subah shaam sham raat صبح شام رات",
@@ -297,6 +297,10 @@ CANONICAL = {
     "sms": "sms message",
     "advance": "advance advanced prepaid prepay upfront pehle pehlay ایڈوانس پہلے",
     "like": "like pasand پسند",
+    # numbers written as words are amounts like any other (an order of "pandra sau")
+    "0": "two three four five six seven eight nine ten twenty fifty hundred thousand lakh teen char chaar panch "
+    "paanch chay chhe saat aath nau das bees pachas sau hazar hazaar تین چار پانچ چھ سات آٹھ دس بیس پچاس سو ہزار "
+    "لاکھ پندرہ",
     "prayer": "prayer prayers namaz namaaz jummah zuhr zohar zohr asr maghrib isha fajr break lunch "
     "نماز ظہر عصر مغرب عشاء فجر وقفہ",
     "another": "another other different dusra doosra dusri doosri dusre دوسرا دوسری دوسرے",
@@ -325,6 +329,26 @@ STOPWORDS = set(
     [
         # conditions and moments around the question ("if I order now …", "اگر ابھی …")
         "during",
+        "zyada",
+        "ziada",
+        "zyda",
+        "زیادہ",
+        "looks",
+        "look",
+        "stops",
+        "working",
+        "behen",
+        "behan",
+        "بہن",
+        "sister",
+        "brother",
+        "friend",
+        "dost",
+        "دوست",
+        "wahan",
+        "yahan",
+        "وہاں",
+        "یہاں",
         "instead",
         "ek",
         "ایک",
@@ -940,6 +964,8 @@ COMPLAINT = [
     r"\b(?:never|didn t|did not|haven t|have not|hasn t|has not|havent|hasnt|didnt|not|nt) "
     r"(?:\w+ )?(?:received|arrived|come|came|got|delivered|reached)\b",
     r"\blost\b",
+    r"\b(?:zyada|ziada|extra|more) (?:paise|pese|paisay|money|charges) (?:mang|maang|liye|le|asked|took)\w*",
+    r"\basked (?:me )?(?:for )?(?:extra|more) (?:money|charges)\b",
     r"\bgum (?:ho|hua|hui|gaya|gayi)\b",
     r"\bstopped working\b",
     r"\bdoesn t work\b",
@@ -1035,6 +1061,7 @@ COMPLAINT = [
     r"کیوں",
     r"نہیں (?:\S+ )?(?:آیا|آئی|آئے|ملا|ملی|ملے|پہنچا|پہنچی|پہنچے|ہوا|ہوئی|چل|کر|دیا|دی|دیے|دے رہ)",
     r"کٹ گئے",
+    r"(?:زیادہ|اضافی) (?:پیسے|رقم) (?:مانگ|لی|لے)",
     r"گم ہو",
     r"کٹ گیا",
     r"پولیس",
@@ -1056,7 +1083,8 @@ CONDITION = {"if", "agar", "agr", "incase", "اگر"}
 CONDITION_ENDS = {"then", "to", "toh", "tou", "kya", "kia", "how", "what", "why", "kyun", "kaise", "تو", "کیا", "کیسے"}
 MODALS = {"can", "could", "will", "would", "should", "shall", "may", "do", "does", "is", "are"}
 SUBJECTS = {"i", "you", "u", "we", "it", "they", "there", "this", "that"}
-INNOCENT = ("by mistake", "ghalti se", "galti se", "ghalati se", "غلطی سے")  # words that only look like a complaint
+# words that only look like a complaint
+INNOCENT = ("by mistake", "ghalti se", "galti se", "ghalati se", "غلطی سے", "open late", "late night", "till late")
 ACTUAL = ("still", "already", "again", "since", "abhi tak", "ab tak", "phir se", "ابھی تک", "اب تک", "پھر سے")
 
 # The same, read in the message as written (before punctuation and emoji are dropped).
