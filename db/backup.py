@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlencode, urlparse
 
-from db import connection, inuse, migrations, models
+from db import connection, inuse, migrations, models, triggers
 
 SQLITE, POSTGRESQL = "sqlite", "postgresql"
 SUFFIX = {SQLITE: ".db.gz", POSTGRESQL: ".pgdump"}
@@ -355,8 +355,9 @@ def _restore_pg(path: Path, url: str, first: Callable[[], object]) -> tuple[Copy
     target, env = _libpq(url)
     tables = sorted({*copy.tables, *(m._meta.table_name for m in models.ALL)})
     drop = "".join(f"DROP TABLE IF EXISTS {_quoted(schema)}.{_quoted(t)} CASCADE;\n" for t in tables)
-    # one transaction: Khidmat's tables are dropped and made again from the copy, or nothing changes; the schema
-    # itself and anything else in it stay
+    drop += f"DROP FUNCTION IF EXISTS {_quoted(schema)}.{triggers.PG_FUNCTION}() CASCADE;\n"  # the copy has its own
+    # one transaction: Khidmat's tables (and its triggers' function) are dropped and made again from the copy, or
+    # nothing changes; the schema itself and anything else in it stay
     psql = [_client("psql"), "--no-psqlrc", "--quiet", "--single-transaction", "-v", "ON_ERROR_STOP=1"]
     done = _run([*psql, f"--dbname={target}"], env, stdin=drop + script)
     if done.returncode:

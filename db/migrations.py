@@ -9,10 +9,12 @@ import logging
 
 from playhouse.migrate import SchemaMigrator, migrate
 
+from db import triggers
 from db.connection import database, is_sqlite, write
 from db.models import (
     ALL,
     LEDGER_TABLES,
+    ROLLUP_TABLES,
     V4_TABLES,
     V6_TABLES,
     V7_TABLES,
@@ -184,6 +186,27 @@ def _coupons_redeemed_points_ledger():
     database.create_tables(LEDGER_TABLES, safe=True)
 
 
+# what the dashboard's live reads select by: the oldest waiting ticket in order, repeat complainers by their
+# tickets of 30 days, low ratings, the tickets about an order told of a delay
+ROLLUP_INDEXES = {
+    "ticket_status_first_response_at_created_at": "ticket (status, first_response_at, created_at)",
+    "ticket_created_at_customer_id": "ticket (created_at, customer_id)",
+    "ticket_csat_asked_at_rating": "ticket (csat_asked_at, rating)",
+    "ticket_order_ref": "ticket (order_ref)",
+    "shop_order_notified_at": "shop_order (notified_at)",
+}
+
+
+def _dashboard_rollups():
+    """Version 10: the dashboard's daily roll-ups (report_day, report_day_done), the record of the changes that
+    make a rolled-up day stale (report_change, written by triggers on ticket: db/triggers.py), and indexes for
+    what its pages read live."""
+    database.create_tables(ROLLUP_TABLES, safe=True)
+    for name, columns in ROLLUP_INDEXES.items():
+        database.execute_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {columns}")
+    triggers.create()
+
+
 STEPS = [
     _create_first_schema,
     _triage_sla_csat,
@@ -194,6 +217,7 @@ STEPS = [
     _dashboard,
     _duty_and_teams,
     _coupons_redeemed_points_ledger,
+    _dashboard_rollups,
 ]  # index + 1 = version
 
 

@@ -404,3 +404,41 @@ class PointsChange(BaseModel):
 
 LEDGER_TABLES = [PointsChange]
 ALL += LEDGER_TABLES
+
+
+class ReportDay(BaseModel):
+    """A settled local day of the dashboard's numbers, rolled up by the scheduler (schema version 10): for one
+    `metric` (handlers/features/reports/daily.py) and one `key` (a channel, a priority, an agent …), how many
+    tickets had each value, as JSON [[value, tickets], …]: exact, so medians and percentiles stay exact."""
+
+    day = CharField(max_length=10)  # YYYY-MM-DD in the shop's calendar
+    metric = CharField(max_length=16)
+    key = TextField(default="")
+    counts = TextField(default="[]")
+
+    class Meta:
+        indexes = ((("day", "metric", "key"), True),)
+
+
+class ReportDayDone(BaseModel):
+    """A local day the roll-up job has taken on (schema version 10): its bounds in UTC (changes to tickets before
+    the latest `ends_at` are recorded in report_change), the UTC offset its rows were counted with, and when it
+    was last rolled up (None: taken on, not yet counted)."""
+
+    day = CharField(max_length=10, primary_key=True)
+    starts_at = DateTimeField()
+    ends_at = DateTimeField(index=True)
+    offset_minutes = IntegerField()
+    rolled_at = DateTimeField(null=True)
+
+
+class ReportChange(BaseModel):
+    """A moment (a ticket's created_at, closed_at or csat_asked_at, before or after a change) whose day's roll-up
+    no longer holds (schema version 10). Written by the database's triggers on ticket (db/triggers.py), so every
+    writer is covered; the roll-up job counts those days again and deletes the rows it read."""
+
+    moment = DateTimeField(index=True)
+
+
+ROLLUP_TABLES = [ReportDay, ReportDayDone, ReportChange]
+ALL += ROLLUP_TABLES

@@ -13,6 +13,7 @@ import config
 from db.connection import release
 from handlers.core import hours
 from handlers.features import backups, broadcasts, delays, duty, greetings, housekeeping, sla
+from handlers.features.reports import rollup
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ JOBS: dict[
     "greetings": (greetings.tick, {"minutes": 1}),  # the day's greetings once greetings.send_at has passed
     "overdue": (delays.overdue, {"hours": 1}),  # late orders: notices (opening hours), the day's list
     "backup": (backups.tick, {"minutes": 1}),  # the day's copy of the database once backup.at has passed
+    "rollups": (rollup.run, {"minutes": 5}),  # the dashboard's settled days, counted once (and again when changed)
 }
 
 

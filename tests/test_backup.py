@@ -17,7 +17,7 @@ import requests
 
 import config
 import db
-from db import backup, inuse, migrations
+from db import backup, inuse, migrations, triggers
 from db.models import DashboardSession, Erasure, Message, Outbox, SchemaVersion, Ticket
 from runtime import scheduler
 from tests.helpers import PG_SERVER, SECRET, base_env, eventually, flask, free_port, make_settings, start, telegram_env
@@ -233,8 +233,14 @@ def _copy_of_version(db_url, directory: Path, version: int, drop_newest=False) -
         with db.write():
             SchemaVersion.delete().where(SchemaVersion.version > version).execute()
             SchemaVersion.create(version=version)
-            if drop_newest:  # the tables of the steps after version 5
-                for model in [*migrations.LEDGER_TABLES, *migrations.V6_TABLES, *migrations.V7_TABLES]:
+            if drop_newest:  # the tables (and triggers) of the steps after version 5
+                triggers.drop()
+                for model in [
+                    *migrations.LEDGER_TABLES,
+                    *migrations.V6_TABLES,
+                    *migrations.V7_TABLES,
+                    *migrations.ROLLUP_TABLES,
+                ]:
                     db.database.execute_sql(f'DROP TABLE "{model._meta.table_name}"')
         copy = backup.make(db_url, directory, dt.datetime(2026, 11, 1, 3, 0))
         assert copy.version == version

@@ -12,7 +12,7 @@ from peewee import fn
 
 from db.models import Customer, FaqLog, Ticket
 from handlers.core import clock
-from handlers.features.reports import sql
+from handlers.features.reports import daily
 from handlers.features.reports.model import Figure, Report, Table
 from handlers.features.reports.periods import Period
 from handlers.features.reports.stats import share
@@ -24,13 +24,13 @@ LIST_LIMIT = 20
 
 
 def _tickets(period: Period) -> list[tuple]:
-    """(tags as stored, urgent, tickets) of the tickets opened in the period, grouped by the database (a shop has
-    few distinct tag lists, so each is read once)."""
-    return sql.rows(
-        Ticket.select(Ticket.tags, Ticket.urgent, fn.COUNT(Ticket.id))
-        .where((Ticket.created_at >= period.start) & (Ticket.created_at < period.end))
-        .group_by(Ticket.tags, Ticket.urgent)
-    )
+    """(tags as stored, urgent, tickets) of the tickets opened in the period, per tag list (a shop has few distinct
+    tag lists, so each is read once): handlers/features/reports/daily.py."""
+    counts: Counter = Counter()
+    for (_, tags), counter in daily.read(period, "tags")["tags"].items():
+        for urgent, n in counter.items():
+            counts[(tags, bool(urgent))] += n
+    return [(tags, urgent, n) for (tags, urgent), n in counts.items()]
 
 
 def _tag_counts(rows: list[tuple]) -> Counter:

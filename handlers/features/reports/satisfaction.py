@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from peewee import fn
-
 from db.models import Ticket
-from handlers.features.reports import sql
+from handlers.features.reports import daily
 from handlers.features.reports.model import Figure, Report, Table
 from handlers.features.reports.periods import Period
 from handlers.features.reports.stats import share
@@ -18,13 +16,10 @@ LATEST_LOW = 20
 
 
 def _asked(period: Period) -> list[tuple]:
-    """(local day, rating or None, tickets) of the rating questions asked in the period, counted by the database."""
-    day = sql.local_day(Ticket.csat_asked_at, sql.offset_minutes(period.start))
-    return sql.rows(
-        Ticket.select(day, Ticket.rating, fn.COUNT(Ticket.id))
-        .where((Ticket.csat_asked_at >= period.start) & (Ticket.csat_asked_at < period.end))
-        .group_by(day, Ticket.rating)
-    )
+    """(local day, rating or None, tickets) of the rating questions asked in the period (handlers/features/reports/
+    daily.py)."""
+    counts = daily.read(period, "asked")["asked"]
+    return [(day, rating, n) for (day, _), counter in counts.items() for rating, n in counter.items()]
 
 
 def _figures(asked: list[tuple]) -> tuple[Counter, int]:

@@ -6,11 +6,10 @@ first): closed, the median first response of those tickets, their average rating
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 
-from db.models import Ticket
 from handlers.features import sla
-from handlers.features.reports import sql
+from handlers.features.reports import daily
 from handlers.features.reports.model import Figure, Report, Table
 from handlers.features.reports.periods import Period
 from handlers.features.reports.stats import average, median, p90, share
@@ -19,41 +18,27 @@ PRIORITIES = ("urgent", "high", "normal", "low")
 TIMES = ("first_response_median", "first_response_p90", "resolution_median", "resolution_p90")
 
 
-def _answered(period: Period) -> list[tuple]:
-    """(local day, first_response_minutes, priority) of tickets opened in the period and answered."""
-    day = sql.local_day(Ticket.created_at, sql.offset_minutes(period.start))
-    return sql.rows(
-        Ticket.select(day, Ticket.first_response_minutes, Ticket.priority).where(
-            (Ticket.created_at >= period.start)
-            & (Ticket.created_at < period.end)
-            & Ticket.first_response_minutes.is_null(False)
-        )
-    )
+def _read(period: Period) -> dict[str, daily.Counts]:
+    """The period's tickets, per local day (handlers/features/reports/daily.py): first responses by the day the
+    ticket was opened (per priority), and by the day it was closed: first responses and ratings per agent, and
+    resolution times."""
+    return daily.read(period, "first_response", "closed", "closed_rating", "resolution")
 
 
-def _closed(period: Period) -> list[tuple]:
-    """(local day, resolution_minutes, closed_by, first_response_minutes, rating) of tickets closed in the period."""
-    day = sql.local_day(Ticket.closed_at, sql.offset_minutes(period.start))
-    return sql.rows(
-        Ticket.select(
-            day, Ticket.resolution_minutes, Ticket.closed_by, Ticket.first_response_minutes, Ticket.rating
-        ).where((Ticket.closed_at >= period.start) & (Ticket.closed_at < period.end))
-    )
+def _all(counts: daily.Counts) -> list[float]:
+    """Every value counted, whatever the day and key."""
+    out: list[float] = []
+    for counter in counts.values():
+        out.extend(daily.values(counter))
+    return out
 
 
-def _minutes(column, moment, period: Period) -> list[float]:
-    """Only the minutes (for the previous period's figures)."""
-    query = Ticket.select(column).where((moment >= period.start) & (moment < period.end) & column.is_null(False))
-    return [row[0] for row in sql.rows(query)]
-
-
-def times(period: Period, answered: list[tuple], closed: list[tuple]) -> Table:
+def times(period: Period, counts: dict[str, daily.Counts]) -> Table:
     first, resolved = defaultdict(list), defaultdict(list)
-    for day, minutes, _ in answered:
-        first[period.bucket_of(day)].append(minutes)
-    for day, minutes, *_ in closed:
-        if minutes is not None:
-            resolved[period.bucket_of(day)].append(minutes)
+    for (day, _), counter in counts["first_response"].items():
+        first[period.bucket_of(day)].extend(daily.values(counter))
+    for (day, _), counter in counts["resolution"].items():
+        resolved[period.bucket_of(day)].extend(daily.values(counter))
     rows = [
         [b.isoformat(), median(first[b]), p90(first[b]), median(resolved[b]), p90(resolved[b])]
         for b in period.buckets()
@@ -67,10 +52,10 @@ def times(period: Period, answered: list[tuple], closed: list[tuple]) -> Table:
     )
 
 
-def within_target(answered: list[tuple]) -> Table:
+def within_target(counts: dict[str, daily.Counts]) -> Table:
     by_priority = defaultdict(list)
-    for _, minutes, priority in answered:
-        by_priority[priority if priority in PRIORITIES else sla.DEFAULT_PRIORITY].append(minutes)
+    for (_, priority), counter in counts["first_response"].items():
+        by_priority[priority if priority in PRIORITIES else sla.DEFAULT_PRIORITY].extend(daily.values(counter))
     rows = []
     for priority in PRIORITIES:
         target = sla.targets(priority)[0]
@@ -88,15 +73,17 @@ def within_target(answered: list[tuple]) -> Table:
     )
 
 
-def agents(closed: list[tuple]) -> Table:
-    by_agent = defaultdict(list)
-    for _, _, closed_by, first, rating in closed:
-        by_agent[closed_by or ""].append((first, rating))
+def agents(counts: dict[str, daily.Counts]) -> Table:
+    closed: Counter = Counter()
+    firsts, ratings = defaultdict(list), defaultdict(list)
+    for (_, agent), counter in counts["closed"].items():
+        closed[agent] += sum(counter.values())
+        firsts[agent].extend(daily.values(counter))
+    for (_, agent), counter in counts["closed_rating"].items():
+        ratings[agent].extend(daily.values(counter))
     rows = []
-    for agent, items in sorted(by_agent.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-        firsts = [f for f, _ in items if f is not None]
-        ratings = [r for _, r in items if r is not None]
-        rows.append([agent or "—", len(items), median(firsts), average(ratings)])
+    for agent, n in sorted(closed.items(), key=lambda kv: (-kv[1], kv[0])):
+        rows.append([agent or "—", n, median(firsts[agent]), average(ratings[agent])])
     return Table(
         "agents",
         ["agent", "closed", "first_response_median", "rating_average"],
@@ -106,16 +93,13 @@ def agents(closed: list[tuple]) -> Table:
 
 
 def report(period: Period) -> Report:
-    answered, closed = _answered(period), _closed(period)
-    before = period.previous()
-    first = [m for _, m, _ in answered]
-    before_first = _minutes(Ticket.first_response_minutes, Ticket.created_at, before)
-    resolution = [m for _, m, *_ in closed if m is not None]
-    before_resolution = _minutes(Ticket.resolution_minutes, Ticket.closed_at, before)
+    counts, before = _read(period), daily.read(period.previous(), "first_response", "resolution")
+    first, before_first = _all(counts["first_response"]), _all(before["first_response"])
+    resolution, before_resolution = _all(counts["resolution"]), _all(before["resolution"])
     figures = [
         Figure("first_response_median", median(first), "minutes", median(before_first)),
         Figure("first_response_p90", p90(first), "minutes", p90(before_first)),
         Figure("resolution_median", median(resolution), "minutes", median(before_resolution)),
         Figure("resolution_p90", p90(resolution), "minutes", p90(before_resolution)),
     ]
-    return Report("speed", figures, [times(period, answered, closed), within_target(answered), agents(closed)])
+    return Report("speed", figures, [times(period, counts), within_target(counts), agents(counts)])

@@ -1,5 +1,6 @@
 """The Traffic page: new tickets per day (or week) by channel, and when customers write (weekday × hour over the
-last 4 weeks, with the opening hours marked). Counted by the database (handlers/features/reports/sql.py)."""
+last 4 weeks, with the opening hours marked). New tickets come from the daily roll-ups and today's tickets
+(handlers/features/reports/daily.py); the messages are counted by the database (handlers/features/reports/sql.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from collections import Counter
 
 from peewee import fn
 
-from db.models import Contact, Message, Ticket
+from db.models import Message
 from handlers.core import hours
-from handlers.features.reports import periods, sql
+from handlers.features.reports import daily, periods, sql
 from handlers.features.reports.model import Figure, Report, Table
 from handlers.features.reports.periods import Period
 from handlers.features.reports.stats import CHANNELS
@@ -19,25 +20,14 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 HEATMAP_DAYS = 28
 
 
-def _created_in(period: Period):
-    return (Ticket.created_at >= period.start) & (Ticket.created_at < period.end)
-
-
 def count(period: Period) -> int:
-    return Ticket.select().where(_created_in(period)).count()
+    return daily.tickets(daily.read(period, "created")["created"])
 
 
 def per_day(period: Period) -> Table:
-    day = sql.local_day(Ticket.created_at, sql.offset_minutes(period.start))
-    query = (
-        Ticket.select(day, Contact.channel, fn.COUNT(Ticket.id))
-        .join(Contact, on=Ticket.contact == Contact.id)
-        .where(_created_in(period))
-        .group_by(day, Contact.channel)
-    )
     counts: Counter = Counter()
-    for text, channel, n in sql.rows(query):
-        counts[(period.bucket_of(text), channel)] += n
+    for (day, channel), counter in daily.read(period, "created")["created"].items():
+        counts[(period.bucket_of(day), channel)] += sum(counter.values())
     return Table(
         "tickets_by_channel",
         ["week" if period.by_week else "day", *CHANNELS],

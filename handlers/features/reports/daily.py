@@ -1,0 +1,143 @@
+"""What the pages count per local day about tickets, read from the daily roll-ups where a day is settled and from
+the tickets themselves for the rest (today, and any day whose tickets changed since it was rolled up).
+
+A metric counts the tickets whose `moment` falls in a day, per `key` and per `value`: {(day, key): Counter of
+value → tickets}. Values are kept exactly (a first response of 12.25 minutes stays 12.25), so the medians and
+90th percentiles the pages work out are the same whichever way a day was read.
+
+A rolled-up day (report_day, written by handlers/features/reports/rollup.py) is used for a period only when
+- the job has counted it (report_day_done.rolled_at),
+- with the UTC offset the period counts by (sql.offset_minutes of its start; the job never rolls up a day with
+  a change of offset inside it), and
+- no change to its tickets was recorded since (report_change, written by the triggers of db/triggers.py).
+Every other day is counted live, by the same query the job uses, so both ways give the same figures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import operator
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from functools import reduce
+
+from peewee import fn
+
+from db.models import Contact, ReportChange, ReportDay, ReportDayDone, Ticket
+from handlers.features.reports import periods, sql
+from handlers.features.reports.periods import Period
+
+Counts = dict[tuple[str, str], Counter]  # (local day 'YYYY-MM-DD', key) → Counter of value → tickets
+
+
+@dataclass(frozen=True)
+class Metric:
+    moment: object  # the ticket's moment whose local day the ticket counts in
+    key: object | None  # what the counts are told apart by (None: a single key "")
+    value: object | None  # the value counted (None: only how many tickets)
+    where: object | None = None  # which tickets, besides the day
+    by_contact: bool = False  # the key is on the ticket's contact
+
+
+METRICS = {
+    "created": Metric(Ticket.created_at, Contact.channel, None, by_contact=True),
+    "tags": Metric(Ticket.created_at, Ticket.tags, Ticket.urgent),
+    "first_response": Metric(
+        Ticket.created_at, Ticket.priority, Ticket.first_response_minutes, Ticket.first_response_minutes.is_null(False)
+    ),
+    "closed": Metric(Ticket.closed_at, fn.COALESCE(Ticket.closed_by, ""), Ticket.first_response_minutes),
+    "closed_rating": Metric(Ticket.closed_at, fn.COALESCE(Ticket.closed_by, ""), Ticket.rating),
+    "resolution": Metric(Ticket.closed_at, None, Ticket.resolution_minutes, Ticket.resolution_minutes.is_null(False)),
+    "asked": Metric(Ticket.csat_asked_at, None, Ticket.rating),
+}
+
+
+def live(name: str, ranges: list[tuple[dt.datetime, dt.datetime]], minutes: int) -> Counts:
+    """The metric counted from the tickets whose moment falls in the (naive UTC) ranges, each moment put on its
+    local day by the UTC offset `minutes`."""
+    metric = METRICS[name]
+    columns = [sql.local_day(metric.moment, minutes)]
+    columns += [c for c in (metric.key, metric.value) if c is not None]
+    where = reduce(operator.or_, [(metric.moment >= start) & (metric.moment < end) for start, end in ranges])
+    if metric.where is not None:
+        where = where & metric.where
+    query = Ticket.select(*columns, fn.COUNT(Ticket.id))
+    if metric.by_contact:
+        query = query.join(Contact, on=Ticket.contact == Contact.id)
+    counts: Counts = defaultdict(Counter)
+    for row in sql.rows(query.where(where).group_by(*columns)):
+        key = row[1] if metric.key is not None else ""
+        value = row[-2] if metric.value is not None else None
+        counts[(str(row[0]), key)][value] += row[-1]
+    return counts
+
+
+def usable_days(period: Period, minutes: int) -> set[str]:
+    """The period's days whose roll-ups hold for it (see the module's docstring)."""
+    first, last = period.first_day.isoformat(), period.last_day.isoformat()
+    done = ReportDayDone.select(ReportDayDone.day).where(
+        (ReportDayDone.day >= first)
+        & (ReportDayDone.day <= last)
+        & ReportDayDone.rolled_at.is_null(False)
+        & (ReportDayDone.offset_minutes == minutes)
+    )
+    days = {day for (day,) in done.tuples()}
+    if days:
+        changed = ReportChange.select(ReportChange.moment).where(
+            (ReportChange.moment >= period.start) & (ReportChange.moment < period.end)
+        )
+        days -= {periods.local_day(moment).isoformat() for (moment,) in changed.tuples()}
+    return days
+
+
+def live_ranges(period: Period, rolled: set[str]) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The (naive UTC) stretches of the period outside the rolled-up days, each run of days as one range."""
+    ranges, run_start = [], None
+    day = period.first_day
+    while day <= period.last_day + dt.timedelta(days=1):
+        outside = day <= period.last_day and day.isoformat() not in rolled
+        if outside and run_start is None:
+            run_start = day
+        elif not outside and run_start is not None:
+            ranges.append((periods.utc_of(run_start), periods.utc_of(day)))
+            run_start = None
+        day += dt.timedelta(days=1)
+    return ranges
+
+
+def read(period: Period, *names: str) -> dict[str, Counts]:
+    """The metrics over the period: settled days from the roll-ups, the others live."""
+    minutes = sql.offset_minutes(period.start)
+    rolled = usable_days(period, minutes)
+    out: dict[str, Counts] = {name: defaultdict(Counter) for name in names}
+    if rolled:
+        query = ReportDay.select(ReportDay.day, ReportDay.metric, ReportDay.key, ReportDay.counts).where(
+            (ReportDay.day >= period.first_day.isoformat())
+            & (ReportDay.day <= period.last_day.isoformat())
+            & ReportDay.metric.in_(names)
+        )
+        for day, name, key, counted in sql.rows(query):
+            if day in rolled:
+                into = out[name][(day, key)]
+                for value, n in json.loads(counted):
+                    into[value] += n
+    ranges = live_ranges(period, rolled)
+    if ranges:
+        for name in names:
+            for day_key, counter in live(name, ranges, minutes).items():
+                out[name][day_key].update(counter)
+    return out
+
+
+def tickets(counts: Counts) -> int:
+    return sum(sum(c.values()) for c in counts.values())
+
+
+def values(counter: Counter) -> list:
+    """The counted values one by one (None left out), as the pages' medians and percentiles take them."""
+    out: list = []
+    for value, n in counter.items():
+        if value is not None:
+            out.extend([value] * n)
+    return out
