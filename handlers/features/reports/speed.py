@@ -12,7 +12,7 @@ from handlers.features import sla
 from handlers.features.reports import daily
 from handlers.features.reports.model import Figure, Report, Table
 from handlers.features.reports.periods import Period
-from handlers.features.reports.stats import average, median, p90, share
+from handlers.features.reports.stats import average, median_of, p90_of, share
 
 PRIORITIES = ("urgent", "high", "normal", "low")
 TIMES = ("first_response_median", "first_response_p90", "resolution_median", "resolution_p90")
@@ -25,22 +25,22 @@ def _read(period: Period) -> dict[str, daily.Counts]:
     return daily.read(period, "first_response", "closed", "closed_rating", "resolution")
 
 
-def _all(counts: daily.Counts) -> list[float]:
-    """Every value counted, whatever the day and key."""
-    out: list[float] = []
-    for counter in counts.values():
-        out.extend(daily.values(counter))
+def _merged(counts: daily.Counts, group=lambda day_key: None) -> dict:
+    """The counted values (None left out) merged into one Counter per group of (day, key)."""
+    out: dict = defaultdict(Counter)
+    for day_key, counter in counts.items():
+        into = out[group(day_key)]
+        for value, n in counter.items():
+            if value is not None:
+                into[value] += n
     return out
 
 
 def times(period: Period, counts: dict[str, daily.Counts]) -> Table:
-    first, resolved = defaultdict(list), defaultdict(list)
-    for (day, _), counter in counts["first_response"].items():
-        first[period.bucket_of(day)].extend(daily.values(counter))
-    for (day, _), counter in counts["resolution"].items():
-        resolved[period.bucket_of(day)].extend(daily.values(counter))
+    per_bucket = lambda day_key: period.bucket_of(day_key[0])  # noqa: E731
+    first, resolved = _merged(counts["first_response"], per_bucket), _merged(counts["resolution"], per_bucket)
     rows = [
-        [b.isoformat(), median(first[b]), p90(first[b]), median(resolved[b]), p90(resolved[b])]
+        [b.isoformat(), median_of(first[b]), p90_of(first[b]), median_of(resolved[b]), p90_of(resolved[b])]
         for b in period.buckets()
     ]
     return Table(
@@ -53,15 +53,15 @@ def times(period: Period, counts: dict[str, daily.Counts]) -> Table:
 
 
 def within_target(counts: dict[str, daily.Counts]) -> Table:
-    by_priority = defaultdict(list)
-    for (_, priority), counter in counts["first_response"].items():
-        by_priority[priority if priority in PRIORITIES else sla.DEFAULT_PRIORITY].extend(daily.values(counter))
+    by_priority = _merged(
+        counts["first_response"], lambda day_key: day_key[1] if day_key[1] in PRIORITIES else sla.DEFAULT_PRIORITY
+    )
     rows = []
     for priority in PRIORITIES:
         target = sla.targets(priority)[0]
-        values = by_priority[priority]
-        inside = sum(1 for m in values if m <= target)
-        rows.append([priority, target, len(values), inside, share(inside, len(values))])
+        answered = sum(by_priority[priority].values())
+        inside = sum(n for m, n in by_priority[priority].items() if m <= target)
+        rows.append([priority, target, answered, inside, share(inside, answered)])
     return Table(
         "within_target",
         ["priority", "target", "answered", "within", "share"],
@@ -75,15 +75,14 @@ def within_target(counts: dict[str, daily.Counts]) -> Table:
 
 def agents(counts: dict[str, daily.Counts]) -> Table:
     closed: Counter = Counter()
-    firsts, ratings = defaultdict(list), defaultdict(list)
     for (_, agent), counter in counts["closed"].items():
         closed[agent] += sum(counter.values())
-        firsts[agent].extend(daily.values(counter))
-    for (_, agent), counter in counts["closed_rating"].items():
-        ratings[agent].extend(daily.values(counter))
+    per_agent = lambda day_key: day_key[1]  # noqa: E731
+    firsts, ratings = _merged(counts["closed"], per_agent), _merged(counts["closed_rating"], per_agent)
     rows = []
     for agent, n in sorted(closed.items(), key=lambda kv: (-kv[1], kv[0])):
-        rows.append([agent or "—", n, median(firsts[agent]), average(ratings[agent])])
+        rated = ratings[agent]
+        rows.append([agent or "—", n, median_of(firsts[agent]), average([r for r in rated for _ in range(rated[r])])])
     return Table(
         "agents",
         ["agent", "closed", "first_response_median", "rating_average"],
@@ -94,12 +93,12 @@ def agents(counts: dict[str, daily.Counts]) -> Table:
 
 def report(period: Period) -> Report:
     counts, before = _read(period), daily.read(period.previous(), "first_response", "resolution")
-    first, before_first = _all(counts["first_response"]), _all(before["first_response"])
-    resolution, before_resolution = _all(counts["resolution"]), _all(before["resolution"])
+    first, before_first = _merged(counts["first_response"])[None], _merged(before["first_response"])[None]
+    resolution, before_resolution = _merged(counts["resolution"])[None], _merged(before["resolution"])[None]
     figures = [
-        Figure("first_response_median", median(first), "minutes", median(before_first)),
-        Figure("first_response_p90", p90(first), "minutes", p90(before_first)),
-        Figure("resolution_median", median(resolution), "minutes", median(before_resolution)),
-        Figure("resolution_p90", p90(resolution), "minutes", p90(before_resolution)),
+        Figure("first_response_median", median_of(first), "minutes", median_of(before_first)),
+        Figure("first_response_p90", p90_of(first), "minutes", p90_of(before_first)),
+        Figure("resolution_median", median_of(resolution), "minutes", median_of(before_resolution)),
+        Figure("resolution_p90", p90_of(resolution), "minutes", p90_of(before_resolution)),
     ]
     return Report("speed", figures, [times(period, counts), within_target(counts), agents(counts)])
