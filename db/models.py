@@ -409,7 +409,7 @@ ALL += LEDGER_TABLES
 class ReportDay(BaseModel):
     """A settled local day of the dashboard's numbers, rolled up by the scheduler (schema version 10): for one
     `metric` (handlers/features/reports/daily.py) and one `key` (a channel, a priority, an agent …), how many
-    tickets had each value, as JSON [[value, tickets], …]: exact, so medians and percentiles stay exact."""
+    tickets had each value, as JSON [[value, …], [tickets, …]]: exact, so medians and percentiles stay exact."""
 
     day = CharField(max_length=10)  # YYYY-MM-DD in the shop's calendar
     metric = CharField(max_length=16)

@@ -106,6 +106,17 @@ def live_ranges(period: Period, rolled: set[str]) -> list[tuple[dt.datetime, dt.
     return ranges
 
 
+def pack(counter: Counter) -> str:
+    """A day's counts as report_day keeps them: JSON [[value, …], [tickets, …]], in the values' order."""
+    pairs = sorted(counter.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))
+    return json.dumps([[v for v, _ in pairs], [n for _, n in pairs]])
+
+
+def unpack(counted: str) -> Counter:
+    found, tickets = json.loads(counted)
+    return Counter(dict(zip(found, tickets, strict=True)))
+
+
 def read(period: Period, *names: str) -> dict[str, Counts]:
     """The metrics over the period: settled days from the roll-ups, the others live."""
     minutes = sql.offset_minutes(period.start)
@@ -118,10 +129,8 @@ def read(period: Period, *names: str) -> dict[str, Counts]:
             & ReportDay.metric.in_(names)
         )
         for day, name, key, counted in sql.rows(query):
-            if day in rolled:
-                into = out[name][(day, key)]
-                for value, n in json.loads(counted):
-                    into[value] += n
+            if day in rolled:  # one row per (day, metric, key): nothing to add to
+                out[name][(day, key)] = unpack(counted)
     ranges = live_ranges(period, rolled)
     if ranges:
         for name in names:
@@ -132,12 +141,3 @@ def read(period: Period, *names: str) -> dict[str, Counts]:
 
 def tickets(counts: Counts) -> int:
     return sum(sum(c.values()) for c in counts.values())
-
-
-def values(counter: Counter) -> list:
-    """The counted values one by one (None left out), as the pages' medians and percentiles take them."""
-    out: list = []
-    for value, n in counter.items():
-        if value is not None:
-            out.extend([value] * n)
-    return out

@@ -19,7 +19,6 @@ those live. Counting happens outside write transactions; each run of days is wri
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 
 from db.connection import database, is_sqlite, write
@@ -108,8 +107,7 @@ def _count(first: dt.date, last: dt.date, minutes: int) -> None:
     rows = []
     for name in daily.METRICS:
         for (day, key), counter in daily.live(name, ranges, minutes).items():
-            counted = json.dumps(sorted(counter.items(), key=lambda kv: (kv[0] is None, kv[0] or 0)))
-            rows.append({"day": day, "metric": name, "key": key, "counts": counted})
+            rows.append({"day": day, "metric": name, "key": key, "counts": daily.pack(counter)})
     days = [(first + dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
     with write():
         ReportDay.delete().where(ReportDay.day.in_(days)).execute()

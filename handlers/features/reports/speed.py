@@ -29,16 +29,15 @@ def _merged(counts: daily.Counts, group=lambda day_key: None) -> dict:
     """The counted values (None left out) merged into one Counter per group of (day, key)."""
     out: dict = defaultdict(Counter)
     for day_key, counter in counts.items():
-        into = out[group(day_key)]
-        for value, n in counter.items():
-            if value is not None:
-                into[value] += n
+        out[group(day_key)].update(counter)
+    for merged in out.values():
+        merged.pop(None, None)
     return out
 
 
 def times(period: Period, counts: dict[str, daily.Counts]) -> Table:
-    per_bucket = lambda day_key: period.bucket_of(day_key[0])  # noqa: E731
-    first, resolved = _merged(counts["first_response"], per_bucket), _merged(counts["resolution"], per_bucket)
+    first = _merged(counts["first_response"], lambda day_key: period.bucket_of(day_key[0]))
+    resolved = _merged(counts["resolution"], lambda day_key: period.bucket_of(day_key[0]))
     rows = [
         [b.isoformat(), median_of(first[b]), p90_of(first[b]), median_of(resolved[b]), p90_of(resolved[b])]
         for b in period.buckets()
@@ -77,8 +76,8 @@ def agents(counts: dict[str, daily.Counts]) -> Table:
     closed: Counter = Counter()
     for (_, agent), counter in counts["closed"].items():
         closed[agent] += sum(counter.values())
-    per_agent = lambda day_key: day_key[1]  # noqa: E731
-    firsts, ratings = _merged(counts["closed"], per_agent), _merged(counts["closed_rating"], per_agent)
+    firsts = _merged(counts["closed"], lambda day_key: day_key[1])
+    ratings = _merged(counts["closed_rating"], lambda day_key: day_key[1])
     rows = []
     for agent, n in sorted(closed.items(), key=lambda kv: (-kv[1], kv[0])):
         rated = ratings[agent]
