@@ -52,7 +52,7 @@ def series(n: int) -> tuple[str, str]:
     """(a WITH prefix, a FROM source) giving rows i = 1..n, per database."""
     if db.connection.is_sqlite():
         return f"WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {n}) ", "s"
-    return "", f"generate_series(1, {n}) AS s(i)"
+    return "", f"generate_series(1, {n}::bigint) AS s(i)"  # bigint: i * 7919 passes 2^31
 
 
 def ago(days: str, minutes: str) -> str:
@@ -68,8 +68,12 @@ def plus(moment: str, minutes: str) -> str:
     return f"({moment}) + ({minutes}) * INTERVAL '1 minute'"
 
 
+def run(statement: str) -> None:
+    """One statement of SQL written out in full (psycopg2 reads a lone % as a parameter's place: doubled)."""
+    db.database.execute_sql(statement if db.connection.is_sqlite() else statement.replace("%", "%%"))
+
+
 def fill(customers: int, tickets: int) -> None:
-    run = db.database.execute_sql
     with_, source = series(customers)
     with db.write():
         run(

@@ -6,7 +6,9 @@ report_change the moments whose days no longer hold:
 
 - a new or deleted ticket: its created_at, closed_at and csat_asked_at;
 - a changed ticket: for each of those moments, its old and new value, when a column counted by that moment's
-  day changed (COUNTED_BY below: what handlers/features/reports/daily.py counts per day).
+  day changed (COUNTED_BY below: what handlers/features/reports/daily.py counts per day). A ticket's channel is
+  its contact's, and a contact's channel never changes (channel and address are what the contact is): a ticket
+  moved to another contact changes contact_id.
 
 Only moments before the end of the latest day taken on (report_day_done.ends_at) are written: later days have
 not been rolled up, so today's traffic writes nothing. The pages read such days live; the roll-up job counts
