@@ -15,8 +15,8 @@ def jobs_command():
 @jobs_command.command("run")
 @click.argument("name")
 def jobs_run(name):
-    """Run one scheduled job now (prune, stuck, sla, opening, broadcasts, greetings, overdue, backup — greetings
-    and backup whatever the time)."""
+    """Run one scheduled job now (prune, stuck, sla, opening, broadcasts, greetings, overdue, backup, rollups —
+    greetings and backup whatever the time)."""
     if name not in scheduler.JOBS:
         raise click.ClickException(f"unknown job {name!r}; jobs: {', '.join(scheduler.JOBS)}")
     report = scheduler.run(name, on_demand=True)
