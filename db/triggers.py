@@ -1,4 +1,4 @@
-"""The database's triggers on ticket that keep the dashboard's daily roll-ups honest (schema version 8).
+"""The database's triggers on ticket that keep the dashboard's daily roll-ups honest (schema version 10).
 
 A rolled-up day holds only while the tickets it counted stay as they were. Whatever changes a ticket (the desk,
 the rating question, triage, an erasure, a restore, a hand-written UPDATE), these triggers write into
@@ -89,7 +89,7 @@ def create() -> None:
 
 
 def drop() -> None:
-    """Remove them (a schema taken back to before version 8, as the upgrade tests do)."""
+    """Remove them (a schema taken back to before version 10, as the upgrade tests do)."""
     if is_sqlite():
         for name in SQLITE_TRIGGERS:
             database.execute_sql(f"DROP TRIGGER IF EXISTS {name}")
