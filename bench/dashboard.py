@@ -2,11 +2,12 @@
 (a year of them, 600,000 messages), on SQLite and on PostgreSQL.
 
     .venv/bin/python bench/dashboard.py [--db sqlite|postgres|both] [--customers 1000000] [--tickets 300000]
-                                        [--runs 5] [--live]
+                                        [--runs 5] [--live] [--seconds]
 
 Fills a fresh database in SQL (so the filling takes seconds, not the benchmark's time), starts the app in this
 process (create_app: migrations, the blueprint), runs the roll-up job (as the scheduler of a running shop has:
-every settled day counted; `--live` skips it, so every day is read from the tickets), logs an owner in by a link
+every settled day counted; `--live` skips it, so every day is read from the tickets; `--seconds` gives the first
+responses and resolutions fractions of a minute, all different, as a real shop's are), logs an owner in by a link
 and asks each page, with the 30-day and the 90-day range, `--runs` times after one warm-up. Prints the fill time,
 the roll-up job's, and each page's median and slowest answer in ms (target: every page under 300 ms).
 """
@@ -73,7 +74,7 @@ def run(statement: str) -> None:
     db.database.execute_sql(statement if db.connection.is_sqlite() else statement.replace("%", "%%"))
 
 
-def fill(customers: int, tickets: int) -> None:
+def fill(customers: int, tickets: int, seconds: bool = False) -> None:
     with_, source = series(customers)
     with db.write():
         run(
@@ -88,6 +89,7 @@ def fill(customers: int, tickets: int) -> None:
         )
     with_, source = series(tickets)
     created = ago("i % 365", "(i * 37) % 1440")
+    fraction = " + (i % 9973) / 9973.0" if seconds else ""  # business minutes with their seconds: all different
     pick = f"((i * 7919) % {customers}) + 1"
     with db.write():
         run(
@@ -97,8 +99,8 @@ def fill(customers: int, tickets: int) -> None:
             f"SELECT {pick}, {pick}, CASE WHEN i % 365 < 2 AND i % 3 = 0 THEN 'open' ELSE 'closed' END, '', "
             "CASE i % 10 WHEN 0 THEN 'urgent' WHEN 1 THEN 'high' WHEN 9 THEN 'low' ELSE 'normal' END, "
             f'{created}, {created}, CASE i % 4 WHEN 0 THEN \'["delivery"]\' WHEN 1 THEN \'["refund", "size"]\' '
-            f"ELSE '[]' END, {_bool('i % 17 = 0')}, {_false()}, {plus(created, 'i % 90')}, i % 90, "
-            f"{plus(created, '(i % 900) + 90')}, 'Agent ' || (i % 6), (i % 900) + 90, "
+            f"ELSE '[]' END, {_bool('i % 17 = 0')}, {_false()}, {plus(created, 'i % 90')}, i % 90{fraction}, "
+            f"{plus(created, '(i % 900) + 90')}, 'Agent ' || (i % 6), (i % 900) + 90{fraction}, "
             f"{plus(created, '(i % 900) + 90')}, "
             "CASE WHEN i % 3 = 0 THEN NULL ELSE (i % 5) + 1 END, CASE WHEN i % 5 = 0 THEN 'slow' END, "
             f"CASE WHEN i % 2 = 0 THEN 'Agent ' || (i % 6) END FROM {source}"
@@ -124,7 +126,9 @@ def _bool(condition: str) -> str:
     return f"({condition})" if not db.connection.is_sqlite() else f"CASE WHEN {condition} THEN 1 ELSE 0 END"
 
 
-def bench(kind: str, customers: int, tickets: int, runs: int, live: bool = False) -> dict[str, tuple[float, float]]:
+def bench(
+    kind: str, customers: int, tickets: int, runs: int, live: bool = False, seconds: bool = False
+) -> dict[str, tuple[float, float]]:
     from webhook import create_app
 
     tmp = tempfile.mkdtemp()
@@ -144,7 +148,7 @@ def bench(kind: str, customers: int, tickets: int, runs: int, live: bool = False
         app = create_app(settings)
         clock.travel_to(dt.datetime.fromisoformat(NOW))
         started = time.perf_counter()
-        fill(customers, tickets)
+        fill(customers, tickets, seconds)
         print(f"{kind}: filled {customers:,} customers, {tickets:,} tickets in {time.perf_counter() - started:.1f} s")
         if not live:  # a running shop's scheduler has rolled up the settled days: the first run catches up a year
             started = time.perf_counter()
@@ -181,9 +185,12 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=300_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--live", action="store_true", help="no roll-ups: every day read from the tickets")
+    parser.add_argument(
+        "--seconds", action="store_true", help="first responses and resolutions with their seconds (all different)"
+    )
     args = parser.parse_args()
     kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
-    results = {kind: bench(kind, args.customers, args.tickets, args.runs, args.live) for kind in kinds}
+    results = {kind: bench(kind, args.customers, args.tickets, args.runs, args.live, args.seconds) for kind in kinds}
     print()
     print("| page | " + " | ".join(f"{k} median / slowest" for k in kinds) + " |")
     print("|---|" + "---|" * len(kinds))

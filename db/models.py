@@ -7,6 +7,7 @@ import json
 
 from peewee import (
     BigIntegerField,
+    BlobField,
     BooleanField,
     CharField,
     DateField,
@@ -408,13 +409,15 @@ ALL += LEDGER_TABLES
 
 class ReportDay(BaseModel):
     """A settled local day of the dashboard's numbers, rolled up by the scheduler (schema version 10): for one
-    `metric` (handlers/features/reports/daily.py) and one `key` (a channel, a priority, an agent …), how many
-    tickets had each value, as JSON [[value, …], [tickets, …]]: exact, so medians and percentiles stay exact."""
+    `metric` (handlers/features/reports/daily.py) and one `key` (a channel, a priority, an agent …): how many
+    tickets had no value, and the others' values in order, as 8-byte floats (little-endian): exact, so medians and
+    percentiles stay exact, and a quarter of them is read in a few milliseconds."""
 
     day = CharField(max_length=10)  # YYYY-MM-DD in the shop's calendar
     metric = CharField(max_length=16)
     key = TextField(default="")
-    counts = TextField(default="[]")
+    blank = IntegerField(default=0)
+    numbers = BlobField(default=b"")
 
     class Meta:
         indexes = ((("day", "metric", "key"), True),)

@@ -27,10 +27,11 @@ def _tickets(period: Period) -> list[tuple]:
     """(tags as stored, urgent, tickets) of the tickets opened in the period, per tag list (a shop has few distinct
     tag lists, so each is read once): handlers/features/reports/daily.py."""
     counts: Counter = Counter()
-    for (_, tags), counter in daily.read(period, "tags")["tags"].items():
-        for urgent, n in counter.items():
-            counts[(tags, bool(urgent))] += n
-    return [(tags, urgent, n) for (tags, urgent), n in counts.items()]
+    for (_, tags), tally in daily.read(period, "tags")["tags"].items():
+        urgent = sum(1 for value in tally.values if value)
+        counts[(tags, True)] += urgent
+        counts[(tags, False)] += tally.tickets - urgent
+    return [(tags, urgent, n) for (tags, urgent), n in counts.items() if n]
 
 
 def _tag_counts(rows: list[tuple]) -> Counter:

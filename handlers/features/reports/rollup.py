@@ -106,8 +106,8 @@ def _count(first: dt.date, last: dt.date, minutes: int) -> None:
     ranges = [(periods.utc_of(first), periods.utc_of(last + dt.timedelta(days=1)))]
     rows = []
     for name in daily.METRICS:
-        for (day, key), counter in daily.live(name, ranges, minutes).items():
-            rows.append({"day": day, "metric": name, "key": key, "counts": daily.pack(counter)})
+        for (day, key), tally in daily.live(name, ranges, minutes).items():
+            rows.append({"day": day, "metric": name, "key": key, "blank": tally.blank, "numbers": daily.pack(tally)})
     days = [(first + dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
     with write():
         ReportDay.delete().where(ReportDay.day.in_(days)).execute()

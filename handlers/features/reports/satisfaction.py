@@ -18,8 +18,12 @@ LATEST_LOW = 20
 def _asked(period: Period) -> list[tuple]:
     """(local day, rating or None, tickets) of the rating questions asked in the period (handlers/features/reports/
     daily.py)."""
-    counts = daily.read(period, "asked")["asked"]
-    return [(day, rating, n) for (day, _), counter in counts.items() for rating, n in counter.items()]
+    rows = []
+    for (day, _), tally in daily.read(period, "asked")["asked"].items():
+        if tally.blank:
+            rows.append((day, None, tally.blank))
+        rows.extend((day, rating, n) for rating, n in Counter(tally.values).items())
+    return rows
 
 
 def _figures(asked: list[tuple]) -> tuple[Counter, int]:

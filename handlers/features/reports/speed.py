@@ -6,13 +6,14 @@ first): closed, the median first response of those tickets, their average rating
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+import bisect
+from collections import Counter
 
 from handlers.features import sla
 from handlers.features.reports import daily
 from handlers.features.reports.model import Figure, Report, Table
 from handlers.features.reports.periods import Period
-from handlers.features.reports.stats import average, median_of, p90_of, share
+from handlers.features.reports.stats import average, median, p90, share
 
 PRIORITIES = ("urgent", "high", "normal", "low")
 TIMES = ("first_response_median", "first_response_p90", "resolution_median", "resolution_p90")
@@ -25,21 +26,11 @@ def _read(period: Period) -> dict[str, daily.Counts]:
     return daily.read(period, "first_response", "closed", "closed_rating", "resolution")
 
 
-def _merged(counts: daily.Counts, group=lambda day_key: None) -> dict:
-    """The counted values (None left out) merged into one Counter per group of (day, key)."""
-    out: dict = defaultdict(Counter)
-    for day_key, counter in counts.items():
-        out[group(day_key)].update(counter)
-    for merged in out.values():
-        merged.pop(None, None)
-    return out
-
-
 def times(period: Period, counts: dict[str, daily.Counts]) -> Table:
-    first = _merged(counts["first_response"], lambda day_key: period.bucket_of(day_key[0]))
-    resolved = _merged(counts["resolution"], lambda day_key: period.bucket_of(day_key[0]))
+    first = daily.pooled(counts["first_response"], lambda day_key: period.bucket_of(day_key[0]))
+    resolved = daily.pooled(counts["resolution"], lambda day_key: period.bucket_of(day_key[0]))
     rows = [
-        [b.isoformat(), median_of(first[b]), p90_of(first[b]), median_of(resolved[b]), p90_of(resolved[b])]
+        [b.isoformat(), median(first[b]), p90(first[b]), median(resolved[b]), p90(resolved[b])]
         for b in period.buckets()
     ]
     return Table(
@@ -52,15 +43,15 @@ def times(period: Period, counts: dict[str, daily.Counts]) -> Table:
 
 
 def within_target(counts: dict[str, daily.Counts]) -> Table:
-    by_priority = _merged(
+    by_priority = daily.pooled(
         counts["first_response"], lambda day_key: day_key[1] if day_key[1] in PRIORITIES else sla.DEFAULT_PRIORITY
     )
     rows = []
     for priority in PRIORITIES:
         target = sla.targets(priority)[0]
-        answered = sum(by_priority[priority].values())
-        inside = sum(n for m, n in by_priority[priority].items() if m <= target)
-        rows.append([priority, target, answered, inside, share(inside, answered)])
+        answered = by_priority[priority]  # in order
+        inside = bisect.bisect_right(answered, target)
+        rows.append([priority, target, len(answered), inside, share(inside, len(answered))])
     return Table(
         "within_target",
         ["priority", "target", "answered", "within", "share"],
@@ -74,14 +65,13 @@ def within_target(counts: dict[str, daily.Counts]) -> Table:
 
 def agents(counts: dict[str, daily.Counts]) -> Table:
     closed: Counter = Counter()
-    for (_, agent), counter in counts["closed"].items():
-        closed[agent] += sum(counter.values())
-    firsts = _merged(counts["closed"], lambda day_key: day_key[1])
-    ratings = _merged(counts["closed_rating"], lambda day_key: day_key[1])
+    for (_, agent), tally in counts["closed"].items():
+        closed[agent] += tally.tickets
+    firsts = daily.pooled(counts["closed"], lambda day_key: day_key[1])
+    ratings = daily.pooled(counts["closed_rating"], lambda day_key: day_key[1])
     rows = []
     for agent, n in sorted(closed.items(), key=lambda kv: (-kv[1], kv[0])):
-        rated = ratings[agent]
-        rows.append([agent or "—", n, median_of(firsts[agent]), average([r for r in rated for _ in range(rated[r])])])
+        rows.append([agent or "—", n, median(firsts[agent]), average(ratings[agent])])
     return Table(
         "agents",
         ["agent", "closed", "first_response_median", "rating_average"],
@@ -92,12 +82,12 @@ def agents(counts: dict[str, daily.Counts]) -> Table:
 
 def report(period: Period) -> Report:
     counts, before = _read(period), daily.read(period.previous(), "first_response", "resolution")
-    first, before_first = _merged(counts["first_response"])[None], _merged(before["first_response"])[None]
-    resolution, before_resolution = _merged(counts["resolution"])[None], _merged(before["resolution"])[None]
+    first, before_first = daily.pooled(counts["first_response"])[None], daily.pooled(before["first_response"])[None]
+    resolution, before_resolution = daily.pooled(counts["resolution"])[None], daily.pooled(before["resolution"])[None]
     figures = [
-        Figure("first_response_median", median_of(first), "minutes", median_of(before_first)),
-        Figure("first_response_p90", p90_of(first), "minutes", p90_of(before_first)),
-        Figure("resolution_median", median_of(resolution), "minutes", median_of(before_resolution)),
-        Figure("resolution_p90", p90_of(resolution), "minutes", p90_of(before_resolution)),
+        Figure("first_response_median", median(first), "minutes", median(before_first)),
+        Figure("first_response_p90", p90(first), "minutes", p90(before_first)),
+        Figure("resolution_median", median(resolution), "minutes", median(before_resolution)),
+        Figure("resolution_p90", p90(resolution), "minutes", p90(before_resolution)),
     ]
     return Report("speed", figures, [times(period, counts), within_target(counts), agents(counts)])

@@ -26,8 +26,8 @@ def count(period: Period) -> int:
 
 def per_day(period: Period) -> Table:
     counts: Counter = Counter()
-    for (day, channel), counter in daily.read(period, "created")["created"].items():
-        counts[(period.bucket_of(day), channel)] += sum(counter.values())
+    for (day, channel), tally in daily.read(period, "created")["created"].items():
+        counts[(period.bucket_of(day), channel)] += tally.tickets
     return Table(
         "tickets_by_channel",
         ["week" if period.by_week else "day", *CHANNELS],
