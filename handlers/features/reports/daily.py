@@ -33,7 +33,7 @@ from handlers.features.reports.periods import Period
 @dataclass
 class Tally:
     """The tickets of one day and key: how many had no value (or the metric counts none), and the others' values,
-    one per ticket, in order."""
+    one per ticket, in order, as floats (a rating of 4 is 4.0, urgent wording 1.0), read live or rolled up."""
 
     blank: int = 0
     values: list = field(default_factory=list)
@@ -87,7 +87,7 @@ def live(name: str, ranges: list[tuple[dt.datetime, dt.datetime]], minutes: int)
         if value is None:
             tally.blank += n
         else:
-            tally.values.extend([value] * n)
+            tally.values.extend([float(value)] * n)
     for tally in counts.values():
         tally.values.sort()
     return counts
@@ -158,9 +158,13 @@ def read(period: Period, *names: str) -> dict[str, Counts]:
             if day in rolled:
                 out[name][(day, key)] = unpack(blank, packed)
     ranges = live_ranges(period, rolled)
-    if ranges:
-        for name in names:
-            out[name].update(live(name, ranges, minutes))  # other days than the rolled-up ones
+    for name in names if ranges else ():
+        for day_key, tally in live(name, ranges, minutes).items():
+            known = out[name].get(day_key)
+            if known is None:
+                out[name][day_key] = tally
+            else:  # a moment the period's offset puts on a neighbouring rolled-up day (daylight saving)
+                out[name][day_key] = Tally(known.blank + tally.blank, sorted(known.values + tally.values))
     return out
 
 
