@@ -4,6 +4,7 @@ database."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 
@@ -32,6 +33,11 @@ JOBS: dict[
     "backup": (backups.tick, {"minutes": 1}),  # the day's copy of the database once backup.at has passed
     "rollups": (rollup.run, {"minutes": 5}),  # the dashboard's settled days, counted once (and again when changed)
 }
+
+
+# run once as soon as the scheduler starts, too: until the roll-ups' first run after an upgrade (or a long
+# downtime) every day of the dashboard is read live, which at a large shop's size is seconds a page
+AT_START = {"rollups"}
 
 
 ON_DEMAND = {  # what `jobs run NAME` runs instead of the scheduled function (e.g. whatever the time of day)
@@ -67,7 +73,8 @@ def start(settings) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone=config.app(settings).timezone)
     for name, (_, every) in JOBS.items():
         interval = {"seconds": settings["scheduler"][every]} if isinstance(every, str) else every
-        scheduler.add_job(run, "interval", args=[name], id=name, coalesce=True, max_instances=1, **interval)
+        first = {"next_run_time": dt.datetime.now(scheduler.timezone)} if name in AT_START else {}
+        scheduler.add_job(run, "interval", args=[name], id=name, coalesce=True, max_instances=1, **interval, **first)
     scheduler.start()
     log.info("scheduler started (%s): %s", config.app(settings).timezone, ", ".join(JOBS))
     return scheduler
