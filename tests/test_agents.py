@@ -115,7 +115,7 @@ def test_group_upgraded_to_supergroup_is_followed(make_khidmat, tg_api):
     tg_api.migrate_chat(AGENTS, -1009999)
     k = make_khidmat()
     k.tg_message(44, "is anyone there")
-    card = eventually(lambda: tg_api.sent(chat_id=-1009999))
+    card = k.settled(eventually(lambda: tg_api.sent(chat_id=-1009999)))  # the bot has recorded the card's id too
     assert "is anyone there" in card[0]["text"]
     k.agent_message("Yes, here!", reply_to=card[0]["message_id"], chat_id=-1009999)
     k.wait_chat(44, lambda t: "Yes, here!" in t)

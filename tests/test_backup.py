@@ -148,9 +148,10 @@ def test_restore_drill_copy_made_under_a_stream_of_complaints_serves_a_new_bot(d
     assert len(tickets) >= 20 and len(messages) >= 30
 
 
-def test_restore_refuses_a_damaged_copy_a_newer_one_and_a_running_bot_then_restores(db_url, tmp_path, tg_api):
-    backups = tmp_path / "backups"
-    env = bot_env(db_url, tg_api, backups)
+def _shop_with_a_copy(db_url, tmp_path, tg_api):
+    """A running shop (`python webhook.py`) with one ticket, a copy of it made by `db backup`, then a second
+    ticket: (the running process, its environment, the copy)."""
+    env = bot_env(db_url, tg_api, tmp_path / "backups")
     port = free_port()
     shop = start(env, port, tmp_path / "shop.log")
     try:
@@ -161,7 +162,16 @@ def test_restore_refuses_a_damaged_copy_a_newer_one_and_a_running_bot_then_resto
         [good] = sorted((tmp_path / "copies").iterdir())
         tg_api_complaint(port, tg_api, 4002, "the iron burns")
         eventually(lambda: count(db_url, Ticket) == 2, timeout=10, what="the second ticket")
+    except BaseException:
+        shop.terminate()
+        shop.wait(10)
+        raise
+    return shop, env, good
 
+
+def test_restore_refuses_a_damaged_copy_and_a_running_bot(db_url, tmp_path, tg_api):
+    shop, env, good = _shop_with_a_copy(db_url, tmp_path, tg_api)
+    try:
         data = good.read_bytes()
         damaged = tmp_path / f"damaged{''.join(good.suffixes)}"
         damaged.write_bytes(data[: len(data) // 2])
@@ -174,6 +184,15 @@ def test_restore_refuses_a_damaged_copy_a_newer_one_and_a_running_bot_then_resto
         shop.terminate()
         shop.wait(10)
     assert count(db_url, Ticket) == 2, "a refused restore changed nothing"
+
+
+def test_restore_refuses_a_newer_copy_and_no_room_then_restores_and_the_copy_made_first_undoes_it(
+    db_url, tmp_path, tg_api
+):
+    shop, env, good = _shop_with_a_copy(db_url, tmp_path, tg_api)
+    shop.terminate()
+    shop.wait(10)
+    backups = tmp_path / "backups"
 
     newer = _copy_of_version(db_url, tmp_path / "newer", len(migrations.STEPS) + 1)
     refused = flask(env, "db", "restore", "--yes", str(newer))
