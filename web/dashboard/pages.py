@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 from flask import Blueprint, abort, request
 
+import config
+from config.sections import DEFAULT_TEAM
 from handlers.features.reports import (
     campaigns,
     complaints,
@@ -22,6 +24,8 @@ from web.dashboard import view
 from web.dashboard.auth import owners_only
 from web.dashboard.words import Words
 
+WHOLE_SHOP = {"proactive", "broadcasts"}  # pages of the shop's own messages: never one team's
+
 REPORTS: dict[str, Callable[..., Report]] = {
     "traffic": traffic.report,
     "speed": speed.report,
@@ -32,32 +36,50 @@ REPORTS: dict[str, Callable[..., Report]] = {
 }
 
 
-def _period() -> tuple[periods.Period, str | None]:
+def team_names() -> list[str]:
+    """The teams an owner can narrow the pages to (none while the shop has no [[teams]]): the main group, then each."""
+    teams = [t.name for t in config.teams()]
+    return [DEFAULT_TEAM, *teams] if teams else []
+
+
+def _team() -> tuple[str | None, bool]:
+    """The team asked for (None: the whole shop), and whether one was asked for that is not a team."""
+    asked = (request.args.get("team") or "").strip()
+    if not asked:
+        return None, False
+    return (asked, False) if asked in team_names() else (None, True)
+
+
+def _period(team: str | None) -> tuple[periods.Period, str | None]:
     """The range asked for, or (with the reason, shown on the page) the default one."""
     try:
-        return periods.parse(request.args.get("range"), request.args.get("from"), request.args.get("to")), None
+        args = request.args
+        return periods.parse(args.get("range"), args.get("from"), args.get("to"), team), None
     except periods.BadRange as exc:
-        return periods.parse(periods.DEFAULT), exc.reason
+        return periods.parse(periods.DEFAULT, team=team), exc.reason
 
 
-def _report(name: str) -> tuple[Report, periods.Period | None, str | None]:
+def _report(name: str) -> tuple[Report, periods.Period | None, str | None, str | None, bool]:
+    team, bad_team = _team()
     if name == "now":
-        return now.report(), None, None
+        return now.report(team), None, None, team, bad_team
     if name not in REPORTS:
         abort(404)
-    period, error = _period()
-    return REPORTS[name](period), period, error
+    period, error = _period(team)
+    return REPORTS[name](period), period, error, team, bad_team
 
 
 @owners_only
 def page(name: str = "now"):
-    report, period, error = _report(name)
-    return view.report_page(report, period, error)
+    report, period, error, team, bad_team = _report(name)
+    return view.report_page(
+        report, period, error, team=team, teams=team_names(), bad_team=bad_team, whole_shop=name in WHOLE_SHOP
+    )
 
 
 @owners_only
 def table_csv(name: str, table: str):
-    report, period, _ = _report(name)
+    report, period, *_ = _report(name)
     try:
         return view.csv_response(report.table(table), period)
     except KeyError:

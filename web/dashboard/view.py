@@ -3,6 +3,8 @@ the forms' CSRF token), a report page with its charts and tables, the refusal pa
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import Response, current_app, g, render_template, request
 
 import config
@@ -48,20 +50,43 @@ def refused(reason: str) -> Response:
     return page_response("refused", status=403, reason=reason, minutes=int(config.dashboard().link_minutes))
 
 
-def report_page(report: Report, period: Period | None, error: str | None = None) -> Response:
+def report_page(
+    report: Report,
+    period: Period | None,
+    error: str | None = None,
+    team: str | None = None,
+    teams: list[str] | None = None,
+    bad_team: bool = False,
+    whole_shop: bool = False,
+) -> Response:
+    """A report's page; with the shop's teams (`teams`) a choice of one team (`team`, None: the whole shop)."""
     w = Words(language())
     drawn = [(t, charts.svg(w, t)) for t in report.tables]
     return page_response(
-        "report", report=report, period=period, choices=CHOICES, tables=drawn, error=error, query=_range_query(period)
+        "report",
+        report=report,
+        period=period,
+        choices=CHOICES,
+        tables=drawn,
+        error=error,
+        team=team,
+        teams=teams or [],
+        bad_team=bad_team,
+        whole_shop=whole_shop and team is not None,
+        query=_query(period, team),
     )
 
 
-def _range_query(period: Period | None) -> str:
-    if period is None:
-        return ""
-    if period.choice == "custom":
-        return f"range=custom&from={period.first_day.isoformat()}&to={period.last_day.isoformat()}"
-    return f"range={period.choice}"
+def _query(period: Period | None, team: str | None) -> str:
+    """The query string that keeps the owner's range and team on the other pages' links and the CSVs."""
+    parts = []
+    if period is not None and period.choice == "custom":
+        parts.append(f"range=custom&from={period.first_day.isoformat()}&to={period.last_day.isoformat()}")
+    elif period is not None:
+        parts.append(f"range={period.choice}")
+    if team is not None:
+        parts.append(f"team={quote(team)}")
+    return "&".join(parts)
 
 
 def csv_response(table: Table, period: Period | None) -> Response:

@@ -12,7 +12,7 @@ from peewee import fn
 
 from db.models import Customer, FaqLog, Ticket
 from handlers.core import clock
-from handlers.features.reports import daily
+from handlers.features.reports import daily, sql
 from handlers.features.reports.model import Figure, Report, Table
 from handlers.features.reports.periods import Period
 from handlers.features.reports.stats import share
@@ -63,14 +63,16 @@ def unanswered_questions(period: Period) -> Table:
     return Table("unanswered_questions", ["question", "times"], [[q, n] for q, n, _ in rows])
 
 
-def repeat_complainers() -> Table:
+def repeat_complainers(team: str | None = None) -> Table:
     """Customers with REPEAT_TICKETS or more tickets in the last REPEAT_DAYS days: counted per customer from the
     index on (created_at, customer_id), then the few found are named. (The range is bounded at now, so that
     SQLite walks the tickets of those days rather than every customer's.)"""
     now = clock.now()
     top = (
         Ticket.select(Ticket.customer, fn.COUNT(Ticket.id), fn.MAX(Ticket.id))
-        .where((Ticket.created_at >= now - dt.timedelta(days=REPEAT_DAYS)) & (Ticket.created_at <= now))
+        .where(
+            sql.of_team(team, (Ticket.created_at >= now - dt.timedelta(days=REPEAT_DAYS)) & (Ticket.created_at <= now))
+        )
         .group_by(Ticket.customer)
         .having(fn.COUNT(Ticket.id) >= REPEAT_TICKETS)
         .order_by(fn.COUNT(Ticket.id).desc(), Ticket.customer)
@@ -104,4 +106,4 @@ def report(period: Period) -> Report:
         Figure("new_tickets", sum(n for *_, n in rows), previous=sum(n for *_, n in before)),
         Figure("urgent_share", _urgent_share(rows), "percent", _urgent_share(before)),
     ]
-    return Report("complaints", figures, [top, unanswered_questions(period), repeat_complainers()])
+    return Report("complaints", figures, [top, unanswered_questions(period), repeat_complainers(period.team)])

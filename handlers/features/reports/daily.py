@@ -68,15 +68,16 @@ METRICS = {
 }
 
 
-def live(name: str, ranges: list[tuple[dt.datetime, dt.datetime]], minutes: int) -> Counts:
+def live(name: str, ranges: list[tuple[dt.datetime, dt.datetime]], minutes: int, team: str | None = None) -> Counts:
     """The metric counted from the tickets whose moment falls in the (naive UTC) ranges, each moment put on its
-    local day by the UTC offset `minutes`."""
+    local day by the UTC offset `minutes` (one team's tickets only, when given)."""
     metric = METRICS[name]
     columns = [sql.local_day(metric.moment, minutes)]
     columns += [c for c in (metric.key, metric.value) if c is not None]
     where = reduce(operator.or_, [(metric.moment >= start) & (metric.moment < end) for start, end in ranges])
     if metric.where is not None:
         where = where & metric.where
+    where = sql.of_team(team, where)
     query = Ticket.select(*columns, fn.COUNT(Ticket.id))
     if metric.by_contact:
         query = query.join(Contact, on=Ticket.contact == Contact.id)
@@ -143,9 +144,10 @@ def unpack(blank: int, packed) -> Tally:
 
 
 def read(period: Period, *names: str) -> dict[str, Counts]:
-    """The metrics over the period: settled days from the roll-ups, the others live."""
+    """The metrics over the period: settled days from the roll-ups, the others live. The roll-ups are the whole
+    shop's: one team's figures (period.team) are counted live, from the tickets of that team only."""
     minutes = sql.offset_minutes(period.start)
-    rolled = usable_days(period, minutes)
+    rolled = usable_days(period, minutes) if period.team is None else set()
     out: dict[str, Counts] = {name: {} for name in names}
     if rolled:
         columns = (ReportDay.day, ReportDay.metric, ReportDay.key, ReportDay.blank, ReportDay.numbers)
@@ -159,7 +161,7 @@ def read(period: Period, *names: str) -> dict[str, Counts]:
                 out[name][(day, key)] = unpack(blank, packed)
     ranges = live_ranges(period, rolled)
     for name in names if ranges else ():
-        for day_key, tally in live(name, ranges, minutes).items():
+        for day_key, tally in live(name, ranges, minutes, period.team).items():
             known = out[name].get(day_key)
             if known is None:
                 out[name][day_key] = tally

@@ -8,29 +8,31 @@ from peewee import fn
 
 from db.models import Contact, Ticket
 from handlers.core import clock
+from handlers.features.reports import sql
 from handlers.features.reports.model import Figure, Report, Table
 from handlers.features.reports.stats import CHANNELS
 
 
-def _by_channel(since: dt.datetime, until: dt.datetime) -> dict[str, int]:
+def _by_channel(since: dt.datetime, until: dt.datetime, team: str | None) -> dict[str, int]:
     rows = (
         Ticket.select(Contact.channel, fn.COUNT(Ticket.id))
         .join(Contact, on=Ticket.contact == Contact.id)
-        .where((Ticket.created_at >= since) & (Ticket.created_at < until))
+        .where(sql.of_team(team, (Ticket.created_at >= since) & (Ticket.created_at < until)))
         .group_by(Contact.channel)
         .tuples()
     )
     return dict(rows)
 
 
-def report() -> Report:
+def report(team: str | None = None) -> Report:
+    """The whole shop's, or one team's (config.sections.DEFAULT_TEAM: the main group's)."""
     now = clock.now()
-    is_open = Ticket.status == "open"
+    is_open = sql.of_team(team, Ticket.status == "open")
     unanswered = is_open & Ticket.first_response_at.is_null()
     oldest = Ticket.select(Ticket.id, Ticket.created_at).where(unanswered).order_by(Ticket.created_at).first()
     day, before = (
-        _by_channel(now - dt.timedelta(hours=24), now),
-        _by_channel(now - dt.timedelta(hours=48), now - dt.timedelta(hours=24)),
+        _by_channel(now - dt.timedelta(hours=24), now, team),
+        _by_channel(now - dt.timedelta(hours=48), now - dt.timedelta(hours=24), team),
     )
     figures = [
         Figure("open_tickets", Ticket.select().where(is_open).count()),

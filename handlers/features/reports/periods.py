@@ -3,6 +3,7 @@ the previous period of the same length; and the local day (or week) a UTC moment
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ class Period:
     choice: str
     first_day: dt.date  # local, inclusive
     last_day: dt.date  # local, inclusive
+    team: str | None = None  # the tickets of one team only (config.sections.DEFAULT_TEAM: the main group's)
 
     @property
     def days(self) -> int:
@@ -46,7 +48,7 @@ class Period:
 
     def previous(self) -> Period:
         length = dt.timedelta(days=self.days)
-        return Period(self.choice, self.first_day - length, self.last_day - length)
+        return Period(self.choice, self.first_day - length, self.last_day - length, self.team)
 
     @property
     def by_week(self) -> bool:
@@ -102,8 +104,13 @@ def week_of(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-def parse(choice: str | None, first: str | None = None, last: str | None = None) -> Period:
-    """The period an owner asked for (the query string's range, from, to); BadRange when it cannot be read."""
+def parse(choice: str | None, first: str | None = None, last: str | None = None, team: str | None = None) -> Period:
+    """The period an owner asked for (the query string's range, from, to, and a team already checked to be one);
+    BadRange when it cannot be read."""
+    return dataclasses.replace(_parse(choice, first, last), team=team)
+
+
+def _parse(choice: str | None, first: str | None, last: str | None) -> Period:
     choice = (choice or DEFAULT).strip()
     now = today()
     if choice == "today":

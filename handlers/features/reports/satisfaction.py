@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from db.models import Ticket
-from handlers.features.reports import daily
+from handlers.features.reports import daily, sql
 from handlers.features.reports.model import Figure, Report, Table
 from handlers.features.reports.periods import Period
 from handlers.features.reports.stats import share
@@ -75,7 +75,12 @@ def report(period: Period) -> Report:
             list(row)
             for row in Ticket.select(Ticket.id, Ticket.rating, Ticket.rating_comment, Ticket.closed_by)
             .where(
-                (Ticket.csat_asked_at >= period.start) & (Ticket.csat_asked_at < period.end) & (Ticket.rating <= LOW)
+                sql.of_team(
+                    period.team,
+                    (Ticket.csat_asked_at >= period.start)
+                    & (Ticket.csat_asked_at < period.end)
+                    & (Ticket.rating <= LOW),
+                )
             )
             .order_by(Ticket.csat_asked_at.desc())
             .limit(LATEST_LOW)

@@ -11,7 +11,9 @@ import datetime as dt
 
 from peewee import SQL, fn
 
+from config.sections import DEFAULT_TEAM
 from db.connection import database, is_sqlite
+from db.models import Ticket
 from handlers.features.reports import periods
 
 
@@ -40,6 +42,14 @@ def local_weekday_hour(field, minutes: int):
         return fn.strftime("%w", field, shift), fn.strftime("%H", field, shift)
     moment = _shifted(field, minutes)
     return fn.date_part("dow", moment), fn.date_part("hour", moment)
+
+
+def of_team(team: str | None, where):
+    """`where` narrowed to one team's tickets (DEFAULT_TEAM: the main group's, whose team is NULL); as it is for
+    None (the whole shop)."""
+    if team is None:
+        return where
+    return where & (Ticket.team.is_null() if team == DEFAULT_TEAM else (Ticket.team == team))
 
 
 def rows(query) -> list[tuple]:

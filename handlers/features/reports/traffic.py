@@ -9,7 +9,7 @@ from collections import Counter
 
 from peewee import fn
 
-from db.models import Message
+from db.models import Message, Ticket
 from handlers.core import hours
 from handlers.features.reports import daily, periods, sql
 from handlers.features.reports.model import Figure, Report, Table
@@ -36,16 +36,18 @@ def per_day(period: Period) -> Table:
     )
 
 
-def heatmap() -> Table:
-    """Incoming messages by local weekday (rows) and hour (columns), the last 28 days up to today."""
+def heatmap(team: str | None = None) -> Table:
+    """Incoming messages by local weekday (rows) and hour (columns), the last 28 days up to today (to one team's
+    tickets only, when given)."""
     last = periods.today()
     since, until = periods.utc_of(last - dt.timedelta(days=HEATMAP_DAYS - 1)), periods.utc_of(last + dt.timedelta(1))
     weekday, hour = sql.local_weekday_hour(Message.created_at, sql.offset_minutes(since))
-    query = (
-        Message.select(weekday, hour, fn.COUNT(Message.id))
-        .where((Message.direction == "in") & (Message.created_at >= since) & (Message.created_at < until))
-        .group_by(weekday, hour)
-    )
+    where = (Message.direction == "in") & (Message.created_at >= since) & (Message.created_at < until)
+    query = Message.select(weekday, hour, fn.COUNT(Message.id))
+    if team is not None:
+        query = query.join(Ticket, on=Message.ticket == Ticket.id)
+        where = sql.of_team(team, where)
+    query = query.where(where).group_by(weekday, hour)
     counts: Counter = Counter()
     for sunday_first, h, n in sql.rows(query):
         counts[((int(sunday_first) + 6) % 7, int(h))] += n  # Monday first, as the page shows the week
@@ -67,4 +69,6 @@ def heatmap() -> Table:
 def report(period: Period) -> Report:
     table = per_day(period)
     total = sum(sum(row[1:]) for row in table.rows)
-    return Report("traffic", [Figure("new_tickets", total, previous=count(period.previous()))], [table, heatmap()])
+    return Report(
+        "traffic", [Figure("new_tickets", total, previous=count(period.previous()))], [table, heatmap(period.team)]
+    )
