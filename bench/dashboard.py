@@ -28,12 +28,14 @@ sys.path.insert(0, str(ROOT))
 import config  # noqa: E402  (after the path: the bench runs as a script)
 import db  # noqa: E402
 from bench.relay import fresh_database  # noqa: E402
+from db.models import Ticket  # noqa: E402
 from handlers.core import clock  # noqa: E402
 from handlers.features import dashboard  # noqa: E402
 from handlers.features.reports import rollup  # noqa: E402
 
 OWNER = 4242
 NOW = "2026-12-03 07:00:00"  # the bench's moment (clock.travel_to): 12:00 in Karachi
+TEAM_PAGES = {"now", "traffic 30 d", "traffic 90 d", "speed 30 d", "speed 90 d", "satisfaction 90 d", "complaints 90 d"}
 PAGES = [
     ("now", "/dashboard/"),
     ("traffic 30 d", "/dashboard/traffic?range=30"),
@@ -126,8 +128,11 @@ def _bool(condition: str) -> str:
     return f"({condition})" if not db.connection.is_sqlite() else f"CASE WHEN {condition} THEN 1 ELSE 0 END"
 
 
+TEAM = "returns"  # --team: a third of the tickets are this team's, and the ticket pages are asked for it
+
+
 def bench(
-    kind: str, customers: int, tickets: int, runs: int, live: bool = False, seconds: bool = False
+    kind: str, customers: int, tickets: int, runs: int, live: bool = False, seconds: bool = False, team: bool = False
 ) -> dict[str, tuple[float, float]]:
     from webhook import create_app
 
@@ -142,6 +147,7 @@ def bench(
             "app.public_url": "http://shop.example.com",
             "scheduler.enabled": False,
             "app.log_format": "text",
+            **({"teams": [{"name": TEAM, "chat_id": -1002000000001, "menu": "return_policy"}]} if team else {}),
         },
     )
     try:
@@ -150,6 +156,9 @@ def bench(
         started = time.perf_counter()
         fill(customers, tickets, seconds)
         print(f"{kind}: filled {customers:,} customers, {tickets:,} tickets in {time.perf_counter() - started:.1f} s")
+        if team:
+            with db.write():
+                Ticket.update(team=TEAM).where(Ticket.id - (Ticket.id / 3) * 3 == 0).execute()  # every third
         if not live:  # a running shop's scheduler has rolled up the settled days: the first run catches up a year
             started = time.perf_counter()
             summary = rollup.run()
@@ -163,6 +172,9 @@ def bench(
         client.post(link, data={"csrf": re.search(r'name="csrf" value="([^"]+)"', page).group(1)})
         figures = {}
         for name, path in PAGES:
+            if team and name not in TEAM_PAGES:
+                continue
+            path = path + ("&" if "?" in path else "?") + f"team={TEAM}" if team else path
             times = []
             for attempt in range(runs + 1):
                 t0 = time.perf_counter()
@@ -188,14 +200,19 @@ def main() -> None:
     parser.add_argument(
         "--seconds", action="store_true", help="first responses and resolutions with their seconds (all different)"
     )
+    parser.add_argument("--team", action="store_true", help=f"the ticket pages for one team ({TEAM}: a third of them)")
     args = parser.parse_args()
     kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
-    results = {kind: bench(kind, args.customers, args.tickets, args.runs, args.live, args.seconds) for kind in kinds}
+    results = {
+        kind: bench(kind, args.customers, args.tickets, args.runs, args.live, args.seconds, args.team) for kind in kinds
+    }
     print()
     print("| page | " + " | ".join(f"{k} median / slowest" for k in kinds) + " |")
     print("|---|" + "---|" * len(kinds))
     worst = 0.0
     for name, _ in PAGES:
+        if name not in results[kinds[0]]:
+            continue
         cells = []
         for kind in kinds:
             median, slowest = results[kind][name]
