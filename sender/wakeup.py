@@ -4,6 +4,7 @@ matching wake-up on every NOTIFY. Web processes NOTIFY in the transaction that s
 from __future__ import annotations
 
 import logging
+import os
 import select
 import threading
 from urllib.parse import parse_qsl, urlparse
@@ -17,6 +18,7 @@ class Listener:
     def __init__(self, url: str, wakes: dict):
         self.url, self.wakes = url, wakes
         self._stop = threading.Event()
+        self._stop_r, self._stop_w = os.pipe()  # stop() writes here so the select below returns at once
         self._thread = threading.Thread(target=self._run, name="pg-listen", daemon=True)
 
     def start(self) -> Listener:
@@ -25,7 +27,11 @@ class Listener:
 
     def stop(self, timeout: float = 5) -> None:
         self._stop.set()
+        os.write(self._stop_w, b"x")
         self._thread.join(timeout)
+        if not self._thread.is_alive():
+            os.close(self._stop_r)
+            os.close(self._stop_w)
 
     def _run(self) -> None:
         options = dict(parse_qsl(urlparse(self.url).query)).get("options")
@@ -37,7 +43,8 @@ class Listener:
                 for channel in self.wakes:
                     conn.cursor().execute(f"LISTEN {channel}")
                 while not self._stop.is_set():
-                    if select.select([conn], [], [], 1) != ([], [], []):
+                    readable, _, _ = select.select([conn, self._stop_r], [], [], 1)
+                    if conn in readable:
                         conn.poll()
                         channels = {n.channel for n in conn.notifies}
                         conn.notifies.clear()

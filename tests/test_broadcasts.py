@@ -344,7 +344,9 @@ def test_at_the_platforms_limit_no_429_however_unevenly_requests_arrive(make_khi
     per_chat = collections.Counter(m["chat_id"] for m in k.tg.sent() if "Evenly does it" in (m["text"] or ""))
     assert len(per_chat) == 50 and set(per_chat.values()) == {1}
     assert tg_api.too_many == 0
-    assert took < 50 / 10 * 1.6, f"50 messages at 10/s took {took:.1f} s"
+    # each slot is held for the answer's 0–0.4 s and a second more: about 6 s at best. Twice the bare limit leaves
+    # room for a loaded machine (8.2 s seen in CI) and still fails a sender that waits for each answer in turn
+    assert took < 50 / 10 * 2, f"50 messages at 10/s took {took:.1f} s"
 
 
 def test_scheduled_broadcast_goes_when_due_across_a_restart(make_khidmat):
