@@ -3,9 +3,10 @@ matching wake-up on every NOTIFY. Web processes NOTIFY in the transaction that s
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import os
 import select
+import socket
 import threading
 from urllib.parse import parse_qsl, urlparse
 
@@ -18,7 +19,9 @@ class Listener:
     def __init__(self, url: str, wakes: dict):
         self.url, self.wakes = url, wakes
         self._stop = threading.Event()
-        self._stop_r, self._stop_w = os.pipe()  # stop() writes here so the select below returns at once
+        # stop() writes a byte into one end so that the select below returns at once; the thread closes both
+        # (socket objects, not bare descriptors: a late or second stop() can never write into a reused number)
+        self._stop_r, self._stop_w = socket.socketpair()
         self._thread = threading.Thread(target=self._run, name="pg-listen", daemon=True)
 
     def start(self) -> Listener:
@@ -27,13 +30,18 @@ class Listener:
 
     def stop(self, timeout: float = 5) -> None:
         self._stop.set()
-        os.write(self._stop_w, b"x")
+        with contextlib.suppress(OSError):  # already stopped: the thread has closed it
+            self._stop_w.send(b"x")
         self._thread.join(timeout)
-        if not self._thread.is_alive():
-            os.close(self._stop_r)
-            os.close(self._stop_w)
 
     def _run(self) -> None:
+        try:
+            self._listen()
+        finally:
+            self._stop_r.close()
+            self._stop_w.close()
+
+    def _listen(self) -> None:
         options = dict(parse_qsl(urlparse(self.url).query)).get("options")
         while not self._stop.is_set():
             conn = None
