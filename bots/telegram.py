@@ -252,7 +252,7 @@ def _from_message(external_id: str, msg: Message, edited: bool) -> Inbound:
         msg.is_topic_message and (reply.message_id == msg.message_thread_id or reply.forum_topic_created)
     ):
         inbound.reply_to_message_id = reply.message_id
-    if msg.migrate_to_chat_id:
+    if type(msg.migrate_to_chat_id) is int:  # anything else is a malformed field, not a new id to keep
         inbound.kind, inbound.migrate_to_chat_id = "member", msg.migrate_to_chat_id
         return inbound
     inbound.text = msg.text if msg.text is not None else (msg.caption or "")

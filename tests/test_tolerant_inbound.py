@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import time
 
-from db.models import InboundEvent, Message, Outbox, Ticket
-from tests.helpers import SMS_FROM, eventually, quiet
+from db.models import InboundEvent, Message, Outbox, State, Ticket
+from tests.helpers import AGENTS, SMS_FROM, eventually, quiet
 
 
 def old_update(k, update_id, user_id, **message):
@@ -127,3 +127,28 @@ def test_a_status_callback_with_only_smssid_and_smsstatus_is_read(khidmat):
     notice = khidmat.wait_group(lambda t: "Could not deliver" in t)[0]["text"]
     assert "unsubscribed" in notice and "Please send a photo" in notice
     assert Outbox.get(Outbox.purpose == "reply").delivery == "undelivered"
+
+
+def test_a_migration_notice_with_a_malformed_new_id_changes_nothing(khidmat):
+    """Seen by the fuzz test: an update from the agents' group whose migrate_to_chat_id was not a number was kept
+    as the group's new id, and from then on every card failed. Now it is read as the plain message it also is,
+    and the group's id stays."""
+    for update_id, junk in ((7101, {"x": 5.0e16}), (7102, "-100abc"), (7103, True)):
+        r = khidmat.post_update(
+            {
+                "update_id": update_id,
+                "message": {
+                    "message_id": update_id,
+                    "date": int(time.time()),
+                    "chat": {"id": AGENTS, "type": "group", "title": "Agents"},
+                    "from": {"id": 501, "is_bot": False, "first_name": "Sana"},
+                    "migrate_to_chat_id": junk,
+                },
+            }
+        )
+        assert r.status_code == 200
+    quiet(khidmat)
+    assert State.read(f"migrated:{AGENTS}") is None
+    khidmat.tg_message(84, "my order never came")
+    card = khidmat.wait_group(lambda t: "my order never came" in t)[0]
+    assert str(card["chat_id"]) == str(AGENTS)
