@@ -4,12 +4,16 @@ false answers, and how long a question takes.
     .venv/bin/python bench/faq.py                 # figures with the settings' thresholds, file by file
     .venv/bin/python bench/faq.py --errors        # and every mistake on the tuning file
     .venv/bin/python bench/faq.py --sweep         # thresholds tried on the tuning file only
+    .venv/bin/python bench/faq.py --tuning        # the tuning file only (while changing the matcher)
 
 The files (tests/data/, columns question, expected answer key or empty for "must not be answered", lang):
 - faq_questions.csv: the tuning file. Word lists, example phrasings, scoring and thresholds were chosen looking
   at it (batches of questions written fresh for issue 14 were each measured first, then tuned on).
-- faq_heldout.csv: held out. Written before the matcher was rebuilt and never used for tuning: `--errors` and
-  `--sweep` do not look at it; only its figures are printed.
+  Since 2026-12-03 it also holds the first held-out file (168 questions), which had been looked at too often.
+- faq_heldout.csv: held out. Written on 2026-12-03 by someone who had seen only the shop's answers (not the
+  matcher, its examples or the tuning file), before the matcher was changed again; the 8 of its 168 questions that
+  were already in the tuning file or among the examples were dropped. Never used for tuning: `--errors` and
+  `--sweep` do not look at it; only its figures are printed, and `--tuning` leaves even those out.
 
 precision: right answers / answers given · recall: right answers / answerable questions ·
 wrong key: answerable questions given another answer · false answers: answered / must not be answered.
@@ -120,6 +124,7 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--errors", action="store_true", help="list every mistake on the tuning file")
     parser.add_argument("--sweep", action="store_true", help="try thresholds on the tuning file")
+    parser.add_argument("--tuning", action="store_true", help="the tuning file only: no held-out figures")
     args = parser.parse_args(argv)
     config.activate(config.load(environ={}))
     if args.sweep:
@@ -135,6 +140,8 @@ def main(argv=None) -> None:
     report(f"{TUNING.relative_to(ROOT)} (tuning)", rows)
     if args.errors:
         errors(rows)
+    if args.tuning:
+        return
     report(f"{HELDOUT.relative_to(ROOT)} (held out, never tuned on)", run(labelled(HELDOUT), known))
 
 

@@ -1,9 +1,11 @@
 """The FAQ matcher on the labelled questions and its pieces: reading Urdu, Roman Urdu and English, typos,
 complaints, greetings, requests for a person, the shop's files.
 
-tests/data/faq_questions.csv is the tuning file (word lists, scoring and thresholds were chosen on it);
-tests/data/faq_heldout.csv was written before the matcher was rebuilt and never tuned on: the bar is asserted
-there."""
+tests/data/faq_questions.csv is the tuning file (word lists, scoring and thresholds were chosen on it; it also
+holds the first held-out file, once that had been looked at too often to stay held out);
+tests/data/faq_heldout.csv was written on 2026-12-03 by someone who had seen only the shop's answers (not the
+matcher, not its examples, not the tuning file), before the matcher was changed again, and is never tuned on:
+the bar is asserted there."""
 
 import csv
 from pathlib import Path
@@ -48,8 +50,8 @@ def test_labelled_questions_are_not_copies_of_the_examples():
 def test_the_held_out_file_is_big_balanced_and_not_in_the_tuning_file():
     rows = labelled(HELDOUT)
     assert len(rows) >= 150
-    for lang in ("en", "roman", "ur"):
-        assert len([r for r in rows if r["lang"] == lang]) >= len(rows) // 3
+    for lang in ("en", "roman", "ur"):  # about a third each (the rows that copied a tuning question were dropped)
+        assert len([r for r in rows if r["lang"] == lang]) >= 0.3 * len(rows)
     assert sum(not r["expected"] for r in rows) >= len(rows) / 3
     assert {r["expected"] for r in rows if r["expected"]} == set(faq.load().keys())
     tuning = {faq.normalise(r["question"]) for r in labelled()}
@@ -77,7 +79,7 @@ def test_on_the_tuning_file_most_answerable_questions_are_answered_and_almost_ne
     assert wrong == []
 
 
-@pytest.mark.xfail(strict=True, reason="held out: 91.0 % right, 0 % false, 2 wrong keys (bench/faq.py): below the bar")
+@pytest.mark.xfail(strict=True, reason="held out: 81.6 % right (the bar is 90 %), 1.8 % false, no wrong key")
 def test_on_the_held_out_file_90_percent_answered_right_under_2_percent_false_no_wrong_key():
     recall, _, wrong, false_rate, _ = outcomes(HELDOUT)
     wrong_keys = len(wrong)  # figures only: a failure must not print the held-out questions
