@@ -47,6 +47,11 @@ PHRASES = {
     "credit card": "card",
     "debit card": "card",
     "customer care": "contact",
+    "help line": "contact",
+    "ہیلپ لائن": "contact",
+    "ہیلپ لاین": "contact",
+    "آن لائن": "online",
+    "on line": "online",
     "customer service": "contact",
     "customer support": "contact",
     "how long": "duration",
@@ -197,11 +202,11 @@ PHRASES = {
 # Urdu-script example helps a Roman Urdu question and the other way round.
 CANONICAL = {
     "order": "order orders ordered ordering ordr odr oder parcel parcels parsal parcal package packages packet "
-    "item items product products saman samaan cheez chiz maal آرڈر آرڈرز آڈر پارسل پیکٹ پیکج سامان چیز "
-    "پروڈکٹ آئٹم",
+    "item items product products shipment shipments consignment saman samaan cheez chiz maal "
+    "آرڈر آرڈرز آڈر پارسل پیکٹ پیکج سامان چیز پروڈکٹ آئٹم",
     "delivery": "delivery deliveries delivry dilivery delievery dilevery delivary deliver delivers "
     "ڈیلیوری ڈلیوری ڈیلوری ڈلوری ڈیلیور "
-    "shipping shipment ship ships shipped dispatch dispatched courier couriers tcs leopards شپنگ کورئیر کوریئر "
+    "shipping ship ships shipped dispatch dispatched courier couriers tcs leopards شپنگ کورئیر کوریئر "
     "روانگی روانہ rawana ravana",
     "refund": "refund refunds refunded ریفنڈ رفنڈ",
     "return": "return returns back wapas wapis wapsi waapis wapas ریٹرن واپس واپسی",
