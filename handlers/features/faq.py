@@ -7,10 +7,11 @@ lower case; punctuation → space. Then known phrases become one token ("cash on
 jazzcash) or are dropped ("by mistake"), repeated Latin letters are squeezed (aaye → aye), Roman Urdu spelling
 is written one way (kh/k, gh/g, ee/i, oo/u, ai/e) and each word is mapped to a canonical token, with its
 English plural or tense ending or its Urdu gender/number ending if need be, so Roman Urdu spellings (kab/kb,
-kaise/kese), Urdu-script loanwords (آرڈر, ڈیلیوری) and English share one (handlers/faq_words.py). Places
-(cities, areas, provinces), countries, products and amounts become placeholders: a city named in a delivery
-question, a product in a warranty question, an amount in a charges question match the shop's examples whatever
-the name. Words with no meaning of their own (hai, kya, the, کا, greetings …) are dropped.
+kaise/kese), Urdu-script loanwords (آرڈر, ڈیلیوری) and English share one (handlers/faq_words.py); a phrase
+is then found again among the canonical tokens, so any spelling of its words makes it ("kitnay dino" → duration
+as "kitne din" does). Places (cities, areas, provinces), countries, products and amounts become placeholders: a
+city named in a delivery question, a product in a warranty question, an amount in a charges question match the
+shop's examples whatever the name. Words with no meaning of their own (hai, kya, the, کا, greetings …) are dropped.
 
 Scoring an answer: its examples (both language files) and titles are token lists. A question's words weigh
 by how rare they are among the answers (a word of one answer only weighs most; a word no answer knows weighs
@@ -179,11 +180,47 @@ def _lexicon():
     )
 
 
-def all_tokens(text: str) -> list[str]:
-    """Every word of the message as a canonical token, meaningless ones included."""
+def all_tokens(text: str, join: bool = True) -> list[str]:
+    """Every word of the message as a canonical token, meaningless ones included (`join`: with the phrases
+    among them made one however their words are spelt, `_canonical_phrases`)."""
     lex = _lexicon()
     text = lex["phrase_re"].sub(lambda m: lex["phrases"][m.group(1)], normalise(text))
-    return [_canonical(raw) for raw in text.split()]
+    found = [_canonical(raw) for raw in text.split()]
+    return _joined(found) if join else found
+
+
+@functools.lru_cache(maxsize=1)
+def _canonical_phrases() -> dict[tuple, list[str]]:
+    """The phrases again, word by word as canonical tokens, so that any spelling of their words makes them:
+    "kitnay din", "ktne dino", "کتنے دنوں" → duration as "kitne din" does; "rupay wapas" → refund as "paise
+    wapas" does. Phrases that are dropped ("ki jagah") stay literal (their words mean other things too), and two
+    phrases whose words meet but whose meanings differ are left out."""
+    found: dict[tuple, list[str]] = {}
+    clash = set()
+    for phrase, meaning in _lexicon()["phrases"].items():
+        if not meaning or len(phrase.split()) < 2:
+            continue
+        key, value = tuple(_canonical(w) for w in phrase.split()), [_canonical(w) for w in meaning.split()]
+        if found.setdefault(key, value) != value:
+            clash.add(key)
+    return {key: value for key, value in found.items() if key not in clash}
+
+
+def _joined(found: list[str]) -> list[str]:
+    """Canonical tokens with the phrases among them made one (`_canonical_phrases`), longest first."""
+    table = _canonical_phrases()
+    longest = max(map(len, table), default=0)
+    out, i = [], 0
+    while i < len(found):
+        for n in range(min(longest, len(found) - i), 1, -1):
+            if (meaning := table.get(tuple(found[i : i + n]))) is not None:
+                out.extend(meaning)
+                i += n
+                break
+        else:
+            out.append(found[i])
+            i += 1
+    return out
 
 
 @functools.lru_cache(maxsize=4096)
@@ -706,7 +743,7 @@ def match(
         found.reason = "empty"
     elif top.total < unsure:
         found.reason = "below_threshold"
-    elif len(query := tokens(text)) == 1 and not (_asks(text) and faq.specific(query[0])):
+    elif len(query := tokens(text)) == 1 and _said_once(text) and not (_asks(text) and faq.specific(query[0])):
         found.reason = "too_short"
     elif top.total < threshold:
         found.reason = "unsure"
@@ -776,11 +813,22 @@ _ASKING = {
 }
 
 
+@functools.lru_cache(maxsize=1)
+def _asking_words() -> frozenset:
+    """_ASKING written as a message is read (Urdu letter variants unified: دکھا → دکہا, بتائیں → بتاییں)."""
+    return frozenset(squeeze(normalise(a)) for a in _ASKING)
+
+
+def _said_once(text: str) -> bool:
+    """One meaningful word (or one phrase as written: "cash on delivery"): "refund", "order". Two words that
+    make one phrase only once their spelling is read ("opening timings" → timing) are not one word."""
+    stop = _lexicon()["stop"]
+    return len({t for t in all_tokens(text, join=False) if t not in stop}) <= 1
+
+
 def _asks(text: str) -> bool:
-    """A question mark or a question word: "warranty?", "cod hai", "کیا وارنٹی ہے"."""
-    return (
-        "?" in text or "؟" in text or any(squeeze(w) in {squeeze(a) for a in _ASKING} for w in normalise(text).split())
-    )
+    """A question mark or a question word: "warranty?", "cod hai", "کیا وارنٹی ہے", "سائز چارٹ دکھا دیں"."""
+    return "?" in text or "؟" in text or any(squeeze(w) in _asking_words() for w in normalise(text).split())
 
 
 def is_question(text: str) -> bool:
