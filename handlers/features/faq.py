@@ -289,7 +289,7 @@ def is_complaint(text: str) -> bool:
     return any(p.search(plain) or p.search(squeezed) for p in lex["complaint"])
 
 
-_INNOCENT = re.compile(r"(?<!\w)(?:" + "|".join(words.INNOCENT) + r")(?!\w)")
+_INNOCENT = re.compile(r"(?<!\w)(?:" + "|".join(map(letters, words.INNOCENT)) + r")(?!\w)")
 _ACTUAL = re.compile(r"(?<!\w)(?:" + "|".join(words.ACTUAL) + r")(?!\w)")
 
 

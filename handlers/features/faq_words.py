@@ -1016,6 +1016,7 @@ COMPLAINT = [
     r"\brude\w*",
     r"\bcomplain\w*",
     r"\bstill waiting\b",
+    r"\b(?:it s|its|it has|it was) been\b",
     r"\bwaiting since\b",
     r"(?<!how )\blate\b",
     r"\bdelayed\b",
@@ -1145,7 +1146,20 @@ CONDITION_ENDS = {"then", "to", "toh", "tou", "kya", "kia", "how", "what", "why"
 MODALS = {"can", "could", "will", "would", "should", "shall", "may", "do", "does", "is", "are"}
 SUBJECTS = {"i", "you", "u", "we", "it", "they", "there", "this", "that"}
 # words that only look like a complaint
-INNOCENT = ("by mistake", "ghalti se", "galti se", "ghalati se", "غلطی سے", "open late", "late night", "till late")
+INNOCENT = (
+    "by mistake",
+    "ghalti se",
+    "galti se",
+    "ghalati se",
+    "غلطی سے",
+    "open late",
+    "late night",
+    "till late",
+    # how a refund reaches the customer, asked about in general ("how do I get my money back after a return")
+    r"how (?:do|can|will|would|should|shall) (?:i|we) (?:get|receive) (?:my|our) (?:money|refund)",
+    r"(?:mujhe|muje|mjhe|hamein|humein|hame) (?:refund|paise|paisay|pese|pesay|raqam) (?:kaise|kese|kaisay|kesay)",
+    r"(?:مجھے|ہمیں) (?:ریفنڈ|پیسے|رقم) (?:کیسے|کس طرح)",
+)
 ACTUAL = ("still", "already", "again", "since", "abhi tak", "ab tak", "phir se", "ابھی تک", "اب تک", "پھر سے")
 
 # The same, read in the message as written (before punctuation and emoji are dropped).
