@@ -25,9 +25,10 @@ are scored word by word; the n-gram cosine runs through postings.
 Deciding (`match`): no answer when the message reads as a complaint (a hypothetical "if the size is wrong …"
 is not one), asks for a person or for a change to an order, is only a greeting or has no meaningful word;
 otherwise the best answer is given only if its score reaches the threshold, beats the second-best answer by
-the margin, its vocabulary explains most of the question and the question most of its closest example
-(settings [selfservice]); a score that comes close is *unsure* and a person answers. A wrong automatic answer
-is worse than a handoff.
+the margin, its vocabulary explains most of the question and the question most of its closest example, and
+the second-best answer holds no topic word of the question that only it knows (a word only in a hypothetical
+clause, "if I order tomorrow morning …", is no such rival) (settings [selfservice]); a score that comes close is
+*unsure* and a person answers. A wrong automatic answer is worse than a handoff.
 """
 
 from __future__ import annotations
@@ -525,8 +526,15 @@ class Faq:
 
     def rival_words(self, text: str, second: str) -> tuple:
         """The message's topic words (not question words) that only `second` of all the answers uses: "order
-        cancel karne par paise wapas milen ge" holds cancelling's word and the refund's."""
-        return tuple(t for t in tokens(text) if self.specific(t) and t not in words.LIGHT and t in self._vocab[second])
+        cancel karne par paise wapas milen ge" holds cancelling's word and the refund's. Words only in a
+        hypothetical clause set the scene and are no rival: in "agar kal subah order karun to multan kab pohanche
+        ga" the morning is not a question about opening hours."""
+        asked = set(tokens(without_conditions(normalise(text))))
+        return tuple(
+            t
+            for t in tokens(text)
+            if self.specific(t) and t not in words.LIGHT and t in self._vocab[second] and t in asked
+        )
 
     def get(self, key: str) -> Entry | None:
         return next((e for e in self.entries if e.key == key), None)

@@ -111,6 +111,14 @@ PHRASES = {
     "پتہ کروں": "check",
     "پتہ چلے": "check",
     "email address": "email",
+    # "no" for number after what it numbers ("contact no", "order no.")
+    "contact no": "contact number",
+    "phone no": "phone number",
+    "mobile no": "phone number",
+    "cell no": "phone number",
+    "whatsapp no": "whatsapp number",
+    "order no": "order number",
+    "tracking no": "tracking number",
     "mail address": "email",
     "ای میل ایڈریس": "email",
     # said only to explain the question: dropped
