@@ -214,7 +214,7 @@ CANONICAL = {
     "mangwa mangwana mangwani mangwane mangwaya mangwai mangwaun mangwaon mangwaen mangwayen منگوا منگوانا منگوانی "
     "منگوانے منگوایا منگواؤں منگوائیں "
     "آرڈر آرڈرز آڈر پارسل پیکٹ پیکج سامان چیز پروڈکٹ آئٹم",
-    "delivery": "delivery deliveries delivry dilivery delievery dilevery delivary deliver delivers "
+    "delivery": "delivery deliveries delivry dlvry delvry dilivery delievery dilevery delivary deliver delivers "
     "ڈیلیوری ڈلیوری ڈیلوری ڈلوری ڈیلیور "
     "shipping ship ships shipped dispatch dispatched courier couriers tcs leopards شپنگ کورئیر کوریئر "
     "روانگی روانہ rawana ravana",
@@ -233,21 +233,23 @@ CANONICAL = {
     "card": "card cards visa mastercard کارڈ ویزا",
     "cod": "cod",
     "cash": "cash naqad naqd کیش نقد",
-    "charges": "charges charge charjes charjez charged fee fees cost costs kharcha kharch چارجز چارج فیس خرچہ خرچ",
+    "charges": "charges charge chrgs charjes charjez charged fee fees cost costs kharcha kharch "
+    "چارجز چارج فیس خرچہ خرچ",
     "free": "free muft فری مفت",
     "kitna": "kitna kitne kitni kitny kitnay ktne ktna ktni کتنا کتنے کتنی",
     "day": "day days din dino dinon dn دن دنوں",
     "duration": "duration longer period window muddat mudat arsa week weeks hafta hafte haftay month months "
     "mahina mahine year years saal ماہ مہینہ مہینے سال عرصہ مدت ہفتہ ہفتے",
-    "time": "time waqt وقت ٹائم",
+    "time": "time tym tme waqt وقت ٹائم",
     "timing": "timing timings timming timeing ٹائمنگ اوقات baje bje bajay bajy بجے "
     "hour hours oclock am pm morning evening night subah shaam sham raat صبح شام رات",
-    "open": "open opens opening khul khulti khulta khulte khule khuli khulay khulega khulegi khulenge "
+    "open": "open opn opens opening khul khula khulna khulne khulti khulta khulte khule khuli khulay khulega "
+    "khulegi khulenge "
     "کھل کھلتی کھلتا کھلتے کھلا کھلی کھلے close closes closing band bnd بند",
     "unpack": "khol kholna kholkar kholke kholte کھول",
-    "when": "when kab kb کب",
-    "where": "where kahan kahaan kaha kidhar kidhr kdr کہاں کدھر",
-    "how": "how kaise kese kaisay kesay kaisy kaysay kesy کیسے",
+    "when": "when whn wen kab kb کب",
+    "where": "where wher whr kahan kahaan kaha kidhar kidhr kdr کہاں کدھر",
+    "how": "how hw kaise kese kaisay kesay kaisy kaysay kesy کیسے",
     "arrive": "come comes coming arrive arrives arriving reach reaches aye aaye aayen ayen آئیں aayega ayega aega "
     "aaega aiga "
     "ayegi aayegi aegi aaegi ata aata aati ati aate ate aana ana pohanch pohnch pahunch pohanchta "
@@ -796,6 +798,14 @@ STOPWORDS = set(
         "pehle",
         "pehla",
         "bas",
+        "dose",
+        "teh",
+        "yor",
+        "yur",
+        "waht",
+        "wht",
+        "plese",
+        "pleas",
         "karwa",
         "karwana",
         "karwani",
