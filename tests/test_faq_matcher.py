@@ -134,6 +134,16 @@ def test_complaints_are_never_answered(text):
 def test_general_questions_about_refunds_are_not_complaints():
     assert not faq.is_complaint("how long do refunds take")
     assert faq.match("refund kitne din mein milta hai?").key == "refund_process"
+    assert not faq.is_complaint("how do i get my money back after a return")
+    assert not faq.is_complaint("return ke baad mujhe paise kaise milenge")
+    assert not faq.is_complaint("can i cancel after it has been dispatched")
+    assert faq.is_complaint("how do i get my money back, its been 2 weeks")
+
+
+def test_a_phrase_is_read_whatever_the_spelling_of_its_words():
+    assert faq.tokens("kitnay dino mein") == faq.tokens("kitne din mein") == ["duration"]
+    assert faq.tokens("rupay wapas") == faq.tokens("paise wapas") == ["refund"]
+    assert faq.tokens("shop ki location") == ["shop", "address"]  # a phrase that is dropped stays literal
 
 
 @pytest.mark.parametrize(
@@ -180,6 +190,11 @@ def test_a_condition_is_not_a_complaint_but_a_real_problem_is():
     assert faq.match("agar kurta pasand na aaye to wapas kar sakti hoon?").key == "return_policy"
     assert faq.is_complaint("if my order does not come by tomorrow i will complain")
     assert faq.is_complaint("agar order abhi tak nahi aaya to kya karun")
+
+
+def test_a_word_only_in_a_hypothetical_clause_is_no_rival():
+    found = faq.match("agar kal subah order karun to multan kab tak pohanche ga")
+    assert found.key == "delivery_time" and found.second == "opening_hours"
 
 
 def test_a_question_torn_between_two_answers_goes_to_a_person():

@@ -1034,7 +1034,8 @@ COMPLAINT = [
     r"\brude\w*",
     r"\bcomplain\w*",
     r"\bstill waiting\b",
-    r"\b(?:it s|its|it has|it was) been\b",
+    r"\b(?:it s|its|it has) been (?:over |more than |almost |nearly )?(?:\d+|a|an|one|two|three|four|five|ten|few|"
+    r"several|many) (?:\w+ )?(?:hour|day|week|month)s?\b",
     r"\bwaiting since\b",
     r"(?<!how )\blate\b",
     r"\bdelayed\b",
