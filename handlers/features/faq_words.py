@@ -96,6 +96,11 @@ PHRASES = {
     "pata karen": "check",
     "pata karein": "check",
     "pata kar": "check",
+    "pay first": "pay advance",
+    "paying first": "pay advance",
+    "payment first": "payment advance",
+    "pre payment": "advance payment",
+    "have to pay first": "pay advance",
     "have to pay": "charges",
     "pay for delivery": "charges",
     "pay for shipping": "charges",
@@ -312,7 +317,7 @@ CANONICAL = {
     "until": "until till til",
     "after": "after baad bad بعد",
     "sms": "sms message",
-    "advance": "advance advanced prepaid prepay upfront pehle pehlay ایڈوانس پہلے",
+    "advance": "advance advanced prepaid prepay prepayment upfront pehle pehlay ایڈوانس پہلے",
     "like": "like pasand پسند",
     # numbers written as words are amounts like any other (an order of "pandra sau")
     "0": "two three four five six seven eight nine ten twenty fifty hundred thousand lakh teen char chaar panch "
@@ -333,7 +338,7 @@ PRODUCTS = (
     "laptop charger headphones earbuds speaker camera tablet "
     "shoes shoe joota joote jooti jooton sandal sandals chappal slippers heels sneakers "
     "shirt shirts tshirt kurta kurti kameez qameez shalwar trouser trousers pant pants jeans dress dresses frock "
-    "suits lawn dupatta shawl abaya scarf jacket coat sweater hoodie kapre kapra cloth clothes "
+    "suit suits lawn dupatta shawl abaya scarf jacket coat sweater hoodie kapre kapra cloth clothes "
     "bag handbag purse perfume cream lotion shampoo lipstick makeup bangles toy toys "
     "مائیکرو مائیکروویو اوون فریج فریزر استری کیتلی بلینڈر جوسر گرائنڈر ٹوسٹر ڈرائر ہیٹر گیزر پنکھا پنکھے "
     "کولر واشنگ مشین ویکیوم ٹی وی لیپ ٹاپ چارجر ہیڈفون اسپیکر گھڑی کیمرہ "
