@@ -79,7 +79,7 @@ def test_on_the_tuning_file_most_answerable_questions_are_answered_and_almost_ne
     assert wrong == []
 
 
-@pytest.mark.xfail(strict=True, reason="held out: 81.6 % right (the bar is 90 %), 1.8 % false, no wrong key")
+@pytest.mark.xfail(strict=True, reason="held out: 83.5 % right (the bar is 90 %), 1.8 % false, no wrong key")
 def test_on_the_held_out_file_90_percent_answered_right_under_2_percent_false_no_wrong_key():
     recall, _, wrong, false_rate, _ = outcomes(HELDOUT)
     wrong_keys = len(wrong)  # figures only: a failure must not print the held-out questions
