@@ -1,5 +1,6 @@
 """The fixture shop of the dashboard's tests, built row by row so that every number is known by hand:
-tests/test_dashboard_numbers.py asserts its figures, tests/test_dashboard_browser.py looks at its pages.
+tests/test_dashboard_numbers.py asserts its figures, tests/test_dashboard_browser.py looks at its pages; and the
+helpers that read a page or a CSV as the owner sees them (get, figure, table).
 
 "Now" is Wednesday 2026-11-25 12:00 in Karachi (tests.helpers.OPEN_HOURS). The last 7 days are 19–25 November;
 the previous period 12–18 November. The shop, ticket by ticket (first response and resolution in business
@@ -28,7 +29,10 @@ tickets of Danish's (first response 100, resolution 600, rating 5, tag delivery)
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import html
+import io
 import re
 
 import requests
@@ -237,3 +241,31 @@ def log_in_browser(k, owner: int = OWNER):
     token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
     assert browser.post(url, data={"csrf": token}, timeout=10).status_code == 200
     return browser
+
+
+# ---- reading the pages as an owner sees them ---------------------------------------------------------------
+def get(k, path: str) -> str:
+    page = k.browser.get(k.url + path, timeout=10)
+    assert page.status_code == 200, page.text[:500]
+    return page.text
+
+
+def figure(page: str, key: str) -> tuple[str, str]:
+    """(value, change) of the figure `key` as the page shows them, tags stripped."""
+    block = page.split(f'id="fig-{key}">', 1)[1].split('<div class="figure"', 1)[0].split("</section>", 1)[0]
+    value = re.search(r'class="value">(.*?)</div>', block, re.S).group(1)
+    change = re.search(r'class="change">(.*?)$', block, re.S)
+    return _text(value), _text(change.group(1)) if change else ""
+
+
+def _text(fragment: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", fragment)).strip()
+
+
+def table(k, page: str, name: str, query: str = "range=7") -> list[list[str]]:
+    """The rows of a table as its CSV holds them (UTF-8 with a BOM), header first."""
+    response = k.browser.get(f"{k.url}/dashboard/{page}/{name}.csv?{query}", timeout=10)
+    assert response.status_code == 200 and response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    assert f'filename="{name}' in response.headers["Content-Disposition"]
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))

@@ -3,16 +3,14 @@ out by hand), on SQLite and PostgreSQL, as the pages and their CSV files show th
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 import re
 
 import pytest
 
 import db
 from db.models import Broadcast
-from tests.dashboard_shop import NOW, OWNER, build_shop, log_in_browser
+from tests.dashboard_shop import NOW, OWNER, build_shop, figure, get, log_in_browser, table
 
 
 @pytest.fixture
@@ -21,33 +19,6 @@ def shop(make_khidmat):
     k.tickets = build_shop()
     k.browser = log_in_browser(k)
     return k
-
-
-def get(k, path: str) -> str:
-    page = k.browser.get(k.url + path, timeout=10)
-    assert page.status_code == 200, page.text[:500]
-    return page.text
-
-
-def figure(page: str, key: str) -> tuple[str, str]:
-    """(value, change) of the figure `key` as the page shows them, tags stripped."""
-    block = page.split(f'id="fig-{key}">', 1)[1].split('<div class="figure"', 1)[0].split("</section>", 1)[0]
-    value = re.search(r'class="value">(.*?)</div>', block, re.S).group(1)
-    change = re.search(r'class="change">(.*?)$', block, re.S)
-    return _text(value), _text(change.group(1)) if change else ""
-
-
-def _text(fragment: str) -> str:
-    return html.unescape(re.sub(r"<[^>]+>", "", fragment)).strip()
-
-
-def table(k, page: str, name: str, query: str = "range=7") -> list[list[str]]:
-    """The rows of a table as its CSV holds them (UTF-8 with a BOM), header first."""
-    response = k.browser.get(f"{k.url}/dashboard/{page}/{name}.csv?{query}", timeout=10)
-    assert response.status_code == 200 and response.headers["Content-Type"] == "text/csv; charset=utf-8"
-    assert response.content.startswith(b"\xef\xbb\xbf")
-    assert f'filename="{name}' in response.headers["Content-Disposition"]
-    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
 def test_now(shop):

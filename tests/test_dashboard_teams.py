@@ -10,8 +10,7 @@ import pytest
 import db
 from db.models import Ticket
 from handlers.features.reports import rollup
-from tests.dashboard_shop import OWNER, build_shop, log_in_browser
-from tests.test_dashboard_numbers import figure, get, table
+from tests.dashboard_shop import OWNER, build_shop, figure, get, log_in_browser, table
 
 TEAMS = [{"name": "returns", "chat_id": -1002000000001, "menu": "return_policy"}]
 
