@@ -49,6 +49,17 @@ def known(name: str | None) -> str | None:
     return found.name if found else MAIN
 
 
+def names() -> list[str]:
+    """The groups by the names agents and owners use: the main group (DEFAULT_TEAM), then each team's."""
+    return [DEFAULT_TEAM, *(t.name for t in all_teams())]
+
+
+def tickets_of(name: str):
+    """The condition on Ticket for one group's tickets, by such a name (DEFAULT_TEAM: the main group's, whose
+    team is NULL)."""
+    return Ticket.team.is_null() if name == DEFAULT_TEAM else Ticket.team == name
+
+
 def chat_id_of(name: str | None) -> int:
     """The effective id of a team's group (the main group's for None or a team no longer configured)."""
     found = find(name)

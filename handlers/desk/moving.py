@@ -26,7 +26,7 @@ def _t(name, /, **values) -> str:
 
 
 def _names() -> str:
-    return ", ".join([DEFAULT_TEAM, *(t.name for t in teams.all_teams())])
+    return ", ".join(teams.names())
 
 
 @commands.command("move", in_ticket=True)

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 import config
 import outbox
-from config.sections import DEFAULT_TEAM
 from db.models import Agent, Contact, Customer, Message, Ticket
 from handlers.core import cards, clock, customers, teams, texts, tickets
 from handlers.features import coupons, csat, duty, orders, selfservice, sla
@@ -251,7 +250,7 @@ def find(query: str) -> str:
 
 def stats(words: str) -> str:
     """/stats [today|week|month] [TEAM]: the numbers of the period, of one team's tickets when named."""
-    period, team_name, names = "today", None, {t.name for t in teams.all_teams()} | {DEFAULT_TEAM}
+    period, team_name, names = "today", None, set(teams.names())
     for word in words.lower().split():
         if word in ("today", "week", "month"):
             period = word
@@ -264,7 +263,7 @@ def stats(words: str) -> str:
     closed = Ticket.select().where((Ticket.closed_at.is_null(False)) & (Ticket.closed_at >= since))
     of_team = None
     if team_name is not None:
-        of_team = Ticket.team.is_null() if team_name == DEFAULT_TEAM else Ticket.team == team_name
+        of_team = teams.tickets_of(team_name)
         opened, closed = opened.where(of_team), closed.where(of_team)
     first = [t.first_response_minutes for t in opened if t.first_response_minutes is not None]
     resolution = [t.resolution_minutes for t in closed if t.resolution_minutes is not None]

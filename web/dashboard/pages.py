@@ -6,8 +6,7 @@ from collections.abc import Callable
 
 from flask import Blueprint, abort, request
 
-import config
-from config.sections import DEFAULT_TEAM
+from handlers.core import teams
 from handlers.features.reports import (
     campaigns,
     complaints,
@@ -38,8 +37,7 @@ REPORTS: dict[str, Callable[..., Report]] = {
 
 def team_names() -> list[str]:
     """The teams an owner can narrow the pages to (none while the shop has no [[teams]]): the main group, then each."""
-    teams = [t.name for t in config.teams()]
-    return [DEFAULT_TEAM, *teams] if teams else []
+    return teams.names() if teams.all_teams() else []
 
 
 def _team() -> tuple[str | None, bool]:

@@ -11,9 +11,8 @@ import datetime as dt
 
 from peewee import SQL, fn
 
-from config.sections import DEFAULT_TEAM
 from db.connection import database, is_sqlite
-from db.models import Ticket
+from handlers.core import teams
 from handlers.features.reports import periods
 
 
@@ -47,9 +46,7 @@ def local_weekday_hour(field, minutes: int):
 def of_team(team: str | None, where):
     """`where` narrowed to one team's tickets (DEFAULT_TEAM: the main group's, whose team is NULL); as it is for
     None (the whole shop)."""
-    if team is None:
-        return where
-    return where & (Ticket.team.is_null() if team == DEFAULT_TEAM else (Ticket.team == team))
+    return where if team is None else where & teams.tickets_of(team)
 
 
 def rows(query) -> list[tuple]:
