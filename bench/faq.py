@@ -5,6 +5,7 @@ false answers, and how long a question takes.
     .venv/bin/python bench/faq.py --errors        # and every mistake on the tuning file
     .venv/bin/python bench/faq.py --sweep         # thresholds tried on the tuning file only
     .venv/bin/python bench/faq.py --tuning        # the tuning file only (while changing the matcher)
+    .venv/bin/python bench/faq.py --tuning --file F.csv --errors   # and another labelled file, with its mistakes
 
 The files (tests/data/, columns question, expected answer key or empty for "must not be answered", lang):
 - faq_questions.csv: the tuning file. Word lists, example phrasings, scoring and thresholds were chosen looking
@@ -125,6 +126,7 @@ def main(argv=None) -> None:
     parser.add_argument("--errors", action="store_true", help="list every mistake on the tuning file")
     parser.add_argument("--sweep", action="store_true", help="try thresholds on the tuning file")
     parser.add_argument("--tuning", action="store_true", help="the tuning file only: no held-out figures")
+    parser.add_argument("--file", type=Path, help="also a labelled file of your own (with --errors: its mistakes)")
     args = parser.parse_args(argv)
     config.activate(config.load(environ={}))
     if args.sweep:
@@ -140,6 +142,11 @@ def main(argv=None) -> None:
     report(f"{TUNING.relative_to(ROOT)} (tuning)", rows)
     if args.errors:
         errors(rows)
+    if args.file:
+        extra = run(labelled(args.file), known)
+        report(str(args.file), extra)
+        if args.errors:
+            errors(extra)
     if args.tuning:
         return
     report(f"{HELDOUT.relative_to(ROOT)} (held out, never tuned on)", run(labelled(HELDOUT), known))
